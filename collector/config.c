@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.c - load and validate teitend's key file (DESIGN.md §5, docs/configuration.md).
+ *
+ * Approach: GLib parses the syntax; everything else is ours. Each group is checked
+ * against a table of the keys it may hold (nginx's command tables), so an unknown
+ * key or group is an error naming the file, group and key, and a typo never
+ * silently becomes a default. Values are read as strings and parsed here: GLib's
+ * own integer getters accept "12abc"-like oddities and say nothing of ranges.
+ * The GKeyFile is kept so each plugin can validate its own [plugin:NAME] group.
+ *
+ * GLib merges a repeated group and lets the last of a repeated key win; both
+ * would hide mistakes, so a repeated group is found by a scan of the raw text
+ * and a repeated key through g_key_file_get_keys(), which lists it twice.
+ *
+ * Rejected: defaults for the plugin directory here (teiten_core is built
+ * without TT_PLUGIN_DIR; teitend's main fills plugin_dir when it is NULL);
+ * resolving host names in listen specs (we bind literals only).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+G_DEFINE_QUARK(tt_config_error_quark, tt_config_error)
+
+#define CONFIG_DEFAULT_LISTEN "ipfix+udp://[::]:4739"
+#define CONFIG_DEFAULT_DATA_DIR "/var/lib/teiten"
+
+static const struct {
+    const char *scheme;
+    tt_listen_kind kind;
+    gboolean tcp;
+} config_schemes[] = {
+    {"ipfix+udp", TT_LISTEN_IPFIX_UDP, FALSE},  {"ipfix+tcp", TT_LISTEN_IPFIX_TCP, TRUE},
+    {"netflow9+udp", TT_LISTEN_NF9_UDP, FALSE}, {"sflow+udp", TT_LISTEN_SFLOW_UDP, FALSE},
+    {"netflow5+udp", TT_LISTEN_NF5_UDP, FALSE},
+};
+
+static const char *const config_collector_keys[] = {
+    "listen",       "data-dir",        "plugin-dir",   "step",          "grace",
+    "timezone",     "geoip",           "rrdcached",    "user",          "pidfile",
+    "rcvbuf",       "max-templates",   "max-sessions", "max-exporters", "export-time-tolerance",
+    "silent-after", "writer-lag-warn", NULL,
+};
+
+static const char *const config_sensor_keys[] = {"exporters", "darknet", "sampling", NULL};
+
+/* Plain decimal digits only: no sign, no spaces, no "0x", no trailing junk. */
+static gboolean config_parse_decimal(const char *text, guint64 *out)
+{
+    guint64 v = 0;
+
+    if (text == NULL || *text == '\0')
+        return FALSE;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return FALSE;
+        if (v > (G_MAXUINT64 - (guint64)(*p - '0')) / 10)
+            return FALSE;
+        v = v * 10 + (guint64)(*p - '0');
+    }
+    *out = v;
+    return TRUE;
+}
+
+static void config_free_listen(gpointer data)
+{
+    tt_listen_spec *spec = data;
+
+    tt_listen_spec_clear(spec);
+    g_free(spec);
+}
+
+static void config_free_sensor(gpointer data)
+{
+    tt_sensor_conf *sensor = data;
+
+    g_free(sensor->name);
+    g_array_unref(sensor->exporters);
+    g_array_unref(sensor->darknet);
+    g_free(sensor);
+}
+
+void tt_config_free(tt_config *config)
+{
+    if (config == NULL)
+        return;
+    g_free(config->path);
+    if (config->kf != NULL)
+        g_key_file_unref(config->kf);
+    g_ptr_array_unref(config->listen);
+    g_free(config->data_dir);
+    g_free(config->plugin_dir);
+    g_free(config->timezone);
+    g_free(config->geoip);
+    g_free(config->rrdcached);
+    g_free(config->user);
+    g_free(config->pidfile);
+    g_ptr_array_unref(config->sensors);
+    g_ptr_array_unref(config->plugins);
+    g_free(config);
+}
+
+gboolean tt_prefix_parse(const char *text, tt_prefix *out, GError **error)
+{
+    g_autofree char *addr_text = NULL;
+    const char *slash;
+    uint8_t addr[16];
+    struct in_addr v4;
+    guint64 len;
+    guint max_len;
+
+    g_return_val_if_fail(text != NULL, FALSE);
+    g_return_val_if_fail(out != NULL, FALSE);
+
+    slash = strchr(text, '/');
+    addr_text = slash != NULL ? g_strndup(text, (gsize)(slash - text)) : g_strdup(text);
+    if (inet_pton(AF_INET, addr_text, &v4) == 1) {
+        memset(addr, 0, 10);
+        addr[10] = addr[11] = 0xff;
+        memcpy(addr + 12, &v4, 4);
+        max_len = 32;
+    } else if (inet_pton(AF_INET6, addr_text, addr) == 1) {
+        max_len = 128;
+    } else {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE,
+                    "\"%s\" is not an address prefix", text);
+        return FALSE;
+    }
+    if (slash == NULL) {
+        len = max_len;
+    } else if (!config_parse_decimal(slash + 1, &len) || len > max_len) {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE,
+                    "\"%s\" is not an address prefix (length must be 0..%u)", text, max_len);
+        return FALSE;
+    }
+    /* An IPv4 prefix is the same prefix of the IPv4-mapped space. */
+    if (max_len == 32)
+        len += 96;
+
+    for (guint i = 0; i < 16; i++) {
+        guint bits = len > i * 8 ? (guint)MIN(len - i * 8, 8) : 0;
+        addr[i] &= (uint8_t)(0xff00u >> bits);
+    }
+    memcpy(out->addr, addr, 16);
+    out->len = (uint8_t)len;
+    return TRUE;
+}
+
+gboolean tt_prefix_contains(const tt_prefix *prefix, const uint8_t addr[16])
+{
+    guint full, rest;
+
+    g_return_val_if_fail(prefix != NULL, FALSE);
+    g_return_val_if_fail(addr != NULL, FALSE);
+
+    full = prefix->len / 8;
+    rest = prefix->len % 8;
+    if (memcmp(prefix->addr, addr, full) != 0)
+        return FALSE;
+    if (rest == 0)
+        return TRUE;
+    return ((addr[full] ^ prefix->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+void tt_listen_spec_clear(tt_listen_spec *spec)
+{
+    if (spec == NULL)
+        return;
+    g_clear_pointer(&spec->host, g_free);
+    g_clear_pointer(&spec->spec, g_free);
+}
+
+static gboolean config_listen_fail(const char *text, const char *why, GError **error)
+{
+    g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE,
+                "\"%s\" is not a listen spec: %s (SCHEME://HOST:PORT, SCHEME one of "
+                "ipfix+udp, ipfix+tcp, netflow9+udp, sflow+udp, netflow5+udp)",
+                text, why);
+    return FALSE;
+}
+
+gboolean tt_listen_spec_parse(const char *text, tt_listen_spec *out, GError **error)
+{
+    g_autofree char *host = NULL;
+    const char *sep, *rest, *port_text;
+    guint8 buf[16];
+    guint64 port;
+    gsize i;
+
+    g_return_val_if_fail(text != NULL, FALSE);
+    g_return_val_if_fail(out != NULL, FALSE);
+
+    sep = strstr(text, "://");
+    if (sep == NULL)
+        return config_listen_fail(text, "no \"://\"", error);
+    for (i = 0; i < G_N_ELEMENTS(config_schemes); i++) {
+        if (strlen(config_schemes[i].scheme) == (gsize)(sep - text) &&
+            strncmp(text, config_schemes[i].scheme, (gsize)(sep - text)) == 0)
+            break;
+    }
+    if (i == G_N_ELEMENTS(config_schemes))
+        return config_listen_fail(text, "unknown scheme", error);
+
+    rest = sep + 3;
+    if (*rest == '[') {
+        const char *close = strchr(rest, ']');
+
+        if (close == NULL || close[1] != ':')
+            return config_listen_fail(text, "expected [IPv6]:PORT", error);
+        host = g_strndup(rest + 1, (gsize)(close - rest - 1));
+        if (inet_pton(AF_INET6, host, buf) != 1)
+            return config_listen_fail(text, "not an IPv6 address in brackets", error);
+        port_text = close + 2;
+    } else {
+        const char *colon = strrchr(rest, ':');
+
+        if (colon == NULL)
+            return config_listen_fail(text, "no port", error);
+        host = g_strndup(rest, (gsize)(colon - rest));
+        if (strchr(host, ':') != NULL)
+            return config_listen_fail(text, "IPv6 addresses need brackets", error);
+        if (inet_pton(AF_INET, host, buf) != 1)
+            return config_listen_fail(text, "host must be an IPv4 or [IPv6] literal", error);
+        port_text = colon + 1;
+    }
+    if (!config_parse_decimal(port_text, &port) || port < 1 || port > 65535)
+        return config_listen_fail(text, "port must be 1..65535", error);
+
+    out->kind = config_schemes[i].kind;
+    out->host = g_steal_pointer(&host);
+    out->port = (uint16_t)port;
+    out->spec = g_strdup(text);
+    return TRUE;
+}
+
+static gboolean config_listen_is_tcp(tt_listen_kind kind)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(config_schemes); i++) {
+        if (config_schemes[i].kind == kind)
+            return config_schemes[i].tcp;
+    }
+    return FALSE;
+}
+
+/* "%s: [%s] %s: " prefix for every value error. */
+static void config_prefix(GError **error, const char *name, const char *group, const char *key)
+{
+    g_prefix_error(error, "%s: [%s] %s: ", name, group, key);
+}
+
+static void config_value_error(GError **error, const char *name, const char *group, const char *key,
+                               const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static void config_value_error(GError **error, const char *name, const char *group, const char *key,
+                               const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE, "%s: [%s] %s: %s", name, group, key,
+                msg);
+}
+
+/* The trimmed string value of @key, or NULL (no error) when the key is absent. */
+static gboolean config_get_string(GKeyFile *kf, const char *name, const char *group,
+                                  const char *key, char **out, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *value = NULL;
+
+    *out = NULL;
+    if (!g_key_file_has_key(kf, group, key, NULL))
+        return TRUE;
+    value = g_key_file_get_string(kf, group, key, &local);
+    if (value == NULL) {
+        config_value_error(error, name, group, key, "%s", local->message);
+        return FALSE;
+    }
+    g_strstrip(value);
+    if (*value == '\0') {
+        config_value_error(error, name, group, key, "must not be empty");
+        return FALSE;
+    }
+    *out = g_steal_pointer(&value);
+    return TRUE;
+}
+
+/* Replace *@out with the value of @key when present; keep the default otherwise. */
+static gboolean config_get_path(GKeyFile *kf, const char *name, const char *group, const char *key,
+                                char **out, GError **error)
+{
+    char *value;
+
+    if (!config_get_string(kf, name, group, key, &value, error))
+        return FALSE;
+    if (value != NULL) {
+        g_free(*out);
+        *out = value;
+    }
+    return TRUE;
+}
+
+static gboolean config_get_uint(GKeyFile *kf, const char *name, const char *group, const char *key,
+                                guint64 min, guint64 max, guint64 *out, GError **error)
+{
+    g_autofree char *value = NULL;
+    guint64 v;
+
+    if (!config_get_string(kf, name, group, key, &value, error))
+        return FALSE;
+    if (value == NULL)
+        return TRUE;
+    if (value[0] == '-' && config_parse_decimal(value + 1, &v)) {
+        config_value_error(error, name, group, key,
+                           "%s is out of range (%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT ")",
+                           value, min, max);
+        return FALSE;
+    }
+    if (!config_parse_decimal(value, &v)) {
+        config_value_error(error, name, group, key, "\"%s\" is not an integer", value);
+        return FALSE;
+    }
+    if (v < min || v > max) {
+        config_value_error(error, name, group, key,
+                           "%" G_GUINT64_FORMAT " is out of range (%" G_GUINT64_FORMAT
+                           "..%" G_GUINT64_FORMAT ")",
+                           v, min, max);
+        return FALSE;
+    }
+    *out = v;
+    return TRUE;
+}
+
+/* A ';'-separated list, items trimmed, empty items dropped; NULL when the key is absent. */
+static gboolean config_get_list(GKeyFile *kf, const char *name, const char *group, const char *key,
+                                GPtrArray **out, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) items = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+
+    *out = NULL;
+    if (!g_key_file_has_key(kf, group, key, NULL))
+        return TRUE;
+    items = g_key_file_get_string_list(kf, group, key, NULL, &local);
+    if (items == NULL && local != NULL) {
+        config_value_error(error, name, group, key, "%s", local->message);
+        return FALSE;
+    }
+    list = g_ptr_array_new_with_free_func(g_free);
+    for (char **p = items; p != NULL && *p != NULL; p++) {
+        g_strstrip(*p);
+        if (**p != '\0')
+            g_ptr_array_add(list, g_strdup(*p));
+    }
+    if (list->len == 0) {
+        config_value_error(error, name, group, key, "must list at least one item");
+        return FALSE;
+    }
+    *out = g_steal_pointer(&list);
+    return TRUE;
+}
+
+/* Unknown and repeated keys; @allowed NULL-terminated. */
+static gboolean config_check_keys(GKeyFile *kf, const char *name, const char *group,
+                                  const char *const *allowed, GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (char **k = keys; k != NULL && *k != NULL; k++) {
+        if (!g_strv_contains(allowed, *k)) {
+            g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY, "%s: [%s] %s: unknown key",
+                        name, group, *k);
+            return FALSE;
+        }
+        if (!g_hash_table_add(seen, *k)) {
+            config_value_error(error, name, group, *k, "given more than once");
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean config_check_rrdcached(const char *value)
+{
+    const char *colon, *host_end;
+    g_autofree char *host = NULL;
+    guint64 port;
+
+    if (g_str_has_prefix(value, "unix:"))
+        return value[5] == '/' && value[6] != '\0';
+    if (*value == '[') {
+        guint8 buf[16];
+
+        host_end = strchr(value, ']');
+        if (host_end == NULL || host_end[1] != ':')
+            return FALSE;
+        host = g_strndup(value + 1, (gsize)(host_end - value - 1));
+        if (inet_pton(AF_INET6, host, buf) != 1)
+            return FALSE;
+        colon = host_end + 1;
+    } else {
+        colon = strrchr(value, ':');
+        if (colon == NULL || colon == value)
+            return FALSE;
+        for (const char *p = value; p < colon; p++) {
+            if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-')
+                return FALSE;
+        }
+    }
+    return config_parse_decimal(colon + 1, &port) && port >= 1 && port <= 65535;
+}
+
+static gboolean config_load_listen(tt_config *config, const char *name, GError **error)
+{
+    g_autoptr(GPtrArray) items = NULL;
+
+    if (!config_get_list(config->kf, name, "collector", "listen", &items, error))
+        return FALSE;
+    if (items == NULL) {
+        items = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(items, g_strdup(CONFIG_DEFAULT_LISTEN));
+    }
+    for (guint i = 0; i < items->len; i++) {
+        tt_listen_spec *spec = g_new0(tt_listen_spec, 1);
+
+        if (!tt_listen_spec_parse(items->pdata[i], spec, error)) {
+            g_free(spec);
+            config_prefix(error, name, "collector", "listen");
+            return FALSE;
+        }
+        g_ptr_array_add(config->listen, spec);
+        /* Two sockets of one transport cannot bind the same address and port. */
+        for (guint j = 0; j < config->listen->len - 1; j++) {
+            const tt_listen_spec *other = config->listen->pdata[j];
+
+            if (other->port == spec->port && strcmp(other->host, spec->host) == 0 &&
+                config_listen_is_tcp(other->kind) == config_listen_is_tcp(spec->kind)) {
+                config_value_error(error, name, "collector", "listen",
+                                   "\"%s\" and \"%s\" use the same address and port", other->spec,
+                                   spec->spec);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+static gboolean config_load_collector(tt_config *config, const char *name, GError **error)
+{
+    static const char *const group = "collector";
+    GKeyFile *kf = config->kf;
+    guint64 step = 300, grace = 120, rcvbuf = 4194304, max_templates = 4096;
+    guint64 max_sessions = 4096, max_exporters = 1024, tolerance = 600, silent = 900;
+    guint64 lag = 3;
+    g_autofree char *rcvbuf_text = NULL;
+
+    if (!config_check_keys(kf, name, group, config_collector_keys, error) ||
+        !config_load_listen(config, name, error) ||
+        !config_get_path(kf, name, group, "data-dir", &config->data_dir, error) ||
+        !config_get_path(kf, name, group, "plugin-dir", &config->plugin_dir, error) ||
+        !config_get_path(kf, name, group, "timezone", &config->timezone, error) ||
+        !config_get_path(kf, name, group, "geoip", &config->geoip, error) ||
+        !config_get_path(kf, name, group, "rrdcached", &config->rrdcached, error) ||
+        !config_get_path(kf, name, group, "user", &config->user, error) ||
+        !config_get_path(kf, name, group, "pidfile", &config->pidfile, error) ||
+        !config_get_uint(kf, name, group, "step", 1, 900, &step, error) ||
+        !config_get_uint(kf, name, group, "grace", 0, 604800, &grace, error) ||
+        !config_get_uint(kf, name, group, "max-templates", 1, G_MAXUINT32, &max_templates, error) ||
+        !config_get_uint(kf, name, group, "max-sessions", 1, G_MAXUINT32, &max_sessions, error) ||
+        !config_get_uint(kf, name, group, "max-exporters", 1, G_MAXUINT32, &max_exporters, error) ||
+        !config_get_uint(kf, name, group, "export-time-tolerance", 0, 31536000, &tolerance,
+                         error) ||
+        !config_get_uint(kf, name, group, "silent-after", 1, 31536000, &silent, error) ||
+        !config_get_uint(kf, name, group, "writer-lag-warn", 1, G_MAXUINT32, &lag, error) ||
+        !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error))
+        return FALSE;
+
+    if (900 % step != 0) {
+        config_value_error(error, name, group, "step",
+                           "%" G_GUINT64_FORMAT " must be a positive integer that divides 900",
+                           step);
+        return FALSE;
+    }
+    if (rcvbuf_text != NULL) {
+        g_autofree char *digits = g_strdup(rcvbuf_text);
+        gsize n = strlen(digits);
+        guint64 unit = 1;
+
+        if (n > 1 && g_ascii_toupper(digits[n - 1]) == 'K')
+            unit = 1024;
+        else if (n > 1 && g_ascii_toupper(digits[n - 1]) == 'M')
+            unit = 1024 * 1024;
+        if (unit != 1)
+            digits[n - 1] = '\0';
+        if (!config_parse_decimal(digits, &rcvbuf) || rcvbuf == 0 || rcvbuf > G_MAXUINT32 / unit) {
+            config_value_error(error, name, group, "rcvbuf",
+                               "\"%s\" is not a size (bytes, or a number with K or M, "
+                               "1 byte to 4 GiB - 1)",
+                               rcvbuf_text);
+            return FALSE;
+        }
+        rcvbuf *= unit;
+    }
+    {
+        GTimeZone *tz = g_time_zone_new_identifier(config->timezone);
+
+        if (tz == NULL) {
+            config_value_error(error, name, group, "timezone", "\"%s\" is not a known time zone",
+                               config->timezone);
+            return FALSE;
+        }
+        g_time_zone_unref(tz);
+    }
+    if (config->rrdcached != NULL && !config_check_rrdcached(config->rrdcached)) {
+        config_value_error(error, name, group, "rrdcached",
+                           "\"%s\" is neither unix:/PATH nor HOST:PORT", config->rrdcached);
+        return FALSE;
+    }
+
+    config->step = (int64_t)step;
+    config->grace = (int64_t)grace;
+    config->rcvbuf = (uint32_t)rcvbuf;
+    config->max_templates = (uint32_t)max_templates;
+    config->max_sessions = (uint32_t)max_sessions;
+    config->max_exporters = (uint32_t)max_exporters;
+    config->export_time_tolerance = (int64_t)tolerance;
+    config->silent_after = (int64_t)silent;
+    config->writer_lag_warn = (uint32_t)lag;
+    return TRUE;
+}
+
+static gboolean config_parse_exporter(const char *text, tt_exporter_match *out, GError **error)
+{
+    const char *at = strrchr(text, '@');
+    g_autofree char *prefix = at != NULL ? g_strndup(text, (gsize)(at - text)) : g_strdup(text);
+    guint64 domain = 0;
+
+    if (!tt_prefix_parse(prefix, &out->prefix, error))
+        return FALSE;
+    if (at != NULL && (!config_parse_decimal(at + 1, &domain) || domain > G_MAXUINT32)) {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE,
+                    "\"%s\": observation domain must be a decimal 0..4294967295", text);
+        return FALSE;
+    }
+    out->any_domain = at == NULL;
+    out->domain = (uint32_t)domain;
+    return TRUE;
+}
+
+static tt_sensor_conf *config_load_sensor(GKeyFile *kf, const char *name, const char *group,
+                                          GError **error)
+{
+    g_autoptr(GPtrArray) exporters = NULL;
+    g_autoptr(GPtrArray) darknet = NULL;
+    g_autofree char *sampling = NULL;
+    tt_sensor_conf *sensor;
+
+    if (!config_check_keys(kf, name, group, config_sensor_keys, error) ||
+        !config_get_list(kf, name, group, "exporters", &exporters, error) ||
+        !config_get_list(kf, name, group, "darknet", &darknet, error) ||
+        !config_get_string(kf, name, group, "sampling", &sampling, error))
+        return NULL;
+    if (exporters == NULL || darknet == NULL) {
+        config_value_error(error, name, group, exporters == NULL ? "exporters" : "darknet",
+                           "required key is missing");
+        return NULL;
+    }
+
+    sensor = g_new0(tt_sensor_conf, 1);
+    sensor->name = g_strdup(group + strlen("sensor:"));
+    sensor->exporters = g_array_new(FALSE, TRUE, sizeof(tt_exporter_match));
+    sensor->darknet = g_array_new(FALSE, TRUE, sizeof(tt_prefix));
+    for (guint i = 0; i < exporters->len; i++) {
+        tt_exporter_match match;
+
+        if (!config_parse_exporter(exporters->pdata[i], &match, error)) {
+            config_prefix(error, name, group, "exporters");
+            goto err_free_sensor;
+        }
+        g_array_append_val(sensor->exporters, match);
+    }
+    for (guint i = 0; i < darknet->len; i++) {
+        tt_prefix prefix;
+
+        if (!tt_prefix_parse(darknet->pdata[i], &prefix, error)) {
+            config_prefix(error, name, group, "darknet");
+            goto err_free_sensor;
+        }
+        g_array_append_val(sensor->darknet, prefix);
+    }
+    if (sampling != NULL && strcmp(sampling, "auto") != 0) {
+        guint64 n;
+
+        if (!config_parse_decimal(sampling, &n) || n < 1 || n > G_MAXUINT32) {
+            config_value_error(error, name, group, "sampling",
+                               "\"%s\" is neither \"auto\" nor a positive integer", sampling);
+            goto err_free_sensor;
+        }
+        sensor->sampling = (uint32_t)n;
+    }
+    return sensor;
+
+err_free_sensor:
+    config_free_sensor(sensor);
+    return NULL;
+}
+
+static gboolean config_name_ok(const char *s, const char *extra, gboolean upper)
+{
+    if (*s == '\0')
+        return FALSE;
+    for (; *s != '\0'; s++) {
+        if (!(g_ascii_islower(*s) || g_ascii_isdigit(*s) || (upper && g_ascii_isupper(*s)) ||
+              strchr(extra, *s) != NULL))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* GLib merges a group given twice; find that in the raw text instead. */
+static gboolean config_check_repeated_groups(const char *data, gsize len, const char *name,
+                                             GError **error)
+{
+    g_autofree char *copy = g_strndup(data, len);
+    g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (char **l = lines; *l != NULL; l++) {
+        char *line = g_strstrip(*l);
+        gsize n = strlen(line);
+
+        if (n < 2 || line[0] != '[' || line[n - 1] != ']')
+            continue;
+        line[n - 1] = '\0';
+        if (!g_hash_table_add(seen, g_strdup(line + 1))) {
+            g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_GROUP,
+                        "%s: [%s]: group given more than once", name, line + 1);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+tt_config *tt_config_load_data(const char *data, gsize len, const char *name, GError **error)
+{
+    g_autoptr(tt_config) config = NULL;
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) groups = NULL;
+
+    g_return_val_if_fail(data != NULL || len == 0, NULL);
+    g_return_val_if_fail(name != NULL, NULL);
+
+    config = g_new0(tt_config, 1);
+    config->path = g_strdup(name);
+    config->kf = g_key_file_new();
+    config->listen = g_ptr_array_new_with_free_func(config_free_listen);
+    config->data_dir = g_strdup(CONFIG_DEFAULT_DATA_DIR);
+    config->timezone = g_strdup("UTC");
+    config->sensors = g_ptr_array_new_with_free_func(config_free_sensor);
+    config->plugins = g_ptr_array_new_with_free_func(g_free);
+
+    g_key_file_set_list_separator(config->kf, ';');
+    /* Translations are kept so that "key[ja]" is reported as an unknown key. */
+    if (!g_key_file_load_from_data(config->kf, data != NULL ? data : "", len,
+                                   G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_PARSE, "%s: %s", name, local->message);
+        return NULL;
+    }
+    if (!config_check_repeated_groups(data != NULL ? data : "", len, name, error))
+        return NULL;
+
+    groups = g_key_file_get_groups(config->kf, NULL);
+    for (char **g = groups; *g != NULL; g++) {
+        if (strcmp(*g, "collector") == 0)
+            continue;
+        if (g_str_has_prefix(*g, "sensor:") && config_name_ok(*g + 7, "._-", TRUE)) {
+            tt_sensor_conf *sensor = config_load_sensor(config->kf, name, *g, error);
+
+            if (sensor == NULL)
+                return NULL;
+            g_ptr_array_add(config->sensors, sensor);
+        } else if (g_str_has_prefix(*g, "plugin:") && config_name_ok(*g + 7, "_", FALSE)) {
+            g_ptr_array_add(config->plugins, g_strdup(*g + 7));
+        } else {
+            g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_GROUP,
+                        "%s: [%s]: unknown group (expected [collector], [sensor:NAME] with "
+                        "NAME of A-Z a-z 0-9 . _ -, or [plugin:NAME] with NAME of a-z 0-9 _)",
+                        name, *g);
+            return NULL;
+        }
+    }
+    if (!g_key_file_has_group(config->kf, "collector")) {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_GROUP,
+                    "%s: [collector]: required group is missing", name);
+        return NULL;
+    }
+    if (!config_load_collector(config, name, error))
+        return NULL;
+    return g_steal_pointer(&config);
+}
+
+tt_config *tt_config_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize len = 0;
+
+    g_return_val_if_fail(path != NULL, NULL);
+
+    if (!g_file_get_contents(path, &data, &len, &local)) {
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_PARSE, "%s", local->message);
+        return NULL;
+    }
+    return tt_config_load_data(data, len, path, error);
+}

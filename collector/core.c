@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * core.c - enrich once, bin by flow time, dispatch to plugins.
+ *
+ * Each decoded flow is enriched here and only here: darknet filter (a flow
+ * to lit space, or without a destination, is a leak: counted, not observed),
+ * sampling (the sensor's fixed rate overrides what the exporter announced;
+ * estimates are scaled, raw counts kept), source country, traffic class.
+ *
+ * Buckets are flow-time bins of `step` seconds aligned to the epoch, kept
+ * per sensor. A sensor's watermark is the newest flow start it has sent; a
+ * bucket closes when watermark - grace passes its end. A record for a bucket
+ * already closed is late: counted and handed to the plugins' late path (the
+ * exact rollups need it), never to an open bucket. Time is the stream's: the
+ * host clock only closes the buckets of a sensor that has gone silent
+ * (`silent-after`), so a replayed 2019 capture gives the same buckets as the
+ * live traffic did. When every sensor that is not silent has closed a range,
+ * plugins hear all_closed() for it (all-sensor files wait for the slowest).
+ *
+ * Rejected: binning by arrival time (replays and exporter timeouts would
+ * smear counts across steps) and one global watermark (a sensor whose stream
+ * runs behind another's would see all its records declared late).
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "classify.h"
+#include "geo.h"
+#include "plugin_loader.h"
+#include "sensor.h"
+#include "writer.h"
+
+typedef struct {
+    int64_t start;  /* seconds */
+    void **acc;     /* one accumulator per plugin */
+} open_bucket;
+
+typedef struct {
+    gboolean started;       /* has sent at least one observed flow */
+    gboolean silent;        /* closed by the host clock; excluded from the global close */
+    int64_t watermark_ms;
+    int64_t closed_until;   /* seconds: every bucket starting before this is closed */
+    int64_t last_heard;     /* host seconds */
+    open_bucket *open;      /* sorted by start */
+    guint nopen, cap;
+    tt_sensor_stats stats;
+} sensor_state;
+
+struct tt_core {
+    tt_config *config;
+    tt_host host;
+    tt_writer *writer;
+    tt_decoder *decoder;
+    tt_sensor_table *sensors;
+    tt_geo *geo;
+    GPtrArray *plugins;      /* tt_plugin* */
+    GArray *states;          /* sensor_state, by sensor index */
+    int64_t step;
+    int64_t grace;
+    int64_t global_closed;   /* seconds; INT64_MIN before the first close */
+    int64_t earliest;        /* first bucket start ever opened */
+    gboolean stats_dirty;
+    int64_t stats_written;   /* host seconds */
+    uint64_t records_in;
+    uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
+    void (*listener_stats)(GString *json, void *data);
+    void *listener_stats_data;
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* ---- host services ------------------------------------------------------- */
+
+static uint32_t host_sensor_count(const tt_host *host)
+{
+    const tt_core *core = host->ctx;
+    return tt_sensor_count(core->sensors);
+}
+
+static const char *host_sensor_name(const tt_host *host, uint32_t sensor)
+{
+    const tt_core *core = host->ctx;
+    return tt_sensor_name(core->sensors, sensor);
+}
+
+static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
+{
+    const tt_core *core = host->ctx;
+    tt_writer_submit(core->writer, run, data, free_fn);
+}
+
+static uint32_t core_resolve(void *data, const uint8_t addr[16], uint32_t domain)
+{
+    tt_core *core = data;
+    return tt_sensor_lookup(core->sensors, addr, domain);
+}
+
+/* ---- sensor states ------------------------------------------------------- */
+
+static sensor_state *core_state(tt_core *core, uint32_t sensor)
+{
+    if (sensor >= core->states->len) {
+        guint old = core->states->len;
+        g_array_set_size(core->states, sensor + 1);
+        for (guint i = old; i <= sensor; i++) {
+            sensor_state *s = &g_array_index(core->states, sensor_state, i);
+            memset(s, 0, sizeof *s);
+            s->closed_until = INT64_MIN;
+            s->watermark_ms = INT64_MIN;
+            s->cap = (guint)(core->grace / core->step) + 2;
+            s->open = g_new0(open_bucket, s->cap);
+            for (guint j = 0; j < s->cap; j++)
+                s->open[j].acc = g_new0(void *, MAX(core->plugins->len, 1));
+        }
+    }
+    return &g_array_index(core->states, sensor_state, sensor);
+}
+
+static tt_bucket bucket_of(tt_core *core, uint32_t sensor, int64_t start)
+{
+    tt_bucket b = {
+        .start = start,
+        .end = start + core->step,
+        .sensor = sensor,
+        .sensor_name = tt_sensor_name(core->sensors, sensor),
+    };
+    return b;
+}
+
+/* Close the open buckets of @a s that start before @a until, oldest first. */
+static void sensor_close_before(tt_core *core, uint32_t sensor, sensor_state *s, int64_t until)
+{
+    guint closed = 0;
+    while (closed < s->nopen && s->open[closed].start < until) {
+        open_bucket *ob = &s->open[closed];
+        tt_bucket b = bucket_of(core, sensor, ob->start);
+        for (guint p = 0; p < core->plugins->len; p++) {
+            tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+            pl->info->bucket_close(pl->state, ob->acc[p], &b);
+            ob->acc[p] = NULL;
+        }
+        closed++;
+    }
+    if (closed > 0) {
+        /* rotate the closed slots behind the survivors, keeping their accumulator arrays */
+        open_bucket *fresh = g_newa(open_bucket, closed);
+        memcpy(fresh, s->open, closed * sizeof *fresh);
+        memmove(s->open, s->open + closed, (s->nopen - closed) * sizeof *s->open);
+        memcpy(s->open + (s->nopen - closed), fresh, closed * sizeof *fresh);
+        s->nopen -= closed;
+        core->stats_dirty = TRUE;
+    }
+    if (until > s->closed_until)
+        s->closed_until = until;
+}
+
+/* The range every live sensor has closed, told to the plugins once. */
+static void core_global_close(tt_core *core)
+{
+    int64_t min = INT64_MAX;
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < core->states->len; i++) {
+        const sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        if (!s->started || s->silent)
+            continue;
+        any = TRUE;
+        if (s->closed_until < min)
+            min = s->closed_until;
+    }
+    if (!any) {
+        /* every sensor is silent: what they closed is final */
+        min = INT64_MIN;
+        for (guint i = 0; i < core->states->len; i++) {
+            const sensor_state *s = &g_array_index(core->states, sensor_state, i);
+            if (s->started && s->closed_until > min)
+                min = s->closed_until;
+        }
+    }
+    if (min == INT64_MIN || min == INT64_MAX)
+        return;
+    int64_t from = core->global_closed != INT64_MIN ? core->global_closed : core->earliest;
+    if (min <= from)
+        return;
+    for (guint p = 0; p < core->plugins->len; p++) {
+        tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+        if (pl->info->all_closed != NULL)
+            pl->info->all_closed(pl->state, from, min);
+    }
+    core->global_closed = min;
+}
+
+static open_bucket *sensor_bucket(tt_core *core, uint32_t sensor, sensor_state *s, int64_t start)
+{
+    guint i = 0;
+    while (i < s->nopen && s->open[i].start < start)
+        i++;
+    if (i < s->nopen && s->open[i].start == start)
+        return &s->open[i];
+    if (s->nopen == s->cap) {
+        /* cannot happen while closed_until trails the watermark by grace; stay safe */
+        sensor_close_before(core, sensor, s, s->open[0].start + core->step);
+        if (i > 0)
+            i--;
+    }
+    open_bucket spare = s->open[s->nopen];
+    memmove(s->open + i + 1, s->open + i, (s->nopen - i) * sizeof *s->open);
+    s->open[i] = spare;
+    s->open[i].start = start;
+    s->nopen++;
+    if (core->earliest == INT64_MIN || start < core->earliest)
+        core->earliest = start;
+    tt_bucket b = bucket_of(core, sensor, start);
+    for (guint p = 0; p < core->plugins->len; p++) {
+        tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+        s->open[i].acc[p] = pl->info->bucket_open(pl->state, &b);
+    }
+    return &s->open[i];
+}
+
+/* ---- the flow path ------------------------------------------------------- */
+
+static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
+                      size_t n)
+{
+    tt_core *core = data;
+    int64_t step_ms = core->step * 1000;
+    gboolean closed_any = FALSE;
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+
+    core->records_in += n;
+    for (size_t i = 0; i < n; i++) {
+        tt_flow *f = &flows[i];
+        uint32_t sensor = f->sensor;
+        if (tt_sensor_name(core->sensors, sensor) == NULL) {
+            core->unknown_sensor++;
+            continue;
+        }
+        sensor_state *s = core_state(core, sensor);
+        s->stats.records++;
+        s->last_heard = now;
+        if (!f->has_dst || !tt_sensor_is_dark(core->sensors, sensor, f->dst)) {
+            s->stats.leaks++;
+            continue;
+        }
+        uint32_t fixed = tt_sensor_sampling(core->sensors, sensor);
+        if (fixed != 0)
+            f->sampling = fixed;
+        f->packets = f->raw_packets * f->sampling;
+        f->bytes = f->raw_bytes * f->sampling;
+        tt_geo_lookup(core->geo, f->src, f->country);
+        f->cls = (uint8_t)tt_classify(f);
+        s->stats.observed++;
+        s->stats.packets += f->packets;
+        s->stats.raw_packets += f->raw_packets;
+        if (s->silent) {
+            s->silent = FALSE; /* heard again: it rejoins the global close */
+        }
+
+        int64_t bstart = floor_div(f->start_ms, step_ms) * core->step;
+        if (s->started && bstart < s->closed_until) {
+            s->stats.late++;
+            int64_t lag = s->watermark_ms - f->start_ms;
+            if (lag > s->stats.max_lag_ms)
+                s->stats.max_lag_ms = lag;
+            tt_bucket b = bucket_of(core, sensor, bstart);
+            for (guint p = 0; p < core->plugins->len; p++) {
+                tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+                if (pl->info->on_late_flow != NULL)
+                    pl->info->on_late_flow(pl->state, f, &b);
+            }
+            continue;
+        }
+        s->started = TRUE;
+        if (f->start_ms > s->watermark_ms) {
+            s->watermark_ms = f->start_ms;
+            int64_t until = floor_div(floor_div(s->watermark_ms, 1000) - core->grace, core->step) *
+                            core->step;
+            if (until > s->closed_until) {
+                sensor_close_before(core, sensor, s, until);
+                closed_any = TRUE;
+            }
+        } else {
+            int64_t lag = s->watermark_ms - f->start_ms;
+            if (lag > s->stats.max_lag_ms)
+                s->stats.max_lag_ms = lag;
+        }
+        open_bucket *ob = sensor_bucket(core, sensor, s, bstart);
+        for (guint p = 0; p < core->plugins->len; p++) {
+            tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+            pl->info->on_flow(pl->state, ob->acc[p], f);
+        }
+    }
+    if (closed_any) {
+        core_global_close(core);
+        tt_core_write_stats(core);
+    }
+    (void)exporter;
+    (void)domain;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static gboolean core_load_plugins(tt_core *core, GError **error)
+{
+    const char *dir = core->config->plugin_dir;
+    for (guint i = 0; i < core->config->plugins->len; i++) {
+        const char *name = g_ptr_array_index(core->config->plugins, i);
+        tt_plugin *pl = tt_plugin_load(dir, name, error);
+        if (pl == NULL)
+            return FALSE;
+        g_ptr_array_add(core->plugins, pl);
+        if (!tt_plugin_init(pl, &core->host, core->config->kf, error)) {
+            g_prefix_error(error, "%s: ", core->config->path);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void plugin_free_cb(gpointer p)
+{
+    tt_plugin_free(p);
+}
+
+tt_core *tt_core_new(tt_config *config, GError **error)
+{
+    g_return_val_if_fail(config != NULL, NULL);
+    tt_core *core = g_new0(tt_core, 1);
+
+    core->config = config;
+    core->step = config->step;
+    core->grace = config->grace;
+    core->global_closed = INT64_MIN;
+    core->earliest = INT64_MIN;
+    core->states = g_array_new(FALSE, TRUE, sizeof(sensor_state));
+    core->plugins = g_ptr_array_new_with_free_func(plugin_free_cb);
+    core->sensors = tt_sensor_table_new(config, NULL);
+
+    if (g_mkdir_with_parents(config->data_dir, 0755) != 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: data-dir %s: %s",
+                    config->path, config->data_dir, g_strerror(saved));
+        goto err_free_core;
+    }
+    if (config->geoip != NULL) {
+        core->geo = tt_geo_open(config->geoip, error);
+        if (core->geo == NULL) {
+            g_prefix_error(error, "%s: [collector] geoip: ", config->path);
+            goto err_free_core;
+        }
+    }
+    core->writer = tt_writer_new();
+    core->host.struct_size = sizeof core->host;
+    core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
+    core->host.data_dir = config->data_dir;
+    core->host.step = config->step;
+    core->host.grace = config->grace;
+    core->host.timezone = config->timezone;
+    core->host.ctx = core;
+    core->host.sensor_count = host_sensor_count;
+    core->host.sensor_name = host_sensor_name;
+    core->host.submit = host_submit;
+    if (!core_load_plugins(core, error))
+        goto err_free_core;
+    core->decoder = tt_decoder_new(config, core_sink, core, error);
+    if (core->decoder == NULL)
+        goto err_free_core;
+    tt_decoder_set_resolver(core->decoder, core_resolve, core);
+    return core;
+
+err_free_core:
+    core->config = NULL; /* the caller still owns it */
+    tt_core_free(core);
+    return NULL;
+}
+
+void tt_core_free(tt_core *core)
+{
+    if (core == NULL)
+        return;
+    tt_decoder_free(core->decoder);
+    core->decoder = NULL;
+    /* plugins' fini() may still submit jobs: the writer outlives them */
+    g_ptr_array_free(core->plugins, TRUE);
+    tt_writer_free(core->writer);
+    for (guint i = 0; i < core->states->len; i++) {
+        sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        for (guint j = 0; j < s->cap; j++)
+            g_free(s->open[j].acc);
+        g_free(s->open);
+    }
+    g_array_free(core->states, TRUE);
+    tt_sensor_table_free(core->sensors);
+    tt_geo_free(core->geo);
+    tt_config_free(core->config);
+    g_free(core);
+}
+
+tt_decoder *tt_core_decoder(tt_core *core)
+{
+    return core->decoder;
+}
+
+const tt_config *tt_core_config(tt_core *core)
+{
+    return core->config;
+}
+
+uint32_t tt_core_sensor_index(tt_core *core, const char *name)
+{
+    g_return_val_if_fail(core != NULL && name != NULL, TT_SENSOR_NONE);
+    for (uint32_t i = 0; i < tt_sensor_count(core->sensors); i++) {
+        const char *n = tt_sensor_name(core->sensors, i);
+        if (n != NULL && strcmp(n, name) == 0)
+            return i;
+    }
+    return TT_SENSOR_NONE;
+}
+
+const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor)
+{
+    if (sensor >= core->states->len)
+        return NULL;
+    return &g_array_index(core->states, sensor_state, sensor).stats;
+}
+
+void tt_core_tick(tt_core *core, int64_t now)
+{
+    gboolean changed = FALSE;
+    for (guint i = 0; i < core->states->len; i++) {
+        sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        if (!s->started || s->silent || now - s->last_heard < core->config->silent_after)
+            continue;
+        int64_t until = s->nopen > 0 ? s->open[s->nopen - 1].start + core->step : s->closed_until;
+        sensor_close_before(core, i, s, until);
+        s->silent = TRUE;
+        changed = TRUE;
+        g_message("sensor %s: silent for %" G_GINT64_FORMAT " s, its open buckets are closed",
+                  tt_sensor_name(core->sensors, i), now - s->last_heard);
+    }
+    if (changed)
+        core_global_close(core);
+    if (core->stats_dirty && now != core->stats_written)
+        tt_core_write_stats(core);
+}
+
+void tt_core_close_all(tt_core *core)
+{
+    g_return_if_fail(core != NULL);
+    for (guint i = 0; i < core->states->len; i++) {
+        sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        if (s->nopen == 0)
+            continue;
+        sensor_close_before(core, i, s, s->open[s->nopen - 1].start + core->step);
+    }
+    /* nothing is open any more: the global close may run to the newest end */
+    for (guint i = 0; i < core->states->len; i++)
+        g_array_index(core->states, sensor_state, i).silent = TRUE;
+    core_global_close(core);
+    tt_core_write_stats(core);
+}
+
+gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
+{
+    g_return_val_if_fail(core != NULL && config != NULL, FALSE);
+    tt_geo *geo = NULL;
+
+    if (config->geoip != NULL) {
+        geo = tt_geo_open(config->geoip, error);
+        if (geo == NULL) {
+            g_prefix_error(error, "%s: [collector] geoip: ", config->path);
+            return FALSE;
+        }
+    }
+    if (config->step != core->config->step || config->grace != core->config->grace ||
+        g_strcmp0(config->data_dir, core->config->data_dir) != 0)
+        g_warning("reload: step, grace and data-dir changes need a restart; kept the old values");
+    config->step = core->config->step;
+    config->grace = core->config->grace;
+    g_free(config->data_dir);
+    config->data_dir = g_strdup(core->config->data_dir);
+
+    tt_sensor_table *sensors = tt_sensor_table_new(config, core->sensors);
+    tt_sensor_table_free(core->sensors);
+    core->sensors = sensors;
+    tt_geo_free(core->geo);
+    core->geo = geo;
+    /* plugins keep pointers into the old key file: keep it alive with the core */
+    GKeyFile *old_kf = core->config->kf;
+    core->config->kf = NULL;
+    tt_config_free(core->config);
+    g_key_file_free(config->kf);
+    config->kf = old_kf;
+    core->config = config;
+    core->host.data_dir = config->data_dir;
+    core->host.timezone = config->timezone;
+    tt_decoder_invalidate_sensors(core->decoder);
+    g_message("reloaded %s: %u sensors, geoip %s", config->path, tt_sensor_count(sensors),
+              config->geoip != NULL ? config->geoip : "none");
+    return TRUE;
+}
+
+void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *, void *), void *data)
+{
+    core->listener_stats = fn;
+    core->listener_stats_data = data;
+}
+
+void tt_core_flush(tt_core *core)
+{
+    tt_writer_flush(core->writer);
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+typedef struct {
+    char *path;
+    char *json;
+} stats_job;
+
+static void stats_job_run(void *data)
+{
+    stats_job *job = data;
+    g_autoptr(GError) error = NULL;
+    if (!g_file_set_contents(job->path, job->json, -1, &error))
+        g_warning("stats: %s", error->message);
+}
+
+static void stats_job_free(void *data)
+{
+    stats_job *job = data;
+    g_free(job->path);
+    g_free(job->json);
+    g_free(job);
+}
+
+void tt_core_write_stats(tt_core *core)
+{
+    stats_job *job = g_new0(stats_job, 1);
+    job->path = g_build_filename(core->config->data_dir, "stats.json", NULL);
+    job->json = tt_stats_json(core);
+    tt_writer_submit(core->writer, stats_job_run, job, stats_job_free);
+    core->stats_dirty = FALSE;
+    core->stats_written = g_get_real_time() / G_USEC_PER_SEC;
+}
+
+uint64_t tt_core_records_in(tt_core *core)
+{
+    return core->records_in;
+}
+
+uint32_t tt_core_sensor_slots(tt_core *core)
+{
+    return tt_sensor_count(core->sensors);
+}
+
+const char *tt_core_sensor_name(tt_core *core, uint32_t sensor)
+{
+    return tt_sensor_name(core->sensors, sensor);
+}
+
+gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
+                              int64_t *closed_until, gboolean *silent)
+{
+    if (sensor >= core->states->len)
+        return FALSE;
+    const sensor_state *s = &g_array_index(core->states, sensor_state, sensor);
+    if (!s->started)
+        return FALSE;
+    *watermark_ms = s->watermark_ms;
+    *closed_until = s->closed_until;
+    *silent = s->silent;
+    return TRUE;
+}
+
+guint tt_core_writer_pending(tt_core *core)
+{
+    return tt_writer_pending(core->writer);
+}
+
+void tt_core_listener_stats(tt_core *core, GString *json)
+{
+    if (core->listener_stats != NULL)
+        core->listener_stats(json, core->listener_stats_data);
+    else
+        g_string_append(json, "[]");
+}
+
+const char *tt_core_geo_describe(tt_core *core, int64_t *build_epoch)
+{
+    if (core->geo == NULL) {
+        *build_epoch = 0;
+        return NULL;
+    }
+    *build_epoch = tt_geo_build_epoch(core->geo);
+    return tt_geo_type(core->geo);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * core.h - enrichment, flow-time buckets and plugin dispatch.
+ *
+ * The core owns the sensors, the GeoIP handle, the plugins, the writer
+ * thread and the decoder; listeners only move bytes into the decoder, whose
+ * flows come back here (tt_core_sink) to be enriched once and dispatched.
+ * Everything here runs on one thread (the main loop's).
+ */
+#ifndef TT_CORE_H
+#define TT_CORE_H
+
+#include <glib.h>
+
+#include "config.h"
+#include "decode.h"
+
+typedef struct tt_core tt_core;
+
+/** Per-sensor counters, as written to stats.json. */
+typedef struct tt_sensor_stats {
+    uint64_t records;      /* records that reached the sensor */
+    uint64_t observed;     /* flows to dark space, handed to plugins */
+    uint64_t leaks;        /* flows to lit space or without a destination */
+    uint64_t late;         /* observed flows older than the closed buckets */
+    uint64_t packets;      /* sampling-corrected, observed */
+    uint64_t raw_packets;  /* as exported, observed */
+    int64_t max_lag_ms;    /* how far behind the watermark a record arrived, at most */
+} tt_sensor_stats;
+
+/**
+ * Build the core from @a config (the core keeps a reference; the caller keeps
+ * ownership until tt_core_free). Opens GeoIP, loads and initialises plugins,
+ * starts the writer. (transfer full)
+ */
+tt_core *tt_core_new(tt_config *config, GError **error);
+void tt_core_free(tt_core *core);
+
+tt_decoder *tt_core_decoder(tt_core *core);
+const tt_config *tt_core_config(tt_core *core);
+/** Index of sensor @a name, or TT_SENSOR_NONE. */
+uint32_t tt_core_sensor_index(tt_core *core, const char *name);
+
+/** Host-clock housekeeping: close the buckets of sensors gone silent, write stats when due. */
+void tt_core_tick(tt_core *core, int64_t now);
+/** Close every open bucket of every sensor (SIGTERM, end of --read). */
+void tt_core_close_all(tt_core *core);
+/**
+ * Apply a new configuration: sensors, allow-list and GeoIP (opened first,
+ * swapped only on success). Listeners, plugins and step need a restart; a
+ * change there is reported and ignored. On error nothing changes.
+ * On success the core takes @a config (transfer full).
+ */
+gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error);
+
+/** Write DATA/stats.json now (through the writer thread). */
+void tt_core_write_stats(tt_core *core);
+/** Log a one-screen summary (SIGUSR1). */
+void tt_core_log_stats(tt_core *core);
+/** Register a function that appends the listeners' JSON array to the stats. */
+void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *json, void *data), void *data);
+
+const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor);
+/** Wait until the writer has run every job queued so far. */
+void tt_core_flush(tt_core *core);
+
+/* Accessors for stats.c, which formats what the core counts. */
+uint64_t tt_core_records_in(tt_core *core);
+uint32_t tt_core_sensor_slots(tt_core *core);
+const char *tt_core_sensor_name(tt_core *core, uint32_t sensor);
+gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
+                              int64_t *closed_until, gboolean *silent);
+guint tt_core_writer_pending(tt_core *core);
+void tt_core_listener_stats(tt_core *core, GString *json);
+const char *tt_core_geo_describe(tt_core *core, int64_t *build_epoch);
+
+/** Build the stats document (JSON). (transfer full) */
+char *tt_stats_json(tt_core *core);
+
+#endif

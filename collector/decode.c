@@ -1,0 +1,1176 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * decode.c - from IPFIX messages to tt_flow, through libfixbuf's buffer mode.
+ *
+ * Every message (a UDP datagram read by our own socket, a framed TCP or file
+ * message, or a NetFlow v9 datagram rewritten to IPFIX by wire.c) is first
+ * walked by tt_ipfix_check(); a message in which anything overruns is dropped
+ * whole. Then the exporter's libfixbuf session decodes it: a new-template
+ * callback inspects every template once and either pairs it with one of our
+ * two internal templates (flow, options) or refuses it (template pair to 0,
+ * so libfixbuf skips its records) when a field we read has a length we cannot
+ * trust. libfixbuf then transcodes each record into a fixed C struct
+ * (reduced-size integers widened, byte order fixed), and normalise() turns
+ * that into a tt_flow: UTC milliseconds from whichever time fields the
+ * exporter sent, IPv4-mapped addresses, ICMP type/code in the destination port.
+ *
+ * Rejected: libfixbuf's own UDP listener (no control of the receive buffer, no
+ * chance to validate a datagram before it is decoded, sessions we cannot cap)
+ * and its NetFlow v9 translator (it only runs inside that listener's read
+ * path); hand-decoding IPFIX records (libfixbuf's transcoder is well tested and
+ * handles reduced-size encoding and every data type).
+ */
+#include "decode.h"
+
+#include <arpa/inet.h>
+#include <fixbuf/public.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "v5.h"
+
+#define TID_FLOW 0xF001
+#define TID_OPTS 0xF002
+#define FLOW_BATCH 512
+#define V9BUF_SIZE (65536 + 64)
+#define SAMPLERS_PER_DOMAIN 16
+#define NTP_EPOCH_OFFSET 2208988800ULL
+
+/* The fields we read, transcoded by libfixbuf. Order and widths must match flow_spec. */
+typedef struct {
+    uint64_t start_ms, end_ms;   /* 152, 153 */
+    uint64_t start_us, end_us;   /* 154, 155 (NTP format) */
+    uint64_t start_ns, end_ns;   /* 156, 157 (NTP format) */
+    uint64_t sys_init_ms;        /* 160 */
+    uint64_t packet_delta;       /* 2 */
+    uint64_t packet_total;       /* 86 */
+    uint64_t octet_delta;        /* 1 */
+    uint64_t octet_total;        /* 85 */
+    uint64_t initiator_octets;   /* 231 */
+    uint64_t initiator_packets;  /* 298 */
+    uint64_t observation_ms;     /* 323 */
+    uint64_t selector_id;        /* 302 */
+    uint8_t src6[16];            /* 27 */
+    uint8_t dst6[16];            /* 28 */
+    uint32_t start_s, end_s;     /* 150, 151 */
+    uint32_t start_up, end_up;   /* 22, 21 */
+    uint32_t src4, dst4;         /* 8, 12 */
+    uint32_t sampling_interval;  /* 34 */
+    uint32_t sampler_random;     /* 50 */
+    uint32_t packet_interval;    /* 305 (sFlow's N, Nokia's 1 of interval+space) */
+    uint32_t packet_space;       /* 306 */
+    uint16_t src_port, dst_port; /* 7, 11 */
+    uint16_t icmp4, icmp6;       /* 32, 139 */
+    uint16_t tcp_flags;          /* 6 */
+    uint8_t proto;               /* 4 */
+    uint8_t ip_version;          /* 60 */
+    uint8_t icmp_type4, icmp_code4; /* 176, 177 */
+    uint8_t icmp_type6, icmp_code6; /* 178, 179 */
+    uint8_t sampler_id;          /* 48 */
+    uint8_t pad[7];
+} fb_flow_rec;
+/* libfixbuf packs internal templates without padding: the struct must have none either */
+G_STATIC_ASSERT(sizeof(fb_flow_rec) == 8 * 15 + 32 + 4 * 10 + 2 * 5 + 1 * 7 + 7);
+
+typedef struct {
+    uint64_t sys_init_ms;        /* 160 */
+    uint64_t selector_id;        /* 302 */
+    uint32_t sampling_interval;  /* 34 */
+    uint32_t sampler_random;     /* 50 */
+    uint32_t packet_interval;    /* 305 */
+    uint32_t packet_space;       /* 306 */
+    uint8_t sampler_id;          /* 48 */
+    uint8_t pad[7];
+} fb_opts_rec;
+
+static fbInfoElementSpec_t flow_spec[] = {
+    {"flowStartMilliseconds", 8, 0},      {"flowEndMilliseconds", 8, 0},
+    {"flowStartMicroseconds", 8, 0},      {"flowEndMicroseconds", 8, 0},
+    {"flowStartNanoseconds", 8, 0},       {"flowEndNanoseconds", 8, 0},
+    {"systemInitTimeMilliseconds", 8, 0}, {"packetDeltaCount", 8, 0},
+    {"packetTotalCount", 8, 0},           {"octetDeltaCount", 8, 0},
+    {"octetTotalCount", 8, 0},            {"initiatorOctets", 8, 0},
+    {"initiatorPackets", 8, 0},           {"observationTimeMilliseconds", 8, 0},
+    {"selectorId", 8, 0},                 {"sourceIPv6Address", 16, 0},
+    {"destinationIPv6Address", 16, 0},    {"flowStartSeconds", 4, 0},
+    {"flowEndSeconds", 4, 0},             {"flowStartSysUpTime", 4, 0},
+    {"flowEndSysUpTime", 4, 0},           {"sourceIPv4Address", 4, 0},
+    {"destinationIPv4Address", 4, 0},     {"samplingInterval", 4, 0},
+    {"samplerRandomInterval", 4, 0},      {"samplingPacketInterval", 4, 0},
+    {"samplingPacketSpace", 4, 0},        {"sourceTransportPort", 2, 0},
+    {"destinationTransportPort", 2, 0},   {"icmpTypeCodeIPv4", 2, 0},
+    {"icmpTypeCodeIPv6", 2, 0},           {"tcpControlBits", 2, 0},
+    {"protocolIdentifier", 1, 0},         {"ipVersion", 1, 0},
+    {"icmpTypeIPv4", 1, 0},               {"icmpCodeIPv4", 1, 0},
+    {"icmpTypeIPv6", 1, 0},               {"icmpCodeIPv6", 1, 0},
+    {"samplerId", 1, 0},                  {"paddingOctets", 7, 0},
+    FB_IESPEC_NULL};
+
+static fbInfoElementSpec_t opts_spec[] = {
+    {"systemInitTimeMilliseconds", 8, 0}, {"selectorId", 8, 0},
+    {"samplingInterval", 4, 0},           {"samplerRandomInterval", 4, 0},
+    {"samplingPacketInterval", 4, 0},     {"samplingPacketSpace", 4, 0},
+    {"samplerId", 1, 0},                  {"paddingOctets", 7, 0},
+    FB_IESPEC_NULL};
+
+/* Which fields a template carries (zero is a valid value, presence is not). */
+#define B(n) ((uint64_t)1 << (n))
+#define F_START_MS B(0)
+#define F_END_MS B(1)
+#define F_START_US B(2)
+#define F_END_US B(3)
+#define F_START_NS B(4)
+#define F_END_NS B(5)
+#define F_SYSINIT B(6)
+#define F_PKT_DELTA B(7)
+#define F_PKT_TOTAL B(8)
+#define F_OCT_DELTA B(9)
+#define F_OCT_TOTAL B(10)
+#define F_INIT_OCT B(11)
+#define F_INIT_PKT B(12)
+#define F_OBS_MS B(13)
+#define F_SELECTOR B(14)
+#define F_SRC6 B(15)
+#define F_DST6 B(16)
+#define F_START_S B(17)
+#define F_END_S B(18)
+#define F_START_UP B(19)
+#define F_END_UP B(20)
+#define F_SRC4 B(21)
+#define F_DST4 B(22)
+#define F_SAMPLING B(23)
+#define F_SAMPLER_RANDOM B(24)
+#define F_SRC_PORT B(25)
+#define F_DST_PORT B(26)
+#define F_ICMP4 B(27)
+#define F_ICMP6 B(28)
+#define F_FLAGS B(29)
+#define F_PROTO B(30)
+#define F_SAMPLER_ID B(31)
+#define F_PKT_INTERVAL B(32)
+#define F_PKT_SPACE B(33)
+
+/* One IE we read: number, presence bit, and the lengths we accept (min..max). */
+typedef struct {
+    uint16_t num;
+    uint64_t bit;
+    uint16_t min_len, max_len;
+} read_field;
+
+static const read_field read_fields[] = {
+    {152, F_START_MS, 8, 8},      {153, F_END_MS, 8, 8},       {154, F_START_US, 8, 8},
+    {155, F_END_US, 8, 8},        {156, F_START_NS, 8, 8},     {157, F_END_NS, 8, 8},
+    {160, F_SYSINIT, 8, 8},       {2, F_PKT_DELTA, 1, 8},      {86, F_PKT_TOTAL, 1, 8},
+    {1, F_OCT_DELTA, 1, 8},       {85, F_OCT_TOTAL, 1, 8},     {231, F_INIT_OCT, 1, 8},
+    {298, F_INIT_PKT, 1, 8},      {323, F_OBS_MS, 8, 8},       {302, F_SELECTOR, 1, 8},
+    {27, F_SRC6, 16, 16},         {28, F_DST6, 16, 16},        {150, F_START_S, 4, 4},
+    {151, F_END_S, 4, 4},         {22, F_START_UP, 1, 4},      {21, F_END_UP, 1, 4},
+    {8, F_SRC4, 4, 4},            {12, F_DST4, 4, 4},          {34, F_SAMPLING, 1, 4},
+    {50, F_SAMPLER_RANDOM, 1, 4}, {7, F_SRC_PORT, 1, 2},       {11, F_DST_PORT, 1, 2},
+    {32, F_ICMP4, 1, 2},          {139, F_ICMP6, 1, 2},        {6, F_FLAGS, 1, 2},
+    {4, F_PROTO, 1, 1},           {48, F_SAMPLER_ID, 1, 2},    {60, 0, 1, 1},
+    {176, 0, 1, 1},               {177, 0, 1, 1},              {178, 0, 1, 1},
+    {179, 0, 1, 1},               {305, F_PKT_INTERVAL, 1, 4},  {306, F_PKT_SPACE, 1, 4},
+};
+
+typedef enum { TMPL_FLOW, TMPL_OPTIONS, TMPL_REFUSED } tmpl_kind;
+
+typedef struct {
+    tmpl_kind kind;
+    uint64_t fields;
+    uint8_t icmp_fields; /* 1: 176/177 present, 2: 178/179 present */
+    uint8_t ip_version;  /* 1 when IE 60 present */
+} tmpl_info;
+
+typedef struct {
+    uint64_t id;
+    uint32_t rate;
+} sampler;
+
+typedef struct {
+    uint32_t domain;
+    uint32_t sensor;
+    guint sensor_gen;
+    int64_t sys_init_ms;        /* 0 = unknown */
+    sampler samplers[SAMPLERS_PER_DOMAIN];
+    guint nsamplers;
+    uint32_t last_rate;         /* the latest rate announced in this domain */
+    gboolean seq_valid;
+    uint32_t next_seq;
+} tt_domain;
+
+struct tt_exporter {
+    tt_decoder *decoder;
+    tt_listen_kind kind;
+    guint listener_id;
+    gboolean is_private;
+    uint32_t forced_sensor; /* UINT32_MAX: resolve by address and domain */
+    uint8_t addr[16];
+    uint16_t port;
+    char label[96];
+    fbSession_t *session; /* owned by fbuf */
+    fBuf_t *fbuf;
+    GHashTable *domains;  /* domain -> tt_domain* */
+    tt_domain *last_domain;
+    GHashTable *tids;     /* (domain << 16 | tid) of every template seen */
+    tt_exporter_stats stats;
+};
+
+typedef struct {
+    tt_listen_kind kind;
+    guint listener_id;
+    uint16_t port;
+    uint8_t addr[16];
+} exporter_key;
+
+struct tt_decoder {
+    fbInfoModel_t *model;
+    tt_flow_sink sink;
+    void *sink_data;
+    tt_sensor_resolver resolver;
+    void *resolver_data;
+    guint sensor_gen;
+    uint32_t max_templates;
+    uint32_t max_exporters;
+    int64_t tolerance_ms;
+    GHashTable *exporters; /* exporter_key* -> tt_exporter* (shared UDP exporters) */
+    GPtrArray *privates;   /* tt_exporter* (files, TCP connections) */
+    tt_exporter_stats retired;
+    uint64_t evictions;
+    /* the message being decoded, for the template callback */
+    tt_exporter *current;
+    tt_flow batch[FLOW_BATCH];
+    size_t nbatch;
+    tt_domain *batch_domain;
+    tt_exporter *batch_exporter;
+    uint8_t v9buf[V9BUF_SIZE];
+};
+
+static const char *const refusal_keys[TT_TREFUSE_COUNT] = {
+    [TT_TREFUSE_FIELD_LENGTH] = "field_length",
+    [TT_TREFUSE_VARLEN_FIELD] = "varlen_field",
+    [TT_TREFUSE_ZERO_LENGTH] = "zero_length_record",
+    [TT_TREFUSE_CAP] = "template_cap",
+};
+
+static const char *const drop_keys[TT_DROP_COUNT] = {
+    [TT_DROP_WIRE] = "malformed",
+    [TT_DROP_DECODE] = "decode_error",
+    [TT_DROP_TEMPLATE_CAP] = "template_cap",
+    [TT_DROP_UNKNOWN_EXPORTER] = "unknown_exporter",
+    [TT_DROP_V5] = "netflow5_malformed",
+};
+
+const char *tt_template_refusal_key(tt_template_refusal reason)
+{
+    return reason < TT_TREFUSE_COUNT ? refusal_keys[reason] : "unknown";
+}
+
+const char *tt_drop_reason_key(tt_drop_reason reason)
+{
+    return reason < TT_DROP_COUNT ? drop_keys[reason] : "unknown";
+}
+
+static guint exporter_key_hash(gconstpointer p)
+{
+    const exporter_key *k = p;
+    guint h = (guint)k->kind * 31u + k->listener_id * 17u + k->port;
+    for (int i = 0; i < 16; i++)
+        h = h * 31u + k->addr[i];
+    return h;
+}
+
+static gboolean exporter_key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(exporter_key)) == 0;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static void stats_add(tt_exporter_stats *into, const tt_exporter_stats *s)
+{
+    into->messages += s->messages;
+    into->records += s->records;
+    into->options_records += s->options_records;
+    into->templates += s->templates;
+    for (int i = 0; i < TT_TREFUSE_COUNT; i++)
+        into->templates_refused[i] += s->templates_refused[i];
+    into->unknown_template_sets += s->unknown_template_sets;
+    into->seq_lost += s->seq_lost;
+    for (int i = 0; i < TT_DROP_COUNT; i++)
+        into->dropped[i] += s->dropped[i];
+    for (int i = 0; i < TT_WIRE_REASON_COUNT; i++)
+        into->wire_reasons[i] += s->wire_reasons[i];
+    into->future_records += s->future_records;
+}
+
+void tt_decoder_count_drop(tt_exporter *exporter, tt_drop_reason reason)
+{
+    g_return_if_fail(exporter != NULL && reason < TT_DROP_COUNT);
+    exporter->stats.dropped[reason]++;
+}
+
+/* ---- templates ----------------------------------------------------------- */
+
+static const read_field *read_field_find(uint16_t num)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(read_fields); i++)
+        if (read_fields[i].num == num)
+            return &read_fields[i];
+    return NULL;
+}
+
+/* Decide once per template whether its records can be trusted. */
+static tmpl_info *template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
+{
+    tmpl_info *ti = g_new0(tmpl_info, 1);
+    uint32_t n = fbTemplateCountElements(tmpl);
+    size_t fixed_len = 0;
+    gboolean varlen = FALSE;
+
+    ti->kind = fbTemplateGetOptionsScope(tmpl) > 0 ? TMPL_OPTIONS : TMPL_FLOW;
+    for (uint32_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        if (ie->len == FB_IE_VARLEN)
+            varlen = TRUE;
+        else
+            fixed_len += ie->len;
+        if (ie->ent != 0 || ie->midx != 0)
+            continue; /* not ours, or a second copy we do not read */
+        const read_field *rf = read_field_find(ie->num);
+        if (rf == NULL)
+            continue;
+        if (ie->len == FB_IE_VARLEN) {
+            *why = TT_TREFUSE_VARLEN_FIELD;
+            ti->kind = TMPL_REFUSED;
+            return ti;
+        }
+        if (ie->len < rf->min_len || ie->len > rf->max_len) {
+            *why = TT_TREFUSE_FIELD_LENGTH;
+            ti->kind = TMPL_REFUSED;
+            return ti;
+        }
+        ti->fields |= rf->bit;
+        if (ie->num == 176 || ie->num == 177)
+            ti->icmp_fields |= 1;
+        else if (ie->num == 178 || ie->num == 179)
+            ti->icmp_fields |= 2;
+        else if (ie->num == 60)
+            ti->ip_version = 1;
+    }
+    if (fixed_len == 0 && !varlen) {
+        *why = TT_TREFUSE_ZERO_LENGTH;
+        ti->kind = TMPL_REFUSED;
+    }
+    return ti;
+}
+
+static void template_ctx_free(void *tmpl_ctx, void *app_ctx)
+{
+    g_free(tmpl_ctx);
+}
+
+static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_t *tmpl,
+                                 void *app_ctx, void **tmpl_ctx, fbTemplateCtxFree_fn *free_fn)
+{
+    tt_decoder *d = app_ctx;
+    tt_exporter *e = d->current;
+    tt_template_refusal why = TT_TREFUSE_COUNT;
+    tmpl_info *ti = template_inspect(tmpl, &why);
+
+    if (ti->kind == TMPL_REFUSED) {
+        if (e != NULL)
+            e->stats.templates_refused[why]++;
+        fbSessionAddTemplatePair(session, tid, 0);
+    } else {
+        if (e != NULL)
+            e->stats.templates++;
+        fbSessionAddTemplatePair(session, tid, ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW);
+    }
+    *tmpl_ctx = ti;
+    *free_fn = template_ctx_free;
+}
+
+/*
+ * Walk the template sets of a checked message: a message that would take the
+ * exporter past its template cap is dropped whole, so a flood of template IDs
+ * cannot grow memory. Template IDs are remembered per (domain, ID).
+ */
+static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t *msg,
+                                   size_t len, uint32_t domain)
+{
+    size_t off = 16;
+    guint fresh = 0;
+
+    while (off + 4 <= len) {
+        uint16_t set_id = (uint16_t)(msg[off] << 8 | msg[off + 1]);
+        uint16_t set_len = (uint16_t)(msg[off + 2] << 8 | msg[off + 3]);
+        if (set_id == 2 || set_id == 3) {
+            size_t p = off + 4, end = off + set_len;
+            size_t hdr = set_id == 3 ? 6 : 4;
+            while (p + hdr <= end) {
+                uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
+                uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
+                if (nfields == 0) {
+                    p += 4; /* a withdrawal carries no scope count */
+                    continue;
+                }
+                gpointer key = GSIZE_TO_POINTER(((gsize)domain << 16) | tid);
+                if (!g_hash_table_contains(e->tids, key)) {
+                    if (g_hash_table_size(e->tids) + fresh >= d->max_templates)
+                        return FALSE;
+                    fresh++;
+                }
+                p += hdr;
+                for (uint16_t f = 0; f < nfields && p + 4 <= end; f++) {
+                    gboolean ent = (msg[p] & 0x80) != 0;
+                    p += ent ? 8 : 4;
+                }
+            }
+        }
+        off += set_len;
+    }
+    /* second pass records them, now that the message is admitted */
+    off = 16;
+    while (fresh > 0 && off + 4 <= len) {
+        uint16_t set_id = (uint16_t)(msg[off] << 8 | msg[off + 1]);
+        uint16_t set_len = (uint16_t)(msg[off + 2] << 8 | msg[off + 3]);
+        if (set_id == 2 || set_id == 3) {
+            size_t p = off + 4, end = off + set_len;
+            size_t hdr = set_id == 3 ? 6 : 4;
+            while (p + hdr <= end) {
+                uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
+                uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
+                if (nfields == 0) {
+                    p += 4;
+                    continue;
+                }
+                g_hash_table_add(e->tids, GSIZE_TO_POINTER(((gsize)domain << 16) | tid));
+                p += hdr;
+                for (uint16_t f = 0; f < nfields && p + 4 <= end; f++)
+                    p += (msg[p] & 0x80) ? 8 : 4;
+            }
+        }
+        off += set_len;
+    }
+    return TRUE;
+}
+
+/* ---- exporters ----------------------------------------------------------- */
+
+static gboolean exporter_add_internal(fbSession_t *session, fbInfoModel_t *model, uint16_t tid,
+                                      fbInfoElementSpec_t *spec, GError **error)
+{
+    fbTemplate_t *tmpl = fbTemplateAlloc(model);
+    if (!fbTemplateAppendSpecArray(tmpl, spec, UINT32_MAX, error)) {
+        fbTemplateFreeUnused(tmpl);
+        return FALSE;
+    }
+    if (!fbSessionAddTemplate(session, TRUE, tid, tmpl, error)) {
+        fbTemplateFreeUnused(tmpl);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void domain_free(gpointer p)
+{
+    g_free(p);
+}
+
+static tt_exporter *exporter_new(tt_decoder *d, tt_listen_kind kind, const uint8_t addr[16],
+                                 uint16_t port, const char *label, int64_t now)
+{
+    tt_exporter *e = g_new0(tt_exporter, 1);
+
+    e->decoder = d;
+    e->kind = kind;
+    memcpy(e->addr, addr, 16);
+    e->port = port;
+    g_strlcpy(e->label, label, sizeof e->label);
+    e->session = tt_decoder_new_session(d);
+    e->fbuf = fBufAllocForCollection(e->session, NULL);
+    fBufSetAutomaticMode(e->fbuf, FALSE);
+    e->domains = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, domain_free);
+    e->tids = g_hash_table_new(g_direct_hash, g_direct_equal);
+    e->stats.first_seen = now;
+    e->stats.last_seen = now;
+    e->stats.sampling = 1;
+    e->forced_sensor = UINT32_MAX;
+    return e;
+}
+
+static void exporter_free(tt_exporter *e)
+{
+    if (e == NULL)
+        return;
+    stats_add(&e->decoder->retired, &e->stats);
+    fBufFree(e->fbuf); /* frees the session too */
+    g_hash_table_destroy(e->domains);
+    g_hash_table_destroy(e->tids);
+    g_free(e);
+}
+
+static void exporter_free_cb(gpointer p)
+{
+    exporter_free(p);
+}
+
+static void sockaddr_to_addr16(const struct sockaddr *sa, uint8_t addr[16], uint16_t *port)
+{
+    memset(addr, 0, 16);
+    *port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        tt_addr_set_v4(addr, ntohl(in->sin_addr.s_addr));
+        *port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(addr, &in6->sin6_addr, 16);
+        *port = ntohs(in6->sin6_port);
+    }
+}
+
+static void addr16_format(const uint8_t addr[16], char *out, size_t cap)
+{
+    if (tt_addr_is_v4(addr))
+        inet_ntop(AF_INET, addr + 12, out, (socklen_t)cap);
+    else
+        inet_ntop(AF_INET6, addr, out, (socklen_t)cap);
+}
+
+/* Evict the least recently heard shared exporter (spoofed junk goes first). */
+static gboolean decoder_evict_one(tt_decoder *d)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    gpointer victim_key = NULL;
+    int64_t oldest = INT64_MAX;
+
+    g_hash_table_iter_init(&it, d->exporters);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const tt_exporter *e = v;
+        if (e->stats.last_seen < oldest) {
+            oldest = e->stats.last_seen;
+            victim_key = k;
+        }
+    }
+    if (victim_key == NULL)
+        return FALSE;
+    g_hash_table_remove(d->exporters, victim_key);
+    d->evictions++;
+    return TRUE;
+}
+
+tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint listener_id,
+                                 const struct sockaddr *peer, socklen_t peer_len, int64_t now)
+{
+    g_return_val_if_fail(d != NULL && peer != NULL, NULL);
+    exporter_key key;
+    memset(&key, 0, sizeof key);
+    key.kind = kind;
+    key.listener_id = listener_id;
+    sockaddr_to_addr16(peer, key.addr, &key.port);
+
+    tt_exporter *e = g_hash_table_lookup(d->exporters, &key);
+    if (e != NULL) {
+        e->stats.last_seen = now;
+        return e;
+    }
+    if (g_hash_table_size(d->exporters) + d->privates->len >= d->max_exporters &&
+        !decoder_evict_one(d))
+        return NULL;
+
+    char host[INET6_ADDRSTRLEN], label[96];
+    addr16_format(key.addr, host, sizeof host);
+    g_snprintf(label, sizeof label, tt_addr_is_v4(key.addr) ? "%s:%u" : "[%s]:%u", host,
+               key.port);
+    e = exporter_new(d, kind, key.addr, key.port, label, now);
+    e->listener_id = listener_id;
+    g_hash_table_insert(d->exporters, g_memdup2(&key, sizeof key), e);
+    return e;
+}
+
+tt_exporter *tt_decoder_exporter_private(tt_decoder *d, tt_listen_kind kind, const char *label,
+                                         const uint8_t addr[16], int64_t now)
+{
+    g_return_val_if_fail(d != NULL && label != NULL && addr != NULL, NULL);
+    tt_exporter *e = exporter_new(d, kind, addr, 0, label, now);
+    e->is_private = TRUE;
+    g_ptr_array_add(d->privates, e);
+    return e;
+}
+
+void tt_decoder_exporter_release(tt_decoder *d, tt_exporter *e)
+{
+    g_return_if_fail(d != NULL);
+    if (e == NULL)
+        return;
+    if (d->current == e)
+        d->current = NULL;
+    if (e->is_private)
+        g_ptr_array_remove_fast(d->privates, e); /* frees through the destroy notifier */
+}
+
+/* ---- domains, sensors, sampling ------------------------------------------ */
+
+static tt_domain *exporter_domain(tt_decoder *d, tt_exporter *e, uint32_t domain)
+{
+    tt_domain *dom = e->last_domain;
+    if (dom == NULL || dom->domain != domain) {
+        dom = g_hash_table_lookup(e->domains, GUINT_TO_POINTER(domain));
+        if (dom == NULL) {
+            dom = g_new0(tt_domain, 1);
+            dom->domain = domain;
+            dom->sensor_gen = d->sensor_gen - 1; /* resolve on first use */
+            g_hash_table_insert(e->domains, GUINT_TO_POINTER(domain), dom);
+        }
+        e->last_domain = dom;
+    }
+    if (dom->sensor_gen != d->sensor_gen) {
+        if (e->forced_sensor != UINT32_MAX)
+            dom->sensor = e->forced_sensor;
+        else
+            dom->sensor = d->resolver != NULL ? d->resolver(d->resolver_data, e->addr, domain)
+                                              : UINT32_MAX;
+        dom->sensor_gen = d->sensor_gen;
+    }
+    return dom;
+}
+
+static void domain_set_rate(tt_domain *dom, uint64_t id, uint32_t rate)
+{
+    for (guint i = 0; i < dom->nsamplers; i++) {
+        if (dom->samplers[i].id == id) {
+            dom->samplers[i].rate = rate;
+            dom->last_rate = rate;
+            return;
+        }
+    }
+    guint slot = dom->nsamplers < SAMPLERS_PER_DOMAIN ? dom->nsamplers++
+                                                      : (guint)(id % SAMPLERS_PER_DOMAIN);
+    dom->samplers[slot].id = id;
+    dom->samplers[slot].rate = rate;
+    dom->last_rate = rate;
+}
+
+static uint32_t domain_rate(const tt_domain *dom, gboolean has_id, uint64_t id)
+{
+    if (has_id) {
+        for (guint i = 0; i < dom->nsamplers; i++)
+            if (dom->samplers[i].id == id)
+                return dom->samplers[i].rate;
+    }
+    return dom->last_rate;
+}
+
+/* Sampling rates above this are treated as nonsense (counted as unsampled). */
+#define MAX_SANE_RATE 1000000000u
+
+/*
+ * samplingPacketInterval/Space (305/306): PSAMP systematic count-based
+ * sampling takes `interval` packets out of every `interval + space`. Without a
+ * space, the interval alone is the 1-in-N rate (libfixbuf's sFlow translator
+ * puts sFlow's N there).
+ */
+static uint32_t packet_rate(uint32_t interval, uint32_t space)
+{
+    if (space == 0)
+        return interval;
+    return (uint32_t)MIN(((uint64_t)interval + space) / interval, (uint64_t)UINT32_MAX);
+}
+
+static void options_record(tt_domain *dom, const tmpl_info *ti, const fb_opts_rec *o)
+{
+    uint32_t rate = 0;
+
+    if (o->sys_init_ms != 0)
+        dom->sys_init_ms = (int64_t)o->sys_init_ms;
+    if (o->sampling_interval != 0)
+        rate = o->sampling_interval;
+    else if (o->sampler_random != 0)
+        rate = o->sampler_random;
+    else if (o->packet_interval != 0)
+        rate = packet_rate(o->packet_interval, o->packet_space);
+    if (rate == 0 || rate > MAX_SANE_RATE)
+        return;
+    uint64_t id = o->sampler_id != 0 ? o->sampler_id : o->selector_id;
+    domain_set_rate(dom, id, rate);
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static int64_t ntp_to_ms(uint64_t ntp)
+{
+    uint64_t secs = ntp >> 32;
+    uint64_t frac = ntp & 0xffffffffu;
+    return ((int64_t)secs - (int64_t)NTP_EPOCH_OFFSET) * 1000 + (int64_t)((frac * 1000) >> 32);
+}
+
+static gboolean pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, int64_t sys_init,
+                          int64_t *out)
+{
+    uint64_t ms = start ? F_START_MS : F_END_MS, us = start ? F_START_US : F_END_US;
+    uint64_t ns = start ? F_START_NS : F_END_NS, s = start ? F_START_S : F_END_S;
+    uint64_t up = start ? F_START_UP : F_END_UP;
+
+    if (f & ms)
+        *out = (int64_t)(start ? r->start_ms : r->end_ms);
+    else if (f & us)
+        *out = ntp_to_ms(start ? r->start_us : r->end_us);
+    else if (f & ns)
+        *out = ntp_to_ms(start ? r->start_ns : r->end_ns);
+    else if (f & s)
+        *out = (int64_t)(start ? r->start_s : r->end_s) * 1000;
+    else if ((f & up) && sys_init != 0)
+        *out = sys_init + (int64_t)(start ? r->start_up : r->end_up);
+    else
+        return FALSE;
+    return TRUE;
+}
+
+/* fb_flow_rec -> tt_flow. Returns FALSE when the record must be refused. */
+static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const tmpl_info *ti,
+                          const fb_flow_rec *r, int64_t export_ms, tt_flow *out)
+{
+    uint64_t f = ti->fields;
+    int64_t sys_init = (f & F_SYSINIT) && r->sys_init_ms != 0 ? (int64_t)r->sys_init_ms
+                                                               : dom->sys_init_ms;
+    int64_t start, end;
+
+    memset(out, 0, sizeof *out);
+    if (!pick_time(r, f, TRUE, sys_init, &start)) {
+        if (f & F_OBS_MS)
+            start = (int64_t)r->observation_ms;
+        else
+            start = export_ms; /* MikroTik and friends: export time is all there is */
+    }
+    if (!pick_time(r, f, FALSE, sys_init, &end))
+        end = start;
+    if (end < start)
+        end = start;
+    if (export_ms > 0 && start > export_ms + d->tolerance_ms) {
+        e->stats.future_records++;
+        return FALSE;
+    }
+    out->start_ms = start;
+    out->end_ms = end;
+
+    gboolean v4 = (f & (F_SRC4 | F_DST4)) != 0, v6 = (f & (F_SRC6 | F_DST6)) != 0;
+    if (v4 && v6) {
+        /* both families in one template (Nokia): the one with a non-zero destination wins */
+        static const uint8_t zero16[16];
+        if (ti->ip_version && r->ip_version == 6)
+            v4 = FALSE;
+        else if (ti->ip_version && r->ip_version == 4)
+            v6 = FALSE;
+        else if (r->dst4 == 0 && r->src4 == 0 &&
+                 (memcmp(r->dst6, zero16, 16) != 0 || memcmp(r->src6, zero16, 16) != 0))
+            v4 = FALSE;
+        else
+            v6 = FALSE;
+    }
+    if (v4) {
+        out->family = 4;
+        tt_addr_set_v4(out->src, r->src4);
+        tt_addr_set_v4(out->dst, r->dst4);
+        out->has_dst = (f & F_DST4) != 0;
+    } else if (v6) {
+        out->family = 6;
+        memcpy(out->src, r->src6, 16);
+        memcpy(out->dst, r->dst6, 16);
+        out->has_dst = (f & F_DST6) != 0;
+    }
+
+    out->proto = r->proto;
+    out->tcp_flags = (uint8_t)r->tcp_flags;
+    if (r->proto == TT_PROTO_ICMP || r->proto == TT_PROTO_ICMP6) {
+        gboolean six = r->proto == TT_PROTO_ICMP6;
+        if (!six && (f & F_ICMP4))
+            out->dst_port = r->icmp4;
+        else if (six && (f & F_ICMP6))
+            out->dst_port = r->icmp6;
+        else if (!six && (ti->icmp_fields & 1))
+            out->dst_port = (uint16_t)(r->icmp_type4 << 8 | r->icmp_code4);
+        else if (six && (ti->icmp_fields & 2))
+            out->dst_port = (uint16_t)(r->icmp_type6 << 8 | r->icmp_code6);
+        else
+            out->dst_port = r->dst_port; /* type*256+code, as pmacct and nfdump export */
+        out->src_port = 0;
+    } else {
+        out->src_port = r->src_port;
+        out->dst_port = r->dst_port;
+    }
+
+    if (f & F_PKT_DELTA)
+        out->raw_packets = r->packet_delta;
+    else if (f & F_PKT_TOTAL)
+        out->raw_packets = r->packet_total;
+    else if (f & F_INIT_PKT)
+        out->raw_packets = r->initiator_packets;
+    if (f & F_OCT_DELTA)
+        out->raw_bytes = r->octet_delta;
+    else if (f & F_OCT_TOTAL)
+        out->raw_bytes = r->octet_total;
+    else if (f & F_INIT_OCT)
+        out->raw_bytes = r->initiator_octets;
+
+    uint32_t rate;
+    if ((f & F_SAMPLING) && r->sampling_interval != 0)
+        rate = r->sampling_interval; /* Huawei: the rate rides in every record */
+    else if ((f & F_SAMPLER_RANDOM) && r->sampler_random != 0)
+        rate = r->sampler_random;
+    else if ((f & F_PKT_INTERVAL) && r->packet_interval != 0)
+        rate = packet_rate(r->packet_interval, (f & F_PKT_SPACE) ? r->packet_space : 0);
+    else
+        rate = domain_rate(dom, (f & (F_SAMPLER_ID | F_SELECTOR)) != 0,
+                           (f & F_SAMPLER_ID) ? r->sampler_id : r->selector_id);
+    if (rate == 0 || rate > MAX_SANE_RATE)
+        rate = 1;
+    out->sampling = rate;
+    out->packets = out->raw_packets;
+    out->bytes = out->raw_bytes;
+    out->sensor = dom->sensor;
+    out->country[0] = 'Z';
+    out->country[1] = 'Z';
+    return TRUE;
+}
+
+static void batch_flush(tt_decoder *d)
+{
+    if (d->nbatch == 0)
+        return;
+    d->sink(d->sink_data, d->batch_exporter, d->batch_domain->domain, d->batch, d->nbatch);
+    d->nbatch = 0;
+}
+
+static tt_flow *batch_slot(tt_decoder *d, tt_exporter *e, tt_domain *dom)
+{
+    if (d->nbatch == FLOW_BATCH || (d->nbatch > 0 && d->batch_domain != dom))
+        batch_flush(d);
+    d->batch_exporter = e;
+    d->batch_domain = dom;
+    return &d->batch[d->nbatch];
+}
+
+/* Sequence-loss estimate: positive gaps only; a reset or reordering re-syncs. */
+static void sequence_account(tt_exporter *e, tt_domain *dom, uint32_t seq, uint32_t advance)
+{
+    if (dom->seq_valid) {
+        int32_t gap = (int32_t)(seq - dom->next_seq);
+        if (gap > 0 && gap < (1 << 30))
+            e->stats.seq_lost += (uint64_t)gap;
+    }
+    dom->seq_valid = TRUE;
+    dom->next_seq = seq + advance;
+}
+
+/*
+ * Read every record libfixbuf finds in @a fbuf (one message in manual mode).
+ * Returns the number of records read (data and options), for sequence tracking.
+ */
+static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBuf_t *fbuf,
+                              int64_t export_ms)
+{
+    g_autoptr(GError) error = NULL;
+    fb_flow_rec rec;
+    fb_opts_rec opt;
+    uint16_t current_tid = 0;
+    uint32_t records = 0;
+
+    d->current = e;
+    for (;;) {
+        uint16_t ext_tid = 0;
+        fbTemplate_t *tmpl = fBufNextCollectionTemplate(fbuf, &ext_tid, &error);
+        if (tmpl == NULL)
+            break;
+        const tmpl_info *ti = fbTemplateGetContext(tmpl);
+        /* A refused template's records are read and thrown away: libfixbuf
+         * transcodes them safely, it only must not reach a tt_flow. */
+        gboolean refused = ti == NULL || ti->kind == TMPL_REFUSED;
+        uint16_t want = !refused && ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW;
+        if (want != current_tid) {
+            if (!fBufSetInternalTemplate(fbuf, want, &error))
+                break;
+            current_tid = want;
+        }
+        if (want == TID_OPTS) {
+            size_t olen = sizeof opt;
+            memset(&opt, 0, sizeof opt);
+            if (!fBufNext(fbuf, (uint8_t *)&opt, &olen, &error))
+                break;
+            records++;
+            e->stats.options_records++;
+            options_record(dom, ti, &opt);
+            continue;
+        }
+        size_t rlen = sizeof rec;
+        memset(&rec, 0, sizeof rec);
+        if (!fBufNext(fbuf, (uint8_t *)&rec, &rlen, &error))
+            break;
+        records++;
+        if (refused)
+            continue;
+        e->stats.records++;
+        if (export_ms == 0)
+            export_ms = (int64_t)fBufGetExportTime(fbuf) * 1000;
+        tt_flow *slot = batch_slot(d, e, dom);
+        if (normalise(d, e, dom, ti, &rec, export_ms, slot)) {
+            e->stats.sampling = slot->sampling;
+            d->nbatch++;
+        }
+    }
+    if (error != NULL && !g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_EOM) &&
+        !g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_BUFSZ)) {
+        e->stats.dropped[TT_DROP_DECODE]++;
+        g_debug("%s: decode: %s", e->label, error->message);
+    }
+    batch_flush(d);
+    d->current = NULL;
+    return records;
+}
+
+/* Decode a message that passed tt_ipfix_check(). */
+static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
+                        const tt_wire_info *info, int64_t v9_sys_init, gboolean v9)
+{
+    tt_domain *dom = exporter_domain(d, e, info->domain);
+
+    if (dom->sensor == UINT32_MAX) {
+        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+        return;
+    }
+    if (!template_cap_admit(d, e, msg, len, info->domain)) {
+        e->stats.dropped[TT_DROP_TEMPLATE_CAP]++;
+        e->stats.templates_refused[TT_TREFUSE_CAP]++;
+        return;
+    }
+    if (v9)
+        dom->sys_init_ms = v9_sys_init;
+    e->stats.messages++;
+    fBufSetBuffer(e->fbuf, msg, len);
+    uint32_t records = decoder_drain(d, e, dom, e->fbuf, (int64_t)info->export_time * 1000);
+    sequence_account(e, dom, info->sequence, v9 ? 1 : records);
+}
+
+void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
+{
+    g_return_if_fail(d != NULL && e != NULL && fbuf_ != NULL);
+    fBuf_t *fbuf = fbuf_;
+    /* libfixbuf's own listener (sFlow): the domain is known only once a message was read */
+    tt_domain *dom = exporter_domain(d, e, 0);
+    if (dom->sensor == UINT32_MAX) {
+        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+        /* still consume the message so the listener moves on */
+    }
+    e->stats.messages++;
+    uint32_t sensor = dom->sensor;
+    if (sensor == UINT32_MAX) {
+        g_autoptr(GError) error = NULL;
+        uint8_t scratch[sizeof(fb_flow_rec)];
+        size_t rlen = sizeof scratch;
+        d->current = e;
+        if (fBufSetInternalTemplate(fbuf, TID_FLOW, &error))
+            while (fBufNext(fbuf, scratch, &rlen, &error))
+                rlen = sizeof scratch;
+        d->current = NULL;
+        return;
+    }
+    decoder_drain(d, e, dom, fbuf, 0);
+}
+
+void tt_decoder_ipfix(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len)
+{
+    g_return_if_fail(d != NULL && e != NULL && msg != NULL);
+    tt_wire_info info;
+    tt_wire_status st = tt_ipfix_check(msg, len, &info);
+    if (st != TT_WIRE_OK) {
+        e->stats.dropped[TT_DROP_WIRE]++;
+        e->stats.wire_reasons[st]++;
+        return;
+    }
+    decoder_run(d, e, msg, len, &info, 0, FALSE);
+}
+
+void tt_decoder_v9(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len)
+{
+    g_return_if_fail(d != NULL && e != NULL && msg != NULL);
+    uint8_t *out = d->v9buf;
+    size_t outlen = 0;
+    tt_wire_info v9info, check;
+    tt_wire_status st = tt_v9_to_ipfix(msg, len, out, V9BUF_SIZE, &outlen, &v9info);
+    if (st == TT_WIRE_OK)
+        st = tt_ipfix_check(out, outlen, &check);
+    if (st != TT_WIRE_OK) {
+        e->stats.dropped[TT_DROP_WIRE]++;
+        e->stats.wire_reasons[st]++;
+        return;
+    }
+    int64_t sys_init = (int64_t)v9info.export_time * 1000 - (int64_t)v9info.sys_uptime_ms;
+    decoder_run(d, e, out, outlen, &v9info, sys_init, TRUE);
+}
+
+void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len)
+{
+    g_return_if_fail(d != NULL && e != NULL && msg != NULL);
+    tt_v5_header hdr;
+    size_t n = 0;
+    tt_flow flows[30];
+    tt_v5_status st = tt_v5_decode(msg, len, &hdr, flows, G_N_ELEMENTS(flows), &n);
+    if (st != TT_V5_OK) {
+        e->stats.dropped[TT_DROP_V5]++;
+        return;
+    }
+    uint32_t domain = (uint32_t)hdr.engine_type << 8 | hdr.engine_id;
+    tt_domain *dom = exporter_domain(d, e, domain);
+    if (dom->sensor == UINT32_MAX) {
+        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+        return;
+    }
+    e->stats.messages++;
+    e->stats.records += n;
+    sequence_account(e, dom, hdr.flow_sequence, hdr.count);
+    uint32_t rate = hdr.sampling_interval > 1 ? hdr.sampling_interval : 1;
+    for (size_t i = 0; i < n; i++) {
+        flows[i].sampling = rate;
+        flows[i].sensor = dom->sensor;
+    }
+    e->stats.sampling = rate;
+    d->sink(d->sink_data, e, domain, flows, n);
+}
+
+/* ---- decoder ------------------------------------------------------------- */
+
+/* libfixbuf reports data sets without a template through a GLib warning only. */
+static void decoder_log_filter(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                               gpointer data)
+{
+    tt_decoder *d = data;
+    if (d->current != NULL && strstr(message, "Missing external template") != NULL) {
+        d->current->stats.unknown_template_sets++;
+        return;
+    }
+    /* we count these ourselves; the v9 rewrite carries packet, not record, sequence numbers */
+    if (strstr(message, "Template warning") != NULL || strstr(message, "sequence number") != NULL ||
+        strstr(message, "out of sequence") != NULL || strstr(message, "Illegal length") != NULL)
+        return;
+    g_log_default_handler(domain, level, message, NULL);
+}
+
+tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sink_data,
+                           GError **error)
+{
+    g_return_val_if_fail(config != NULL && sink != NULL, NULL);
+    tt_decoder *d = g_new0(tt_decoder, 1);
+
+    d->model = fbInfoModelAlloc();
+    d->sink = sink;
+    d->sink_data = sink_data;
+    d->sensor_gen = 1;
+    d->max_templates = config->max_templates;
+    d->max_exporters = config->max_exporters;
+    d->tolerance_ms = config->export_time_tolerance * 1000;
+    d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
+                                         exporter_free_cb);
+    d->privates = g_ptr_array_new_with_free_func(exporter_free_cb);
+    g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, decoder_log_filter, d);
+    return d;
+}
+
+void tt_decoder_free(tt_decoder *d)
+{
+    if (d == NULL)
+        return;
+    g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, g_log_default_handler,
+                      NULL);
+    g_hash_table_destroy(d->exporters);
+    g_ptr_array_free(d->privates, TRUE);
+    fbInfoModelFree(d->model);
+    g_free(d);
+}
+
+void tt_decoder_invalidate_sensors(tt_decoder *d)
+{
+    g_return_if_fail(d != NULL);
+    d->sensor_gen++;
+}
+
+void tt_decoder_set_resolver(tt_decoder *d, tt_sensor_resolver resolver, void *data)
+{
+    g_return_if_fail(d != NULL);
+    d->resolver = resolver;
+    d->resolver_data = data;
+    d->sensor_gen++;
+}
+
+void tt_exporter_force_sensor(tt_exporter *e, uint32_t sensor)
+{
+    g_return_if_fail(e != NULL);
+    e->forced_sensor = sensor;
+    e->last_domain = NULL;
+    g_hash_table_remove_all(e->domains);
+}
+
+void *tt_decoder_new_session(tt_decoder *d)
+{
+    g_return_val_if_fail(d != NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    fbSession_t *session = fbSessionAlloc(d->model);
+    fbSessionAddNewTemplateCallback(session, decoder_new_template, d);
+    if (!exporter_add_internal(session, d->model, TID_FLOW, flow_spec, &error) ||
+        !exporter_add_internal(session, d->model, TID_OPTS, opts_spec, &error))
+        g_critical("internal template: %s", error->message);
+    return session;
+}
+
+void *tt_decoder_info_model(tt_decoder *d)
+{
+    return d->model;
+}
+
+const tt_exporter_stats *tt_exporter_get_stats(const tt_exporter *e)
+{
+    return &e->stats;
+}
+
+const char *tt_exporter_label(const tt_exporter *e)
+{
+    return e->label;
+}
+
+tt_listen_kind tt_exporter_kind(const tt_exporter *e)
+{
+    return e->kind;
+}
+
+const uint8_t *tt_exporter_addr(const tt_exporter *e)
+{
+    return e->addr;
+}
+
+void tt_decoder_foreach_exporter(tt_decoder *d, void (*fn)(const tt_exporter *, void *),
+                                 void *data)
+{
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, d->exporters);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        fn(v, data);
+    for (guint i = 0; i < d->privates->len; i++)
+        fn(g_ptr_array_index(d->privates, i), data);
+}
+
+const tt_exporter_stats *tt_decoder_retired_stats(const tt_decoder *d)
+{
+    return &d->retired;
+}
+
+guint tt_decoder_exporter_count(const tt_decoder *d)
+{
+    return g_hash_table_size(d->exporters) + d->privates->len;
+}
+
+uint64_t tt_decoder_evictions(const tt_decoder *d)
+{
+    return d->evictions;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * geo.c - source country lookup through libmaxminddb; the only file that
+ * includes <maxminddb.h>, so libmaxminddb's status codes end here as GError.
+ *
+ * Schema detection reads the data, never the database_type (DB-IP, IPinfo and
+ * ip-location-db name their files freely): a bounded depth-first walk of the
+ * search tree from node 0 visits data records in address order until one holds
+ * country.iso_code or registered_country.iso_code (MaxMind / DB-IP) or a flat
+ * country_code (IPinfo / ip-location-db). Probing a few well-known addresses
+ * was rejected: a small or regional database need not cover any of them, and a
+ * first record may lack a country (anonymous or continent-only networks).
+ *
+ * Lookups are read-only on an mmap'ed file and safe on any thread. IPv4 lookups
+ * go through a direct-mapped cache indexed by the address's /16. An entry holds
+ * what libmaxminddb answered: the network found (address and netmask) and its
+ * country, packed into one 64-bit word written and read atomically, so threads
+ * share it without locks; a hit is used only if the address lies inside the
+ * cached network, which makes it exact even when one /16 spans several
+ * countries. A cache keyed by /24 alone was rejected: real databases split /24s.
+ */
+#include "geo.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <maxminddb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include <teiten/flow.h>
+
+G_DEFINE_QUARK(tt_geo_error_quark, tt_geo_error)
+
+#define GEO_CACHE_SLOTS 65536
+#define GEO_CACHE_VALID (UINT64_C(1) << 63)
+#define GEO_PROBE_MAX_NODES (1u << 20)
+#define GEO_PROBE_MAX_RECORDS 4096u
+#define GEO_PROBE_STACK 160 /* > 128 levels of an IPv6 tree, plus pending right children */
+
+typedef enum { GEO_SCHEMA_ISO, GEO_SCHEMA_FLAT } geo_schema;
+
+struct tt_geo {
+    MMDB_s mmdb;
+    geo_schema schema;
+    char *path;
+    /* Bits 0-31 network, 32-37 prefix length, 48-57 country index, 63 valid. */
+    _Atomic uint64_t cache[GEO_CACHE_SLOTS];
+};
+
+/* Copy a two-letter code at @path of @entry, upper-cased, into @cc. */
+static gboolean geo_get_code(MMDB_entry_s *entry, char cc[2], const char *const *path)
+{
+    MMDB_entry_data_s data;
+    const char *s;
+
+    if (MMDB_aget_value(entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
+        data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size != 2)
+        return FALSE;
+    s = data.utf8_string;
+    if (!g_ascii_isalpha(s[0]) || !g_ascii_isalpha(s[1]))
+        return FALSE;
+    cc[0] = g_ascii_toupper(s[0]);
+    cc[1] = g_ascii_toupper(s[1]);
+    return TRUE;
+}
+
+static const char *const geo_path_iso[] = {"country", "iso_code", NULL};
+static const char *const geo_path_registered[] = {"registered_country", "iso_code", NULL};
+static const char *const geo_path_flat[] = {"country_code", NULL};
+
+static gboolean geo_entry_country(const tt_geo *geo, MMDB_entry_s *entry, char cc[2])
+{
+    if (geo->schema == GEO_SCHEMA_FLAT)
+        return geo_get_code(entry, cc, geo_path_flat);
+    return geo_get_code(entry, cc, geo_path_iso) || geo_get_code(entry, cc, geo_path_registered);
+}
+
+static gboolean geo_probe_record(MMDB_entry_s *entry, geo_schema *schema)
+{
+    char cc[2];
+
+    if (geo_get_code(entry, cc, geo_path_iso) || geo_get_code(entry, cc, geo_path_registered)) {
+        *schema = GEO_SCHEMA_ISO;
+        return TRUE;
+    }
+    if (geo_get_code(entry, cc, geo_path_flat)) {
+        *schema = GEO_SCHEMA_FLAT;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean geo_probe(tt_geo *geo, GError **error)
+{
+    uint32_t stack[GEO_PROBE_STACK];
+    guint depth = 0, nodes = 0, records = 0;
+
+    stack[depth++] = 0;
+    while (depth > 0 && nodes < GEO_PROBE_MAX_NODES && records < GEO_PROBE_MAX_RECORDS) {
+        MMDB_search_node_s node;
+        int status = MMDB_read_node(&geo->mmdb, stack[--depth], &node);
+
+        if (status != MMDB_SUCCESS) {
+            g_set_error(error, TT_GEO_ERROR, 0, "%s: reading the search tree: %s", geo->path,
+                        MMDB_strerror(status));
+            return FALSE;
+        }
+        nodes++;
+        /* Left before right: records come out in address order. */
+        if (node.left_record_type == MMDB_RECORD_TYPE_DATA) {
+            records++;
+            if (geo_probe_record(&node.left_record_entry, &geo->schema))
+                return TRUE;
+        }
+        if (node.right_record_type == MMDB_RECORD_TYPE_DATA) {
+            records++;
+            if (geo_probe_record(&node.right_record_entry, &geo->schema))
+                return TRUE;
+        }
+        if (node.right_record_type == MMDB_RECORD_TYPE_SEARCH_NODE && depth < GEO_PROBE_STACK)
+            stack[depth++] = (uint32_t)node.right_record;
+        if (node.left_record_type == MMDB_RECORD_TYPE_SEARCH_NODE && depth < GEO_PROBE_STACK)
+            stack[depth++] = (uint32_t)node.left_record;
+    }
+    g_set_error(error, TT_GEO_ERROR, 0,
+                "%s: no country data found (neither country.iso_code nor country_code)", geo->path);
+    return FALSE;
+}
+
+tt_geo *tt_geo_open(const char *path, GError **error)
+{
+    tt_geo *geo;
+    int status;
+
+    g_return_val_if_fail(path != NULL, NULL);
+
+    geo = g_new0(tt_geo, 1);
+    geo->path = g_strdup(path);
+    status = MMDB_open(path, MMDB_MODE_MMAP, &geo->mmdb);
+    if (status != MMDB_SUCCESS) {
+        int saved = errno;
+
+        if (status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR)
+            g_set_error(error, TT_GEO_ERROR, status, "%s: %s: %s", path, MMDB_strerror(status),
+                        g_strerror(saved));
+        else
+            g_set_error(error, TT_GEO_ERROR, status, "%s: %s", path, MMDB_strerror(status));
+        goto err_free_geo;
+    }
+    if (!geo_probe(geo, error))
+        goto err_close_mmdb;
+    return geo;
+
+err_close_mmdb:
+    MMDB_close(&geo->mmdb);
+err_free_geo:
+    g_free(geo->path);
+    g_free(geo);
+    return NULL;
+}
+
+void tt_geo_free(tt_geo *geo)
+{
+    if (geo == NULL)
+        return;
+    MMDB_close(&geo->mmdb);
+    g_free(geo->path);
+    g_free(geo);
+}
+
+static inline uint32_t geo_v4_mask(unsigned len)
+{
+    return len == 0 ? 0 : (uint32_t)(UINT32_MAX << (32 - len));
+}
+
+static inline void geo_set_zz(char cc[2])
+{
+    cc[0] = 'Z';
+    cc[1] = 'Z';
+}
+
+void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
+{
+    MMDB_lookup_result_s result;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in sin;
+        struct sockaddr_in6 sin6;
+    } sa;
+    uint32_t v4 = 0;
+    int mmdb_error;
+    gboolean is_v4;
+
+    g_return_if_fail(addr != NULL);
+    g_return_if_fail(cc != NULL);
+
+    if (geo == NULL) {
+        geo_set_zz(cc);
+        return;
+    }
+
+    memset(&sa, 0, sizeof sa);
+    is_v4 = tt_addr_is_v4(addr);
+    if (is_v4) {
+        uint64_t e;
+
+        v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
+             addr[15];
+        e = atomic_load_explicit(&((tt_geo *)geo)->cache[v4 >> 16], memory_order_relaxed);
+        if ((e & GEO_CACHE_VALID) &&
+            (v4 & geo_v4_mask((unsigned)(e >> 32) & 0x3f)) == (uint32_t)e) {
+            unsigned idx = (unsigned)(e >> 48) & 0x3ff;
+
+            cc[0] = (char)('A' + idx / 26);
+            cc[1] = (char)('A' + idx % 26);
+            return;
+        }
+        sa.sin.sin_family = AF_INET;
+        memcpy(&sa.sin.sin_addr, addr + 12, 4);
+    } else {
+        sa.sin6.sin6_family = AF_INET6;
+        memcpy(&sa.sin6.sin6_addr, addr, 16);
+    }
+
+    result = MMDB_lookup_sockaddr(&geo->mmdb, &sa.sa, &mmdb_error);
+    if (mmdb_error != MMDB_SUCCESS) {
+        geo_set_zz(cc);
+        return;
+    }
+    if (!result.found_entry || !geo_entry_country(geo, &result.entry, cc))
+        geo_set_zz(cc);
+
+    if (is_v4) {
+        /*
+         * In an IPv6 database the netmask counts from the IPv6 root (IPv4 lives
+         * under ::/96); a record above bit 96 covers all of IPv4.
+         */
+        unsigned len = result.netmask;
+        uint64_t e;
+
+        if (geo->mmdb.metadata.ip_version == 6)
+            len = len >= 96 ? len - 96 : 0;
+        if (len > 32)
+            return;
+        e = GEO_CACHE_VALID | (uint64_t)tt_country_index(cc) << 48 | (uint64_t)len << 32 |
+            (v4 & geo_v4_mask(len));
+        atomic_store_explicit(&((tt_geo *)geo)->cache[v4 >> 16], e, memory_order_relaxed);
+    }
+}
+
+const char *tt_geo_type(const tt_geo *geo)
+{
+    g_return_val_if_fail(geo != NULL, NULL);
+
+    return geo->mmdb.metadata.database_type;
+}
+
+int64_t tt_geo_build_epoch(const tt_geo *geo)
+{
+    g_return_val_if_fail(geo != NULL, 0);
+
+    return (int64_t)geo->mmdb.metadata.build_epoch;
+}
+
+const char *tt_geo_schema(const tt_geo *geo)
+{
+    g_return_val_if_fail(geo != NULL, NULL);
+
+    return geo->schema == GEO_SCHEMA_FLAT ? "country_code" : "iso_code";
+}

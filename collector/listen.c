@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * listen.c - our own sockets, read with recvmmsg, and IPFIX streams.
+ *
+ * UDP (IPFIX, NetFlow v9, NetFlow v5): a socket of our own with a receive
+ * buffer we size (SO_RCVBUFFORCE when root, SO_RCVBUF otherwise, and the size
+ * we got is logged when smaller), SO_RXQ_OVFL so kernel drops are counted,
+ * and recvmmsg batches. A [::] socket also takes IPv4 (IPv4-mapped peers are
+ * matched as IPv4 by the sensors). libfixbuf's UDP listener was measured to
+ * drop a softflowd burst with its default buffer and offers no hook to check
+ * a datagram before it decodes it, so it is used only where nothing else can
+ * do the job: sFlow v5, whose translator lives inside libfixbuf's read path.
+ * There we still own the decision: the sender is peeked (MSG_PEEK) before
+ * libfixbuf reads, non-sFlow noise is discarded, and the listener's socket is
+ * found and given the same buffer size.
+ *
+ * TCP (IPFIX) and files are byte streams framed by the IPFIX header's length;
+ * each message goes to the exporter's session exactly as a datagram would.
+ * Everything runs on the main loop's thread: reception, decoding and dispatch
+ * need no locks, and the writer thread keeps disk off this path.
+ */
+#define _GNU_SOURCE
+#include "listen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fixbuf/public.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "wire.h"
+
+#define RECV_BATCH 64
+#define RECV_BUFSZ 65536
+#define BATCHES_PER_WAKEUP 32
+#define TCP_BUFSZ (2 * 65536)
+
+typedef struct {
+    uint64_t datagrams;
+    uint64_t bytes;
+    uint64_t noise;          /* not the listener's protocol */
+    uint64_t kernel_drops;   /* SO_RXQ_OVFL: datagrams the kernel dropped */
+    uint64_t exporter_cap;   /* refused: the exporter cap was reached */
+    uint64_t connections;    /* TCP connections accepted */
+    uint64_t stream_errors;  /* TCP connections closed for broken framing */
+} listener_stats;
+
+typedef struct tt_listeners tt_listeners;
+
+typedef struct {
+    tt_listeners *owner;
+    guint id;
+    tt_listen_spec spec;
+    int fd;
+    guint watch;
+    uint32_t last_ovfl;
+    gboolean have_ovfl;
+    fbListener_t *fb_listener; /* sFlow only */
+    listener_stats stats;
+} listener;
+
+typedef struct {
+    listener *l;
+    int fd;
+    guint watch;
+    tt_exporter *exporter;
+    uint8_t *buf;
+    size_t used;
+} tcp_conn;
+
+struct tt_listeners {
+    GPtrArray *list;  /* listener* */
+    GPtrArray *conns; /* tcp_conn* */
+    tt_core *core;
+    tt_decoder *decoder;
+    uint32_t rcvbuf;
+    struct mmsghdr msgs[RECV_BATCH];
+    struct iovec iov[RECV_BATCH];
+    struct sockaddr_storage peers[RECV_BATCH];
+    char cmsg[RECV_BATCH][CMSG_SPACE(sizeof(uint32_t))];
+    uint8_t *bufs; /* RECV_BATCH * RECV_BUFSZ */
+};
+
+G_DEFINE_QUARK(tt_listen_error, tt_listen_error)
+
+static int64_t now_s(void)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static gboolean spec_sockaddr(const tt_listen_spec *spec, struct sockaddr_storage *ss,
+                              socklen_t *len, GError **error)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, spec->host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(spec->port);
+        *len = sizeof *in;
+        return TRUE;
+    }
+    if (inet_pton(AF_INET6, spec->host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(spec->port);
+        *len = sizeof *in6;
+        return TRUE;
+    }
+    g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SPEC, "%s: not an address literal",
+                spec->spec);
+    return FALSE;
+}
+
+/* Ask for @a bytes of receive buffer; root may pass net.core.rmem_max. */
+static void socket_size_rcvbuf(int fd, uint32_t bytes, const char *what)
+{
+    int want = (int)MIN(bytes, (uint32_t)INT_MAX / 2);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    int got = 0;
+    socklen_t glen = sizeof got;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &glen) == 0 && got / 2 < want)
+        g_warning("%s: receive buffer is %d bytes, asked for %d (raise net.core.rmem_max or run "
+                  "as root)",
+                  what, got / 2, want);
+}
+
+static int listener_bind(const tt_listen_spec *spec, int type, uint32_t rcvbuf, GError **error)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (!spec_sockaddr(spec, &ss, &slen, error))
+        return -1;
+    int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto err_errno;
+    int one = 1, zero = 0;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (type == SOCK_DGRAM) {
+        socket_size_rcvbuf(fd, rcvbuf, spec->spec);
+        (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+    }
+    if (bind(fd, (struct sockaddr *)&ss, slen) != 0)
+        goto err_close_fd;
+    if (type == SOCK_STREAM && listen(fd, 64) != 0)
+        goto err_close_fd;
+    return fd;
+
+err_close_fd : {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+}
+err_errno:
+    g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET, "%s: %s", spec->spec,
+                g_strerror(errno));
+    return -1;
+}
+
+/* The socket libfixbuf's listener bound for @a port: ours to size. */
+static int find_bound_udp_fd(uint16_t port)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int type = 0;
+        socklen_t tlen = sizeof type;
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+            continue;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_DGRAM)
+            continue;
+        uint16_t p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+                     : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                                : 0;
+        if (p == port)
+            return fd;
+    }
+    return -1;
+}
+
+tt_listeners *tt_listeners_open(const tt_config *config, GError **error)
+{
+    g_return_val_if_fail(config != NULL, NULL);
+    tt_listeners *ls = g_new0(tt_listeners, 1);
+    ls->list = g_ptr_array_new();
+    ls->conns = g_ptr_array_new();
+    ls->rcvbuf = config->rcvbuf;
+    ls->bufs = g_malloc(RECV_BATCH * RECV_BUFSZ);
+
+    for (guint i = 0; i < config->listen->len; i++) {
+        const tt_listen_spec *spec = g_ptr_array_index(config->listen, i);
+        listener *l = g_new0(listener, 1);
+        l->owner = ls;
+        l->id = i;
+        l->spec.kind = spec->kind;
+        l->spec.host = g_strdup(spec->host);
+        l->spec.port = spec->port;
+        l->spec.spec = g_strdup(spec->spec);
+        l->fd = -1;
+        g_ptr_array_add(ls->list, l);
+        if (spec->kind == TT_LISTEN_SFLOW_UDP)
+            continue; /* bound by libfixbuf in tt_listeners_start(), with the decoder's session */
+        int type = spec->kind == TT_LISTEN_IPFIX_TCP ? SOCK_STREAM : SOCK_DGRAM;
+        l->fd = listener_bind(spec, type, config->rcvbuf, error);
+        if (l->fd < 0) {
+            g_prefix_error(error, "%s: [collector] listen: ", config->path);
+            tt_listeners_free(ls);
+            return NULL;
+        }
+    }
+    return ls;
+}
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+static void udp_account_drops(listener *l, struct msghdr *mh)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+            uint32_t ovfl;
+            memcpy(&ovfl, CMSG_DATA(c), sizeof ovfl);
+            if (l->have_ovfl && ovfl != l->last_ovfl)
+                l->stats.kernel_drops += (uint32_t)(ovfl - l->last_ovfl);
+            else if (!l->have_ovfl)
+                l->stats.kernel_drops += ovfl;
+            l->last_ovfl = ovfl;
+            l->have_ovfl = TRUE;
+        }
+    }
+}
+
+static void udp_datagram(listener *l, const struct sockaddr *peer, socklen_t plen, uint8_t *buf,
+                         size_t len, int64_t now)
+{
+    tt_listeners *ls = l->owner;
+    l->stats.datagrams++;
+    l->stats.bytes += len;
+    uint16_t version = len >= 2 ? (uint16_t)(buf[0] << 8 | buf[1]) : 0;
+    uint16_t want = l->spec.kind == TT_LISTEN_IPFIX_UDP ? 10 : l->spec.kind == TT_LISTEN_NF9_UDP ? 9
+                                                                                              : 5;
+    if (version != want) {
+        l->stats.noise++;
+        return;
+    }
+    tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id, peer, plen, now);
+    if (e == NULL) {
+        l->stats.exporter_cap++;
+        return;
+    }
+    switch (l->spec.kind) {
+    case TT_LISTEN_IPFIX_UDP:
+        tt_decoder_ipfix(ls->decoder, e, buf, len);
+        break;
+    case TT_LISTEN_NF9_UDP:
+        tt_decoder_v9(ls->decoder, e, buf, len);
+        break;
+    default:
+        tt_decoder_v5(ls->decoder, e, buf, len);
+        break;
+    }
+}
+
+/* Returns the number of datagrams read. */
+static int udp_read_batch(listener *l)
+{
+    tt_listeners *ls = l->owner;
+    for (int i = 0; i < RECV_BATCH; i++) {
+        ls->iov[i].iov_base = ls->bufs + (size_t)i * RECV_BUFSZ;
+        ls->iov[i].iov_len = RECV_BUFSZ;
+        struct msghdr *mh = &ls->msgs[i].msg_hdr;
+        mh->msg_name = &ls->peers[i];
+        mh->msg_namelen = sizeof ls->peers[i];
+        mh->msg_iov = &ls->iov[i];
+        mh->msg_iovlen = 1;
+        mh->msg_control = ls->cmsg[i];
+        mh->msg_controllen = sizeof ls->cmsg[i];
+        mh->msg_flags = 0;
+    }
+    int n = recvmmsg(l->fd, ls->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+        return 0;
+    int64_t now = now_s();
+    for (int i = 0; i < n; i++) {
+        struct msghdr *mh = &ls->msgs[i].msg_hdr;
+        udp_account_drops(l, mh);
+        if (mh->msg_flags & MSG_TRUNC) {
+            l->stats.noise++;
+            continue;
+        }
+        udp_datagram(l, (struct sockaddr *)&ls->peers[i], mh->msg_namelen,
+                     ls->bufs + (size_t)i * RECV_BUFSZ, ls->msgs[i].msg_len, now);
+    }
+    return n;
+}
+
+static gboolean udp_ready(gint fd, GIOCondition cond, gpointer data)
+{
+    listener *l = data;
+    for (int b = 0; b < BATCHES_PER_WAKEUP; b++)
+        if (udp_read_batch(l) < RECV_BATCH)
+            break;
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- sFlow through libfixbuf's listener ----------------------------------- */
+
+static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
+{
+    listener *l = data;
+    tt_listeners *ls = l->owner;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    uint8_t head[4];
+    g_autoptr(GError) error = NULL;
+
+    ssize_t n = recvfrom(l->fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT,
+                         (struct sockaddr *)&peer, &plen);
+    if (n < 0)
+        return G_SOURCE_CONTINUE;
+    l->stats.datagrams++;
+    if (n < 4 || head[0] != 0 || head[1] != 0 || head[2] != 0 || head[3] != 5) {
+        l->stats.noise++;
+        (void)recv(l->fd, head, sizeof head, MSG_DONTWAIT); /* discard it */
+        return G_SOURCE_CONTINUE;
+    }
+    tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id,
+                                         (struct sockaddr *)&peer, plen, now_s());
+    if (e == NULL) {
+        l->stats.exporter_cap++;
+        (void)recv(l->fd, head, sizeof head, MSG_DONTWAIT);
+        return G_SOURCE_CONTINUE;
+    }
+    fBuf_t *fbuf = fbListenerWait(l->fb_listener, &error);
+    if (fbuf == NULL) {
+        g_debug("%s: %s", l->spec.spec, error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    fBufSetAutomaticMode(fbuf, FALSE);
+    tt_decoder_fbuf(ls->decoder, e, fbuf);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean sflow_start(listener *l, GError **error)
+{
+    tt_listeners *ls = l->owner;
+    g_autofree char *svc = g_strdup_printf("%u", l->spec.port);
+    fbConnSpec_t cs = {.transport = FB_UDP, .host = l->spec.host, .svc = svc};
+    fbSession_t *session = tt_decoder_new_session(ls->decoder);
+    fbCollector_t *collector = NULL;
+
+    l->fb_listener = fbListenerAlloc(&cs, session, NULL, NULL, error);
+    if (l->fb_listener == NULL) {
+        fbSessionFree(session);
+        return FALSE;
+    }
+    if (!fbListenerGetCollector(l->fb_listener, &collector, error) ||
+        !fbCollectorSetSFlowTranslator(collector, error))
+        return FALSE;
+    l->fd = find_bound_udp_fd(l->spec.port);
+    if (l->fd < 0) {
+        g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET, "%s: cannot find libfixbuf's socket",
+                    l->spec.spec);
+        return FALSE;
+    }
+    socket_size_rcvbuf(l->fd, ls->rcvbuf, l->spec.spec);
+    return TRUE;
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static void tcp_conn_close(tcp_conn *c)
+{
+    tt_listeners *ls = c->l->owner;
+    if (c->watch != 0)
+        g_source_remove(c->watch);
+    close(c->fd);
+    tt_decoder_exporter_release(ls->decoder, c->exporter);
+    g_ptr_array_remove_fast(ls->conns, c);
+    g_free(c->buf);
+    g_free(c);
+}
+
+/* Hand every complete message in the buffer to the decoder; FALSE on broken framing. */
+static gboolean stream_consume(tt_decoder *decoder, tt_exporter *e, uint8_t *buf, size_t *used)
+{
+    size_t off = 0;
+    for (;;) {
+        size_t msglen = 0;
+        tt_wire_status st = tt_ipfix_stream_frame(buf + off, *used - off, &msglen);
+        if (st == TT_WIRE_SHORT_HEADER || (st == TT_WIRE_OK && msglen > *used - off))
+            break;
+        if (st != TT_WIRE_OK)
+            return FALSE;
+        tt_decoder_ipfix(decoder, e, buf + off, msglen);
+        off += msglen;
+    }
+    memmove(buf, buf + off, *used - off);
+    *used -= off;
+    return TRUE;
+}
+
+static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
+{
+    tcp_conn *c = data;
+    tt_listeners *ls = c->l->owner;
+    for (int round = 0; round < BATCHES_PER_WAKEUP; round++) {
+        ssize_t n = recv(c->fd, c->buf + c->used, TCP_BUFSZ - c->used, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            c->watch = 0;
+            tcp_conn_close(c);
+            return G_SOURCE_REMOVE;
+        }
+        if (n < 0)
+            break;
+        c->l->stats.bytes += (uint64_t)n;
+        c->used += (size_t)n;
+        if (!stream_consume(ls->decoder, c->exporter, c->buf, &c->used)) {
+            g_warning("%s: %s: broken IPFIX framing, connection closed", c->l->spec.spec,
+                      tt_exporter_label(c->exporter));
+            c->l->stats.stream_errors++;
+            c->watch = 0;
+            tcp_conn_close(c);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
+{
+    listener *l = data;
+    tt_listeners *ls = l->owner;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int cfd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0)
+        return G_SOURCE_CONTINUE;
+    uint8_t addr[16] = {0};
+    char host[INET6_ADDRSTRLEN] = "?", label[96];
+    uint16_t port = 0;
+    if (peer.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
+        tt_addr_set_v4(addr, ntohl(in->sin_addr.s_addr));
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
+        memcpy(addr, &in6->sin6_addr, 16);
+        if (tt_addr_is_v4(addr))
+            inet_ntop(AF_INET, addr + 12, host, sizeof host);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    g_snprintf(label, sizeof label, "tcp:%s:%u", host, port);
+    tcp_conn *c = g_new0(tcp_conn, 1);
+    c->l = l;
+    c->fd = cfd;
+    c->buf = g_malloc(TCP_BUFSZ);
+    c->exporter = tt_decoder_exporter_private(ls->decoder, TT_LISTEN_IPFIX_TCP, label, addr,
+                                              now_s());
+    c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, tcp_ready, c);
+    g_ptr_array_add(ls->conns, c);
+    l->stats.connections++;
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- life cycle, stats ---------------------------------------------------- */
+
+static void listeners_stats_json(GString *out, void *data)
+{
+    tt_listeners *ls = data;
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < ls->list->len; i++) {
+        const listener *l = g_ptr_array_index(ls->list, i);
+        g_string_append_printf(
+            out,
+            "%s{\"listen\":\"%s\",\"datagrams\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
+            ",\"noise\":%" G_GUINT64_FORMAT ",\"kernel_drops\":%" G_GUINT64_FORMAT
+            ",\"exporter_cap\":%" G_GUINT64_FORMAT ",\"connections\":%" G_GUINT64_FORMAT
+            ",\"stream_errors\":%" G_GUINT64_FORMAT "}",
+            i ? "," : "", l->spec.spec, l->stats.datagrams, l->stats.bytes, l->stats.noise,
+            l->stats.kernel_drops, l->stats.exporter_cap, l->stats.connections,
+            l->stats.stream_errors);
+    }
+    g_string_append_c(out, ']');
+}
+
+void tt_listeners_start(tt_listeners *ls, tt_core *core)
+{
+    g_return_if_fail(ls != NULL && core != NULL);
+    ls->core = core;
+    ls->decoder = tt_core_decoder(core);
+    tt_core_set_listener_stats(core, listeners_stats_json, ls);
+    for (guint i = 0; i < ls->list->len; i++) {
+        listener *l = g_ptr_array_index(ls->list, i);
+        switch (l->spec.kind) {
+        case TT_LISTEN_IPFIX_TCP:
+            l->watch = g_unix_fd_add(l->fd, G_IO_IN, tcp_accept, l);
+            break;
+        case TT_LISTEN_SFLOW_UDP: {
+            g_autoptr(GError) error = NULL;
+            if (!sflow_start(l, &error)) {
+                g_warning("%s: sFlow listener not started: %s", l->spec.spec, error->message);
+                break;
+            }
+            l->watch = g_unix_fd_add(l->fd, G_IO_IN, sflow_ready, l);
+            break;
+        }
+        default:
+            l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp_ready, l);
+            break;
+        }
+    }
+}
+
+void tt_listeners_drain(tt_listeners *ls)
+{
+    for (guint i = 0; i < ls->list->len; i++) {
+        listener *l = g_ptr_array_index(ls->list, i);
+        if (l->fd < 0 || l->spec.kind == TT_LISTEN_IPFIX_TCP ||
+            l->spec.kind == TT_LISTEN_SFLOW_UDP)
+            continue;
+        while (udp_read_batch(l) > 0)
+            ;
+    }
+    for (guint i = 0; i < ls->conns->len;) {
+        tcp_conn *c = g_ptr_array_index(ls->conns, i);
+        guint before = ls->conns->len;
+        tcp_ready(c->fd, G_IO_IN, c);
+        if (ls->conns->len == before)
+            i++;
+    }
+}
+
+void tt_listeners_free(tt_listeners *ls)
+{
+    if (ls == NULL)
+        return;
+    while (ls->conns->len > 0)
+        tcp_conn_close(g_ptr_array_index(ls->conns, 0));
+    for (guint i = 0; i < ls->list->len; i++) {
+        listener *l = g_ptr_array_index(ls->list, i);
+        if (l->watch != 0)
+            g_source_remove(l->watch);
+        if (l->fb_listener != NULL)
+            fbListenerFree(l->fb_listener); /* closes its own socket */
+        else if (l->fd >= 0)
+            close(l->fd);
+        tt_listen_spec_clear(&l->spec);
+        g_free(l);
+    }
+    g_ptr_array_free(ls->list, TRUE);
+    g_ptr_array_free(ls->conns, TRUE);
+    g_free(ls->bufs);
+    g_free(ls);
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+gboolean tt_read_file(tt_core *core, const char *path, uint32_t sensor, GError **error)
+{
+    g_return_val_if_fail(core != NULL && path != NULL, FALSE);
+    g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
+    if (map == NULL)
+        return FALSE;
+    tt_decoder *decoder = tt_core_decoder(core);
+    static const uint8_t none[16];
+    g_autofree char *label = g_strdup_printf("file:%s", path);
+    tt_exporter *e = tt_decoder_exporter_private(decoder, TT_LISTEN_IPFIX_TCP, label, none,
+                                                 now_s());
+    tt_exporter_force_sensor(e, sensor);
+
+    const uint8_t *data = (const uint8_t *)g_mapped_file_get_contents(map);
+    size_t size = g_mapped_file_get_length(map), off = 0;
+    uint8_t *msg = g_malloc(65536);
+    gboolean ok = TRUE;
+    while (off < size) {
+        size_t msglen = 0;
+        tt_wire_status st = tt_ipfix_stream_frame(data + off, size - off, &msglen);
+        if (st == TT_WIRE_OK && msglen > size - off)
+            st = TT_WIRE_BAD_LENGTH;
+        if (st != TT_WIRE_OK) {
+            g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_FILE,
+                        "%s: offset %zu: %s; the rest of the file is not IPFIX", path, off,
+                        tt_wire_strerror(st));
+            ok = FALSE;
+            break;
+        }
+        /* libfixbuf decodes in place; the mapping is read-only */
+        memcpy(msg, data + off, msglen);
+        tt_decoder_ipfix(decoder, e, msg, msglen);
+        off += msglen;
+    }
+    g_free(msg);
+    tt_decoder_exporter_release(decoder, e);
+    return ok;
+}

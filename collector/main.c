@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * main.c - teitend: the collector daemon.
+ *
+ * Start-up order matters: the configuration is read, then every socket is
+ * bound (so the kernel queues what exporters send from the first moment),
+ * then the process daemonises, writes its pidfile and drops privileges, and
+ * only then does the slow work (GeoIP, plugins, writer thread) before the
+ * main loop starts receiving. Signals are handled on the main loop
+ * (g_unix_signal_add), never in async context:
+ *   SIGTERM/SIGINT  drain the sockets, close and flush every open bucket, exit
+ *   SIGHUP          reload sensors, allow-list and GeoIP without losing counts
+ *   SIGUSR1         log the self-statistics
+ * `--read FILE...` replays IPFIX files instead of listening (backfill): time
+ * comes from the flows, every bucket is closed at the end, then it exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core.h"
+#include "listen.h"
+#include "sensor.h"
+
+#ifndef TT_PLUGIN_DIR
+#define TT_PLUGIN_DIR "/usr/local/lib/teiten/plugins"
+#endif
+#ifndef TT_VERSION
+#define TT_VERSION "0"
+#endif
+
+typedef struct {
+    GMainLoop *loop;
+    tt_core *core;
+    tt_listeners *listeners;
+    char *config_path;
+} daemon_ctx;
+
+static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fields,
+                                      gsize n_fields, gpointer data)
+{
+    const char *message = NULL, *domain = NULL;
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+        else if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+            domain = fields[i].value;
+    }
+    if (message == NULL)
+        return G_LOG_WRITER_UNHANDLED;
+    if ((level & G_LOG_LEVEL_DEBUG) && !g_log_writer_default_would_drop(level, domain) == FALSE)
+        return G_LOG_WRITER_HANDLED;
+    int prio = (level & G_LOG_LEVEL_ERROR)      ? LOG_ERR
+               : (level & G_LOG_LEVEL_CRITICAL) ? LOG_CRIT
+               : (level & G_LOG_LEVEL_WARNING)  ? LOG_WARNING
+               : (level & G_LOG_LEVEL_MESSAGE)  ? LOG_NOTICE
+               : (level & G_LOG_LEVEL_INFO)     ? LOG_INFO
+                                                : LOG_DEBUG;
+    syslog(prio, "%s%s%s", domain != NULL ? domain : "", domain != NULL ? ": " : "", message);
+    return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean on_stop(gpointer data)
+{
+    daemon_ctx *ctx = data;
+    g_message("stopping: closing every open bucket");
+    g_main_loop_quit(ctx->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_reload(gpointer data)
+{
+    daemon_ctx *ctx = data;
+    g_autoptr(GError) error = NULL;
+    tt_config *config = tt_config_load(ctx->config_path, &error);
+    if (config == NULL || !tt_core_reload(ctx->core, config, &error)) {
+        g_warning("reload refused, running configuration kept: %s", error->message);
+        tt_config_free(config);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_usr1(gpointer data)
+{
+    daemon_ctx *ctx = data;
+    tt_core_log_stats(ctx->core);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_tick(gpointer data)
+{
+    daemon_ctx *ctx = data;
+    tt_core_tick(ctx->core, g_get_real_time() / G_USEC_PER_SEC);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean daemonise(GError **error)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        goto err_errno;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        goto err_errno;
+    pid = fork();
+    if (pid < 0)
+        goto err_errno;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        goto err_errno;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    openlog("teitend", LOG_PID, LOG_DAEMON);
+    g_log_set_writer_func(syslog_writer, NULL, NULL);
+    return TRUE;
+
+err_errno:
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "daemonise: %s",
+                g_strerror(errno));
+    return FALSE;
+}
+
+/* Become @a user; the data directory is made theirs first. */
+static gboolean drop_privileges(const char *user, const char *data_dir, GError **error)
+{
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "[collector] user: no user \"%s\"",
+                    user);
+        return FALSE;
+    }
+    if (g_mkdir_with_parents(data_dir, 0755) != 0 || chown(data_dir, pw->pw_uid, pw->pw_gid) != 0)
+        goto err_errno;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0)
+        goto err_errno;
+    if (setuid(0) == 0 && pw->pw_uid != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM, "could not drop root privileges");
+        return FALSE;
+    }
+    g_message("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+    return TRUE;
+
+err_errno:
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "[collector] user %s: %s",
+                user, g_strerror(errno));
+    return FALSE;
+}
+
+static int run_read(tt_config *config, char **files, const char *sensor_name)
+{
+    g_autoptr(GError) error = NULL;
+    uint32_t sensor = TT_SENSOR_NONE;
+
+    if (sensor_name == NULL && config->sensors->len != 1) {
+        g_printerr("teitend: --read needs --sensor NAME when the configuration has %u sensors\n",
+                   config->sensors->len);
+        tt_config_free(config);
+        return 2;
+    }
+    tt_core *core = tt_core_new(config, &error);
+    if (core == NULL) {
+        g_printerr("teitend: %s\n", error->message);
+        tt_config_free(config);
+        return 1;
+    }
+    if (sensor_name == NULL)
+        sensor_name = ((tt_sensor_conf *)g_ptr_array_index(config->sensors, 0))->name;
+    sensor = tt_core_sensor_index(core, sensor_name);
+    if (sensor == TT_SENSOR_NONE) {
+        g_printerr("teitend: --sensor %s: no [sensor:%s] in %s\n", sensor_name, sensor_name,
+                   config->path);
+        tt_core_free(core);
+        return 2;
+    }
+    int status = 0;
+    for (char **f = files; *f != NULL; f++) {
+        if (!tt_read_file(core, *f, sensor, &error)) {
+            g_printerr("teitend: %s\n", error->message);
+            g_clear_error(&error);
+            status = 1;
+        }
+    }
+    tt_core_close_all(core);
+    tt_core_free(core);
+    return status;
+}
+
+static int run_daemon(tt_config *config, const char *config_path, gboolean foreground,
+                      const char *pidfile)
+{
+    g_autoptr(GError) error = NULL;
+    daemon_ctx ctx = {0};
+
+    ctx.listeners = tt_listeners_open(config, &error);
+    if (ctx.listeners == NULL) {
+        g_printerr("teitend: %s\n", error->message);
+        tt_config_free(config);
+        return 1;
+    }
+    if (!foreground && !daemonise(&error))
+        goto err_free_listeners;
+    if (pidfile == NULL)
+        pidfile = config->pidfile;
+    if (pidfile != NULL) {
+        g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+        if (!g_file_set_contents(pidfile, pid, -1, &error))
+            goto err_free_listeners;
+    }
+    if (config->user != NULL && !drop_privileges(config->user, config->data_dir, &error))
+        goto err_free_listeners;
+    ctx.core = tt_core_new(config, &error);
+    if (ctx.core == NULL)
+        goto err_free_listeners;
+    config = NULL; /* the core owns it now */
+    ctx.config_path = g_strdup(config_path);
+    tt_listeners_start(ctx.listeners, ctx.core);
+
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_stop, &ctx);
+    g_unix_signal_add(SIGINT, on_stop, &ctx);
+    g_unix_signal_add(SIGHUP, on_reload, &ctx);
+    g_unix_signal_add(SIGUSR1, on_usr1, &ctx);
+    g_timeout_add_seconds(1, on_tick, &ctx);
+    g_message("teitend %s receiving", TT_VERSION);
+    g_main_loop_run(ctx.loop);
+
+    tt_listeners_drain(ctx.listeners);
+    tt_core_close_all(ctx.core);
+    tt_listeners_free(ctx.listeners);
+    tt_core_free(ctx.core);
+    g_main_loop_unref(ctx.loop);
+    g_free(ctx.config_path);
+    if (pidfile != NULL)
+        g_unlink(pidfile);
+    g_message("stopped");
+    return 0;
+
+err_free_listeners:
+    g_printerr("teitend: %s\n", error->message);
+    g_warning("%s", error->message);
+    tt_listeners_free(ctx.listeners);
+    tt_config_free(config);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *config_path = NULL;
+    g_autofree char *pidfile = NULL;
+    g_autofree char *sensor = NULL;
+    g_auto(GStrv) files = NULL;
+    gboolean foreground = FALSE, check = FALSE, version = FALSE;
+    GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+         "configuration file (default /etc/teiten/teiten.conf)", "FILE"},
+        {"foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, "stay in the foreground, log to stderr",
+         NULL},
+        {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+         "validate the configuration and the plugins' groups, then exit", NULL},
+        {"read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+         "read IPFIX file(s) instead of listening, close every bucket, exit", "FILE"},
+        {"sensor", 's', 0, G_OPTION_ARG_STRING, &sensor, "sensor the files of --read belong to",
+         "NAME"},
+        {"pidfile", 'p', 0, G_OPTION_ARG_FILENAME, &pidfile, "write the process id here", "FILE"},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version", NULL},
+        G_OPTION_ENTRY_NULL};
+    g_autoptr(GOptionContext) opts = g_option_context_new("- teiten darknet flow collector");
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_main_entries(opts, entries, NULL);
+    if (!g_option_context_parse(opts, &argc, &argv, &error)) {
+        g_printerr("teitend: %s\n", error->message);
+        return 2;
+    }
+    if (version) {
+        printf("teitend %s\n", TT_VERSION);
+        return 0;
+    }
+    /* remaining arguments after --read FILE are more files */
+    if (files != NULL && argc > 1) {
+        GStrvBuilder *b = g_strv_builder_new();
+        g_strv_builder_addv(b, (const char **)files);
+        for (int i = 1; i < argc; i++)
+            g_strv_builder_add(b, argv[i]);
+        g_strfreev(files);
+        files = g_strv_builder_end(b);
+        g_strv_builder_unref(b);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (config_path == NULL)
+        config_path = g_strdup("/etc/teiten/teiten.conf");
+    tt_config *config = tt_config_load(config_path, &error);
+    if (config == NULL) {
+        g_printerr("teitend: %s\n", error->message);
+        return 2;
+    }
+    if (config->plugin_dir == NULL)
+        config->plugin_dir = g_strdup(TT_PLUGIN_DIR);
+
+    if (check) {
+        tt_core *core = tt_core_new(config, &error);
+        if (core == NULL) {
+            g_printerr("teitend: %s\n", error->message);
+            tt_config_free(config);
+            return 2;
+        }
+        tt_core_free(core);
+        printf("%s: configuration OK\n", config_path);
+        return 0;
+    }
+    if (files != NULL)
+        return run_read(config, files, sensor);
+    return run_daemon(config, config_path, foreground, pidfile);
+}

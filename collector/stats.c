@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * stats.c - the collector's self-statistics as one JSON document.
+ *
+ * Written to DATA/stats.json (through the writer thread, replaced
+ * atomically) whenever a bucket closes, and summarised in the log on
+ * SIGUSR1. Per exporter: messages, records, templates, refused templates by
+ * reason, data sets without a template, the sequence-loss estimate (IPFIX
+ * counts records, NetFlow v9 packets, NetFlow v5 flows), dropped messages by
+ * reason and the sampling rate in use. Per sensor: observed, leaks, late and
+ * how far behind its watermark records arrived (to size `grace`).
+ * The document is built by hand with GString: it is small, flat and written
+ * on a slow path; a JSON library would be one more dependency for nothing.
+ */
+#include <inttypes.h>
+
+#include "core.h"
+
+static const char *kind_name(tt_listen_kind kind)
+{
+    switch (kind) {
+    case TT_LISTEN_IPFIX_UDP:
+        return "ipfix+udp";
+    case TT_LISTEN_IPFIX_TCP:
+        return "ipfix+tcp";
+    case TT_LISTEN_NF9_UDP:
+        return "netflow9+udp";
+    case TT_LISTEN_SFLOW_UDP:
+        return "sflow+udp";
+    case TT_LISTEN_NF5_UDP:
+        return "netflow5+udp";
+    }
+    return "file";
+}
+
+static void json_string(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (const char *p = s; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            g_string_append_printf(out, "\\%c", c);
+        else if (c < 0x20)
+            g_string_append_printf(out, "\\u%04x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    g_string_append_c(out, '"');
+}
+
+static void stats_counters(GString *out, const tt_exporter_stats *s)
+{
+    g_string_append_printf(out,
+                           "\"messages\":%" PRIu64 ",\"records\":%" PRIu64
+                           ",\"options_records\":%" PRIu64 ",\"templates\":%" PRIu64
+                           ",\"unknown_template_sets\":%" PRIu64 ",\"seq_lost\":%" PRIu64
+                           ",\"future_records\":%" PRIu64 ",\"templates_refused\":{",
+                           s->messages, s->records, s->options_records, s->templates,
+                           s->unknown_template_sets, s->seq_lost, s->future_records);
+    for (int i = 0; i < TT_TREFUSE_COUNT; i++)
+        g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+                               tt_template_refusal_key((tt_template_refusal)i),
+                               s->templates_refused[i]);
+    g_string_append(out, "},\"dropped\":{");
+    for (int i = 0; i < TT_DROP_COUNT; i++)
+        g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+                               tt_drop_reason_key((tt_drop_reason)i), s->dropped[i]);
+    g_string_append(out, "},\"malformed\":{");
+    gboolean first = TRUE;
+    for (int i = 1; i < TT_WIRE_REASON_COUNT; i++) {
+        g_string_append_printf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
+                               tt_wire_reason_key((tt_wire_status)i), s->wire_reasons[i]);
+        first = FALSE;
+    }
+    g_string_append(out, "}");
+}
+
+typedef struct {
+    GString *out;
+    gboolean first;
+} exporter_ctx;
+
+static void stats_exporter(const tt_exporter *e, void *data)
+{
+    exporter_ctx *ctx = data;
+    const tt_exporter_stats *s = tt_exporter_get_stats(e);
+    g_string_append(ctx->out, ctx->first ? "{" : ",{");
+    ctx->first = FALSE;
+    g_string_append(ctx->out, "\"exporter\":");
+    json_string(ctx->out, tt_exporter_label(e));
+    g_string_append_printf(ctx->out,
+                           ",\"transport\":\"%s\",\"sampling\":%u,\"first_seen\":%" PRId64
+                           ",\"last_seen\":%" PRId64 ",",
+                           kind_name(tt_exporter_kind(e)), s->sampling, s->first_seen,
+                           s->last_seen);
+    stats_counters(ctx->out, s);
+    g_string_append(ctx->out, "}");
+}
+
+char *tt_stats_json(tt_core *core)
+{
+    g_return_val_if_fail(core != NULL, NULL);
+    GString *out = g_string_sized_new(4096);
+    tt_decoder *dec = tt_core_decoder(core);
+    int64_t build = 0;
+    const char *geo = tt_core_geo_describe(core, &build);
+
+    g_string_append_printf(out,
+                           "{\"time\":%" PRId64 ",\"records_in\":%" PRIu64
+                           ",\"exporters_alive\":%u,\"exporter_evictions\":%" PRIu64
+                           ",\"writer_pending\":%u,\"geoip\":",
+                           g_get_real_time() / G_USEC_PER_SEC, tt_core_records_in(core),
+                           tt_decoder_exporter_count(dec), tt_decoder_evictions(dec),
+                           tt_core_writer_pending(core));
+    if (geo != NULL) {
+        g_string_append(out, "{\"type\":");
+        json_string(out, geo);
+        g_string_append_printf(out, ",\"build_epoch\":%" PRId64 "}", build);
+    } else {
+        g_string_append(out, "null");
+    }
+    g_string_append(out, ",\n\"listeners\":");
+    tt_core_listener_stats(core, out);
+    g_string_append(out, ",\n\"exporters\":[");
+    exporter_ctx ctx = {out, TRUE};
+    tt_decoder_foreach_exporter(dec, stats_exporter, &ctx);
+    g_string_append(out, "],\n\"retired_exporters\":{");
+    stats_counters(out, tt_decoder_retired_stats(dec));
+    g_string_append(out, "},\n\"sensors\":[");
+    gboolean first = TRUE;
+    for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
+        const char *name = tt_core_sensor_name(core, i);
+        if (name == NULL)
+            continue;
+        const tt_sensor_stats *s = tt_core_sensor_stats(core, i);
+        tt_sensor_stats zero = {0};
+        if (s == NULL)
+            s = &zero;
+        int64_t wm = 0, closed = 0;
+        gboolean silent = FALSE, started = tt_core_sensor_clock(core, i, &wm, &closed, &silent);
+        g_string_append(out, first ? "{\"sensor\":" : ",{\"sensor\":");
+        first = FALSE;
+        json_string(out, name);
+        g_string_append_printf(out,
+                               ",\"records\":%" PRIu64 ",\"observed\":%" PRIu64
+                               ",\"leaks\":%" PRIu64 ",\"late\":%" PRIu64
+                               ",\"packets\":%" PRIu64 ",\"raw_packets\":%" PRIu64
+                               ",\"max_lag_s\":%.3f",
+                               s->records, s->observed, s->leaks, s->late, s->packets,
+                               s->raw_packets, (double)s->max_lag_ms / 1000.0);
+        if (started)
+            g_string_append_printf(out,
+                                   ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64
+                                   ",\"silent\":%s",
+                                   wm / 1000, closed, silent ? "true" : "false");
+        g_string_append(out, "}");
+    }
+    g_string_append(out, "]}\n");
+    return g_string_free(out, FALSE);
+}
+
+void tt_core_log_stats(tt_core *core)
+{
+    g_autofree char *json = tt_stats_json(core);
+    g_message("stats: %s", json);
+}

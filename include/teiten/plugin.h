@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * teiten/plugin.h - the plugin ABI.
+ *
+ * A plugin is a shared object exporting exactly one symbol, tt_plugin_entry(),
+ * which returns a pointer to a static const tt_plugin_info. The loader checks
+ * abi_major (must equal TT_PLUGIN_ABI_MAJOR), struct_size (at least the size of
+ * the version-1.0 table) and the mandatory callbacks before it publishes the
+ * plugin; a table that fails any check is refused with a message naming the
+ * file. The table only grows at its end: a new optional callback bumps
+ * abi_minor, and the host reads it only when struct_size covers it.
+ *
+ * Life cycle of one instance ([plugin:NAME] group of the daemon's key file):
+ *
+ *   init()                       once; validates its own keys, unknown keys are errors
+ *   for every bucket of every sensor:
+ *     bucket_open()              before the first flow of (sensor, bucket); may allocate
+ *     on_flow() ...              accumulate only: no I/O, no allocation, no error path
+ *     bucket_close()             hand the finished bucket to the writer via host->submit()
+ *   on_late_flow()               a record older than the sensor's closed buckets
+ *   all_closed()                 (optional) every live sensor has passed a bucket
+ *   fini()                       once, after every bucket was closed; must submit what it holds
+ *
+ * Threading: callbacks of one instance are never concurrent; they run on the
+ * collector's dispatch path under one lock. Jobs given to host->submit() run
+ * later, in order, on the writer thread, never concurrently with each other.
+ * Plugins keep all state in their instance (no mutable globals) and call no
+ * daemon symbol: everything they need is in tt_host, so a test can hand them
+ * a fake host.
+ *
+ * Ownership: `const tt_flow *` and `const tt_bucket *` are borrowed for the
+ * duration of the call.
+ */
+#ifndef TEITEN_PLUGIN_H
+#define TEITEN_PLUGIN_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include <teiten/flow.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TT_PLUGIN_ABI_MAJOR 1
+#define TT_PLUGIN_ABI_MINOR 0
+
+/** Sensor index meaning "all sensors" in tt_bucket.sensor. */
+#define TT_SENSOR_ALL UINT32_MAX
+
+/** One time bin of one sensor. */
+typedef struct tt_bucket {
+    int64_t start;           /**< first second of the bin, epoch seconds, aligned to step */
+    int64_t end;             /**< start + step */
+    uint32_t sensor;         /**< sensor index */
+    uint32_t reserved;
+    const char *sensor_name; /**< (transfer none) */
+} tt_bucket;
+
+typedef struct tt_host tt_host;
+
+/** A unit of work for the writer thread. */
+typedef void (*tt_job_fn)(void *data);
+
+/**
+ * Services the daemon offers its plugins. Read-only for plugins.
+ * Fields after struct_size are valid only when struct_size covers them.
+ */
+struct tt_host {
+    uint32_t struct_size; /**< sizeof(tt_host) of the daemon */
+    uint32_t abi_minor;   /**< TT_PLUGIN_ABI_MINOR of the daemon */
+    const char *data_dir; /**< the data directory (transfer none) */
+    int64_t step;         /**< bucket width, seconds */
+    int64_t grace;        /**< watermark grace, seconds */
+    const char *timezone; /**< report time zone, e.g. "Asia/Tokyo" */
+    void *ctx;            /**< the daemon's own context; opaque */
+
+    /** Number of sensor indexes in use (indexes are < this). */
+    uint32_t (*sensor_count)(const tt_host *host);
+    /** Name of sensor @a sensor, or NULL (transfer none). */
+    const char *(*sensor_name)(const tt_host *host, uint32_t sensor);
+    /**
+     * Queue @a run(@a data) on the writer thread; @a free_fn(@a data) is called
+     * after it ran (or when the queue is torn down). Never blocks on disk.
+     * Jobs from one plugin run in submission order.
+     */
+    void (*submit)(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn);
+
+    void *reserved[8];
+};
+
+/** The table a plugin exports through tt_plugin_entry(). */
+typedef struct tt_plugin_info {
+    uint16_t abi_major;  /**< TT_PLUGIN_ABI_MAJOR */
+    uint16_t abi_minor;  /**< TT_PLUGIN_ABI_MINOR */
+    uint32_t struct_size; /**< sizeof(tt_plugin_info) */
+    const char *name;    /**< must equal the file name without ".so" */
+    const char *version;
+    const char *description;
+
+    /**
+     * Create an instance from group @a group of @a config (keys of its own).
+     * Returns FALSE with @a error set on a bad key or value; the message must
+     * name the group and key. On success *@a state owns the instance.
+     */
+    gboolean (*init)(const tt_host *host, GKeyFile *config, const char *group,
+                     void **state, GError **error);
+    /** Free the instance; called after every bucket was closed. */
+    void (*fini)(void *state);
+    /** A bucket begins; return the plugin's accumulator for it (may be NULL). */
+    void *(*bucket_open)(void *state, const tt_bucket *bucket);
+    /** One observed flow of the open bucket @a acc. Hot path: no I/O, no allocation. */
+    void (*on_flow)(void *state, void *acc, const tt_flow *flow);
+    /** The bucket is closed; take ownership of @a acc (hand it to the writer). */
+    void (*bucket_close)(void *state, void *acc, const tt_bucket *bucket);
+    /** A record for an already closed bucket of its sensor (may be NULL). */
+    void (*on_late_flow)(void *state, const tt_flow *flow, const tt_bucket *bucket);
+    /** Every sensor not declared silent has closed [start, end) (may be NULL). */
+    void (*all_closed)(void *state, int64_t start, int64_t end);
+
+    void *reserved[4];
+} tt_plugin_info;
+
+/** Convenience initialiser for the first fields of a plugin table. */
+#define TT_PLUGIN_HEADER(NAME, VERSION, DESCRIPTION)                                   \
+    .abi_major = TT_PLUGIN_ABI_MAJOR, .abi_minor = TT_PLUGIN_ABI_MINOR,                \
+    .struct_size = sizeof(tt_plugin_info), .name = (NAME), .version = (VERSION),       \
+    .description = (DESCRIPTION)
+
+/** The one symbol a plugin exports. */
+#define TT_PLUGIN_ENTRY_SYMBOL "tt_plugin_entry"
+typedef const tt_plugin_info *(*tt_plugin_entry_fn)(void);
+
+#if defined(__GNUC__)
+#define TT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define TT_PLUGIN_EXPORT
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TEITEN_PLUGIN_H */

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_geo.c - country lookups against real .mmdb files in both schemas.
+ *
+ * The databases are generated at run time by tests/data/make_geoip.pl (Debian's
+ * libmaxmind-db-writer-perl) into a temporary directory, together with the
+ * table of networks they hold; every network of that table is checked at both
+ * ends in both schemas, so the table and the reader cannot drift apart. The
+ * test skips (exit 77) when the Perl module is missing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <teiten/flow.h>
+
+#include "config.h"
+#include "geo.h"
+
+typedef struct {
+    tt_prefix prefix;
+    char cc[3];
+} geo_row;
+
+static char *geo_dir;
+static char *geo_iso_path;
+static char *geo_flat_path;
+static char *geo_none_path;
+static GArray *geo_table; /* of geo_row */
+
+static const uint8_t *geo_addr(const char *text)
+{
+    static uint8_t buf[16];
+    struct in_addr v4;
+
+    if (inet_pton(AF_INET, text, &v4) == 1)
+        tt_addr_set_v4(buf, g_ntohl(v4.s_addr));
+    else
+        g_assert_cmpint(inet_pton(AF_INET6, text, buf), ==, 1);
+    return buf;
+}
+
+static void geo_assert_cc(const tt_geo *geo, const uint8_t addr[16], const char *want)
+{
+    char cc[2] = {'?', '?'};
+    char got[3];
+
+    tt_geo_lookup(geo, addr, cc);
+    got[0] = cc[0];
+    got[1] = cc[1];
+    got[2] = '\0';
+    if (strcmp(got, want) != 0) {
+        char text[INET6_ADDRSTRLEN];
+
+        inet_ntop(AF_INET6, addr, text, sizeof text);
+        g_test_message("%s: got %s, want %s", text, got, want);
+    }
+    g_assert_cmpstr(got, ==, want);
+}
+
+static void geo_assert_text(const tt_geo *geo, const char *addr, const char *want)
+{
+    geo_assert_cc(geo, geo_addr(addr), want);
+}
+
+/* An address inside @p: host bits from @host_bits (all ones, zero, random). */
+static void geo_addr_in(const tt_prefix *p, const uint8_t host_bits[16], uint8_t out[16])
+{
+    for (guint i = 0; i < 16; i++) {
+        guint net = p->len > i * 8 ? MIN(p->len - i * 8, 8u) : 0;
+        uint8_t mask = (uint8_t)(0xff00u >> net);
+
+        out[i] = (uint8_t)((p->addr[i] & mask) | (host_bits[i] & ~mask));
+    }
+}
+
+static tt_geo *geo_open_ok(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    tt_geo *geo = tt_geo_open(path, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(geo);
+    return geo;
+}
+
+static void geo_check_table(const char *path, const char *schema)
+{
+    g_autoptr(tt_geo) geo = geo_open_ok(path);
+    static const uint8_t zeros[16], ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    guint v4 = 0, v6 = 0;
+
+    g_assert_cmpstr(tt_geo_type(geo), ==, "teiten-test-Country");
+    g_assert_cmpint(tt_geo_build_epoch(geo), ==, 1700000000);
+    g_assert_cmpstr(tt_geo_schema(geo), ==, schema);
+
+    /* Twice: the second round answers IPv4 from the cache. */
+    for (guint round = 0; round < 2; round++) {
+        for (guint i = 0; i < geo_table->len; i++) {
+            const geo_row *row = &g_array_index(geo_table, geo_row, i);
+            uint8_t a[16];
+
+            geo_addr_in(&row->prefix, zeros, a);
+            geo_assert_cc(geo, a, row->cc);
+            geo_addr_in(&row->prefix, ones, a);
+            geo_assert_cc(geo, a, row->cc);
+            if (round == 0)
+                tt_addr_is_v4(a) ? v4++ : v6++;
+        }
+    }
+    g_assert_cmpuint(v4, >, 10);
+    g_assert_cmpuint(v6, >=, 2);
+}
+
+static void test_geo_iso_table(void)
+{
+    geo_check_table(geo_iso_path, "iso_code");
+}
+
+static void test_geo_flat_table(void)
+{
+    geo_check_table(geo_flat_path, "country_code");
+}
+
+/* 103.4.96.0/22 carries only registered_country.iso_code in the iso schema. */
+static void test_geo_registered_country(void)
+{
+    g_autoptr(tt_geo) iso = geo_open_ok(geo_iso_path);
+    g_autoptr(tt_geo) flat = geo_open_ok(geo_flat_path);
+
+    geo_assert_text(iso, "103.4.96.1", "SG");
+    geo_assert_text(iso, "103.4.99.255", "SG");
+    geo_assert_text(iso, "103.4.100.0", "ZZ");
+    geo_assert_text(flat, "103.4.97.1", "SG");
+}
+
+static void test_geo_unknown(void)
+{
+    const char *paths[] = {geo_iso_path, geo_flat_path};
+
+    for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+        g_autoptr(tt_geo) geo = geo_open_ok(paths[i]);
+
+        /* 1.0.0.0/24 has a record, but no country in it. */
+        geo_assert_text(geo, "1.0.0.1", "ZZ");
+        geo_assert_text(geo, "1.0.15.255", "ZZ");
+        geo_assert_text(geo, "9.9.9.9", "ZZ");
+        geo_assert_text(geo, "0.0.0.0", "ZZ");
+        geo_assert_text(geo, "255.255.255.255", "ZZ");
+        geo_assert_text(geo, "2001:db8::1", "ZZ");
+        geo_assert_text(geo, "::1", "ZZ");
+        geo_assert_text(geo, "2a01:500::1", "ZZ");
+        /* Cached ZZ does not leak into the neighbouring networks. */
+        geo_assert_text(geo, "1.0.0.1", "ZZ");
+        geo_assert_text(geo, "1.0.16.1", "JP");
+        geo_assert_text(geo, "1.0.32.0", "ZZ");
+        geo_assert_text(geo, "1.0.31.255", "JP");
+    }
+    geo_assert_text(NULL, "5.8.1.1", "ZZ");
+    geo_assert_text(NULL, "2600::1", "ZZ");
+}
+
+/* GB and FR /24s in one /16, and a /8 spanning many /16 cache slots. */
+static void test_geo_cache_same_slot(void)
+{
+    g_autoptr(tt_geo) geo = geo_open_ok(geo_iso_path);
+
+    for (guint round = 0; round < 3; round++) {
+        geo_assert_text(geo, "81.2.69.5", "GB");
+        geo_assert_text(geo, "81.2.70.5", "FR");
+        geo_assert_text(geo, "81.2.69.255", "GB");
+        geo_assert_text(geo, "81.2.71.0", "ZZ");
+        geo_assert_text(geo, "81.2.70.0", "FR");
+        geo_assert_text(geo, "81.2.68.255", "ZZ");
+        geo_assert_text(geo, "3.0.0.1", "US");
+        geo_assert_text(geo, "3.255.255.255", "US");
+        geo_assert_text(geo, "3.1.2.3", "US");
+        geo_assert_text(geo, "4.0.0.0", "ZZ");
+        geo_assert_text(geo, "2.255.255.255", "ZZ");
+    }
+}
+
+typedef struct {
+    const tt_geo *geo;
+    guint seed;
+    guint wrong;
+} geo_worker;
+
+static gpointer geo_thread(gpointer data)
+{
+    geo_worker *w = data;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(w->seed);
+
+    for (guint n = 0; n < 200000; n++) {
+        uint8_t host[16], a[16];
+        const char *want;
+        char cc[2];
+
+        for (guint i = 0; i < 16; i += 4) {
+            guint32 r = g_rand_int(rand);
+            memcpy(host + i, &r, 4);
+        }
+        if (g_rand_boolean(rand)) {
+            const geo_row *row =
+                &g_array_index(geo_table, geo_row, g_rand_int_range(rand, 0, geo_table->len));
+
+            geo_addr_in(&row->prefix, host, a);
+            want = row->cc;
+        } else {
+            /* 81.2.68.0 - 81.2.71.255: ZZ, GB, FR, ZZ. */
+            static const char *const by_third[] = {"ZZ", "GB", "FR", "ZZ"};
+            guint third = host[0] & 3;
+
+            tt_addr_set_v4(a, 0x51024400u | third << 8 | host[1]);
+            want = by_third[third];
+        }
+        tt_geo_lookup(w->geo, a, cc);
+        if (cc[0] != want[0] || cc[1] != want[1])
+            w->wrong++;
+    }
+    return NULL;
+}
+
+static void test_geo_threads(void)
+{
+    g_autoptr(tt_geo) geo = geo_open_ok(geo_flat_path);
+    geo_worker workers[4];
+    GThread *threads[4];
+
+    for (guint i = 0; i < 4; i++) {
+        workers[i] = (geo_worker){.geo = geo, .seed = 1234 + i, .wrong = 0};
+        threads[i] = g_thread_new("geo", geo_thread, &workers[i]);
+    }
+    for (guint i = 0; i < 4; i++) {
+        g_thread_join(threads[i]);
+        g_assert_cmpuint(workers[i].wrong, ==, 0);
+    }
+}
+
+static void test_geo_errors(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *junk = g_build_filename(geo_dir, "junk.mmdb", NULL);
+    g_autofree char *missing = g_build_filename(geo_dir, "missing.mmdb", NULL);
+    g_autofree char *want = NULL;
+
+    g_assert_true(g_file_set_contents(junk, "this is not a MaxMind DB\n", -1, NULL));
+    g_assert_null(tt_geo_open(junk, &error));
+    g_assert_error(error, TT_GEO_ERROR, 3 /* MMDB_INVALID_METADATA_ERROR */);
+    g_assert_true(g_str_has_prefix(error->message, junk));
+    g_clear_error(&error);
+    g_unlink(junk);
+
+    g_assert_null(tt_geo_open(missing, &error));
+    g_assert_nonnull(error);
+    g_assert_true(error->domain == TT_GEO_ERROR);
+    g_assert_true(g_str_has_prefix(error->message, missing));
+    g_assert_nonnull(strstr(error->message, g_strerror(ENOENT)));
+    g_clear_error(&error);
+
+    g_assert_null(tt_geo_open(geo_none_path, &error));
+    g_assert_nonnull(error);
+    want = g_strdup_printf("%s: no country data found (neither country.iso_code nor "
+                           "country_code)",
+                           geo_none_path);
+    g_assert_cmpstr(error->message, ==, want);
+}
+
+static gboolean geo_make(const char *schema, const char *out, const char *table)
+{
+    g_autofree char *script = g_build_filename(TT_TEST_SRC_DIR, "data", "make_geoip.pl", NULL);
+    const char *argv[] = {"/usr/bin/perl",          script, "--schema", schema, out,
+                          table ? "--table" : NULL, table,  NULL};
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err_text = NULL;
+    int status;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err_text,
+                      &status, &error)) {
+        g_printerr("cannot run %s: %s\n", script, error->message);
+        exit(1);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        g_print("1..0 # SKIP %s", err_text);
+        return FALSE;
+    }
+    if (!g_spawn_check_wait_status(status, &error)) {
+        g_printerr("%s --schema %s: %s\n%s", script, schema, error->message, err_text);
+        exit(1);
+    }
+    return TRUE;
+}
+
+static void geo_load_table(const char *path)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, &error));
+    geo_table = g_array_new(FALSE, TRUE, sizeof(geo_row));
+    lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        g_auto(GStrv) f = NULL;
+        geo_row row = {0};
+
+        if (**l == '\0')
+            continue;
+        f = g_strsplit(*l, "\t", -1);
+        g_assert_cmpuint(g_strv_length(f), ==, 2);
+        g_assert_true(tt_prefix_parse(f[0], &row.prefix, &error));
+        g_assert_cmpuint(strlen(f[1]), ==, 2);
+        memcpy(row.cc, f[1], 3);
+        g_array_append_val(geo_table, row);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *table = NULL;
+    const char *files[5];
+    int rc;
+
+    g_test_init(&argc, &argv, NULL);
+
+    geo_dir = g_dir_make_tmp("tt-geo-XXXXXX", &error);
+    g_assert_no_error(error);
+    geo_iso_path = g_build_filename(geo_dir, "iso.mmdb", NULL);
+    geo_flat_path = g_build_filename(geo_dir, "flat.mmdb", NULL);
+    geo_none_path = g_build_filename(geo_dir, "none.mmdb", NULL);
+    table = g_build_filename(geo_dir, "table.tsv", NULL);
+    if (!geo_make("iso", geo_iso_path, table)) {
+        g_rmdir(geo_dir);
+        return 77;
+    }
+    geo_make("flat", geo_flat_path, NULL);
+    geo_make("none", geo_none_path, NULL);
+    geo_load_table(table);
+
+    g_test_add_func("/geo/iso/table", test_geo_iso_table);
+    g_test_add_func("/geo/flat/table", test_geo_flat_table);
+    g_test_add_func("/geo/iso/registered-country", test_geo_registered_country);
+    g_test_add_func("/geo/unknown", test_geo_unknown);
+    g_test_add_func("/geo/cache-same-slot", test_geo_cache_same_slot);
+    g_test_add_func("/geo/threads", test_geo_threads);
+    g_test_add_func("/geo/errors", test_geo_errors);
+    rc = g_test_run();
+
+    files[0] = geo_iso_path;
+    files[1] = geo_flat_path;
+    files[2] = geo_none_path;
+    files[3] = table;
+    files[4] = NULL;
+    for (guint i = 0; files[i] != NULL; i++)
+        g_unlink(files[i]);
+    g_rmdir(geo_dir);
+    g_array_unref(geo_table);
+    return rc;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_writer.c - the writer thread: order, flush, pending count, drain on free.
+ *
+ * Runs the real tt_writer with jobs that record what they saw. Jobs that must
+ * stay in the queue for a while block on a gate the test opens, rather than
+ * sleeping, so the checks do not depend on timing.
+ */
+#include <glib.h>
+
+#include "writer.h"
+
+/* A job that blocks until the test opens the gate. */
+typedef struct gate {
+    GMutex lock;
+    GCond cond;
+    gboolean open;
+    gboolean entered;
+} gate;
+
+static void gate_job(void *data)
+{
+    gate *g = data;
+    g_mutex_lock(&g->lock);
+    g->entered = TRUE;
+    g_cond_broadcast(&g->cond);
+    while (!g->open)
+        g_cond_wait(&g->cond, &g->lock);
+    g_mutex_unlock(&g->lock);
+}
+
+static void gate_wait_entered(gate *g)
+{
+    g_mutex_lock(&g->lock);
+    while (!g->entered)
+        g_cond_wait(&g->cond, &g->lock);
+    g_mutex_unlock(&g->lock);
+}
+
+static void gate_open(gate *g)
+{
+    g_mutex_lock(&g->lock);
+    g->open = TRUE;
+    g_cond_broadcast(&g->cond);
+    g_mutex_unlock(&g->lock);
+}
+
+static gpointer gate_opener_main(gpointer data)
+{
+    gate_open(data);
+    return NULL;
+}
+
+/* Appends its number to a log only the writer thread touches. */
+typedef struct seq_job {
+    GArray *log;
+    guint value;
+    gint *freed;
+} seq_job;
+
+static void seq_job_run(void *data)
+{
+    seq_job *j = data;
+    g_array_append_val(j->log, j->value);
+}
+
+static void seq_job_free(void *data)
+{
+    seq_job *j = data;
+    g_atomic_int_inc(j->freed);
+    g_free(j);
+}
+
+static void submit_seq(tt_writer *w, GArray *log, guint value, gint *freed)
+{
+    seq_job *j = g_new(seq_job, 1);
+    j->log = log;
+    j->value = value;
+    j->freed = freed;
+    tt_writer_submit(w, seq_job_run, j, seq_job_free);
+}
+
+static void test_order_and_free_fn(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+
+    for (guint i = 0; i < 5000; i++)
+        submit_seq(w, log, i, &freed);
+    tt_writer_flush(w);
+
+    g_assert_cmpuint(log->len, ==, 5000);
+    for (guint i = 0; i < log->len; i++)
+        g_assert_cmpuint(g_array_index(log, guint, i), ==, i);
+    g_assert_cmpint(g_atomic_int_get(&freed), ==, 5000);
+    g_assert_cmpuint(tt_writer_pending(w), ==, 0);
+    tt_writer_free(w);
+}
+
+static void test_pending_and_flush(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+
+    tt_writer_submit(w, gate_job, &g, NULL);
+    for (guint i = 0; i < 7; i++)
+        submit_seq(w, log, i, &freed);
+    gate_wait_entered(&g);
+    /* The gate job is running, the seven behind it wait: all eight are pending. */
+    g_assert_cmpuint(tt_writer_pending(w), ==, 8);
+    g_assert_cmpuint(log->len, ==, 0);
+
+    gate_open(&g);
+    tt_writer_flush(w);
+    g_assert_cmpuint(tt_writer_pending(w), ==, 0);
+    g_assert_cmpuint(log->len, ==, 7);
+    g_assert_cmpint(g_atomic_int_get(&freed), ==, 7);
+
+    tt_writer_free(w);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
+/* A job that queues another one, as a plugin job might. */
+typedef struct chain_job {
+    tt_writer *w;
+    GArray *log;
+    guint left;
+} chain_job;
+
+static void chain_job_run(void *data)
+{
+    chain_job *c = data;
+    g_array_append_val(c->log, c->left);
+    if (c->left > 0) {
+        chain_job *next = g_memdup2(c, sizeof(*c));
+        next->left--;
+        tt_writer_submit(c->w, chain_job_run, next, g_free);
+    }
+}
+
+static void test_free_drains(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+
+    /* Hold the thread so everything below is still queued when free() is called. */
+    tt_writer_submit(w, gate_job, &g, NULL);
+    for (guint i = 0; i < 100; i++)
+        submit_seq(w, log, i, &freed);
+    chain_job *c = g_new(chain_job, 1);
+    *c = (chain_job){.w = w, .log = log, .left = 3};
+    tt_writer_submit(w, chain_job_run, c, g_free);
+    gate_wait_entered(&g);
+
+    GThread *opener = g_thread_new("opener", gate_opener_main, &g);
+    tt_writer_free(w);
+    g_thread_join(opener);
+
+    /* 100 numbered jobs, then the chain 3, 2, 1, 0, which queued itself during the drain. */
+    g_assert_cmpuint(log->len, ==, 104);
+    for (guint i = 0; i < 100; i++)
+        g_assert_cmpuint(g_array_index(log, guint, i), ==, i);
+    for (guint i = 0; i < 4; i++)
+        g_assert_cmpuint(g_array_index(log, guint, 100 + i), ==, 3 - i);
+    g_assert_cmpint(freed, ==, 100);
+
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
+/* Several submitting threads: each one's jobs keep their order, none is lost. */
+#define SUBMITTERS 4
+#define PER_SUBMITTER 2000
+
+typedef struct submitter {
+    tt_writer *w;
+    GArray *log;
+    guint id;
+    gint *freed;
+} submitter;
+
+static gpointer submitter_main(gpointer data)
+{
+    submitter *s = data;
+    for (guint i = 0; i < PER_SUBMITTER; i++)
+        submit_seq(s->w, s->log, s->id * PER_SUBMITTER + i, s->freed);
+    return NULL;
+}
+
+static void test_concurrent_submitters(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+    submitter subs[SUBMITTERS];
+    GThread *threads[SUBMITTERS];
+
+    for (guint t = 0; t < SUBMITTERS; t++) {
+        subs[t] = (submitter){.w = w, .log = log, .id = t, .freed = &freed};
+        threads[t] = g_thread_new("submitter", submitter_main, &subs[t]);
+    }
+    for (guint t = 0; t < SUBMITTERS; t++)
+        g_thread_join(threads[t]);
+    tt_writer_flush(w);
+
+    g_assert_cmpuint(log->len, ==, SUBMITTERS * PER_SUBMITTER);
+    g_assert_cmpint(g_atomic_int_get(&freed), ==, SUBMITTERS * PER_SUBMITTER);
+    guint next[SUBMITTERS] = {0};
+    for (guint i = 0; i < log->len; i++) {
+        guint v = g_array_index(log, guint, i);
+        guint t = v / PER_SUBMITTER;
+        g_assert_cmpuint(v % PER_SUBMITTER, ==, next[t]);
+        next[t]++;
+    }
+    tt_writer_free(w);
+}
+
+static void test_flush_empty_and_free_null(void)
+{
+    tt_writer *w = tt_writer_new();
+    tt_writer_flush(w);
+    g_assert_cmpuint(tt_writer_pending(w), ==, 0);
+    tt_writer_free(w);
+    tt_writer_free(NULL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/writer/order-and-free-fn", test_order_and_free_fn);
+    g_test_add_func("/writer/pending-and-flush", test_pending_and_flush);
+    g_test_add_func("/writer/free-drains", test_free_drains);
+    g_test_add_func("/writer/concurrent-submitters", test_concurrent_submitters);
+    g_test_add_func("/writer/flush-empty-and-free-null", test_flush_empty_and_free_null);
+    return g_test_run();
+}
