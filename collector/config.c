@@ -228,8 +228,10 @@ gboolean tt_listen_spec_parse(const char *text, tt_listen_spec *out, GError **er
     if (!config_parse_decimal(port_text, &port) || port < 1 || port > 65535)
         return config_listen_fail(text, "port must be 1..65535", error);
 
+    /* Canonical text ("0::0" is "::"), so equal addresses compare equal. */
     out->kind = config_schemes[i].kind;
-    out->host = g_steal_pointer(&host);
+    out->host = g_malloc(INET6_ADDRSTRLEN);
+    inet_ntop(strchr(host, ':') != NULL ? AF_INET6 : AF_INET, buf, out->host, INET6_ADDRSTRLEN);
     out->port = (uint16_t)port;
     out->spec = g_strdup(text);
     return TRUE;

@@ -324,6 +324,9 @@ static const config_bad config_bad_files[] = {
     {C "listen = ipfix+udp://[::]:4739; netflow9+udp://[::]:4739\n", TT_CONFIG_ERROR_VALUE,
      "t.conf: [collector] listen: \"ipfix+udp://[::]:4739\" and \"netflow9+udp://[::]:4739\" "
      "use the same address and port"},
+    {C "listen = ipfix+tcp://[0::0]:4739; ipfix+tcp://[::]:4739\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] listen: \"ipfix+tcp://[0::0]:4739\" and \"ipfix+tcp://[::]:4739\" "
+     "use the same address and port"},
     {C "geoip =\n", TT_CONFIG_ERROR_VALUE, "t.conf: [collector] geoip: must not be empty"},
     {"", TT_CONFIG_ERROR_GROUP, "t.conf: [collector]: required group is missing"},
     {S "darknet = 10.0.0.0/8\n", TT_CONFIG_ERROR_GROUP,
@@ -521,6 +524,10 @@ static void test_config_listen_spec(void)
     tt_listen_spec_clear(&spec);
     g_assert_null(spec.host);
     g_assert_null(spec.spec);
+
+    g_assert_true(tt_listen_spec_parse("sflow+udp://[0:0::0:1]:6343", &spec, &error));
+    g_assert_cmpstr(spec.host, ==, "::1");
+    tt_listen_spec_clear(&spec);
 
     g_assert_true(tt_listen_spec_parse("ipfix+tcp://127.0.0.1:65535", &spec, &error));
     g_assert_cmpint(spec.kind, ==, TT_LISTEN_IPFIX_TCP);

@@ -1,0 +1,2 @@
+# Collector core, end to end over loopback.
+tt_add_script_test(transports transports.sh)

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Shared helpers for the integration scripts (sourced, not run).
+# Environment from CTest: TT_BUILD, TT_SRC, TT_FLOWDATA, TT_PLUGIN_DIR.
+# Conventions: exit 77 = skipped (with a reason on stderr), any other non-zero = failed.
+set -euo pipefail
+
+TEITEND="$TT_BUILD/collector/teitend"
+TEITEN="$TT_BUILD/cli/teiten"
+FLOWGEN="$TT_BUILD/tools/flowgen"
+PY=/usr/bin/python3
+
+tt_skip() { echo "SKIP: $*" >&2; exit 77; }
+tt_fail() { echo "FAIL: $*" >&2; exit 1; }
+tt_note() { echo "# $*" >&2; }
+
+# A private temp dir, removed on exit unless TT_KEEP is set.
+tt_tmpdir() {
+    TT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/teiten-test.XXXXXX")
+    if [ -z "${TT_KEEP:-}" ]; then trap 'tt_cleanup' EXIT; else trap 'tt_cleanup_keep' EXIT; fi
+}
+tt_cleanup() { tt_stop_all || true; rm -rf "$TT_TMP"; }
+tt_cleanup_keep() { tt_stop_all || true; echo "# kept $TT_TMP" >&2; }
+
+# A free loopback port for PROTO (udp|tcp).
+tt_port() {
+    "$PY" - "$1" <<'PYEOF'
+import socket, sys
+t = socket.SOCK_DGRAM if sys.argv[1] == 'udp' else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET, t); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()
+PYEOF
+}
+
+TT_PIDS=()
+# tt_start CONF LOG: run teitend in the foreground, wait until it receives.
+tt_start() {
+    local conf=$1 log=$2
+    "$TEITEND" -c "$conf" -f >"$log" 2>&1 &
+    TT_DAEMON_PID=$!
+    TT_PIDS+=("$TT_DAEMON_PID")
+    for _ in $(seq 1 100); do
+        grep -q "receiving" "$log" 2>/dev/null && return 0
+        kill -0 "$TT_DAEMON_PID" 2>/dev/null || { cat "$log" >&2; tt_fail "teitend exited at start"; }
+        sleep 0.05
+    done
+    cat "$log" >&2
+    tt_fail "teitend did not start"
+}
+
+# tt_stop [PID]: SIGTERM and wait; fails if it does not stop within 60 s.
+tt_stop() {
+    local pid=${1:-$TT_DAEMON_PID}
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 600); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    tt_fail "teitend did not stop within 60 s"
+}
+tt_stop_all() { for p in "${TT_PIDS[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done; }
+
+# tt_wait_stat DATA EXPR: wait (10 s) until the python EXPR over stats.json `s` is true.
+tt_wait_stat() {
+    local data=$1 expr=$2
+    for _ in $(seq 1 100); do
+        if "$PY" - "$data/stats.json" "$expr" 2>/dev/null <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PYEOF
+        then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# tt_jsonl_totals FILE [SENSOR]: "dim key flows packets bytes" per (dim,key), summed
+# over buckets (late lines included), sorted. SENSOR filters when given.
+tt_jsonl_totals() {
+    "$PY" - "$@" <<'PYEOF'
+import json, sys, collections
+t = collections.defaultdict(lambda: [0, 0, 0])
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if len(sys.argv) > 2 and o['sensor'] != sys.argv[2]:
+        continue
+    v = t[(o['dim'], o['key'])]
+    v[0] += o['flows']; v[1] += o['packets']; v[2] += o['bytes']
+for (d, k), v in sorted(t.items()):
+    print(d, k, *v)
+PYEOF
+}
+
+# tt_conf FILE DATA LISTEN [extra [collector] lines...]: a one-sensor config
+# (exporters 127.0.0.0/8 and ::1, darknet 203.0.113.0/24 and 2001:db8:dead::/48) with jsonl.
+tt_conf() {
+    local file=$1 data=$2 listen=$3; shift 3
+    {
+        echo "[collector]"
+        echo "listen = $listen"
+        echo "data-dir = $data"
+        echo "plugin-dir = $TT_PLUGIN_DIR"
+        for l in "$@"; do echo "$l"; done
+        echo
+        echo "[sensor:s1]"
+        echo "exporters = 127.0.0.0/8; ::1"
+        echo "darknet = 203.0.113.0/24; 2001:db8:dead::/48"
+        echo
+        echo "[plugin:jsonl]"
+        echo "path = flows.jsonl"
+    } >"$file"
+}
