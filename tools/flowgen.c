@@ -53,10 +53,9 @@ typedef struct flowgen_args {
 
 static void flowgen_args_clear(flowgen_args *a)
 {
-    char **strings[] = {&a->start, &a->ports,  &a->countries, &a->geoip_table,
-                        &a->geoip, &a->dark,   &a->dark6,     &a->format,
-                        &a->out,   &a->bind,   &a->expect,    &a->sensor,
-                        &a->time_field};
+    char **strings[] = {&a->start,  &a->ports,  &a->countries, &a->geoip_table, &a->geoip,
+                        &a->dark,   &a->dark6,  &a->format,    &a->out,         &a->bind,
+                        &a->expect, &a->sensor, &a->time_field};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_clear_pointer(strings[i], g_free);
 }
@@ -77,12 +76,11 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
          "Source country weights (default " FLOWGEN_DEFAULT_COUNTRIES ")", "SPEC"},
         {"geoip-table", 0, 0, G_OPTION_ARG_FILENAME, &a->geoip_table,
          "TSV of NETWORK<TAB>CC to draw sources from", "FILE"},
-        {"geoip", 0, 0, G_OPTION_ARG_FILENAME, &a->geoip, "An .mmdb to draw sources from",
-         "FILE"},
+        {"geoip", 0, 0, G_OPTION_ARG_FILENAME, &a->geoip, "An .mmdb to draw sources from", "FILE"},
         {"sources", 0, 0, G_OPTION_ARG_INT, &a->sources,
          "Distinct source addresses per country (default 200)", "N"},
-        {"dark", 0, 0, G_OPTION_ARG_STRING, &a->dark,
-         "Darknet prefix (default 203.0.113.0/24)", "PREFIX"},
+        {"dark", 0, 0, G_OPTION_ARG_STRING, &a->dark, "Darknet prefix (default 203.0.113.0/24)",
+         "PREFIX"},
         {"dark6", 0, 0, G_OPTION_ARG_STRING, &a->dark6, "IPv6 darknet prefix (enables IPv6)",
          "PREFIX"},
         {"v6-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &a->v6_fraction,
@@ -105,8 +103,7 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
          "Records per second, 0 = unpaced (default 20000 for udp, 0 otherwise)", "N"},
         {"expect", 0, 0, G_OPTION_ARG_FILENAME, &a->expect,
          "Write the exact expected aggregates (JSON lines) and FILE.summary.json", "FILE"},
-        {"step", 0, 0, G_OPTION_ARG_INT64, &a->step, "Bucket width of --expect (default 300)",
-         "S"},
+        {"step", 0, 0, G_OPTION_ARG_INT64, &a->step, "Bucket width of --expect (default 300)", "S"},
         {"sensor", 0, 0, G_OPTION_ARG_STRING, &a->sensor,
          "Sensor name in --expect lines (default s1)", "NAME"},
         {"time-field", 0, 0, G_OPTION_ARG_STRING, &a->time_field,
@@ -138,8 +135,7 @@ static gboolean flowgen_parse_start(const char *text, int64_t *ms, GError **erro
     g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(text, utc);
     if (dt == NULL || g_date_time_to_unix(dt) < 0) {
         g_set_error(error, TT_FLOWGEN_ERROR, 1,
-                    "--start: '%s' is neither epoch seconds nor an ISO 8601 time after 1970",
-                    text);
+                    "--start: '%s' is neither epoch seconds nor an ISO 8601 time after 1970", text);
         return FALSE;
     }
     *ms = g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
@@ -182,10 +178,10 @@ static gboolean flowgen_check(const flowgen_args *a, flowgen_scenario_config *sc
     sc->ports = a->ports != NULL ? a->ports : tt_flowgen_default_ports;
     sc->countries = a->countries;
     if (sc->countries == NULL)
-        sc->countries = a->geoip != NULL || a->geoip_table != NULL ? FLOWGEN_DEFAULT_COUNTRIES
-                                                                   : "ZZ:1";
-    if (!flowgen_parse_start(a->start != NULL ? a->start : "2019-01-01T00:00:00Z",
-                             &sc->start_ms, error))
+        sc->countries =
+            a->geoip != NULL || a->geoip_table != NULL ? FLOWGEN_DEFAULT_COUNTRIES : "ZZ:1";
+    if (!flowgen_parse_start(a->start != NULL ? a->start : "2019-01-01T00:00:00Z", &sc->start_ms,
+                             error))
         return FALSE;
     if (!tt_flowgen_prefix_parse(a->dark != NULL ? a->dark : "203.0.113.0/24", &sc->dark, error))
         return FALSE;

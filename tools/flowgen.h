@@ -62,20 +62,20 @@ typedef struct flowgen_flow {
 /** Where the records go. */
 typedef struct flowgen_target {
     flowgen_out_kind kind;
-    char *path;      /* file */
-    char *host;      /* udp/tcp: numeric loopback address, no brackets */
+    char *path; /* file */
+    char *host; /* udp/tcp: numeric loopback address, no brackets */
     guint16 port;
 } flowgen_target;
 
 /** Everything the encoders need besides the records. */
 typedef struct flowgen_export_config {
     flowgen_target target;
-    char *bind;        /* source address for udp/tcp */
-    double rate;       /* records per second, 0 = unpaced */
-    guint32 domain;    /* observation domain / v9 source id */
-    guint32 sampling;  /* 1-in-N announced; 1 = none */
+    char *bind;       /* source address for udp/tcp */
+    double rate;      /* records per second, 0 = unpaced */
+    guint32 domain;   /* observation domain / v9 source id */
+    guint32 sampling; /* 1-in-N announced; 1 = none */
     flowgen_time_field time_field;
-    int64_t boot_ms;   /* sysUpTime origin (SysUpTime modes and v9) */
+    int64_t boot_ms; /* sysUpTime origin (SysUpTime modes and v9) */
 } flowgen_export_config;
 
 /* Address and prefix helpers (flowgen_geo.c). */
@@ -133,8 +133,8 @@ GArray *tt_flowgen_scenario_build(const flowgen_scenario_config *config, flowgen
 extern const char tt_flowgen_default_ports[];
 
 /** Write the expected aggregates (JSON lines) and @a path.summary.json. */
-gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step,
-                                 const char *sensor, guint32 sampling, GError **error);
+gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step, const char *sensor,
+                                 guint32 sampling, GError **error);
 
 /* Sinks and message batching (flowgen_net.c). */
 typedef struct flowgen_sink flowgen_sink;
@@ -159,8 +159,7 @@ guint tt_flowgen_batch(GArray *flows, guint pos, gsize budget, gsize header, gsi
 int64_t tt_flowgen_batch_time(GArray *flows, guint pos, guint n, int64_t previous);
 
 /* Encoders. */
-gboolean tt_flowgen_ipfix_send(GArray *flows, const flowgen_export_config *config,
-                               GError **error);
+gboolean tt_flowgen_ipfix_send(GArray *flows, const flowgen_export_config *config, GError **error);
 gboolean tt_flowgen_v9_send(GArray *flows, const flowgen_export_config *config, GError **error);
 
 #endif

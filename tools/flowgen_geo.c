@@ -190,8 +190,7 @@ flowgen_geo *tt_flowgen_geo_load_table(const char *path, GError **error)
         g_auto(GStrv) cols = g_strsplit(line, "\t", 3);
         flowgen_net net = {0};
         if (g_strv_length(cols) < 2 || !flowgen_cc_valid(g_strstrip(cols[1]))) {
-            g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s:%u: expected NETWORK<TAB>CC", path,
-                        i + 1);
+            g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s:%u: expected NETWORK<TAB>CC", path, i + 1);
             return NULL;
         }
         if (!tt_flowgen_prefix_parse(cols[0], &net.prefix, error)) {
@@ -406,8 +405,7 @@ gboolean tt_flowgen_geo_draw(flowgen_geo *geo, GRand *rand, const char *cc, int 
     for (guint attempts = n * 50 + 100; got < n && attempts > 0; attempts--) {
         uint8_t addr[16];
         char found[3];
-        tt_flowgen_prefix_random(&nets[g_rand_int_range(rand, 0, (gint32)count)], rand, TRUE,
-                                 addr);
+        tt_flowgen_prefix_random(&nets[g_rand_int_range(rand, 0, (gint32)count)], rand, TRUE, addr);
         if (g_hash_table_contains(taken, addr))
             continue;
         flowgen_geo_lookup(geo, addr, family, found);

@@ -15,7 +15,8 @@
  * Options: 258 announces sampling (observationDomainId scope,
  * samplingPacketInterval 1, samplingPacketSpace N-1), 259 carries
  * systemInitTimeMilliseconds for the SysUpTime time fields, as softflowd does.
- * Templates and options records go in a message of their own, first, and over
+ * Templates, then options records, go in messages of their own (libfixbuf
+ * forces a message boundary between template and data sets), first and over
  * UDP again every 1000 messages. Rejected: one template per family and time
  * variant (six structs), and letting libfixbuf cut messages (automatic mode
  * stamps a message before we know which records it will hold).
@@ -180,8 +181,7 @@ static gboolean flowgen_ipfix_emit(flowgen_ipfix *x, guint records, GError **err
         return FALSE;
     gsize len = fbExporterGetMsgLen(x->exporter);
     if (len > x->budget) {
-        g_set_error(error, TT_FLOWGEN_ERROR, 1, "message of %zu bytes exceeds %zu", len,
-                    x->budget);
+        g_set_error(error, TT_FLOWGEN_ERROR, 1, "message of %zu bytes exceeds %zu", len, x->budget);
         return FALSE;
     }
     return tt_flowgen_sink_send(x->sink, x->msg, len, records, error);
@@ -209,8 +209,7 @@ static gboolean flowgen_ipfix_append(flowgen_ipfix *x, uint16_t int_tid, uint16_
                                      void *rec, gsize size, GError **error)
 {
     return fBufSetInternalTemplate(x->fbuf, int_tid, error) &&
-           fBufSetExportTemplate(x->fbuf, ext_tid, error) &&
-           flowgen_ipfix_put(x, rec, size, error);
+           fBufSetExportTemplate(x->fbuf, ext_tid, error) && flowgen_ipfix_put(x, rec, size, error);
 }
 
 /* Templates, then options records, each in a message of their own stamped @a when. */
@@ -231,15 +230,15 @@ static gboolean flowgen_ipfix_control(flowgen_ipfix *x, int64_t when, GError **e
         return FALSE;
     if (x->config->sampling > 1) {
         flowgen_sampling_rec rec = {x->config->domain, 1, x->config->sampling - 1};
-        if (!flowgen_ipfix_append(x, FLOWGEN_TID_SAMPLING, FLOWGEN_TID_SAMPLING, &rec,
-                                  sizeof rec, error))
+        if (!flowgen_ipfix_append(x, FLOWGEN_TID_SAMPLING, FLOWGEN_TID_SAMPLING, &rec, sizeof rec,
+                                  error))
             return FALSE;
     }
     if (x->config->time_field == FLOWGEN_TIME_SYSUPTIME) {
         flowgen_sysinit_rec rec = {.domain = x->config->domain,
                                    .init_ms = (uint64_t)x->config->boot_ms};
-        if (!flowgen_ipfix_append(x, FLOWGEN_TID_SYSINIT_INT, FLOWGEN_TID_SYSINIT, &rec,
-                                  sizeof rec, error))
+        if (!flowgen_ipfix_append(x, FLOWGEN_TID_SYSINIT_INT, FLOWGEN_TID_SYSINIT, &rec, sizeof rec,
+                                  error))
             return FALSE;
     }
     if (x->config->sampling > 1 || x->config->time_field == FLOWGEN_TIME_SYSUPTIME)
@@ -317,8 +316,7 @@ static gboolean flowgen_ipfix_run(flowgen_ipfix *x, GArray *flows, GError **erro
     return TRUE;
 }
 
-gboolean tt_flowgen_ipfix_send(GArray *flows, const flowgen_export_config *config,
-                               GError **error)
+gboolean tt_flowgen_ipfix_send(GArray *flows, const flowgen_export_config *config, GError **error)
 {
     g_return_val_if_fail(flows != NULL && config != NULL, FALSE);
     g_autofree flowgen_ipfix *x = g_new0(flowgen_ipfix, 1);

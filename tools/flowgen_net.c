@@ -128,8 +128,8 @@ void tt_flowgen_target_clear(flowgen_target *target)
     g_clear_pointer(&target->host, g_free);
 }
 
-static flowgen_sink *flowgen_sink_socket(const flowgen_export_config *config,
-                                         flowgen_sink *sink, GError **error)
+static flowgen_sink *flowgen_sink_socket(const flowgen_export_config *config, flowgen_sink *sink,
+                                         GError **error)
 {
     struct sockaddr_storage src;
     socklen_t src_len;
@@ -185,8 +185,7 @@ flowgen_sink *tt_flowgen_sink_open(const flowgen_export_config *config, GError *
         return flowgen_sink_socket(config, sink, error);
     sink->fp = fopen(config->target.path, "wb");
     if (sink->fp == NULL) {
-        g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s: %s", config->target.path,
-                    g_strerror(errno));
+        g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s: %s", config->target.path, g_strerror(errno));
         g_free(sink);
         return NULL;
     }

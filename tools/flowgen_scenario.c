@@ -55,8 +55,7 @@ typedef struct flowgen_country {
     GArray *pool[2]; /* [0] IPv4, [1] IPv6 sources: uint8_t[16] each */
 } flowgen_country;
 
-static gboolean flowgen_weight_parse(const char *item, char **name, double *weight,
-                                     GError **error)
+static gboolean flowgen_weight_parse(const char *item, char **name, double *weight, GError **error)
 {
     const char *colon = strrchr(item, ':');
     char *end = NULL;
@@ -101,8 +100,8 @@ static GArray *flowgen_ports_parse(const char *spec, GError **error)
                 goto err_entry;
             it.kind = FLOWGEN_PORT_FIXED;
             it.port = (uint16_t)port;
-            it.proto = g_ascii_strcasecmp(slash, "/tcp") == 0 ? FLOWGEN_PROTO_TCP
-                                                               : FLOWGEN_PROTO_UDP;
+            it.proto =
+                g_ascii_strcasecmp(slash, "/tcp") == 0 ? FLOWGEN_PROTO_TCP : FLOWGEN_PROTO_UDP;
         } else {
             goto err_entry;
         }
@@ -205,8 +204,8 @@ static gboolean flowgen_pools_draw(GArray *countries, const flowgen_scenario_con
             if (tt_flowgen_geo_count(geo, c->cc, family) == 0)
                 continue;
             c->pool[f] = g_array_new(FALSE, FALSE, 16);
-            if (!tt_flowgen_geo_draw(geo, rand, c->cc, family, config->sources, taken,
-                                     c->pool[f], error))
+            if (!tt_flowgen_geo_draw(geo, rand, c->cc, family, config->sources, taken, c->pool[f],
+                                     error))
                 return FALSE;
         }
         if (c->pool[0] == NULL && c->pool[1] == NULL) {
@@ -225,34 +224,36 @@ static gint flowgen_flow_cmp(gconstpointer a, gconstpointer b)
     return x->order_ms < y->order_ms ? -1 : x->order_ms > y->order_ms;
 }
 
-static void flowgen_flow_make(flowgen_flow *f, const flowgen_scenario_config *config,
-                              GArray *ports, GArray *countries, const flowgen_prefix lit[2],
-                              GRand *rand)
+static void flowgen_flow_make(flowgen_flow *f, const flowgen_scenario_config *config, GArray *ports,
+                              GArray *countries, const flowgen_prefix lit[2], GRand *rand)
 {
     int64_t duration_ms = config->duration_s * 1000;
     f->start_ms = config->start_ms + (int64_t)(g_rand_double(rand) * (double)duration_ms);
-    const flowgen_port_item *it = &g_array_index(
-        ports, flowgen_port_item,
-        flowgen_pick(rand, ports->data, ports->len, sizeof(flowgen_port_item),
-                     G_STRUCT_OFFSET(flowgen_port_item, cumulative)));
+    const flowgen_port_item *it =
+        &g_array_index(ports, flowgen_port_item,
+                       flowgen_pick(rand, ports->data, ports->len, sizeof(flowgen_port_item),
+                                    G_STRUCT_OFFSET(flowgen_port_item, cumulative)));
     gboolean v6 = it->kind == FLOWGEN_PORT_ICMP6;
     if (it->kind != FLOWGEN_PORT_ICMP && it->kind != FLOWGEN_PORT_ICMP6)
         v6 = config->has_dark6 && g_rand_double(rand) < config->v6_fraction;
-    const flowgen_country *c = &g_array_index(
-        countries, flowgen_country,
-        flowgen_pick(rand, countries->data, countries->len, sizeof(flowgen_country),
-                     G_STRUCT_OFFSET(flowgen_country, cumulative)));
+    const flowgen_country *c =
+        &g_array_index(countries, flowgen_country,
+                       flowgen_pick(rand, countries->data, countries->len, sizeof(flowgen_country),
+                                    G_STRUCT_OFFSET(flowgen_country, cumulative)));
     /* a country without networks of the family sends from the other one */
     if (c->pool[v6] == NULL)
         v6 = !v6;
     GArray *pool = c->pool[v6];
-    memcpy(f->src, &g_array_index(pool, uint8_t, 16 * (guint)g_rand_int_range(rand, 0, (gint32)pool->len)),
+    memcpy(f->src,
+           &g_array_index(pool, uint8_t, 16 * (guint)g_rand_int_range(rand, 0, (gint32)pool->len)),
            16);
     memcpy(f->country, c->cc, 2);
     f->family = v6 ? 6 : 4;
     f->leak = g_rand_double(rand) < config->leak_fraction;
-    tt_flowgen_prefix_random(f->leak ? &lit[v6] : v6 ? &config->dark6 : &config->dark, rand,
-                             FALSE, f->dst);
+    tt_flowgen_prefix_random(f->leak ? &lit[v6]
+                             : v6    ? &config->dark6
+                                     : &config->dark,
+                             rand, FALSE, f->dst);
 
     switch (it->kind) {
     case FLOWGEN_PORT_ICMP:
@@ -319,8 +320,8 @@ GArray *tt_flowgen_scenario_build(const flowgen_scenario_config *config, flowgen
     if (!flowgen_pools_draw(countries, config, geo, rand, error))
         return NULL;
 
-    g_autoptr(GArray) flows = g_array_sized_new(FALSE, TRUE, sizeof(flowgen_flow),
-                                                (guint)MIN(config->flows, G_MAXUINT));
+    g_autoptr(GArray) flows =
+        g_array_sized_new(FALSE, TRUE, sizeof(flowgen_flow), (guint)MIN(config->flows, G_MAXUINT));
     for (guint64 i = 0; i < config->flows; i++) {
         flowgen_flow f = {0};
         flowgen_flow_make(&f, config, ports, countries, lit, rand);
@@ -409,15 +410,14 @@ static gboolean flowgen_summary_write(GArray *flows, const char *path, guint32 s
     for (guint i = 0; i < n; i++)
         g_string_append_printf(out, "%s\"%s\":%u", i ? "," : "", (const char *)keys[i],
                                GPOINTER_TO_UINT(g_hash_table_lookup(per_country, keys[i])));
-    g_string_append_printf(out,
-                           "},\"first\":%" PRId64 ",\"last\":%" PRId64 ",\"last_end\":%" PRId64
-                           "}\n",
-                           first, last, last_end);
+    g_string_append_printf(
+        out, "},\"first\":%" PRId64 ",\"last\":%" PRId64 ",\"last_end\":%" PRId64 "}\n", first,
+        last, last_end);
     return g_file_set_contents(path, out->str, (gssize)out->len, error);
 }
 
-gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step,
-                                 const char *sensor, guint32 sampling, GError **error)
+gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step, const char *sensor,
+                                 guint32 sampling, GError **error)
 {
     g_return_val_if_fail(flows != NULL && path != NULL && step > 0 && sensor != NULL, FALSE);
     static const char *const dims[] = {"total", "port", "country"};
@@ -447,15 +447,14 @@ gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step,
         const flowgen_count *c = g_hash_table_lookup(counts, keys[i]);
         g_auto(GStrv) parts = g_strsplit(keys[i], "\t", 3);
         int64_t bucket = g_ascii_strtoll(parts[0], NULL, 10);
-        g_string_append_printf(out, "{\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"sensor\":",
-                               bucket, bucket + step);
+        g_string_append_printf(
+            out, "{\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"sensor\":", bucket, bucket + step);
         flowgen_json_string(out, sensor);
         g_string_append_printf(out, ",\"dim\":\"%s\",\"key\":", dims[parts[1][0] - '0']);
         flowgen_json_string(out, parts[2]);
-        g_string_append_printf(out,
-                               ",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64
-                               ",\"bytes\":%" PRIu64 "}\n",
-                               c->flows, c->packets, c->bytes);
+        g_string_append_printf(
+            out, ",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}\n",
+            c->flows, c->packets, c->bytes);
     }
     if (!g_file_set_contents(path, out->str, (gssize)out->len, error))
         return FALSE;
