@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Install everything teiten needs to build, run its demo and pass its tests, from
+# Debian 12 packages only. Idempotent: packages already present are not asked for
+# again, and nothing is downloaded from anywhere else.
+set -euo pipefail
+
+BUILD_PKGS=(cmake gcc make pkg-config libglib2.0-dev libfixbuf-dev librrd-dev libmaxminddb-dev
+            libsqlite3-dev)
+RUN_PKGS=(rrdtool rrdcached sqlite3)
+TEST_PKGS=(softflowd pmacct nfdump tshark libmaxmind-db-writer-perl python3 python3-scapy
+           binutils iproute2 procps file)
+
+want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
+case "${1:-}" in
+    --tests) want+=("${TEST_PKGS[@]}") ;;
+    --demo) want+=(python3 libmaxmind-db-writer-perl) ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: everything is installed"
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+# tshark's package asks whether non-root users may capture: keep Debian's default (no)
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
