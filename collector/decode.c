@@ -197,6 +197,7 @@ typedef struct {
     uint32_t last_rate;         /* the latest rate announced in this domain */
     gboolean seq_valid;
     uint32_t next_seq;
+    guint refused_gen; /* sensor generation in which the refusal was last logged */
 } tt_domain;
 
 struct tt_exporter {
@@ -869,6 +870,17 @@ static void sequence_account(tt_exporter *e, tt_domain *dom, uint32_t seq, uint3
  * Read every record libfixbuf finds in @a fbuf (one message in manual mode).
  * Returns the number of records read (data and options), for sequence tracking.
  */
+/* An exporter that matches no sensor: counted always, logged once per configuration. */
+static void refuse_unknown(tt_decoder *d, tt_exporter *e, tt_domain *dom)
+{
+    e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+    if (dom->refused_gen == d->sensor_gen)
+        return;
+    dom->refused_gen = d->sensor_gen;
+    g_warning("%s (domain %u) matches no [sensor:*] exporters; its messages are dropped",
+              e->label, dom->domain);
+}
+
 static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBuf_t *fbuf,
                               int64_t export_ms)
 {
@@ -937,7 +949,7 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
     tt_domain *dom = exporter_domain(d, e, info->domain);
 
     if (dom->sensor == UINT32_MAX) {
-        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+        refuse_unknown(d, e, dom);
         return;
     }
     if (!template_cap_admit(d, e, msg, len, info->domain)) {
@@ -959,11 +971,10 @@ void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
     fBuf_t *fbuf = fbuf_;
     /* libfixbuf's own listener (sFlow): the domain is known only once a message was read */
     tt_domain *dom = exporter_domain(d, e, 0);
-    if (dom->sensor == UINT32_MAX) {
-        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
-        /* still consume the message so the listener moves on */
-    }
-    e->stats.messages++;
+    if (dom->sensor == UINT32_MAX)
+        refuse_unknown(d, e, dom); /* the message is still consumed below */
+    else
+        e->stats.messages++;
     uint32_t sensor = dom->sensor;
     if (sensor == UINT32_MAX) {
         g_autoptr(GError) error = NULL;
@@ -1024,7 +1035,7 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
     uint32_t domain = (uint32_t)hdr.engine_type << 8 | hdr.engine_id;
     tt_domain *dom = exporter_domain(d, e, domain);
     if (dom->sensor == UINT32_MAX) {
-        e->stats.dropped[TT_DROP_UNKNOWN_EXPORTER]++;
+        refuse_unknown(d, e, dom);
         return;
     }
     e->stats.messages++;

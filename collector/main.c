@@ -36,6 +36,9 @@
 #ifndef TT_PLUGIN_DIR
 #define TT_PLUGIN_DIR "/usr/local/lib/teiten/plugins"
 #endif
+#ifndef TT_PLUGIN_RELDIR
+#define TT_PLUGIN_RELDIR "../lib/teiten/plugins"
+#endif
 #ifndef TT_VERSION
 #define TT_VERSION "0"
 #endif
@@ -69,6 +72,24 @@ static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fie
                                                 : LOG_DEBUG;
     syslog(prio, "%s%s%s", domain != NULL ? domain : "", domain != NULL ? ": " : "", message);
     return G_LOG_WRITER_HANDLED;
+}
+
+/*
+ * The plugin directory of this installation: PREFIX/lib/teiten/plugins next to
+ * PREFIX/bin/teitend, wherever PREFIX was chosen at install time; the
+ * configure-time prefix when the binary does not sit in an installed tree.
+ */
+static char *default_plugin_dir(void)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe != NULL) {
+        g_autofree char *bindir = g_path_get_dirname(exe);
+        g_autofree char *joined = g_build_filename(bindir, TT_PLUGIN_RELDIR, NULL);
+        g_autofree char *canon = g_canonicalize_filename(joined, NULL);
+        if (g_file_test(canon, G_FILE_TEST_IS_DIR))
+            return g_steal_pointer(&canon);
+    }
+    return g_strdup(TT_PLUGIN_DIR);
 }
 
 static gboolean on_stop(gpointer data)
@@ -315,7 +336,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (config->plugin_dir == NULL)
-        config->plugin_dir = g_strdup(TT_PLUGIN_DIR);
+        config->plugin_dir = default_plugin_dir();
 
     if (check) {
         tt_core *core = tt_core_new(config, &error);

@@ -1,2 +1,3 @@
 # Collector core, end to end over loopback.
 tt_add_script_test(transports transports.sh)
+tt_add_script_test(install install.sh)
