@@ -64,6 +64,7 @@ struct tt_core {
     int64_t earliest;        /* first bucket start ever opened */
     gboolean stats_dirty;
     int64_t stats_written;   /* host seconds */
+    uint64_t stats_records;  /* records_in when stats were last written */
     uint64_t records_in;
     uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
     void (*listener_stats)(GString *json, void *data);
@@ -94,6 +95,27 @@ static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroy
 {
     const tt_core *core = host->ctx;
     tt_writer_submit(core->writer, run, data, free_fn);
+}
+
+/* Rollup plugin (tt_host.sensor_info): counters since start, dark size, GeoIP in use. */
+static gboolean host_sensor_info(const tt_host *host, uint32_t sensor, tt_sensor_info *info)
+{
+    tt_core *core = host->ctx;
+    if (info == NULL || info->struct_size < sizeof(tt_sensor_info) ||
+        tt_sensor_name(core->sensors, sensor) == NULL)
+        return FALSE;
+    const tt_sensor_stats *st = tt_core_sensor_stats(core, sensor);
+    tt_sensor_stats zero = {0};
+    if (st == NULL)
+        st = &zero;
+    info->records = st->records;
+    info->observed = st->observed;
+    info->leaks = st->leaks;
+    info->late = st->late;
+    info->dark_size = tt_sensor_dark_size(core->sensors, sensor);
+    info->geoip_type = core->geo != NULL ? tt_geo_type(core->geo) : NULL;
+    info->geoip_build = core->geo != NULL ? tt_geo_build_epoch(core->geo) : 0;
+    return TRUE;
 }
 
 static uint32_t core_resolve(void *data, const uint8_t addr[16], uint32_t domain)
@@ -236,6 +258,7 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
     core->records_in += n;
+    core->stats_dirty = TRUE; /* the next tick refreshes stats.json (at most once a second) */
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];
         uint32_t sensor = f->sensor;
@@ -368,6 +391,7 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     core->host.sensor_count = host_sensor_count;
     core->host.sensor_name = host_sensor_name;
     core->host.submit = host_submit;
+    core->host.sensor_info = host_sensor_info; /* rollup: per-day sensor facts */
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -448,7 +472,9 @@ void tt_core_tick(tt_core *core, int64_t now)
     }
     if (changed)
         core_global_close(core);
-    if (core->stats_dirty && now != core->stats_written)
+    /* at most once a second, and only when something moved */
+    if ((core->stats_dirty || core->records_in != core->stats_records) &&
+        now != core->stats_written)
         tt_core_write_stats(core);
 }
 
@@ -549,6 +575,7 @@ void tt_core_write_stats(tt_core *core)
     job->json = tt_stats_json(core);
     tt_writer_submit(core->writer, stats_job_run, job, stats_job_free);
     core->stats_dirty = FALSE;
+    core->stats_records = core->records_in;
     core->stats_written = g_get_real_time() / G_USEC_PER_SEC;
 }
 

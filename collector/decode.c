@@ -196,7 +196,11 @@ typedef struct {
     guint nsamplers;
     uint32_t last_rate;         /* the latest rate announced in this domain */
     gboolean seq_valid;
-    uint32_t next_seq;
+    gboolean seq_post;       /* numbers messages after counting their own records */
+    uint32_t prev_seq;       /* sequence number of the previous message */
+    uint32_t prev_records;   /* its data + options records */
+    uint32_t prev_data;      /* its data records */
+    uint32_t prev_templates; /* its template records */
     guint refused_gen; /* sensor generation in which the refusal was last logged */
 } tt_domain;
 
@@ -398,11 +402,12 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
  * cannot grow memory. Template IDs are remembered per (domain, ID).
  */
 static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t *msg,
-                                   size_t len, uint32_t domain)
+                                   size_t len, uint32_t domain, uint32_t *template_records)
 {
     size_t off = 16;
     guint fresh = 0;
 
+    *template_records = 0;
     while (off + 4 <= len) {
         uint16_t set_id = (uint16_t)(msg[off] << 8 | msg[off + 1]);
         uint16_t set_len = (uint16_t)(msg[off + 2] << 8 | msg[off + 3]);
@@ -412,6 +417,7 @@ static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t 
             while (p + hdr <= end) {
                 uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
                 uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
+                (*template_records)++;
                 if (nfields == 0) {
                     p += 4; /* a withdrawal carries no scope count */
                     continue;
@@ -854,16 +860,41 @@ static tt_flow *batch_slot(tt_decoder *d, tt_exporter *e, tt_domain *dom)
     return &d->batch[d->nbatch];
 }
 
-/* Sequence-loss estimate: positive gaps only; a reset or reordering re-syncs. */
-static void sequence_account(tt_exporter *e, tt_domain *dom, uint32_t seq, uint32_t advance)
+/*
+ * Sequence-loss estimate: positive gaps only; a reset or reordering re-syncs.
+ * RFC 7011 numbers a message with the data records sent *before* it. Some
+ * exporters deviate, and a false loss alarm is worse than none: softflowd 1.1
+ * numbers a message with the records sent *including* its own, and some count
+ * template or options records too. Each message is checked against both
+ * conventions; once an exporter has shown which one it follows, gaps are
+ * measured in that one.
+ */
+static void sequence_account(tt_exporter *e, tt_domain *dom, uint32_t seq, uint32_t records,
+                             uint32_t data_records, uint32_t template_records)
 {
     if (dom->seq_valid) {
-        int32_t gap = (int32_t)(seq - dom->next_seq);
-        if (gap > 0 && gap < (1 << 30))
-            e->stats.seq_lost += (uint64_t)gap;
+        uint32_t rfc = dom->prev_seq + dom->prev_records;
+        gboolean rfc_ok = seq == rfc || seq == rfc + dom->prev_templates ||
+                          seq == dom->prev_seq + dom->prev_data;
+        gboolean post_ok = seq - data_records == dom->prev_seq ||
+                           seq - records == dom->prev_seq ||
+                           seq - records - template_records == dom->prev_seq;
+        if (rfc_ok && !post_ok)
+            dom->seq_post = FALSE;
+        else if (post_ok && !rfc_ok)
+            dom->seq_post = TRUE;
+        if (!rfc_ok && !post_ok) {
+            int32_t gap = dom->seq_post ? (int32_t)(seq - data_records - dom->prev_seq)
+                                        : (int32_t)(seq - rfc);
+            if (gap > 0 && gap < (1 << 30))
+                e->stats.seq_lost += (uint64_t)gap;
+        }
     }
     dom->seq_valid = TRUE;
-    dom->next_seq = seq + advance;
+    dom->prev_seq = seq;
+    dom->prev_records = records;
+    dom->prev_data = data_records;
+    dom->prev_templates = template_records;
 }
 
 /*
@@ -882,13 +913,13 @@ static void refuse_unknown(tt_decoder *d, tt_exporter *e, tt_domain *dom)
 }
 
 static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBuf_t *fbuf,
-                              int64_t export_ms)
+                              int64_t export_ms, uint32_t *options_read)
 {
     g_autoptr(GError) error = NULL;
     fb_flow_rec rec;
     fb_opts_rec opt;
     uint16_t current_tid = 0;
-    uint32_t records = 0;
+    uint32_t records = 0, options = 0;
 
     d->current = e;
     for (;;) {
@@ -912,6 +943,7 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
             if (!fBufNext(fbuf, (uint8_t *)&opt, &olen, &error))
                 break;
             records++;
+            options++;
             e->stats.options_records++;
             options_record(dom, ti, &opt);
             continue;
@@ -939,6 +971,8 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
     }
     batch_flush(d);
     d->current = NULL;
+    if (options_read != NULL)
+        *options_read = options;
     return records;
 }
 
@@ -952,7 +986,8 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         refuse_unknown(d, e, dom);
         return;
     }
-    if (!template_cap_admit(d, e, msg, len, info->domain)) {
+    uint32_t template_records = 0;
+    if (!template_cap_admit(d, e, msg, len, info->domain, &template_records)) {
         e->stats.dropped[TT_DROP_TEMPLATE_CAP]++;
         e->stats.templates_refused[TT_TREFUSE_CAP]++;
         return;
@@ -961,8 +996,13 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         dom->sys_init_ms = v9_sys_init;
     e->stats.messages++;
     fBufSetBuffer(e->fbuf, msg, len);
-    uint32_t records = decoder_drain(d, e, dom, e->fbuf, (int64_t)info->export_time * 1000);
-    sequence_account(e, dom, info->sequence, v9 ? 1 : records);
+    uint32_t options = 0;
+    uint32_t records =
+        decoder_drain(d, e, dom, e->fbuf, (int64_t)info->export_time * 1000, &options);
+    if (v9)
+        sequence_account(e, dom, info->sequence, 1, 1, 0); /* v9 counts packets */
+    else
+        sequence_account(e, dom, info->sequence, records, records - options, template_records);
 }
 
 void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
@@ -987,7 +1027,7 @@ void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
         d->current = NULL;
         return;
     }
-    decoder_drain(d, e, dom, fbuf, 0);
+    decoder_drain(d, e, dom, fbuf, 0, NULL);
 }
 
 void tt_decoder_ipfix(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len)
@@ -1040,7 +1080,7 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
     }
     e->stats.messages++;
     e->stats.records += n;
-    sequence_account(e, dom, hdr.flow_sequence, hdr.count);
+    sequence_account(e, dom, hdr.flow_sequence, hdr.count, hdr.count, 0);
     uint32_t rate = hdr.sampling_interval > 1 ? hdr.sampling_interval : 1;
     for (size_t i = 0; i < n; i++) {
         flows[i].sampling = rate;

@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 0
+#define TT_PLUGIN_ABI_MINOR 1
 
 /** Sensor index meaning "all sensors" in tt_bucket.sensor. */
 #define TT_SENSOR_ALL UINT32_MAX
@@ -59,6 +59,39 @@ typedef struct tt_bucket {
 } tt_bucket;
 
 typedef struct tt_host tt_host;
+
+/** (ABI 1.1) What tt_host.sensor_info() reports; grows at its end only. */
+typedef struct tt_sensor_info {
+    uint32_t struct_size;   /**< set by the caller: sizeof(tt_sensor_info) it was built with */
+    uint32_t reserved0;
+    uint64_t records;       /**< records that reached the sensor */
+    uint64_t observed;      /**< flows to dark space, handed to plugins */
+    uint64_t leaks;         /**< flows to lit space or without a destination */
+    uint64_t late;          /**< observed flows older than the closed buckets */
+    uint64_t dark_size;     /**< addresses in the dark space (IPv6 saturates) */
+    const char *geoip_type; /**< database type in use, NULL without one (transfer none) */
+    int64_t geoip_build;    /**< its build time, epoch seconds; 0 without one */
+} tt_sensor_info;
+
+/**
+ * (ABI 1.1) RRD file kinds; the kind selects the schema (DESIGN.md §3):
+ * total, country and sensor files also keep MAX archives.
+ */
+typedef enum tt_rrd_kind {
+    TT_RRD_PORT = 0,
+    TT_RRD_COUNTRY = 1,
+    TT_RRD_TOTAL = 2,
+    TT_RRD_SENSOR = 3,
+    TT_RRD_SELF = 4,
+} tt_rrd_kind;
+
+/** (ABI 1.1) One closed step of one RRD file: exact counts, distinct sources. */
+typedef struct tt_rrd_values {
+    uint64_t flows;
+    uint64_t packets;
+    uint64_t bytes;
+    double sources; /**< distinct source addresses in the step; NAN = unknown */
+} tt_rrd_values;
 
 /** A unit of work for the writer thread. */
 typedef void (*tt_job_fn)(void *data);
@@ -87,7 +120,39 @@ struct tt_host {
      */
     void (*submit)(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn);
 
-    void *reserved[8];
+    /*
+     * (ABI 1.1) RRD services; valid when abi_minor >= 1. Call them only from
+     * jobs running on the writer thread (host->submit), never from on_flow.
+     */
+    /**
+     * Store the closed step [@a start, @a end) of @a path (relative to
+     * DATA/rrd, e.g. "port/tcp/23.rrd"), creating the file on first use.
+     * @a scope is the sensor whose clock the file follows (restart gaps), or
+     * NULL for an all-sensor file. A step already stored is skipped and
+     * counted, never an error. Returns FALSE with @a error set when the file
+     * cannot be written (another schema, I/O); the counts are then lost for
+     * that file only, and counted.
+     */
+    gboolean (*rrd_update)(const tt_host *host, tt_rrd_kind kind, const char *scope,
+                           const char *path, int64_t start, int64_t end,
+                           const tt_rrd_values *values, GError **error);
+    /**
+     * Clean stop: bring every RRD file written by this process with 0 to the
+     * UTC midnight after the newest stored step (never past the host clock),
+     * push pending rrdcached updates, persist the sensors' clocks. Idempotent.
+     */
+    void (*rrd_finish)(const tt_host *host);
+
+    void *reserved[5];
+    /**
+     * (ABI 1.1, the last reserved slot, taken for the rollup plugin) Cumulative
+     * facts about sensor @a sensor since the daemon started (leaks never reach
+     * on_flow; dark-space size; the GeoIP database in use), so a plugin can
+     * store per-day deltas. The caller sets info->struct_size; the host fills
+     * what both know. Returns FALSE for an unknown sensor. NULL in fake hosts:
+     * check before calling. Dispatch thread only (bucket_open/close, ...).
+     */
+    gboolean (*sensor_info)(const tt_host *host, uint32_t sensor, struct tt_sensor_info *info);
 };
 
 /** The table a plugin exports through tt_plugin_entry(). */

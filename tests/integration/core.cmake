@@ -1,3 +1,4 @@
 # Collector core, end to end over loopback.
 tt_add_script_test(transports transports.sh)
 tt_add_script_test(install install.sh)
+tt_add_script_test(softflowd_burst burst.sh)

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rollup.c - the rollup plugin: exact per-day counters in DATA/rollup.sqlite,
+ * the source of `teiten rank`'s quarterly tables.
+ *
+ * on_flow adds to flat arrays indexed by class, protocol/port and country
+ * index (no lookup, no allocation), sets the source's HyperLogLog register
+ * (overall and for its country) and the bit of the minute it started in.
+ * bucket_close stamps the accumulator with the bucket, the sensor's leaks
+ * since its previous close and the GeoIP database in use (host->sensor_info,
+ * when the host has it) and the late records delivered meanwhile, and hands
+ * it to the writer thread, where rollup_store.c commits it as one
+ * transaction. Accumulators are calloc'ed (about 16 MB, zero pages until
+ * touched) and freed after the commit, so a sparse bucket costs the pages it
+ * used.
+ *
+ * Rejected: hash tables per bucket (allocation on the hot path) and
+ * aggregating whole days in memory (a crash would lose the day; the issue
+ * asks for at most the open buckets).
+ */
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "rollup"
+#endif
+
+#include <errno.h>
+#include <string.h>
+
+#include "rollup.h"
+
+#define ROLLUP_KEY_PATH "path"
+#define ROLLUP_DEFAULT_PATH "rollup.sqlite"
+
+typedef struct rollup_sensor {
+    GArray *late;       /* rollup_late not yet handed to the writer, or NULL */
+    guint64 leaks_seen; /* cumulative leaks at the previous close */
+} rollup_sensor;
+
+typedef struct rollup_state {
+    const tt_host *host;
+    rollup_store *store; /* a reference */
+    GArray *sensors;     /* rollup_sensor, by index */
+} rollup_state;
+
+static rollup_sensor *rollup_sensor_of(rollup_state *s, guint32 sensor)
+{
+    if (sensor >= s->sensors->len)
+        g_array_set_size(s->sensors, sensor + 1);
+    return &g_array_index(s->sensors, rollup_sensor, sensor);
+}
+
+static void rollup_acc_free(void *data)
+{
+    rollup_acc *acc = data;
+    g_free(acc->sensor);
+    g_free(acc->geoip_type);
+    if (acc->late != NULL)
+        g_array_free(acc->late, TRUE);
+    rollup_store_unref(acc->store);
+    g_free(acc);
+}
+
+static void rollup_acc_job(void *data)
+{
+    rollup_acc *acc = data;
+    rollup_store_commit(acc->store, acc);
+}
+
+static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *group,
+                            void **state, GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(config, group, NULL, NULL);
+    for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+        if (strcmp(keys[i], ROLLUP_KEY_PATH) != 0) {
+            g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                        "[%s] %s: unknown key", group, keys[i]);
+            return FALSE;
+        }
+    }
+    if (host->step <= 0 || 900 % host->step != 0) {
+        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                    "[%s]: step %" G_GINT64_FORMAT " must divide 900 so that every bucket "
+                    "lies in one local day",
+                    group, host->step);
+        return FALSE;
+    }
+    g_autofree char *value = g_key_file_get_string(config, group, ROLLUP_KEY_PATH, NULL);
+    if (value != NULL)
+        g_strstrip(value);
+    if (value != NULL && value[0] == '\0') {
+        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                    "[%s] %s: empty (the SQLite file, default %s)", group, ROLLUP_KEY_PATH,
+                    ROLLUP_DEFAULT_PATH);
+        return FALSE;
+    }
+    const char *name = value != NULL ? value : ROLLUP_DEFAULT_PATH;
+    g_autofree char *path =
+        g_path_is_absolute(name)
+            ? g_strdup(name)
+            : g_build_filename(host->data_dir != NULL ? host->data_dir : ".", name, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "[%s] %s: cannot create directory %s: %s", group, ROLLUP_KEY_PATH, dir,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    const char *tz = host->timezone != NULL ? host->timezone : "UTC";
+    rollup_store *store = rollup_store_open(path, tz, host->step, error);
+    if (store == NULL) {
+        g_prefix_error(error, "[%s] %s: ", group, ROLLUP_KEY_PATH);
+        return FALSE;
+    }
+    rollup_state *s = g_new0(rollup_state, 1);
+    s->host = host;
+    s->store = store;
+    s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
+    *state = s;
+    return TRUE;
+}
+
+static void rollup_fini(void *state)
+{
+    rollup_state *s = state;
+    for (guint i = 0; i < s->sensors->len; i++) {
+        rollup_sensor *rs = &g_array_index(s->sensors, rollup_sensor, i);
+        if (rs->late == NULL)
+            continue;
+        /* late records after the sensor's last close: a batch of their own */
+        rollup_acc *acc = g_new0(rollup_acc, 1);
+        const char *name = s->host->sensor_name != NULL ? s->host->sensor_name(s->host, i) : NULL;
+        acc->sensor = name != NULL ? g_strdup(name) : g_strdup_printf("sensor-%u", i);
+        acc->late = g_steal_pointer(&rs->late);
+        acc->store = rollup_store_ref(s->store);
+        s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+    }
+    g_array_free(s->sensors, TRUE);
+    rollup_store_unref(s->store);
+    g_free(s);
+}
+
+static void *rollup_bucket_open(void *state, const tt_bucket *bucket)
+{
+    rollup_acc *acc = g_new0(rollup_acc, 1);
+    acc->start = bucket->start;
+    return acc;
+}
+
+static void rollup_on_flow(void *state, void *accp, const tt_flow *flow)
+{
+    rollup_acc *acc = accp;
+    guint cls = flow->cls < TT_CLASS_COUNT ? flow->cls : TT_CLASS_OTHER;
+    guint slot = flow->proto == TT_PROTO_TCP   ? flow->dst_port
+                 : flow->proto == TT_PROTO_UDP ? ROLLUP_SLOT_UDP + flow->dst_port
+                                               : ROLLUP_SLOT_PROTO + flow->proto;
+    unsigned ci = tt_country_index(flow->country);
+    rollup_counter *c[3] = {&acc->total[cls], &acc->port[cls][slot], &acc->country[cls][ci]};
+    for (guint i = 0; i < 3; i++) {
+        c[i]->flows += flow->sampling;
+        c[i]->packets += flow->packets;
+        c[i]->bytes += flow->bytes;
+        c[i]->records++;
+    }
+    guint64 h = rollup_hash_addr(flow->src);
+    rollup_hll_add(acc->hll, h);
+    rollup_hll_add(acc->hll_country[ci], h);
+    acc->country_seen[ci / 64] |= (guint64)1 << (ci % 64);
+    acc->observed++;
+
+    /* the minute heard, relative to the bucket's first minute (a bucket spans <= 16) */
+    gint64 bit = flow->start_ms / 60000 - acc->start / 60;
+    if (bit >= 0 && bit < 32)
+        acc->minutes |= 1u << bit;
+
+    for (guint i = 0; i < acc->nrates; i++) {
+        if (acc->rates[i] == flow->sampling) {
+            acc->rate_records[i]++;
+            return;
+        }
+    }
+    if (acc->nrates < ROLLUP_MAX_RATES) {
+        acc->rates[acc->nrates] = flow->sampling;
+        acc->rate_records[acc->nrates++] = 1;
+    }
+}
+
+static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket)
+{
+    rollup_state *s = state;
+    rollup_acc *acc = accp;
+    rollup_sensor *rs = rollup_sensor_of(s, bucket->sensor);
+
+    acc->has_bucket = TRUE;
+    acc->start = bucket->start;
+    acc->end = bucket->end;
+    const char *name = bucket->sensor_name;
+    if (name == NULL && s->host->sensor_name != NULL)
+        name = s->host->sensor_name(s->host, bucket->sensor);
+    acc->sensor = name != NULL ? g_strdup(name) : g_strdup_printf("sensor-%u", bucket->sensor);
+
+    tt_sensor_info info = {.struct_size = sizeof info};
+    if (s->host->struct_size >= G_STRUCT_OFFSET(tt_host, sensor_info) + sizeof(void *) &&
+        s->host->sensor_info != NULL && s->host->sensor_info(s->host, bucket->sensor, &info)) {
+        acc->has_info = TRUE;
+        acc->leaks = info.leaks >= rs->leaks_seen ? info.leaks - rs->leaks_seen : info.leaks;
+        rs->leaks_seen = info.leaks;
+        acc->dark_size = info.dark_size;
+        acc->geoip_type = g_strdup(info.geoip_type);
+        acc->geoip_build = info.geoip_build;
+    }
+    acc->late = g_steal_pointer(&rs->late);
+    acc->store = rollup_store_ref(s->store);
+    s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+}
+
+static void rollup_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)
+{
+    rollup_state *s = state;
+    rollup_sensor *rs = rollup_sensor_of(s, bucket->sensor);
+    if (rs->late == NULL)
+        rs->late = g_array_new(FALSE, FALSE, sizeof(rollup_late));
+    rollup_late l = {.flow = *flow, .bucket_start = bucket->start};
+    g_array_append_val(rs->late, l);
+}
+
+static const tt_plugin_info rollup_info = {
+    TT_PLUGIN_HEADER("rollup", "1.0", "exact per-day counters in SQLite for rank tables"),
+    .init = rollup_init,
+    .fini = rollup_fini,
+    .bucket_open = rollup_bucket_open,
+    .on_flow = rollup_on_flow,
+    .bucket_close = rollup_bucket_close,
+    .on_late_flow = rollup_on_late_flow,
+    .all_closed = NULL,
+};
+
+TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
+const tt_plugin_info *tt_plugin_entry(void)
+{
+    return &rollup_info;
+}

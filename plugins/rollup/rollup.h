@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rollup.h - shared between the rollup plugin's callbacks (rollup.c, the
+ * dispatch thread) and its SQLite store (rollup_store.c, the writer thread).
+ *
+ * A closed bucket travels from one to the other as a rollup_acc: flat
+ * counter arrays indexed by what on_flow has in hand (class, protocol and
+ * port, country index), the bucket's distinct-source sketches, the minutes
+ * heard, the sampling rates seen, and the late records delivered since the
+ * sensor's previous close. The store turns it into one transaction.
+ * Internal to the plugin: nothing here is ABI.
+ */
+#ifndef TT_ROLLUP_H
+#define TT_ROLLUP_H
+
+#include <sqlite3.h>
+#include <teiten/plugin.h>
+
+/* TCP ports, UDP ports, then every other protocol by number. */
+#define ROLLUP_PORT_SLOTS (2 * 65536 + 256)
+#define ROLLUP_SLOT_UDP 65536
+#define ROLLUP_SLOT_PROTO (2 * 65536)
+/* HyperLogLog with 2^12 one-byte registers (~1.6 % standard error); the
+ * register layout is the on-disk format, shared with `teiten rank`. */
+#define ROLLUP_HLL_P 12
+#define ROLLUP_HLL_M (1u << ROLLUP_HLL_P)
+#define ROLLUP_MAX_RATES 8
+
+typedef struct rollup_counter {
+    guint64 flows;   /* sampling-corrected: records x 1-in-N */
+    guint64 packets; /* sampling-corrected */
+    guint64 bytes;   /* sampling-corrected */
+    guint64 records; /* as exported */
+} rollup_counter;
+
+/* One late record and the start of the (closed) bucket it belongs to. */
+typedef struct rollup_late {
+    tt_flow flow;
+    gint64 bucket_start;
+} rollup_late;
+
+typedef struct rollup_store rollup_store;
+
+typedef struct rollup_acc {
+    rollup_counter port[TT_CLASS_COUNT][ROLLUP_PORT_SLOTS];
+    rollup_counter country[TT_CLASS_COUNT][TT_COUNTRY_SLOTS];
+    rollup_counter total[TT_CLASS_COUNT];
+    guint8 hll[ROLLUP_HLL_M];
+    guint8 hll_country[TT_COUNTRY_SLOTS][ROLLUP_HLL_M]; /* pages touched only when used */
+    guint64 country_seen[(TT_COUNTRY_SLOTS + 63) / 64];
+    guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
+    guint32 rates[ROLLUP_MAX_RATES];
+    guint64 rate_records[ROLLUP_MAX_RATES];
+    guint nrates;
+    guint64 observed;
+
+    /* Set when the bucket closes (or, for a late-only batch, at fini). */
+    gboolean has_bucket;
+    gint64 start;
+    gint64 end;
+    char *sensor;
+    gboolean has_info; /* the host reported the fields below */
+    guint64 leaks;     /* leaks since the sensor's previous close */
+    guint64 dark_size;
+    char *geoip_type;
+    gint64 geoip_build;
+    GArray *late; /* rollup_late, or NULL */
+    rollup_store *store; /* a reference while the job is queued */
+} rollup_acc;
+
+/* 64-bit hash of a source address: the same in every collector, so sketches merge. */
+guint64 rollup_hash_addr(const guint8 addr[16]);
+/* Add a hash to a sketch. */
+static inline void rollup_hll_add(guint8 *regs, guint64 h)
+{
+    guint idx = (guint)(h >> (64 - ROLLUP_HLL_P));
+    guint64 rest = (h << ROLLUP_HLL_P) | ((guint64)1 << (ROLLUP_HLL_P - 1));
+    guint8 rank = (guint8)(__builtin_clzll(rest) + 1);
+    if (rank > regs[idx])
+        regs[idx] = rank;
+}
+
+/*
+ * Open (creating) the database @a path for time zone @a tz_name and step @a
+ * step. A database recorded with another zone is refused: days already
+ * stored cannot be re-cut. (transfer full)
+ */
+rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step,
+                                GError **error);
+rollup_store *rollup_store_ref(rollup_store *store);
+void rollup_store_unref(rollup_store *store);
+/* Writer thread: commit @a acc in one transaction. Logs and counts on failure. */
+void rollup_store_commit(rollup_store *store, rollup_acc *acc);
+
+#endif

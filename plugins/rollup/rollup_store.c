@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rollup_store.c - the rollup plugin's SQLite side (writer thread only).
+ *
+ * DATA/rollup.sqlite holds exact counters per local day (in the configured
+ * time zone), sensor, dimension (port, country, total), class and key, plus
+ * per-sensor-day facts (buckets, records, leaks, late records, minutes heard,
+ * dark-space size, sampling rates, GeoIP database) and mergeable
+ * HyperLogLog sketches of distinct sources per day (overall and per
+ * country). Months, quarters and years are sums of days; `teiten rank` does
+ * the summing. Every closed bucket is one transaction (its late records
+ * included), so a crash loses at most the buckets still open in memory.
+ *
+ * Durability: journal_mode=WAL, synchronous=FULL: a committed bucket survives
+ * a process crash and a power cut. Readers (`teiten rank`) read a snapshot
+ * without blocking the writer. Rejected: synchronous=NORMAL (a power cut
+ * could lose the last committed buckets, which the ingest ledger would then
+ * wrongly believe stored) and one transaction per day (a crash would lose
+ * the day).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "rollup.h"
+
+#define ROLLUP_SCHEMA_VERSION "1"
+
+struct rollup_store {
+    char *path;
+    sqlite3 *db;
+    GTimeZone *tz;
+    sqlite3_stmt *up_count;
+    sqlite3_stmt *up_day;
+    sqlite3_stmt *up_bucket;
+    sqlite3_stmt *up_rate;
+    sqlite3_stmt *up_geoip;
+    sqlite3_stmt *get_hll;
+    sqlite3_stmt *put_hll;
+    guint64 failed; /* transactions rolled back */
+};
+
+static const char rollup_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS counts(day TEXT NOT NULL, sensor TEXT NOT NULL,"
+    " dim TEXT NOT NULL, cls TEXT NOT NULL, key TEXT NOT NULL,"
+    " flows INTEGER NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+    " records INTEGER NOT NULL, PRIMARY KEY(day, sensor, dim, cls, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS sensor_day(day TEXT NOT NULL, sensor TEXT NOT NULL,"
+    " buckets INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,"
+    " leaks INTEGER NOT NULL DEFAULT 0, late INTEGER NOT NULL DEFAULT 0,"
+    " heard BLOB, coverage_min INTEGER NOT NULL DEFAULT 0, dark_size INTEGER,"
+    " PRIMARY KEY(day, sensor)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS sampling(day TEXT NOT NULL, sensor TEXT NOT NULL,"
+    " rate INTEGER NOT NULL, records INTEGER NOT NULL,"
+    " PRIMARY KEY(day, sensor, rate)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS geoip(day TEXT NOT NULL, sensor TEXT NOT NULL,"
+    " type TEXT NOT NULL, build INTEGER NOT NULL,"
+    " PRIMARY KEY(day, sensor, type, build)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS sources(day TEXT NOT NULL, sensor TEXT NOT NULL,"
+    " country TEXT NOT NULL, hll BLOB NOT NULL,"
+    " PRIMARY KEY(day, sensor, country)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS buckets(sensor TEXT NOT NULL, start INTEGER NOT NULL,"
+    " day TEXT NOT NULL, records INTEGER NOT NULL, commits INTEGER NOT NULL,"
+    " PRIMARY KEY(sensor, start)) WITHOUT ROWID;";
+
+guint64 rollup_hash_addr(const guint8 addr[16])
+{
+    guint64 a, b;
+    memcpy(&a, addr, 8);
+    memcpy(&b, addr + 8, 8);
+    /* splitmix64 finaliser over both halves: fixed, so every collector agrees */
+    guint64 h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    h ^= b;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static gboolean store_exec(rollup_store *s, const char *sql, GError **error)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", s->path,
+                    msg != NULL ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean store_prepare(rollup_store *s, sqlite3_stmt **stmt, const char *sql,
+                              GError **error)
+{
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", s->path,
+                    sqlite3_errmsg(s->db));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Record our zone and step in a new database; refuse another zone in an old one. */
+static gboolean store_check_meta(rollup_store *s, const char *tz_name, gint64 step,
+                                 GError **error)
+{
+    sqlite3_stmt *get = NULL;
+    gboolean ok = FALSE;
+    g_autofree char *stored = NULL;
+    if (!store_prepare(s, &get, "SELECT value FROM meta WHERE key = 'timezone'", error))
+        return FALSE;
+    if (sqlite3_step(get) == SQLITE_ROW)
+        stored = g_strdup((const char *)sqlite3_column_text(get, 0));
+    sqlite3_finalize(get);
+    if (stored != NULL && strcmp(stored, tz_name) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s records days in time zone %s, the collector is configured for %s; "
+                    "days cannot be re-cut: use another data-dir or the old zone",
+                    s->path, stored, tz_name);
+        return FALSE;
+    }
+    if (stored != NULL)
+        return TRUE;
+    char *q = sqlite3_mprintf("BEGIN;"
+                              "INSERT OR REPLACE INTO meta VALUES('schema', '%q');"
+                              "INSERT OR REPLACE INTO meta VALUES('timezone', %Q);"
+                              "INSERT OR REPLACE INTO meta VALUES('step', '%lld');"
+                              "COMMIT;",
+                              ROLLUP_SCHEMA_VERSION, tz_name, (long long)step);
+    ok = store_exec(s, q, error);
+    sqlite3_free(q);
+    return ok;
+}
+
+rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step,
+                                GError **error)
+{
+    rollup_store *s = g_atomic_rc_box_new0(rollup_store);
+    s->path = g_strdup(path);
+    s->tz = g_time_zone_new_identifier(tz_name);
+    if (s->tz == NULL) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "time zone %s is unknown", tz_name);
+        goto err_unref;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
+                    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+        goto err_unref;
+    }
+    /* readers (teiten rank) hold snapshots briefly; never fail a commit for them */
+    sqlite3_busy_timeout(s->db, 10000);
+    if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", error) ||
+        !store_exec(s, rollup_schema, error) || !store_check_meta(s, tz_name, step, error))
+        goto err_unref;
+    if (!store_prepare(s, &s->up_count,
+                       "INSERT INTO counts VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                       " ON CONFLICT DO UPDATE SET flows = flows + excluded.flows,"
+                       " packets = packets + excluded.packets, bytes = bytes + excluded.bytes,"
+                       " records = records + excluded.records",
+                       error) ||
+        !store_prepare(s, &s->up_day,
+                       "INSERT INTO sensor_day(day, sensor, buckets, records, leaks, late,"
+                       " dark_size) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT DO UPDATE SET"
+                       " buckets = buckets + excluded.buckets,"
+                       " records = records + excluded.records, leaks = leaks + excluded.leaks,"
+                       " late = late + excluded.late,"
+                       " dark_size = coalesce(excluded.dark_size, dark_size)",
+                       error) ||
+        !store_prepare(s, &s->up_bucket,
+                       "INSERT INTO buckets VALUES(?1,?2,?3,?4,1) ON CONFLICT DO UPDATE SET"
+                       " records = records + excluded.records, commits = commits + 1",
+                       error) ||
+        !store_prepare(s, &s->up_rate,
+                       "INSERT INTO sampling VALUES(?1,?2,?3,?4) ON CONFLICT DO UPDATE SET"
+                       " records = records + excluded.records",
+                       error) ||
+        !store_prepare(s, &s->up_geoip, "INSERT OR IGNORE INTO geoip VALUES(?1,?2,?3,?4)",
+                       error) ||
+        !store_prepare(s, &s->get_hll,
+                       "SELECT hll FROM sources WHERE day = ?1 AND sensor = ?2 AND country = ?3",
+                       error) ||
+        !store_prepare(s, &s->put_hll, "INSERT OR REPLACE INTO sources VALUES(?1,?2,?3,?4)",
+                       error))
+        goto err_unref;
+    return s;
+
+err_unref:
+    rollup_store_unref(s);
+    return NULL;
+}
+
+rollup_store *rollup_store_ref(rollup_store *store)
+{
+    return g_atomic_rc_box_acquire(store);
+}
+
+static void store_clear(gpointer data)
+{
+    rollup_store *s = data;
+    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day, &s->up_bucket, &s->up_rate,
+                              &s->up_geoip, &s->get_hll, &s->put_hll};
+    for (gsize i = 0; i < G_N_ELEMENTS(stmts); i++)
+        sqlite3_finalize(*stmts[i]);
+    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+        g_warning("%s: close: %s", s->path, sqlite3_errmsg(s->db));
+    if (s->tz != NULL)
+        g_time_zone_unref(s->tz);
+    g_free(s->path);
+}
+
+void rollup_store_unref(rollup_store *store)
+{
+    if (store != NULL)
+        g_atomic_rc_box_release_full(store, store_clear);
+}
+
+/* ---- one transaction ----------------------------------------------------- */
+
+/* Local day of epoch second @a t as "YYYY-MM-DD" into @a day; its first second into *@a day_start. */
+static void store_day(rollup_store *s, gint64 t, char day[11], gint64 *day_start)
+{
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
+    g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, s->tz);
+    int y, m, d;
+    g_date_time_get_ymd(local, &y, &m, &d);
+    g_snprintf(day, 11, "%04d-%02d-%02d", y, m, d);
+    if (day_start != NULL) {
+        g_autoptr(GDateTime) midnight = g_date_time_new(s->tz, y, m, d, 0, 0, 0);
+        *day_start = g_date_time_to_unix(midnight);
+    }
+}
+
+static gboolean store_step(rollup_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        g_warning("%s: %s", s->path, sqlite3_errmsg(s->db));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static const char *const class_names[TT_CLASS_COUNT] = {"other", "scan", "backscatter"};
+
+static gboolean store_count(rollup_store *s, const char *day, const char *sensor,
+                            const char *dim, guint cls, const char *key, const rollup_counter *c)
+{
+    sqlite3_stmt *st = s->up_count;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, dim, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, class_names[cls], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)c->flows);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)c->packets);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)c->bytes);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)c->records);
+    return store_step(s, st);
+}
+
+static void port_key(char *buf, gsize size, guint slot)
+{
+    if (slot < ROLLUP_SLOT_UDP)
+        g_snprintf(buf, size, "%u/tcp", slot);
+    else if (slot < ROLLUP_SLOT_PROTO)
+        g_snprintf(buf, size, "%u/udp", slot - ROLLUP_SLOT_UDP);
+    else if (slot - ROLLUP_SLOT_PROTO == TT_PROTO_ICMP)
+        g_strlcpy(buf, "icmp", size);
+    else if (slot - ROLLUP_SLOT_PROTO == TT_PROTO_ICMP6)
+        g_strlcpy(buf, "icmp6", size);
+    else
+        g_snprintf(buf, size, "proto-%u", slot - ROLLUP_SLOT_PROTO);
+}
+
+static guint port_slot(const tt_flow *f)
+{
+    if (f->proto == TT_PROTO_TCP)
+        return f->dst_port;
+    if (f->proto == TT_PROTO_UDP)
+        return ROLLUP_SLOT_UDP + f->dst_port;
+    return ROLLUP_SLOT_PROTO + f->proto;
+}
+
+/* Max-merge @a regs into the stored sketch of (day, sensor, country). */
+static gboolean store_merge_hll(rollup_store *s, const char *day, const char *sensor,
+                                const char *country, const guint8 *regs)
+{
+    guint8 merged[ROLLUP_HLL_M];
+    memcpy(merged, regs, sizeof merged);
+    sqlite3_stmt *st = s->get_hll;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, country, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)ROLLUP_HLL_M) {
+        const guint8 *old = sqlite3_column_blob(st, 0);
+        for (guint i = 0; i < ROLLUP_HLL_M; i++)
+            merged[i] = MAX(merged[i], old[i]);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    st = s->put_hll;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, country, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, merged, sizeof merged, SQLITE_STATIC);
+    return store_step(s, st);
+}
+
+static gboolean store_sensor_day(rollup_store *s, const char *day, const char *sensor,
+                                 gint64 buckets, guint64 records, guint64 leaks, guint64 late,
+                                 const guint64 *dark_size)
+{
+    sqlite3_stmt *st = s->up_day;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, buckets);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)records);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)leaks);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)late);
+    if (dark_size != NULL)
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)MIN(*dark_size, (guint64)G_MAXINT64));
+    return store_step(s, st);
+}
+
+/* OR the minutes heard into the day's bitmap (1500 bits: DST days have 1380..1500 minutes). */
+static gboolean store_heard(rollup_store *s, const char *day, const char *sensor,
+                            gint64 first_minute, guint32 minutes)
+{
+    if (minutes == 0)
+        return TRUE;
+    sqlite3_stmt *get = NULL, *put = NULL;
+    guint8 bits[188] = {0};
+    gboolean ok = FALSE;
+    if (sqlite3_prepare_v2(s->db, "SELECT heard FROM sensor_day WHERE day = ?1 AND sensor = ?2",
+                           -1, &get, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "UPDATE sensor_day SET heard = ?3, coverage_min = ?4"
+                           " WHERE day = ?1 AND sensor = ?2",
+                           -1, &put, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_text(get, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(get, 2, sensor, -1, SQLITE_STATIC);
+    if (sqlite3_step(get) == SQLITE_ROW && sqlite3_column_bytes(get, 0) == (int)sizeof bits)
+        memcpy(bits, sqlite3_column_blob(get, 0), sizeof bits);
+    for (guint i = 0; i < 32; i++) {
+        gint64 m = first_minute + i;
+        if ((minutes & (1u << i)) && m >= 0 && m < (gint64)sizeof bits * 8)
+            bits[m / 8] |= (guint8)(1u << (m % 8));
+    }
+    gint64 coverage = 0;
+    for (guint i = 0; i < sizeof bits; i++)
+        coverage += __builtin_popcount(bits[i]);
+    sqlite3_bind_text(put, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 2, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(put, 3, bits, sizeof bits, SQLITE_STATIC);
+    sqlite3_bind_int64(put, 4, coverage);
+    ok = sqlite3_step(put) == SQLITE_DONE;
+done:
+    if (!ok)
+        g_warning("%s: %s", s->path, sqlite3_errmsg(s->db));
+    sqlite3_finalize(get);
+    sqlite3_finalize(put);
+    return ok;
+}
+
+/* The bucket's own counters, all in its one local day. */
+static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
+{
+    char day[11], key[24];
+    gint64 day_start;
+    store_day(s, acc->start, day, &day_start);
+    const char *sensor = acc->sensor;
+
+    for (guint c = 0; c < TT_CLASS_COUNT; c++) {
+        if (acc->total[c].records == 0)
+            continue;
+        if (!store_count(s, day, sensor, "total", c, "all", &acc->total[c]))
+            return FALSE;
+        for (guint slot = 0; slot < ROLLUP_PORT_SLOTS; slot++) {
+            if (acc->port[c][slot].records == 0)
+                continue;
+            port_key(key, sizeof key, slot);
+            if (!store_count(s, day, sensor, "port", c, key, &acc->port[c][slot]))
+                return FALSE;
+        }
+        for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
+            if (acc->country[c][i].records == 0)
+                continue;
+            char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
+            if (!store_count(s, day, sensor, "country", c, cc, &acc->country[c][i]))
+                return FALSE;
+        }
+    }
+    guint64 dark = acc->dark_size;
+    if (!store_sensor_day(s, day, sensor, 1, acc->observed, acc->leaks, 0,
+                          acc->has_info ? &dark : NULL))
+        return FALSE;
+    if (!store_heard(s, day, sensor, (acc->start / 60 * 60 - day_start) / 60, acc->minutes))
+        return FALSE;
+    sqlite3_bind_text(s->up_bucket, 1, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->up_bucket, 2, acc->start);
+    sqlite3_bind_text(s->up_bucket, 3, day, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->up_bucket, 4, (sqlite3_int64)acc->observed);
+    if (!store_step(s, s->up_bucket))
+        return FALSE;
+    for (guint i = 0; i < acc->nrates; i++) {
+        sqlite3_bind_text(s->up_rate, 1, day, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->up_rate, 2, sensor, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->up_rate, 3, acc->rates[i]);
+        sqlite3_bind_int64(s->up_rate, 4, (sqlite3_int64)acc->rate_records[i]);
+        if (!store_step(s, s->up_rate))
+            return FALSE;
+    }
+    if (acc->has_info && acc->geoip_type != NULL) {
+        sqlite3_bind_text(s->up_geoip, 1, day, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->up_geoip, 2, sensor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->up_geoip, 3, acc->geoip_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->up_geoip, 4, acc->geoip_build);
+        if (!store_step(s, s->up_geoip))
+            return FALSE;
+    }
+    if (acc->observed > 0 && !store_merge_hll(s, day, sensor, "", acc->hll))
+        return FALSE;
+    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
+        if (!(acc->country_seen[i / 64] & ((guint64)1 << (i % 64))))
+            continue;
+        char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
+        if (!store_merge_hll(s, day, sensor, cc, acc->hll_country[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Late records: each to its own bucket's day, one row set per record (they are rare). */
+static gboolean store_late(rollup_store *s, rollup_acc *acc)
+{
+    char day[11], key[24];
+    guint8 regs[ROLLUP_HLL_M];
+    for (guint i = 0; i < acc->late->len; i++) {
+        const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
+        const tt_flow *f = &l->flow;
+        guint cls = f->cls < TT_CLASS_COUNT ? f->cls : TT_CLASS_OTHER;
+        rollup_counter c = {.flows = f->sampling, .packets = f->packets, .bytes = f->bytes,
+                            .records = 1};
+        char cc[3] = {f->country[0], f->country[1], '\0'};
+        unsigned ci = tt_country_index(f->country);
+        cc[0] = (char)('A' + ci / 26);
+        cc[1] = (char)('A' + ci % 26);
+        store_day(s, l->bucket_start, day, NULL);
+        port_key(key, sizeof key, port_slot(f));
+        if (!store_count(s, day, acc->sensor, "total", cls, "all", &c) ||
+            !store_count(s, day, acc->sensor, "port", cls, key, &c) ||
+            !store_count(s, day, acc->sensor, "country", cls, cc, &c) ||
+            !store_sensor_day(s, day, acc->sensor, 0, 1, 0, 1, NULL))
+            return FALSE;
+        memset(regs, 0, sizeof regs);
+        rollup_hll_add(regs, rollup_hash_addr(f->src));
+        if (!store_merge_hll(s, day, acc->sensor, "", regs) ||
+            !store_merge_hll(s, day, acc->sensor, cc, regs))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+void rollup_store_commit(rollup_store *s, rollup_acc *acc)
+{
+    if (!store_exec(s, "BEGIN IMMEDIATE", NULL)) {
+        s->failed++;
+        g_warning("%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT
+                  " of %s lost",
+                  s->path, sqlite3_errmsg(s->db), acc->start, acc->sensor);
+        return;
+    }
+    gboolean ok = TRUE;
+    if (acc->late != NULL && acc->late->len > 0)
+        ok = store_late(s, acc);
+    if (ok && acc->has_bucket)
+        ok = store_bucket(s, acc);
+    if (ok && store_exec(s, "COMMIT", NULL))
+        return;
+    s->failed++;
+    g_warning("%s: bucket %" G_GINT64_FORMAT " of %s rolled back: %s", s->path, acc->start,
+              acc->sensor, sqlite3_errmsg(s->db));
+    store_exec(s, "ROLLBACK", NULL);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * schema.c - what a teiten RRD file looks like, creating one safely and
+ * recognising one.
+ *
+ * Data sources: flows, packets, bytes are ABSOLUTE (the value written at a
+ * step's end is that step's count, so rate x step gives it back exactly),
+ * sources is a GAUGE (distinct source addresses in the step). Every heartbeat
+ * is 400 days: an idle gap never turns into unknown by itself; the store
+ * writes 0 or U explicitly (store.c). Archives: AVERAGE at 1 step, 1 hour and
+ * 1 day; total, country and sensor files add MAX at 1 hour and 1 day. Every
+ * xff is 0, so a consolidated row with any unknown step is unknown, never an
+ * average of what happened to be there (a day with downtime must not read as
+ * a full day).
+ *
+ * Creation: rrd_create_r2's no-overwrite flag checks then writes, which races
+ * with a second creator; instead the file is written under a temporary name
+ * in the same directory and published with link(), which fails with EEXIST
+ * if anyone got there first. The temporary is always unlinked.
+ */
+#include "store.h"
+#include "rrd_private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <rrd.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TT_RRD_HEARTBEAT (400 * 86400)
+
+G_DEFINE_QUARK(tt_rrd_error_quark, tt_rrd_error)
+
+static const char *const rrd_ds_names[] = {"flows", "packets", "bytes", "sources"};
+/* The self RRD: the collector's own health; order matters (tt_rrd_store_update_self). */
+static const char *const rrd_self_names[] = {"records", "observed", "leaks",     "late",
+                                             "dropped", "exporters", "writer_lag", "rrd_past"};
+static const gboolean rrd_self_gauge[] = {FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, TRUE, FALSE};
+
+guint tt_rrd_self_ds_count(void)
+{
+    return G_N_ELEMENTS(rrd_self_names);
+}
+
+tt_rrd_archives tt_rrd_archives_default(int64_t step)
+{
+    tt_rrd_archives a = {.step = step};
+    a.rows_step = (uint32_t)((2 * 86400 + step - 1) / step);
+    a.rows_hour = 90 * 24;
+    a.rows_day = 3 * 365 + 1;
+    return a;
+}
+
+static gboolean kind_has_max(tt_rrd_kind kind)
+{
+    return kind != TT_RRD_PORT;
+}
+
+static guint kind_ds_count(tt_rrd_kind kind)
+{
+    return kind == TT_RRD_SELF ? G_N_ELEMENTS(rrd_self_names) : G_N_ELEMENTS(rrd_ds_names);
+}
+
+uint64_t tt_rrd_file_size(const tt_rrd_archives *a, tt_rrd_kind kind)
+{
+    guint nds = kind_ds_count(kind);
+    guint nrra = kind_has_max(kind) ? 5 : 3;
+    uint64_t rows = (uint64_t)a->rows_step + a->rows_hour + a->rows_day;
+    if (kind_has_max(kind))
+        rows += (uint64_t)a->rows_hour + a->rows_day;
+    /* librrd 1.7 layout: stat_head 128, ds_def 120 + pdp_prep 112 per DS,
+     * rra_def 120 + rra_ptr 8 + cdp_prep 80 per DS per RRA, live_head 16, then doubles */
+    uint64_t header = 128 + (uint64_t)nds * (120 + 112) + (uint64_t)nrra * (120 + 8) +
+                      (uint64_t)nrra * nds * 80 + 16;
+    return header + rows * nds * 8;
+}
+
+/* The argv of rrd_create_r2 after the file name. (transfer full) */
+static GPtrArray *schema_argv(tt_rrd_kind kind, const tt_rrd_archives *a)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    guint nds = kind_ds_count(kind);
+    for (guint i = 0; i < nds; i++) {
+        const char *name = kind == TT_RRD_SELF ? rrd_self_names[i] : rrd_ds_names[i];
+        gboolean gauge = kind == TT_RRD_SELF ? rrd_self_gauge[i] : i == 3;
+        g_ptr_array_add(argv, g_strdup_printf("DS:%s:%s:%d:0:U", name,
+                                              gauge ? "GAUGE" : "ABSOLUTE", TT_RRD_HEARTBEAT));
+    }
+    int64_t hour = 3600 / a->step, day = 86400 / a->step;
+    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:1:%u", a->rows_step));
+    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", hour,
+                                          a->rows_hour));
+    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", day,
+                                          a->rows_day));
+    if (kind_has_max(kind)) {
+        g_ptr_array_add(argv, g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", hour,
+                                              a->rows_hour));
+        g_ptr_array_add(argv, g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", day,
+                                              a->rows_day));
+    }
+    return argv;
+}
+
+/* The CREATE line for rrdcached (paths it resolves itself). (transfer full) */
+char *tt_rrd_create_line(const char *path, tt_rrd_kind kind, const tt_rrd_archives *a,
+                         int64_t start)
+{
+    g_autoptr(GPtrArray) argv = schema_argv(kind, a);
+    GString *line = g_string_new(NULL);
+    g_string_printf(line, "CREATE %s -b %" G_GINT64_FORMAT " -s %" G_GINT64_FORMAT " -O", path,
+                    start, a->step);
+    for (guint i = 0; i < argv->len; i++)
+        g_string_append_printf(line, " %s", (char *)g_ptr_array_index(argv, i));
+    return g_string_free(line, FALSE);
+}
+
+static gboolean rrd_fail(GError **error, int code, const char *what, const char *path)
+{
+    const char *msg = rrd_get_error();
+    g_set_error(error, TT_RRD_ERROR, code, "%s %s: %s", what, path,
+                msg != NULL && *msg != '\0' ? msg : "failed");
+    rrd_clear_error();
+    return FALSE;
+}
+
+gboolean tt_rrd_create_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *a,
+                            int64_t start, gboolean *created, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *tmp = NULL;
+    g_autoptr(GPtrArray) argv = schema_argv(kind, a);
+    *created = FALSE;
+
+    if (g_file_test(path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        int saved = errno;
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "mkdir %s: %s", dir, g_strerror(saved));
+        return FALSE;
+    }
+    tmp = g_strdup_printf("%s.tmp.%d.%p", path, (int)getpid(), (void *)g_thread_self());
+    rrd_clear_error();
+    if (rrd_create_r2(tmp, (unsigned long)a->step, (time_t)start, 0, NULL, NULL, (int)argv->len,
+                      (const char **)argv->pdata) != 0) {
+        unlink(tmp);
+        return rrd_fail(error, TT_RRD_ERROR_LIBRRD, "create", path);
+    }
+    if (link(tmp, path) == 0) {
+        *created = TRUE;
+    } else if (errno != EEXIST) {
+        int saved = errno;
+        unlink(tmp);
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "publish %s: %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    unlink(tmp);
+    return TRUE;
+}
+
+static const rrd_info_t *info_find(const rrd_info_t *info, const char *key)
+{
+    for (; info != NULL; info = info->next)
+        if (strcmp(info->key, key) == 0)
+            return info;
+    return NULL;
+}
+
+gboolean tt_rrd_check_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *a,
+                           int64_t *last, GError **error)
+{
+    rrd_clear_error();
+    rrd_info_t *info = rrd_info_r(path);
+    if (info == NULL)
+        return rrd_fail(error, TT_RRD_ERROR_LIBRRD, "info", path);
+    gboolean ok = TRUE;
+    GString *why = g_string_new(NULL);
+    const rrd_info_t *it = info_find(info, "step");
+    if (it == NULL || it->value.u_cnt != (unsigned long)a->step)
+        g_string_append_printf(why, "step %lu, expected %" G_GINT64_FORMAT "; ",
+                               it != NULL ? it->value.u_cnt : 0UL, a->step);
+    guint nds = kind_ds_count(kind);
+    for (guint i = 0; i < nds; i++) {
+        const char *name = kind == TT_RRD_SELF ? rrd_self_names[i] : rrd_ds_names[i];
+        gboolean gauge = kind == TT_RRD_SELF ? rrd_self_gauge[i] : i == 3;
+        g_autofree char *key = g_strdup_printf("ds[%s].type", name);
+        it = info_find(info, key);
+        if (it == NULL || strcmp(it->value.u_str, gauge ? "GAUGE" : "ABSOLUTE") != 0)
+            g_string_append_printf(why, "data source %s missing or not %s; ", name,
+                                   gauge ? "GAUGE" : "ABSOLUTE");
+    }
+    for (it = info; it != NULL; it = it->next) {
+        if (g_str_has_prefix(it->key, "ds[") && g_str_has_suffix(it->key, "].index") &&
+            it->value.u_cnt >= nds)
+            g_string_append_printf(why, "extra data source %s; ", it->key);
+    }
+    it = info_find(info, "last_update");
+    *last = it != NULL ? (int64_t)it->value.u_cnt : 0;
+    if (why->len > 0) {
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA,
+                    "%s has another schema (%.*s): left untouched, not written", path,
+                    (int)why->len - 2, why->str);
+        ok = FALSE;
+    }
+    g_string_free(why, TRUE);
+    rrd_info_free(info);
+    return ok;
+}
+
+gboolean tt_rrd_update_direct(const char *path, char **values, int n, GError **error)
+{
+    rrd_clear_error();
+    if (rrd_updatex_r(path, NULL, RRD_SKIP_PAST_UPDATES, n, (const char **)values) != 0)
+        return rrd_fail(error, TT_RRD_ERROR_LIBRRD, "update", path);
+    return TRUE;
+}

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store.c - exact steps into RRD files, cheaply, and safely across restarts.
+ *
+ * Update protocol, per file (a file's last update is `last`):
+ *   - a step [start, end) with data: when last < start, write 0 at start
+ *     (the idle gap reads 0: heartbeats are 400 days), then the counts at end;
+ *     when last > start the step is already stored: skipped and counted
+ *     (a replay, or data older than the file), never an "illegal attempt".
+ *   - first touch in this process, after a restart: the previous run's
+ *     last closed step per scope (sensor, or "*" for all-sensor files) is in
+ *     DATA/rrd/.clock; when this run's first step of that scope is later,
+ *     the file gets 0 up to the old mark and U from there to the first new
+ *     step, so downtime reads unknown and idle time 0.
+ *   - clean stop (tt_rrd_store_finish): every file written in this run gets
+ *     0 up to the UTC midnight after the newest stored step, but never past
+ *     the host clock, so the last day's row is complete; .clock is written.
+ * Idle files are never touched: a step costs one update per file with data.
+ *
+ * Every update is first a line ("UPDATE path t:v... t:v...") in a pending
+ * queue; tt_rrd_store_commit (after every writer job) runs the queue: with
+ * librrd, one rrd_updatex_r per line (RRD_SKIP_PAST_UPDATES); with rrdcached,
+ * one BATCH. Each file's last update is tracked here (rrdcached would refuse
+ * a past update with an error). When rrdcached is down the lines stay queued
+ * in memory, in order, and are retried with back-off (1 s doubling to 60 s);
+ * reception never notices. Lines still queued at the stop are written to
+ * DATA/rrd/.journal and replayed before anything else at the next start.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rrd_private.h"
+
+#define STORE_BACKOFF_MAX 60
+
+typedef struct store_file {
+    int64_t last;     /* the file's last update (queued or written) */
+    gboolean refused; /* another schema or unwritable: left alone */
+} store_file;
+
+struct tt_rrd_store {
+    char *dir;
+    tt_rrd_archives archives;
+    tt_cached *cached;       /* NULL: librrd directly */
+    GHashTable *files;       /* relative path -> store_file */
+    GHashTable *prev_mark;   /* scope -> int64_t*: last closed step end of the previous run */
+    GHashTable *first_start; /* scope -> int64_t*: first step start in this run */
+    GHashTable *mark;        /* scope -> int64_t*: newest step end in this run */
+    int64_t newest;          /* newest step end stored in this run */
+    GPtrArray *pending;      /* of char*: commands not yet accepted */
+    int64_t retry_at;        /* monotonic seconds: no reconnect before this */
+    int backoff;             /* seconds */
+    gboolean down_logged;
+    tt_rrd_store_stats st;
+};
+
+static int64_t mono_s(void)
+{
+    return g_get_monotonic_time() / G_USEC_PER_SEC;
+}
+
+static int64_t *int64_dup(int64_t v)
+{
+    return g_memdup2(&v, sizeof v);
+}
+
+static int64_t *scope_get(GHashTable *t, const char *scope)
+{
+    return g_hash_table_lookup(t, scope);
+}
+
+static void scope_set_max(GHashTable *t, const char *scope, int64_t v)
+{
+    int64_t *cur = g_hash_table_lookup(t, scope);
+    if (cur == NULL)
+        g_hash_table_insert(t, g_strdup(scope), int64_dup(v));
+    else if (v > *cur)
+        *cur = v;
+}
+
+static char *store_abs(tt_rrd_store *store, const char *rel)
+{
+    return g_build_filename(store->dir, rel, NULL);
+}
+
+/* The path as the line names it: rrdcached over TCP resolves it itself (-b). */
+static char *store_line_path(tt_rrd_store *store, const char *rel)
+{
+    if (store->cached != NULL && tt_cached_is_remote(store->cached))
+        return g_strdup(rel);
+    return store_abs(store, rel);
+}
+
+/* ---- persistence: .clock and .journal ----------------------------------- */
+
+static void store_load_clock(tt_rrd_store *store)
+{
+    g_autofree char *path = g_build_filename(store->dir, ".clock", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+        return;
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, "closed", NULL, NULL);
+    for (char **k = keys; k != NULL && *k != NULL; k++) {
+        gint64 v = g_key_file_get_int64(kf, "closed", *k, NULL);
+        g_hash_table_insert(store->prev_mark, g_strdup(*k), int64_dup(v));
+    }
+}
+
+static void store_save_clock(tt_rrd_store *store)
+{
+    g_autofree char *path = g_build_filename(store->dir, ".clock", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_key_file_set_comment(kf, NULL, NULL,
+                           " teitend: end of the last closed step per sensor (* = all sensors)",
+                           NULL);
+    g_hash_table_iter_init(&it, store->prev_mark);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (scope_get(store->mark, k) == NULL)
+            g_key_file_set_int64(kf, "closed", k, *(int64_t *)v);
+    g_hash_table_iter_init(&it, store->mark);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        g_key_file_set_int64(kf, "closed", k, *(int64_t *)v);
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+    g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+    if (!g_file_set_contents(path, data, (gssize)len, &error))
+        g_warning("rrd: %s", error->message);
+}
+
+static void store_load_journal(tt_rrd_store *store)
+{
+    g_autofree char *path = g_build_filename(store->dir, ".journal", NULL);
+    g_autofree char *data = NULL;
+    if (!g_file_get_contents(path, &data, NULL, NULL))
+        return;
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    guint n = 0;
+    for (char **l = lines; *l != NULL; l++) {
+        if (**l == '\0')
+            continue;
+        g_ptr_array_add(store->pending, g_strdup(*l));
+        n++;
+    }
+    g_message("rrd: replaying %u update lines journaled at the last stop", n);
+}
+
+static void store_write_journal(tt_rrd_store *store)
+{
+    g_autofree char *path = g_build_filename(store->dir, ".journal", NULL);
+    if (store->pending->len == 0) {
+        (void)g_remove(path);
+        return;
+    }
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < store->pending->len; i++) {
+        g_string_append(out, g_ptr_array_index(store->pending, i));
+        g_string_append_c(out, '\n');
+    }
+    g_autoptr(GError) error = NULL;
+    if (!g_file_set_contents(path, out->str, (gssize)out->len, &error))
+        g_warning("rrd: journal: %s (%u update lines lost)", error->message,
+                  store->pending->len);
+    else
+        g_warning("rrd: %u update lines could not be written; journaled in %s for the next start",
+                  store->pending->len, path);
+    store->st.journaled = store->pending->len;
+    g_string_free(out, TRUE);
+}
+
+/* ---- running the queue -------------------------------------------------- */
+
+static void store_commit_direct(tt_rrd_store *store)
+{
+    for (guint i = 0; i < store->pending->len; i++) {
+        const char *line = g_ptr_array_index(store->pending, i);
+        g_auto(GStrv) argv = g_strsplit(line, " ", -1);
+        g_autoptr(GError) error = NULL;
+        guint n = g_strv_length(argv);
+        if (n < 3 || strcmp(argv[0], "UPDATE") != 0)
+            continue;
+        if (!tt_rrd_update_direct(argv[1], argv + 2, (int)n - 2, &error)) {
+            store->st.refused++;
+            g_warning("rrd: %s", error->message);
+        }
+    }
+    g_ptr_array_set_size(store->pending, 0);
+}
+
+static void store_commit_cached(tt_rrd_store *store)
+{
+    g_autoptr(GError) error = NULL;
+    GPtrArray *failed = NULL;
+    if (store->retry_at > mono_s())
+        return;
+    if (!tt_cached_batch(store->cached, store->pending, &failed, &error)) {
+        store->st.daemon_errors++;
+        store->backoff = store->backoff == 0 ? 1 : MIN(store->backoff * 2, STORE_BACKOFF_MAX);
+        store->retry_at = mono_s() + store->backoff;
+        if (!store->down_logged)
+            g_warning("rrd: %s; %u update lines kept in memory, retrying with back-off",
+                      error->message, store->pending->len);
+        store->down_logged = TRUE;
+        return;
+    }
+    if (store->down_logged)
+        g_message("rrd: rrdcached is back; %u queued update lines sent", store->pending->len);
+    store->down_logged = FALSE;
+    store->backoff = 0;
+    for (guint i = 0; i < failed->len; i++) {
+        const char *msg = g_ptr_array_index(failed, i);
+        /* a journal replay may repeat what rrdcached already took: that is a skip */
+        if (strstr(msg, "illegal attempt to update") != NULL ||
+            strstr(msg, "minimum one second step") != NULL) {
+            store->st.past++;
+            continue;
+        }
+        store->st.daemon_errors++;
+        if (store->st.daemon_errors <= 10)
+            g_warning("rrd: rrdcached refused batch line %s", msg);
+    }
+    g_ptr_array_unref(failed);
+    g_ptr_array_set_size(store->pending, 0);
+}
+
+void tt_rrd_store_commit(tt_rrd_store *store)
+{
+    g_return_if_fail(store != NULL);
+    if (store->pending->len == 0)
+        return;
+    if (store->cached == NULL)
+        store_commit_direct(store);
+    else
+        store_commit_cached(store);
+    store->st.pending = store->pending->len;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+/* The file's last update as rrdcached sees it (it may hold newer updates than the disk). */
+static gboolean store_cached_last(tt_rrd_store *store, const char *rel, int64_t *last)
+{
+    g_autofree char *p = store_line_path(store, rel);
+    g_autofree char *cmd = g_strdup_printf("LAST %s", p);
+    g_autofree char *reply = NULL;
+    int status = -1;
+    if (store->retry_at > mono_s() ||
+        !tt_cached_command(store->cached, cmd, &status, &reply, NULL) || status != 0)
+        return FALSE;
+    *last = g_ascii_strtoll(reply, NULL, 10);
+    return TRUE;
+}
+
+/* First touch of @a rel in this process: create it or check it, learn its last update. */
+static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const char *rel,
+                                   int64_t start, GError **error)
+{
+    store_file *f = g_new0(store_file, 1);
+    g_hash_table_insert(store->files, g_strdup(rel), f);
+    int64_t day = start - start % 86400; /* a new file starts at the UTC midnight before its data */
+    if (store->cached != NULL && tt_cached_is_remote(store->cached)) {
+        /* remote files: created by rrdcached itself (-O: never over an existing file) */
+        if (store_cached_last(store, rel, &f->last))
+            return f;
+        g_ptr_array_add(store->pending, tt_rrd_create_line(rel, kind, &store->archives, day));
+        f->last = day;
+        store->st.created++;
+        return f;
+    }
+    g_autofree char *abs = store_abs(store, rel);
+    gboolean created = FALSE;
+    if (!tt_rrd_create_file(abs, kind, &store->archives, day, &created, error)) {
+        f->refused = TRUE;
+        return f;
+    }
+    if (created) {
+        store->st.created++;
+        f->last = day;
+        return f;
+    }
+    if (!tt_rrd_check_file(abs, kind, &store->archives, &f->last, error)) {
+        f->refused = TRUE;
+        return f;
+    }
+    if (store->cached != NULL) {
+        int64_t l = 0;
+        if (store_cached_last(store, rel, &l) && l > f->last)
+            f->last = l;
+    }
+    return f;
+}
+
+static const char *kind_zero(tt_rrd_kind kind, gboolean unknown)
+{
+    if (kind == TT_RRD_SELF)
+        return unknown ? "U:U:U:U:U:U:U:U" : "0:0:0:0:0:0:0:0";
+    return unknown ? "U:U:U:U" : "0:0:0:0";
+}
+
+static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *scope,
+                          const char *rel, int64_t start, int64_t end, const char *values,
+                          GError **error)
+{
+    const char *sc = scope != NULL ? scope : "*";
+    if (scope_get(store->first_start, sc) == NULL)
+        g_hash_table_insert(store->first_start, g_strdup(sc), int64_dup(start));
+    store_file *f = g_hash_table_lookup(store->files, rel);
+    GString *line = g_string_new("UPDATE ");
+    g_autofree char *lp = store_line_path(store, rel);
+    g_string_append(line, lp);
+    gsize bare = line->len;
+    if (f == NULL) {
+        f = store_open_file(store, kind, rel, start, error);
+        if (f->refused) {
+            store->st.refused++;
+            g_string_free(line, TRUE);
+            return FALSE;
+        }
+        /* restart gap: 0 while the previous run was up, U while nobody was */
+        const int64_t *prev = scope_get(store->prev_mark, sc);
+        int64_t first = *scope_get(store->first_start, sc);
+        if (prev != NULL && first > *prev) {
+            if (f->last < *prev) {
+                g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", *prev,
+                                       kind_zero(kind, FALSE));
+                f->last = *prev;
+            }
+            if (f->last < first) {
+                g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", first,
+                                       kind_zero(kind, TRUE));
+                f->last = first;
+                store->st.unknown_gaps++;
+            }
+        }
+    }
+    if (f->refused) {
+        store->st.refused++;
+        g_string_free(line, TRUE);
+        return TRUE; /* reported once, when the file was first met */
+    }
+    if (f->last > start) {
+        store->st.past++;
+    } else {
+        if (f->last < start)
+            g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", start,
+                                   kind_zero(kind, FALSE));
+        g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", end, values);
+        f->last = end;
+        store->st.updates++;
+        scope_set_max(store->mark, sc, end);
+        if (end > store->newest)
+            store->newest = end;
+    }
+    if (line->len > bare)
+        g_ptr_array_add(store->pending, g_string_free(line, FALSE));
+    else
+        g_string_free(line, TRUE);
+    return TRUE;
+}
+
+gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *scope,
+                             const char *path, int64_t start, int64_t end,
+                             const tt_rrd_values *v, GError **error)
+{
+    g_return_val_if_fail(store != NULL && path != NULL && v != NULL, FALSE);
+    g_return_val_if_fail(kind != TT_RRD_SELF && end > start, FALSE);
+    char values[128];
+    if (isnan(v->sources))
+        g_snprintf(values, sizeof values,
+                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":U", v->flows,
+                   v->packets, v->bytes);
+    else
+        g_snprintf(values, sizeof values,
+                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%.0f",
+                   v->flows, v->packets, v->bytes, v->sources);
+    return store_put(store, kind, scope, path, start, end, values, error);
+}
+
+gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t end,
+                                  const double *values, guint n, GError **error)
+{
+    g_return_val_if_fail(store != NULL && n == tt_rrd_self_ds_count(), FALSE);
+    GString *v = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(v, "%s%.0f", i > 0 ? ":" : "", values[i]);
+    gboolean ok = store_put(store, TT_RRD_SELF, NULL, "self/collector.rrd", start, end, v->str,
+                            error);
+    g_string_free(v, TRUE);
+    return ok;
+}
+
+void tt_rrd_store_finish(tt_rrd_store *store, int64_t now)
+{
+    g_return_if_fail(store != NULL);
+    if (store->newest == 0) {
+        tt_rrd_store_commit(store);
+        return;
+    }
+    int64_t fill = (store->newest + 86399) / 86400 * 86400;
+    int64_t clock = now / store->archives.step * store->archives.step;
+    if (fill > clock)
+        fill = clock;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, store->files);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        store_file *f = v;
+        if (f->refused || f->last >= fill)
+            continue;
+        g_autofree char *lp = store_line_path(store, k);
+        gboolean self = strcmp(k, "self/collector.rrd") == 0;
+        g_ptr_array_add(store->pending,
+                        g_strdup_printf("UPDATE %s %" G_GINT64_FORMAT ":%s", lp, fill,
+                                        kind_zero(self ? TT_RRD_SELF : TT_RRD_PORT, FALSE)));
+        f->last = fill;
+    }
+    g_hash_table_iter_init(&it, store->mark);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (*(int64_t *)v < fill)
+            *(int64_t *)v = fill;
+    tt_rrd_store_commit(store);
+    store_save_clock(store);
+}
+
+void tt_rrd_store_get_stats(tt_rrd_store *store, tt_rrd_store_stats *out)
+{
+    *out = store->st;
+    out->pending = store->pending->len;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archives,
+                               const char *rrdcached, GError **error)
+{
+    g_return_val_if_fail(rrd_dir != NULL && archives != NULL, NULL);
+    if (archives->step <= 0 || 3600 % archives->step != 0) {
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA,
+                    "step %" G_GINT64_FORMAT " must divide 3600", archives->step);
+        return NULL;
+    }
+    if (g_mkdir_with_parents(rrd_dir, 0755) != 0) {
+        int saved = errno;
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "mkdir %s: %s", rrd_dir,
+                    g_strerror(saved));
+        return NULL;
+    }
+    tt_rrd_store *store = g_new0(tt_rrd_store, 1);
+    store->dir = g_strdup(rrd_dir);
+    store->archives = *archives;
+    store->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->prev_mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->first_start = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->pending = g_ptr_array_new_with_free_func(g_free);
+    if (rrdcached != NULL)
+        store->cached = tt_cached_new(rrdcached);
+    store_load_clock(store);
+    store_load_journal(store);
+    tt_rrd_store_commit(store);
+    if (store->pending->len == 0) {
+        g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
+        (void)g_remove(j);
+    }
+    return store;
+}
+
+void tt_rrd_store_free(tt_rrd_store *store)
+{
+    if (store == NULL)
+        return;
+    if (store->pending->len > 0 && store->cached != NULL) {
+        /* one last try now, bypassing the back-off */
+        store->retry_at = 0;
+        tt_rrd_store_commit(store);
+    } else {
+        tt_rrd_store_commit(store);
+    }
+    store_write_journal(store);
+    if (store->st.past > 0 || store->st.refused > 0)
+        g_message("rrd: %" G_GUINT64_FORMAT " steps stored, %" G_GUINT64_FORMAT
+                  " older than their file (rollups only), %" G_GUINT64_FORMAT " refused",
+                  store->st.updates, store->st.past, store->st.refused);
+    tt_cached_free(store->cached);
+    g_ptr_array_unref(store->pending);
+    g_hash_table_unref(store->files);
+    g_hash_table_unref(store->prev_mark);
+    g_hash_table_unref(store->first_start);
+    g_hash_table_unref(store->mark);
+    g_free(store->dir);
+    g_free(store);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store.h - teiten's RRD files: schema, create on first use, exact updates,
+ * directly through librrd or through an rrdcached daemon.
+ *
+ * The store is the only writer of DATA/rrd. It runs on the writer thread
+ * (every call but tt_rrd_store_new/free comes from writer jobs), so it takes
+ * no lock. See store.c for the update protocol that makes idle steps read 0,
+ * downtime read unknown and replays harmless, and docs/storage.md for the
+ * operator's view.
+ */
+#ifndef TT_RRD_STORE_H
+#define TT_RRD_STORE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include <teiten/plugin.h>
+
+#define TT_RRD_ERROR (tt_rrd_error_quark())
+GQuark tt_rrd_error_quark(void);
+
+typedef enum {
+    TT_RRD_ERROR_LIBRRD,  /* librrd refused (message from rrd_get_error) */
+    TT_RRD_ERROR_SCHEMA,  /* an existing file has another schema: never overwritten */
+    TT_RRD_ERROR_IO,      /* file system */
+    TT_RRD_ERROR_DAEMON,  /* rrdcached unreachable or refused */
+} tt_rrd_error;
+
+/** Archive layout of a new file, derived from the step (DESIGN.md §3). */
+typedef struct tt_rrd_archives {
+    int64_t step;       /* seconds */
+    uint32_t rows_step; /* AVERAGE at 1 step, rows (>= 2 days) */
+    uint32_t rows_hour; /* AVERAGE (and MAX) at 1 hour, rows (>= 90 days) */
+    uint32_t rows_day;  /* AVERAGE (and MAX) at 1 day, rows (>= 3 years) */
+} tt_rrd_archives;
+
+/** The default archives for @a step (which must divide 3600). */
+tt_rrd_archives tt_rrd_archives_default(int64_t step);
+/** Bytes a file of @a kind takes on disk with @a archives (measured layout, see docs). */
+uint64_t tt_rrd_file_size(const tt_rrd_archives *archives, tt_rrd_kind kind);
+
+/** Counters of the store, for logs, the self RRD and tests. */
+typedef struct tt_rrd_store_stats {
+    uint64_t updates;      /* steps stored */
+    uint64_t past;         /* steps older than their file's last update: skipped */
+    uint64_t refused;      /* steps lost to a file that cannot be written (schema, I/O) */
+    uint64_t created;      /* files created */
+    uint64_t unknown_gaps; /* restart gaps written as U */
+    uint64_t pending;      /* update lines not yet accepted (rrdcached down, or queued) */
+    uint64_t daemon_errors;/* rrdcached connection failures and refused lines */
+    uint64_t journaled;    /* lines written to the journal at the last stop */
+} tt_rrd_store_stats;
+
+typedef struct tt_rrd_store tt_rrd_store;
+
+/**
+ * Open the store rooted at @a rrd_dir (created when missing). @a rrdcached
+ * is NULL (librrd directly), "unix:/PATH" or "HOST:PORT". Replays the
+ * journal left by a stop that could not finish. (transfer full)
+ */
+tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archives,
+                               const char *rrdcached, GError **error);
+/** Push what is pending (bounded wait), journal the rest, close. NULL is a no-op. */
+void tt_rrd_store_free(tt_rrd_store *store);
+
+/** See tt_host.rrd_update. Writer thread only. */
+gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *scope,
+                             const char *path, int64_t start, int64_t end,
+                             const tt_rrd_values *values, GError **error);
+/**
+ * Store one step of the self RRD (self/collector.rrd): @a n values in the
+ * order of the self schema's data sources (see store.c).
+ */
+gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t end,
+                                  const double *values, guint n, GError **error);
+/** Send the update lines queued so far (rrdcached: one BATCH). Called after every job. */
+void tt_rrd_store_commit(tt_rrd_store *store);
+/** See tt_host.rrd_finish; @a now is the host clock, seconds. */
+void tt_rrd_store_finish(tt_rrd_store *store, int64_t now);
+void tt_rrd_store_get_stats(tt_rrd_store *store, tt_rrd_store_stats *out);
+
+/**
+ * Create @a path (absolute) of @a kind, last update @a start, atomically and
+ * never over an existing file (a temporary file published with link()).
+ * Returns TRUE when the file exists afterwards, whoever created it;
+ * *@a created says whether we did.
+ */
+gboolean tt_rrd_create_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *archives,
+                            int64_t start, gboolean *created, GError **error);
+/** Check that the existing @a path has the schema of @a kind; read its last update. */
+gboolean tt_rrd_check_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *archives,
+                           int64_t *last, GError **error);
+
+#endif

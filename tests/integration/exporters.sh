@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Real exporters into teitend, checked against independent truth.
+#
+# A seeded scan capture (tests/data/make_scan_capture.py: IPv4 SYN scans, UDP
+# probes, ICMP echo, SYN+ACK/RST backscatter and leaks to lit space, sources from
+# the GeoIP test table, packet times in March 2019) is replayed by real flow
+# exporters: softflowd (NetFlow v5, v9 and IPFIX, with sysUpTime-relative and
+# absolute millisecond times) and pmacctd's nfprobe (v9, IPFIX). Each export
+# goes to nfcapd, which repeats every datagram unchanged (-R) to teitend, so
+# both collectors decode the very same stream. Per destination port key and per
+# source country, teitend's jsonl totals (late lines included) must equal
+# - the capture's truth for packets and bytes (written by the generator from
+#   the packets themselves, and cross-checked here against tshark), and
+# - nfdump's decode of the same stream for flows, packets and bytes.
+# Rejected: sending the export twice (one per collector): a second replay is a
+# second stream, and the tee would prove nothing about the first.
+. "$(dirname "$0")/lib.sh"
+
+for tool in softflowd softflowctl pmacctd nfcapd nfdump; do
+    command -v $tool >/dev/null || tt_skip "$tool is not installed"
+done
+tt_tmpdir
+cd "$TT_TMP"
+
+rc=0
+perl "$TT_SRC/tests/data/make_geoip.pl" --table geo.tsv geo.mmdb || rc=$?
+[ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
+[ $rc -eq 0 ] || tt_fail "make_geoip.pl failed"
+"$PY" "$TT_SRC/tests/data/make_scan_capture.py" geo.tsv scan.pcap truth.json --packets 3000
+
+# The generator's truth, recomputed from the pcap by tshark's dissectors.
+if command -v tshark >/dev/null; then
+    tshark -r scan.pcap -T fields -e ip.dst -e ip.proto -e tcp.dstport -e udp.dstport -e ip.len \
+        2>/dev/null >tshark.txt
+    "$PY" - truth.json tshark.txt <<'PYEOF' || tt_fail "capture truth differs from tshark"
+import collections, ipaddress, json, sys
+truth = json.load(open(sys.argv[1]))
+port = collections.defaultdict(lambda: [0, 0])
+for line in open(sys.argv[2]):
+    dst, proto, tp, up, length = (line.rstrip('\n').split('\t') + [''] * 5)[:5]
+    if ipaddress.ip_address(dst) not in ipaddress.ip_network('203.0.113.0/24'):
+        continue
+    key = {'1': 'icmp', '6': '%s/tcp' % tp, '17': '%s/udp' % up}[proto]
+    port[key][0] += 1
+    port[key][1] += int(length)
+sys.exit(0 if dict(port) == truth['port'] else 1)
+PYEOF
+    tt_note "capture truth equals tshark's: $("$PY" -c 'import json; t = json.load(open("truth.json")); print("dark packets/bytes", *t["total"], "leaks", *t["leaks"])')"
+fi
+
+# softflowd 1.1.0 reading a file (-r) waits in accept() on its control socket
+# after the last packet; a control command lets it finish and exit.
+run_softflowd() { # DEST ARGS...
+    local dest=$1; shift
+    softflowd -r scan.pcap -n "$dest" -d -c "$PWD/sf.ctl" -p "$PWD/sf.pid" "$@" >sf.log 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 400); do
+        kill -0 $pid 2>/dev/null || break
+        [ -S sf.ctl ] && softflowctl -c "$PWD/sf.ctl" statistics >/dev/null 2>&1
+        sleep 0.05
+    done
+    kill -0 $pid 2>/dev/null && { kill $pid; tt_fail "softflowd did not exit after the file"; }
+    wait $pid || true
+    rm -f sf.ctl sf.pid
+    sent=$(sed -n 's/^Flows exported: [0-9]* (\([0-9]*\) records).*/\1/p' sf.log | tail -1)
+    [ -n "$sent" ] || { cat sf.log >&2; tt_fail "softflowd reported no export"; }
+}
+
+# pmacctd exits at the end of the file (pcap_savefile_wait false) and its nfprobe
+# plugin flushes every cached flow on the way out.
+run_pmacctd() { # DEST VERSION
+    cat >pm.conf <<EOF
+daemonize: false
+pcap_savefile: $PWD/scan.pcap
+pcap_savefile_wait: false
+plugins: nfprobe[np]
+aggregate[np]: src_host, dst_host, src_port, dst_port, proto, tos
+nfprobe_receiver[np]: $1
+nfprobe_version[np]: $2
+nfprobe_timeouts[np]: general=60:tcp=60:udp=60:icmp=60:maxlife=600:expint=10
+logfile: $PWD/pm.log
+EOF
+    timeout 30 pmacctd -f pm.conf >pm.out 2>&1 || { cat pm.out pm.log >&2; tt_fail "pmacctd failed"; }
+    sent=""
+}
+
+# run NAME SCHEME EXPORTER ARGS...
+run() {
+    local name=$1 scheme=$2; shift 2
+    local nfport tport data="$TT_TMP/$name"
+    nfport=$(tt_port udp)
+    tport=$(tt_port udp)
+    mkdir -p "$name.nf"
+    tt_conf "$name.conf" "$data" "$scheme://127.0.0.1:$tport" "geoip = $TT_TMP/geo.mmdb"
+    tt_start "$name.conf" "$name.log"
+    nfcapd -w "$name.nf" -p "$nfport" -b 127.0.0.1 -R "127.0.0.1/$tport" -B 4194304 \
+        >"$name.nfcapd.log" 2>&1 &
+    local nfpid=$!
+    TT_PIDS+=("$nfpid")
+    for _ in $(seq 1 100); do grep -q "Startup" "$name.nfcapd.log" && break; sleep 0.05; done
+
+    "$@" "127.0.0.1:$nfport"
+    # loopback delivers at once; give nfcapd a moment to read and repeat its queue
+    sleep 0.5
+    kill -TERM $nfpid
+    wait $nfpid || true
+    local got
+    got=$(sed -n "s/^Ident: .* Flows: \([0-9]*\),.*/\1/p" "$name.nfcapd.log" | tail -1)
+    [ -n "$got" ] || { cat "$name.nfcapd.log" >&2; tt_fail "$name: nfcapd reported nothing"; }
+    [ -z "$sent" ] || [ "$sent" = "$got" ] || tt_fail "$name: exporter sent $sent records, nfcapd got $got"
+    tt_wait_stat "$data" "sum(x['records'] for x in s['sensors']) >= $got" ||
+        tt_note "$name: teitend did not reach $got records"
+    tt_stop
+    tt_jsonl_totals "$data/flows.jsonl" >"$name.totals"
+    nfdump -R "$name.nf" -q -N -o 'fmt:%pr %sa %da %dp %pkt %byt' >"$name.nfdump"
+    local line
+    line=$("$PY" "$TT_SRC/tests/integration/exporters_compare.py" "$name" truth.json geo.tsv \
+        "$name.totals" "$name.nfdump" "$data/stats.json") || {
+        echo "$line" >&2
+        tt_fail "$name: teitend differs from the truth or from nfdump"
+    }
+    tt_note "$line (exporter sent ${sent:-?}, nfcapd got $got)"
+}
+
+sf() { run_softflowd "${*: -1}" -v "${@:1:$#-1}"; }
+pm() { run_pmacctd "$2" "$1"; }
+
+run sf-v5 netflow5+udp sf 5 -a
+run sf-v9 netflow9+udp sf 9 -a
+run sf-v9-milli netflow9+udp sf 9 -a -A milli
+run sf-v10 ipfix+udp sf 10 -a
+run sf-v10-milli ipfix+udp sf 10 -a -A milli
+run pm-v9 netflow9+udp pm 9
+run pm-v10 ipfix+udp pm 10
+tt_note "softflowd v5/v9/IPFIX and pmacct nfprobe v9/IPFIX agree with the capture and nfdump"

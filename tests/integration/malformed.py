@@ -1,0 +1,758 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Hostile datagrams for teitend, and what the daemon must make of them.
+
+Every case sends its hostile input from its own loopback address 127.0.0.N (so
+its counters land on an exporter of its own in stats.json, and its flows on a
+sensor of its own in the jsonl output), then a valid template and N valid
+flows from the same address. The expectations are computed here, from what is
+sent and from the wire rules of collector/wire.h (set and template walk) and
+collector/decode.c (template_inspect: field lengths, varlen, zero-length
+records; the per-session template cap; unknown-template data sets); nothing
+is copied from a daemon run.
+
+Subcommands (see main()):
+  sensors                 the [sensor:NAME] groups for every case
+  cases ...  --expect F   send every case; write the expectation to F
+  check  ...              compare stats.json and the jsonl file with F
+  flood-templates ...     20,000 template IDs from one exporter (+ a legitimate one)
+  flood-exporters ...     one datagram from each of 10,000 source ports
+Only the standard library: struct + socket.
+"""
+import argparse
+import collections
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+T0 = 1546300800  # 2019-01-01T00:00:00Z: every flow lies in one 300 s bucket
+EXPORT = T0 + 60
+DARK = "203.0.113."
+PORTS = (23, 445, 8080)
+# The valid template: src/dst IPv4, ports, proto, flags, packets, bytes, start/end seconds
+VALID = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 8), (1, 8), (150, 4), (151, 4)]
+V5_HDR, V5_REC = 24, 48
+
+# ---- encoders ----------------------------------------------------------------
+
+
+def ipfix(sets, domain=1, seq=0, export=EXPORT):
+    body = b"".join(sets)
+    return struct.pack("!HHIII", 10, 16 + len(body), export, seq, domain) + body
+
+
+def iset(set_id, body, length=None):
+    return struct.pack("!HH", set_id, 4 + len(body) if length is None else length) + body
+
+
+def trec(tid, fields, count=None):
+    return struct.pack("!HH", tid, len(fields) if count is None else count) + b"".join(
+        struct.pack("!HH", ie, ln) for ie, ln in fields)
+
+
+def v9(flowsets, count=1, domain=1, seq=0, uptime=100000):
+    return struct.pack("!HHIIII", 9, count, uptime, EXPORT, seq, domain) + b"".join(flowsets)
+
+
+def ip4(s):
+    return socket.inet_aton(s)
+
+
+class Flows:
+    """Valid flows for one sensor, and their exact jsonl totals."""
+
+    def __init__(self):
+        self.n = 0
+        self.totals = collections.defaultdict(lambda: [0, 0, 0])
+
+    def make(self, count):
+        out = []
+        for _ in range(count):
+            i = self.n
+            self.n += 1
+            f = dict(src="198.18.%d.%d" % (i // 200, i % 200 + 1), dst=DARK + str(i % 250 + 1),
+                     sport=40000 + i, dport=PORTS[i % 3], proto=6, flags=0x02,
+                     packets=1 + i % 4, bytes=40 * (1 + i % 4) + i, start=T0 + 30 + i % 60)
+            for key in (("total", "all"), ("port", "%d/tcp" % f["dport"]), ("country", "ZZ")):
+                t = self.totals[key]
+                t[0] += 1
+                t[1] += f["packets"]
+                t[2] += f["bytes"]
+            out.append(f)
+        return out
+
+    def lines(self):
+        return sorted("%s %s %d %d %d" % (d, k, *v) for (d, k), v in self.totals.items())
+
+
+def valid_record(f):
+    return (ip4(f["src"]) + ip4(f["dst"]) +
+            struct.pack("!HHBBQQII", f["sport"], f["dport"], f["proto"], f["flags"],
+                        f["packets"], f["bytes"], f["start"], f["start"] + 1))
+
+
+def v5_record(f, uptime_ms):
+    # first/last in sysuptime ms: export (EXPORT s, uptime_ms) minus the flow's age
+    first = uptime_ms - (EXPORT - f["start"]) * 1000
+    return (ip4(f["src"]) + ip4(f["dst"]) + ip4("0.0.0.0") +
+            struct.pack("!HHIIIIHHBBBBHHBBH", 0, 0, f["packets"], f["bytes"], first, first + 1000,
+                        f["sport"], f["dport"], 0, f["flags"], f["proto"], 0, 0, 0, 0, 0, 0))
+
+
+def v5(records, count=None, uptime=3600000):
+    n = len(records) if count is None else count
+    return struct.pack("!HHIIIIBBH", 5, n, uptime, EXPORT, 0, 0, 0, 0, 0) + b"".join(records)
+
+
+# ---- expectations ------------------------------------------------------------
+
+REFUSALS = ("field_length", "varlen_field", "zero_length_record", "template_cap")
+DROPS = ("malformed", "decode_error", "template_cap", "unknown_exporter", "netflow5_malformed")
+WIRE = ("short_header", "bad_version", "bad_length", "set_short", "set_overrun", "reserved_set",
+        "template_truncated", "template_reserved_id", "options_scope", "too_big")
+
+
+class Expect:
+    """What one exporter's counters must read once its datagrams are in."""
+
+    def __init__(self):
+        self.c = dict(messages=0, records=0, templates=0, unknown_template_sets=0,
+                      future_records=0)
+        self.refused = dict.fromkeys(REFUSALS, 0)
+        self.dropped = dict.fromkeys(DROPS, 0)
+        self.wire = dict.fromkeys(WIRE, 0)
+
+    def malformed(self, reason):
+        self.dropped["malformed"] += 1
+        self.wire[reason] += 1
+
+    def doc(self):
+        return dict(self.c, templates_refused=self.refused, dropped=self.dropped,
+                    malformed=self.wire)
+
+
+class Case:
+    def __init__(self, name, addr, transport):
+        self.name, self.addr, self.transport = name, addr, transport
+        self.exp = Expect()
+        self.flows = Flows()
+        self.noise = 0          # datagrams the listener must call noise
+        self.stream_errors = 0  # TCP connections the daemon must close
+        self.connections = 0
+        self.sensor = True      # False: the address matches no sensor
+        self.ports = []         # source ports used (exporter labels)
+
+
+# ---- senders -----------------------------------------------------------------
+
+
+class Udp:
+    def __init__(self, addr, port):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((addr, 0))
+        self.dst = ("127.0.0.1", port)
+        self.sport = self.s.getsockname()[1]
+
+    def send(self, data):
+        self.s.sendto(data, self.dst)
+        time.sleep(0.0005)  # loopback keeps order; this only keeps the queue short
+
+
+def ipfix_tail(case, u, n, tid=256, seq=0):
+    """A valid template and @n flows, as an exporter would send them."""
+    u.send(ipfix([iset(2, trec(tid, VALID))], seq=seq))
+    u.send(ipfix([iset(tid, b"".join(valid_record(f) for f in case.flows.make(n)))], seq=seq))
+    case.exp.c["messages"] += 2
+    case.exp.c["templates"] += 1
+    case.exp.c["records"] += n
+
+
+def v9_tail(case, u, n, tid=256):
+    u.send(v9([iset(0, trec(tid, VALID))]))
+    u.send(v9([iset(tid, b"".join(valid_record(f) for f in case.flows.make(n)))], count=n))
+    case.exp.c["messages"] += 2
+    case.exp.c["templates"] += 1
+    case.exp.c["records"] += n
+
+
+def ipfix_cases(add, port):
+    """Hostile IPFIX/UDP. Each case: (name, function(case, udp))."""
+
+    def short_header(c, u):
+        u.send(b"\x00\x0a" + b"\x00" * 8)
+        c.exp.malformed("short_header")
+
+    def bad_length(c, u):  # a datagram cut short: the header promises more
+        full = ipfix([iset(2, trec(256, VALID)),
+                      iset(256, b"".join(valid_record(f) for f in Flows().make(5)))])
+        u.send(full[:len(full) * 2 // 3])
+        c.exp.malformed("bad_length")
+
+    def truncated_set(c, u):  # cut short and the header length patched to match
+        full = ipfix([iset(2, trec(256, VALID)),
+                      iset(256, b"".join(valid_record(f) for f in Flows().make(5)))])
+        cut = full[:len(full) - 20]
+        u.send(cut[:2] + struct.pack("!H", len(cut)) + cut[4:])
+        c.exp.malformed("set_overrun")
+
+    def set_len0(c, u):
+        u.send(ipfix([iset(256, b"\x01" * 12, length=0)]))
+        c.exp.malformed("set_short")
+
+    def set_len3(c, u):
+        u.send(ipfix([iset(256, b"\x01" * 12, length=3)]))
+        c.exp.malformed("set_short")
+
+    def set_past(c, u):
+        u.send(ipfix([iset(256, b"\x01" * 12, length=400)]))
+        c.exp.malformed("set_overrun")
+
+    def reserved_set(c, u):
+        u.send(ipfix([iset(1, b"\x01" * 8)]))
+        c.exp.malformed("reserved_set")
+
+    def template_truncated(c, u):  # 20 fields announced, 3 present
+        u.send(ipfix([iset(2, trec(300, VALID[:3], count=20))]))
+        c.exp.malformed("template_truncated")
+
+    def template_reserved_id(c, u):
+        u.send(ipfix([iset(2, trec(100, VALID))]))
+        c.exp.malformed("template_reserved_id")
+
+    def options_scope0(c, u):
+        u.send(ipfix([iset(3, struct.pack("!HHH", 301, 2, 0) + struct.pack("!HHHH", 149, 4, 34, 4))]))
+        c.exp.malformed("options_scope")
+
+    def overrun_after_valid(c, u):  # valid sets, then one that overruns: all of it is dropped
+        u.send(ipfix([iset(2, trec(256, VALID)),
+                      iset(256, b"".join(valid_record(f) for f in Flows().make(4))),
+                      iset(257, b"\x02" * 8, length=100)]))
+        c.exp.malformed("set_overrun")
+
+    def template_zero_fields(c, u):
+        # a template, its data, a withdrawal (0 fields), data for the withdrawn ID,
+        # and a withdrawal of an ID never defined
+        u.send(ipfix([iset(2, trec(256, VALID))]))
+        u.send(ipfix([iset(256, b"".join(valid_record(f) for f in c.flows.make(3)))]))
+        u.send(ipfix([iset(2, trec(256, [], count=0))]))
+        u.send(ipfix([iset(256, b"".join(valid_record(f) for f in Flows().make(2)))]))
+        u.send(ipfix([iset(2, trec(400, [], count=0))]))
+        c.exp.c["messages"] += 5
+        c.exp.c["templates"] += 1
+        c.exp.c["records"] += 3
+        c.exp.c["unknown_template_sets"] += 1
+
+    def zero_length_record(c, u):  # every field 0 bytes long: records of no length
+        u.send(ipfix([iset(2, trec(400, [(210, 0), (210, 0)]))]))
+        u.send(ipfix([iset(400, b"\x00" * 8)]))
+        c.exp.c["messages"] += 2
+        c.exp.refused["zero_length_record"] += 1
+
+    def lying(fields, reason, reclen):
+        def run(c, u):
+            u.send(ipfix([iset(2, trec(257, fields))]))
+            u.send(ipfix([iset(257, b"\x07" * (reclen * 3))]))
+            c.exp.c["messages"] += 2
+            c.exp.refused[reason] += 1
+        return run
+
+    def unknown_template(c, u):  # three data sets for a template never sent
+        u.send(ipfix([iset(999, b"\x05" * 20), iset(999, b"\x05" * 20), iset(998, b"\x05" * 8)]))
+        c.exp.c["messages"] += 1
+        c.exp.c["unknown_template_sets"] += 3
+
+    def future(c, u):  # stamped an hour after the export time of their message
+        fl = Flows().make(4)
+        for f in fl:
+            f["start"] = EXPORT + 3600
+        u.send(ipfix([iset(2, trec(256, VALID))]))
+        u.send(ipfix([iset(256, b"".join(valid_record(f) for f in fl))]))
+        c.exp.c["messages"] += 2
+        c.exp.c["templates"] += 1
+        c.exp.c["records"] += 4
+        c.exp.c["future_records"] += 4
+
+    def noise(c, u):  # not IPFIX at all: the listener's, no exporter is created
+        for d in (b"", b"\x01", b"\xde\xad\xbe\xef" * 10, v5([]), v9([iset(0, trec(256, VALID))]),
+                  b"\xff" + os.urandom(300)):
+            u.send(d)
+            c.noise += 1
+
+    add("ipfix_short_header", short_header)
+    add("ipfix_bad_length", bad_length)
+    add("ipfix_truncated_set", truncated_set)
+    add("ipfix_set_len0", set_len0)
+    add("ipfix_set_len3", set_len3)
+    add("ipfix_set_past", set_past)
+    add("ipfix_reserved_set", reserved_set)
+    add("ipfix_template_truncated", template_truncated)
+    add("ipfix_template_reserved_id", template_reserved_id)
+    add("ipfix_options_scope0", options_scope0)
+    add("ipfix_overrun_after_valid", overrun_after_valid)
+    add("ipfix_template_zero_fields", template_zero_fields)
+    add("ipfix_zero_length_record", zero_length_record)
+    # a 50-byte IPv4 address (record 50+4+2+1), an 8-byte port (4+4+8+2+1), a varlen address
+    add("ipfix_ipv4_50", lying([(8, 50), (12, 4), (11, 2), (4, 1)], "field_length", 57))
+    add("ipfix_port_8", lying([(8, 4), (12, 4), (7, 8), (11, 2), (4, 1)], "field_length", 19))
+    add("ipfix_proto_2", lying([(8, 4), (12, 4), (4, 2)], "field_length", 10))
+    add("ipfix_varlen_addr", lying([(8, 4), (12, 65535)], "varlen_field", 9))
+    add("ipfix_unknown_template", unknown_template)
+    add("ipfix_future", future)
+    add("ipfix_noise", noise)
+
+
+def v9_cases(add):
+    def short_header(c, u):
+        u.send(b"\x00\x09" + b"\x01" * 10)
+        c.exp.malformed("short_header")
+
+    def set_len0(c, u):
+        u.send(v9([iset(256, b"\x01" * 12, length=0)]))
+        c.exp.malformed("set_short")
+
+    def set_past(c, u):
+        u.send(v9([iset(256, b"\x01" * 12, length=300)]))
+        c.exp.malformed("set_overrun")
+
+    def reserved(c, u):
+        u.send(v9([iset(5, b"\x01" * 8)]))
+        c.exp.malformed("reserved_set")
+
+    def template_truncated(c, u):
+        u.send(v9([iset(0, trec(300, VALID[:3], count=20))]))
+        c.exp.malformed("template_truncated")
+
+    def ipv4_50(c, u):
+        u.send(v9([iset(0, trec(257, [(8, 50), (12, 4), (11, 2), (4, 1)]))]))
+        u.send(v9([iset(257, b"\x07" * 57 * 2)]))
+        c.exp.c["messages"] += 2
+        c.exp.refused["field_length"] += 1
+
+    def unknown_template(c, u):
+        u.send(v9([iset(999, b"\x05" * 20)]))
+        c.exp.c["messages"] += 1
+        c.exp.c["unknown_template_sets"] += 1
+
+    def template_zero_fields(c, u):  # v9 has no withdrawal: 0 fields means "forget it"
+        u.send(v9([iset(0, trec(256, VALID))]))
+        u.send(v9([iset(256, b"".join(valid_record(f) for f in c.flows.make(2)))]))
+        u.send(v9([iset(0, trec(256, [], count=0))]))
+        u.send(v9([iset(256, b"".join(valid_record(f) for f in Flows().make(2)))]))
+        c.exp.c["messages"] += 4
+        c.exp.c["templates"] += 1
+        c.exp.c["records"] += 2
+        c.exp.c["unknown_template_sets"] += 1
+
+    def noise(c, u):
+        for d in (ipfix([iset(2, trec(256, VALID))]), b"\x00", b"junk" * 50):
+            u.send(d)
+            c.noise += 1
+
+    add("v9_short_header", short_header)
+    add("v9_set_len0", set_len0)
+    add("v9_set_past", set_past)
+    add("v9_reserved_flowset", reserved)
+    add("v9_template_truncated", template_truncated)
+    add("v9_ipv4_50", ipv4_50)
+    add("v9_unknown_template", unknown_template)
+    add("v9_template_zero_fields", template_zero_fields)
+    add("v9_noise", noise)
+
+
+def v5_cases(add):
+    uptime = 3600000
+
+    def bad(builder):
+        def run(c, u):
+            u.send(builder())
+            c.exp.dropped["netflow5_malformed"] += 1
+        return run
+
+    recs = lambda n: [v5_record(f, uptime) for f in Flows().make(n)]
+    add("v5_short", bad(lambda: v5([])[:20]))
+    add("v5_count0", bad(lambda: v5([], count=0) + b"\x00" * 48))
+    add("v5_count31", bad(lambda: v5(recs(31))))
+    add("v5_truncated", bad(lambda: v5(recs(2), count=5)))
+
+    def noise(c, u):
+        for d in (ipfix([]), b"\x00\x05"[:1], b"nope" * 20):
+            u.send(d)
+            c.noise += 1
+    add("v5_noise", noise)
+
+
+def v5_tail(case, u, n):
+    u.send(v5([v5_record(f, 3600000) for f in case.flows.make(n)]))
+    case.exp.c["messages"] += 1
+    case.exp.c["records"] += n
+
+
+# ---- TCP -----------------------------------------------------------------------
+
+
+def tcp_send(addr, port, chunks, expect_close=False):
+    """One connection: send @chunks (with a pause between them), then close."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    closed = False
+    try:
+        for ch in chunks:
+            s.sendall(ch)
+            time.sleep(0.02)
+        if expect_close:
+            s.settimeout(5)
+            closed = s.recv(1) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        closed = True
+    finally:
+        s.close()
+    return closed
+
+
+def tcp_cases(add):
+    def msgs(case, n):
+        return [ipfix([iset(2, trec(256, VALID))]),
+                ipfix([iset(256, b"".join(valid_record(f) for f in case.flows.make(n)))])]
+
+    def counted(c, n):
+        c.exp.c["messages"] += 2
+        c.exp.c["templates"] += 1
+        c.exp.c["records"] += n
+
+    def bad_version(c, port):  # valid messages, then garbage: that connection is closed
+        ok = tcp_send(c.addr, port, [b"".join(msgs(c, 3)), b"\xde\xad" + b"\x00" * 30],
+                      expect_close=True)
+        counted(c, 3)
+        c.stream_errors += 1
+        c.connections += 1
+        return ok
+
+    def bad_length(c, port):
+        ok = tcp_send(c.addr, port, [struct.pack("!HH", 10, 8) + b"\x00" * 12], expect_close=True)
+        c.stream_errors += 1
+        c.connections += 1
+        return ok
+
+    def framed_malformed(c, port):  # a bad message inside intact framing: only it is dropped
+        m = msgs(c, 4)
+        bad = ipfix([iset(256, b"\x01" * 8, length=200)])
+        tcp_send(c.addr, port, [m[0], bad, m[1]])
+        counted(c, 4)
+        c.exp.malformed("set_overrun")
+        c.connections += 1
+        return True
+
+    def split(c, port):  # messages cut across reads at every awkward place
+        data = b"".join(msgs(c, 5))
+        tcp_send(c.addr, port, [data[:1], data[1:3], data[3:17], data[17:60], data[60:]])
+        counted(c, 5)
+        c.connections += 1
+        return True
+
+    add("tcp_bad_version", bad_version)
+    add("tcp_bad_length", bad_length)
+    add("tcp_framed_malformed", framed_malformed)
+    add("tcp_split", split)
+
+
+# ---- the case table ----------------------------------------------------------
+
+
+def all_cases(run=None):
+    """Every case in a fixed order, each with its own address 127.0.0.(10+i)."""
+    cases = []
+
+    def adder(transport):
+        def add(name, fn):
+            cases.append((Case(name, "127.0.0.%d" % (10 + len(cases)), transport), fn))
+        return add
+
+    ipfix_cases(adder("ipfix+udp"), None)
+    v9_cases(adder("netflow9+udp"))
+    v5_cases(adder("netflow5+udp"))
+    tcp_cases(adder("ipfix+tcp"))
+    # valid data from an address that matches no sensor: refused, counted
+    cases.append((Case("ipfix_unknown_exporter", "127.0.1.1", "ipfix+udp"), None))
+    cases[-1][0].sensor = False
+    return cases
+
+
+def cmd_sensors(args):
+    for c, _ in all_cases():
+        if c.sensor:
+            print("[sensor:%s]\nexporters = %s\ndarknet = %s0/24\n" % (c.name, c.addr, DARK))
+
+
+def cmd_cases(args):
+    ports = {"ipfix+udp": args.ipfix_udp, "netflow9+udp": args.v9_udp,
+             "netflow5+udp": args.v5_udp, "ipfix+tcp": args.ipfix_tcp}
+    out = {"cases": [], "listeners": collections.defaultdict(lambda: collections.Counter())}
+    for i, (c, fn) in enumerate(all_cases()):
+        port = ports[c.transport]
+        n = 7 + i  # a different number of valid flows per case
+        if c.transport == "ipfix+tcp":
+            closed = fn(c, port)
+            if not closed:
+                sys.exit("FAIL: %s: the daemon did not close the broken connection" % c.name)
+            # the next connection from the same exporter works
+            tcp_send(c.addr, port, [ipfix([iset(2, trec(256, VALID))]),
+                                    ipfix([iset(256, b"".join(valid_record(f)
+                                                              for f in c.flows.make(n)))])])
+            c.exp.c["messages"] += 2
+            c.exp.c["templates"] += 1
+            c.exp.c["records"] += n
+            c.connections += 1
+        else:
+            u = Udp(c.addr, port)
+            c.ports.append(u.sport)
+            if fn is not None:
+                fn(c, u)
+            if c.transport == "netflow9+udp":
+                v9_tail(c, u, n)
+            elif c.transport == "netflow5+udp":
+                v5_tail(c, u, n)
+            else:
+                ipfix_tail(c, u, n)
+            if not c.sensor:  # every message is refused before decoding
+                c.exp.dropped["unknown_exporter"] = c.exp.c["messages"]
+                c.exp.c.update(messages=0, records=0, templates=0)
+                c.flows = Flows()
+        lst = out["listeners"][c.transport]
+        lst["noise"] += c.noise
+        lst["stream_errors"] += c.stream_errors
+        lst["connections"] += c.connections
+        out["cases"].append(dict(name=c.name, addr=c.addr, transport=c.transport, ports=c.ports,
+                                 sensor=c.name if c.sensor else None, counters=c.exp.doc(),
+                                 jsonl=c.flows.lines()))
+    json.dump(out, open(args.expect, "w"), indent=1)
+    print("sent %d cases" % len(out["cases"]))
+
+
+# ---- checking ----------------------------------------------------------------
+
+
+def counters_of(e):
+    return dict({k: e[k] for k in ("messages", "records", "templates", "unknown_template_sets",
+                                   "future_records")},
+                templates_refused=e["templates_refused"], dropped=e["dropped"],
+                malformed=e["malformed"])
+
+
+def add_counters(a, b):
+    out = {}
+    for k, v in a.items():
+        out[k] = add_counters(v, b[k]) if isinstance(v, dict) else v + b[k]
+    return out
+
+
+def diff(want, got, path=""):
+    bad = []
+    for k, v in want.items():
+        if isinstance(v, dict):
+            bad += diff(v, got.get(k, {}), path + k + ".")
+        elif got.get(k) != v:
+            bad.append("%s%s: want %s, got %s" % (path, k, v, got.get(k)))
+    return bad
+
+
+def jsonl_totals(path):
+    per = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0, 0]))
+    for line in open(path):
+        o = json.loads(line)
+        t = per[o["sensor"]][(o["dim"], o["key"])]
+        t[0] += o["flows"]
+        t[1] += o["packets"]
+        t[2] += o["bytes"]
+    return {s: sorted("%s %s %d %d %d" % (d, k, *v) for (d, k), v in t.items())
+            for s, t in per.items()}
+
+
+def cmd_check(args):
+    exp = json.load(open(args.expect))
+    st = json.load(open(args.stats))
+    got_jsonl = jsonl_totals(args.jsonl) if os.path.exists(args.jsonl) else {}
+    failures = []
+    by_label = {e["exporter"]: e for e in st["exporters"]}
+    retired_want = None
+    for c in exp["cases"]:
+        if c["transport"] == "ipfix+tcp":
+            # connections are gone: their counters live on in retired_exporters
+            retired_want = c["counters"] if retired_want is None else \
+                add_counters(retired_want, c["counters"])
+        else:
+            for port in c["ports"]:
+                label = "%s:%d" % (c["addr"], port)
+                e = by_label.get(label)
+                if c["name"].endswith("_noise"):
+                    # noise never creates an exporter; the valid tail does
+                    pass
+                if e is None:
+                    failures.append("%s: no exporter %s in stats.json" % (c["name"], label))
+                    continue
+                if e["transport"] != c["transport"]:
+                    failures.append("%s: transport %s" % (c["name"], e["transport"]))
+                failures += ["%s: %s" % (c["name"], m)
+                             for m in diff(c["counters"], counters_of(e))]
+        if c["sensor"] is not None:
+            got = got_jsonl.get(c["sensor"], [])
+            if got != c["jsonl"]:
+                failures.append("%s: jsonl %s, want %s" % (c["name"], got, c["jsonl"]))
+    if retired_want is not None:
+        failures += ["retired (tcp): %s" % m
+                     for m in diff(retired_want, counters_of(st["retired_exporters"]))]
+    for lst in st["listeners"]:
+        scheme = lst["listen"].split("://")[0]
+        want = exp["listeners"].get(scheme)
+        if want is None:
+            continue
+        for k, v in want.items():
+            if lst[k] != v:
+                failures.append("listener %s: %s want %d, got %d" % (lst["listen"], k, v, lst[k]))
+        if lst["kernel_drops"] != 0:
+            failures.append("listener %s: %d kernel drops" % (lst["listen"], lst["kernel_drops"]))
+    for s in st["sensors"]:
+        if s["sensor"] == "ipfix_future" and s["records"] != 0:
+            failures.append("future records reached the sensor")
+    if failures:
+        print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
+        sys.exit(1)
+    print("%d cases: every counter and every jsonl total as expected" % len(exp["cases"]))
+
+
+# ---- floods ------------------------------------------------------------------
+
+
+def cmd_flood_templates(args):
+    """@count template IDs from one exporter, @per_msg per message, then data."""
+    u = Udp(args.addr, args.port)
+    exp, flows = Expect(), Flows()
+    fields = [(8, 4), (12, 4), (11, 2), (4, 1)]
+    admitted, known = 0, set()
+    ids = list(range(256, 256 + args.count))
+    for i in range(0, len(ids), args.per_msg):
+        batch = ids[i:i + args.per_msg]
+        u.send(ipfix([iset(2, b"".join(trec(t, fields) for t in batch))], domain=7))
+        fresh = [t for t in batch if t not in known]
+        # decode.c: a message that would take the session past the cap is dropped whole
+        if admitted + len(fresh) > args.cap:
+            exp.dropped["template_cap"] += 1
+            exp.refused["template_cap"] += 1
+        else:
+            admitted += len(fresh)
+            known.update(fresh)
+            exp.c["messages"] += 1
+            exp.c["templates"] += len(fresh)
+        if i % (args.per_msg * 20) == 0:
+            time.sleep(0.01)
+    # data for a template admitted before the cap: still decoded
+    recs = flows.make(args.flows)
+    u.send(ipfix([iset(256, b"".join(ip4(f["src"]) + ip4(f["dst"]) +
+                                     struct.pack("!HB", f["dport"], 6) for f in recs))],
+                 domain=7))
+    exp.c["messages"] += 1
+    exp.c["records"] += args.flows
+    # a new ID past the cap: its message is dropped, so its data has no template
+    u.send(ipfix([iset(2, trec(60000, fields))], domain=7))
+    u.send(ipfix([iset(60000, b"\x01" * 11)], domain=7))
+    exp.dropped["template_cap"] += 1
+    exp.refused["template_cap"] += 1
+    exp.c["messages"] += 1
+    exp.c["unknown_template_sets"] += 1
+    # these flows have no time fields: they are stamped with the export time
+    out = dict(label="%s:%d" % (args.addr, u.sport), counters=exp.doc(),
+               jsonl=flows_no_time_lines(recs))
+    json.dump(out, open(args.expect, "w"), indent=1)
+    print("sent %d template IDs, %d admitted" % (args.count, admitted))
+
+
+def flows_no_time_lines(recs):
+    t = collections.defaultdict(lambda: [0, 0, 0])
+    for f in recs:
+        for key in (("total", "all"), ("port", "%d/tcp" % f["dport"]), ("country", "ZZ")):
+            t[key][0] += 1
+    return sorted("%s %s %d %d %d" % (d, k, *v) for (d, k), v in t.items())
+
+
+def cmd_valid(args):
+    """A legitimate exporter: template + @flows flows; appends its flows to @expect."""
+    c = Case("legit", args.addr, "ipfix+udp")
+    prior = json.load(open(args.expect)) if os.path.exists(args.expect) else {"n": 0}
+    c.flows.n = prior["n"]  # continue the flow sequence across calls
+    if prior["n"]:
+        for k, v in prior["totals"].items():
+            c.flows.totals[tuple(k.split("|"))] = v
+    u = Udp(args.addr, args.port)
+    ipfix_tail(c, u, args.flows)
+    json.dump({"n": c.flows.n, "lines": c.flows.lines(),
+               "totals": {"|".join(k): v for k, v in c.flows.totals.items()}},
+              open(args.expect, "w"))
+
+
+def cmd_flood_exporters(args):
+    """One datagram (template + 1 flow) from each of @count source ports."""
+    flows, sent, busy = Flows(), 0, 0
+    port = args.first_port
+    while sent < args.count and port < 65536:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((args.addr, port))
+        except OSError:
+            busy += 1
+            port += 1
+            s.close()
+            continue
+        f = flows.make(1)[0]
+        s.sendto(ipfix([iset(2, trec(256, VALID)), iset(256, valid_record(f))]),
+                 ("127.0.0.1", args.port))
+        s.close()
+        sent += 1
+        port += 1
+        if sent % 200 == 0:
+            time.sleep(0.02)
+    json.dump({"sent": sent, "busy_ports": busy, "lines": flows.lines()}, open(args.expect, "w"))
+    print("sent from %d source ports (%d busy ones skipped)" % (sent, busy))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("sensors")
+    c = sub.add_parser("cases")
+    for k in ("ipfix-udp", "v9-udp", "v5-udp", "ipfix-tcp"):
+        c.add_argument("--" + k, type=int, required=True)
+    c.add_argument("--expect", required=True)
+    k = sub.add_parser("check")
+    k.add_argument("--stats", required=True)
+    k.add_argument("--jsonl", required=True)
+    k.add_argument("--expect", required=True)
+    t = sub.add_parser("flood-templates")
+    t.add_argument("--addr", required=True)
+    t.add_argument("--port", type=int, required=True)
+    t.add_argument("--count", type=int, default=20000)
+    t.add_argument("--per-msg", type=int, default=50)
+    t.add_argument("--cap", type=int, default=4096)
+    t.add_argument("--flows", type=int, default=9)
+    t.add_argument("--expect", required=True)
+    v = sub.add_parser("valid")
+    v.add_argument("--addr", required=True)
+    v.add_argument("--port", type=int, required=True)
+    v.add_argument("--flows", type=int, required=True)
+    v.add_argument("--expect", required=True)
+    e = sub.add_parser("flood-exporters")
+    e.add_argument("--addr", required=True)
+    e.add_argument("--port", type=int, required=True)
+    e.add_argument("--count", type=int, default=10000)
+    e.add_argument("--first-port", type=int, default=20000)
+    e.add_argument("--expect", required=True)
+    args = p.parse_args()
+    {"sensors": cmd_sensors, "cases": cmd_cases, "check": cmd_check,
+     "flood-templates": cmd_flood_templates, "valid": cmd_valid,
+     "flood-exporters": cmd_flood_exporters}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
