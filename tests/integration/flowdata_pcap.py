@@ -126,22 +126,47 @@ def tshark_count(path, ports):
     template it had already seen ("Flow N", options data records included,
     sets without a template excluded), every NetFlow v5 PDU ("pdu i/n"), and
     every sFlow flow sample (plain or expanded; counter samples excluded).
+    Also counted: data records that carry no IP address of their own, only
+    a sampled frame (dataLinkFrameSection, IE 315: 'l2_only'). Returns the
+    counts and {frame number: sFlow flow samples}.
     """
     cmd = ['tshark', '-n', '-r', path, '-V']
     for port, proto in sorted(ports.items()):
         cmd += ['-d', f'udp.port=={port},{proto}']
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    n = {'flows': 0, 'v5': 0, 'sflow': 0, 'no_template': 0}
+    n = {'flows': 0, 'v5': 0, 'sflow': 0, 'no_template': 0, 'l2_only': 0}
+    per_frame = {}  # frame number -> sFlow flow samples in it
+    frame, rec_depth, rec_fields = 0, None, set()
+
+    def close_record():
+        # a data record whose only addresses are inside a sampled frame (IE 315)
+        if rec_depth is not None and 'Data Link Frame Section' in rec_fields \
+                and not rec_fields & {'SrcAddr', 'DstAddr'}:
+            n['l2_only'] += 1
     for line in out.splitlines():
+        m = re.match(r'^Frame (\d+):', line)
+        if m:
+            close_record()
+            frame, rec_depth = int(m.group(1)), None
+            continue
+        depth = len(line) - len(line.lstrip(' '))
+        if rec_depth is not None and line.strip() and depth <= rec_depth:
+            close_record()
+            rec_depth = None
         if FLOW_RE.match(line):
             n['flows'] += 1
+            rec_depth, rec_fields = depth, set()
+        elif rec_depth is not None and depth == rec_depth + 4:
+            rec_fields.add(line.strip().split(':')[0])
         elif PDU_RE.match(line):
             n['v5'] += 1
         elif SFLOW_RE.match(line):
             n['sflow'] += 1
+            per_frame[frame] = per_frame.get(frame, 0) + 1
         elif 'no template found' in line and line.lstrip().startswith('Data ('):
             n['no_template'] += 1
-    return n
+    close_record()
+    return n, per_frame
 
 
 def softflowd_export(raw, out, version='10'):
@@ -156,7 +181,9 @@ def softflowd_export(raw, out, version='10'):
     port = sink.getsockname()[1]
     with tempfile.TemporaryDirectory() as d:
         ctl = os.path.join(d, 'ctl')
-        p = subprocess.Popen(['softflowd', '-r', raw, '-v', version, '-n', f'127.0.0.1:{port}',
+        # -a: flow times from the pcap's clock; without it softflowd 1.1.0 stamps the
+        # records weeks after the export time of their own messages
+        p = subprocess.Popen(['softflowd', '-r', raw, '-a', '-v', version, '-n', f'127.0.0.1:{port}',
                               '-d', '-c', ctl, '-p', os.path.join(d, 'pid')],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 30
