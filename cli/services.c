@@ -368,7 +368,7 @@ static int service_cmp(const void *key, const void *elem)
 const char *tt_service_name(uint8_t proto, uint16_t port)
 {
     service_entry key = {.port = port, .proto = proto, .name = NULL};
-    const service_entry *e =
-        bsearch(&key, services, sizeof services / sizeof services[0], sizeof services[0], service_cmp);
+    const service_entry *e = bsearch(&key, services, sizeof services / sizeof services[0],
+                                     sizeof services[0], service_cmp);
     return e != NULL ? e->name : NULL;
 }

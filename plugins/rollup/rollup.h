@@ -40,14 +40,17 @@ typedef struct rollup_late {
 } rollup_late;
 
 typedef struct rollup_store rollup_store;
+typedef struct rollup_acc rollup_acc;
 
-typedef struct rollup_acc {
+struct rollup_acc {
     rollup_counter port[TT_CLASS_COUNT][ROLLUP_PORT_SLOTS];
     rollup_counter country[TT_CLASS_COUNT][TT_COUNTRY_SLOTS];
     rollup_counter total[TT_CLASS_COUNT];
     guint8 hll[ROLLUP_HLL_M];
     guint8 hll_country[TT_COUNTRY_SLOTS][ROLLUP_HLL_M]; /* pages touched only when used */
     guint64 country_seen[(TT_COUNTRY_SLOTS + 63) / 64];
+    /* bit b: port[][] slots b*64 .. b*64+63 of the flattened array may be non-zero */
+    guint64 port_blocks[(TT_CLASS_COUNT * ROLLUP_PORT_SLOTS / 64 + 63) / 64];
     guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
     guint32 rates[ROLLUP_MAX_RATES];
     guint64 rate_records[ROLLUP_MAX_RATES];
@@ -64,9 +67,9 @@ typedef struct rollup_acc {
     guint64 dark_size;
     char *geoip_type;
     gint64 geoip_build;
-    GArray *late; /* rollup_late, or NULL */
+    GArray *late;        /* rollup_late, or NULL */
     rollup_store *store; /* a reference while the job is queued */
-} rollup_acc;
+};
 
 /* 64-bit hash of a source address: the same in every collector, so sketches merge. */
 guint64 rollup_hash_addr(const guint8 addr[16]);
@@ -85,10 +88,13 @@ static inline void rollup_hll_add(guint8 *regs, guint64 h)
  * step. A database recorded with another zone is refused: days already
  * stored cannot be re-cut. (transfer full)
  */
-rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step,
-                                GError **error);
+rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step, GError **error);
 rollup_store *rollup_store_ref(rollup_store *store);
 void rollup_store_unref(rollup_store *store);
+/* A cleared accumulator: a recycled one when the store has a spare. (transfer full) */
+rollup_acc *rollup_store_take_acc(rollup_store *store);
+/* Clear what @a acc used and keep it as a spare (or free it); drops its store reference. */
+void rollup_store_give_acc(rollup_acc *acc);
 /* Writer thread: commit @a acc in one transaction. Logs and counts on failure. */
 void rollup_store_commit(rollup_store *store, rollup_acc *acc);
 

@@ -37,7 +37,13 @@ struct rollup_store {
     sqlite3_stmt *get_hll;
     sqlite3_stmt *put_hll;
     guint64 failed; /* transactions rolled back */
+    GMutex lock;    /* protects spare: taken on the dispatch thread, given on the writer */
+    GSList *spare;
+    guint n_spare;
 };
+
+/* Spare accumulators kept (16 MB of address space each, mostly untouched). */
+#define ROLLUP_SPARE_MAX 4
 
 static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -96,8 +102,7 @@ static gboolean store_exec(rollup_store *s, const char *sql, GError **error)
     return TRUE;
 }
 
-static gboolean store_prepare(rollup_store *s, sqlite3_stmt **stmt, const char *sql,
-                              GError **error)
+static gboolean store_prepare(rollup_store *s, sqlite3_stmt **stmt, const char *sql, GError **error)
 {
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", s->path,
@@ -108,8 +113,7 @@ static gboolean store_prepare(rollup_store *s, sqlite3_stmt **stmt, const char *
 }
 
 /* Record our zone and step in a new database; refuse another zone in an old one. */
-static gboolean store_check_meta(rollup_store *s, const char *tz_name, gint64 step,
-                                 GError **error)
+static gboolean store_check_meta(rollup_store *s, const char *tz_name, gint64 step, GError **error)
 {
     sqlite3_stmt *get = NULL;
     gboolean ok = FALSE;
@@ -139,10 +143,10 @@ static gboolean store_check_meta(rollup_store *s, const char *tz_name, gint64 st
     return ok;
 }
 
-rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step,
-                                GError **error)
+rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step, GError **error)
 {
     rollup_store *s = g_atomic_rc_box_new0(rollup_store);
+    g_mutex_init(&s->lock);
     s->path = g_strdup(path);
     s->tz = g_time_zone_new_identifier(tz_name);
     if (s->tz == NULL) {
@@ -157,7 +161,7 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
     }
     /* readers (teiten rank) hold snapshots briefly; never fail a commit for them */
     sqlite3_busy_timeout(s->db, 10000);
-    if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", error) ||
+    if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
         !store_exec(s, rollup_schema, error) || !store_check_meta(s, tz_name, step, error))
         goto err_unref;
     if (!store_prepare(s, &s->up_count,
@@ -182,13 +186,11 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
                        "INSERT INTO sampling VALUES(?1,?2,?3,?4) ON CONFLICT DO UPDATE SET"
                        " records = records + excluded.records",
                        error) ||
-        !store_prepare(s, &s->up_geoip, "INSERT OR IGNORE INTO geoip VALUES(?1,?2,?3,?4)",
-                       error) ||
+        !store_prepare(s, &s->up_geoip, "INSERT OR IGNORE INTO geoip VALUES(?1,?2,?3,?4)", error) ||
         !store_prepare(s, &s->get_hll,
                        "SELECT hll FROM sources WHERE day = ?1 AND sensor = ?2 AND country = ?3",
                        error) ||
-        !store_prepare(s, &s->put_hll, "INSERT OR REPLACE INTO sources VALUES(?1,?2,?3,?4)",
-                       error))
+        !store_prepare(s, &s->put_hll, "INSERT OR REPLACE INTO sources VALUES(?1,?2,?3,?4)", error))
         goto err_unref;
     return s;
 
@@ -202,10 +204,62 @@ rollup_store *rollup_store_ref(rollup_store *store)
     return g_atomic_rc_box_acquire(store);
 }
 
+rollup_acc *rollup_store_take_acc(rollup_store *store)
+{
+    rollup_acc *acc = NULL;
+    g_mutex_lock(&store->lock);
+    if (store->spare != NULL) {
+        acc = store->spare->data;
+        store->spare = g_slist_delete_link(store->spare, store->spare);
+        store->n_spare--;
+    }
+    g_mutex_unlock(&store->lock);
+    return acc != NULL ? acc : g_new0(rollup_acc, 1);
+}
+
+void rollup_store_give_acc(rollup_acc *acc)
+{
+    rollup_store *store = g_steal_pointer(&acc->store);
+    g_free(acc->sensor);
+    g_free(acc->geoip_type);
+    if (acc->late != NULL)
+        g_array_free(acc->late, TRUE);
+    /* clear only what on_flow marked */
+    rollup_counter *flat = &acc->port[0][0];
+    for (guint w = 0; w < G_N_ELEMENTS(acc->port_blocks); w++)
+        for (guint64 bits = acc->port_blocks[w]; bits != 0; bits &= bits - 1)
+            memset(flat + (w * 64 + (guint)__builtin_ctzll(bits)) * 64, 0, 64 * sizeof *flat);
+    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
+        if (!(acc->country_seen[i / 64] & ((guint64)1 << (i % 64))))
+            continue;
+        memset(acc->hll_country[i], 0, ROLLUP_HLL_M);
+        for (guint c = 0; c < TT_CLASS_COUNT; c++)
+            memset(&acc->country[c][i], 0, sizeof acc->country[c][i]);
+    }
+    memset(acc->total, 0, sizeof acc->total);
+    memset(acc->hll, 0, sizeof acc->hll);
+    memset(acc->country_seen, 0, sizeof *acc - G_STRUCT_OFFSET(rollup_acc, country_seen));
+    if (store == NULL) {
+        g_free(acc);
+        return;
+    }
+    g_mutex_lock(&store->lock);
+    if (store->n_spare < ROLLUP_SPARE_MAX) {
+        store->spare = g_slist_prepend(store->spare, acc);
+        store->n_spare++;
+        acc = NULL;
+    }
+    g_mutex_unlock(&store->lock);
+    g_free(acc);
+    rollup_store_unref(store);
+}
+
 static void store_clear(gpointer data)
 {
     rollup_store *s = data;
-    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day, &s->up_bucket, &s->up_rate,
+    g_slist_free_full(s->spare, g_free);
+    g_mutex_clear(&s->lock);
+    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day,  &s->up_bucket, &s->up_rate,
                               &s->up_geoip, &s->get_hll, &s->put_hll};
     for (gsize i = 0; i < G_N_ELEMENTS(stmts); i++)
         sqlite3_finalize(*stmts[i]);
@@ -224,7 +278,8 @@ void rollup_store_unref(rollup_store *store)
 
 /* ---- one transaction ----------------------------------------------------- */
 
-/* Local day of epoch second @a t as "YYYY-MM-DD" into @a day; its first second into *@a day_start. */
+/* Local day of epoch second @a t as "YYYY-MM-DD" into @a day; its first second into *@a day_start.
+ */
 static void store_day(rollup_store *s, gint64 t, char day[11], gint64 *day_start)
 {
     g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
@@ -252,8 +307,8 @@ static gboolean store_step(rollup_store *s, sqlite3_stmt *st)
 
 static const char *const class_names[TT_CLASS_COUNT] = {"other", "scan", "backscatter"};
 
-static gboolean store_count(rollup_store *s, const char *day, const char *sensor,
-                            const char *dim, guint cls, const char *key, const rollup_counter *c)
+static gboolean store_count(rollup_store *s, const char *day, const char *sensor, const char *dim,
+                            guint cls, const char *key, const rollup_counter *c)
 {
     sqlite3_stmt *st = s->up_count;
     sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
@@ -341,8 +396,8 @@ static gboolean store_heard(rollup_store *s, const char *day, const char *sensor
     sqlite3_stmt *get = NULL, *put = NULL;
     guint8 bits[188] = {0};
     gboolean ok = FALSE;
-    if (sqlite3_prepare_v2(s->db, "SELECT heard FROM sensor_day WHERE day = ?1 AND sensor = ?2",
-                           -1, &get, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(s->db, "SELECT heard FROM sensor_day WHERE day = ?1 AND sensor = ?2", -1,
+                           &get, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "UPDATE sensor_day SET heard = ?3, coverage_min = ?4"
                            " WHERE day = ?1 AND sensor = ?2",
@@ -387,6 +442,11 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
         if (!store_count(s, day, sensor, "total", c, "all", &acc->total[c]))
             return FALSE;
         for (guint slot = 0; slot < ROLLUP_PORT_SLOTS; slot++) {
+            guint block = (c * ROLLUP_PORT_SLOTS + slot) / 64;
+            if (!(acc->port_blocks[block / 64] & ((guint64)1 << (block % 64)))) {
+                slot += 63 - slot % 64; /* skip the untouched block */
+                continue;
+            }
             if (acc->port[c][slot].records == 0)
                 continue;
             port_key(key, sizeof key, slot);
@@ -450,12 +510,10 @@ static gboolean store_late(rollup_store *s, rollup_acc *acc)
         const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
         const tt_flow *f = &l->flow;
         guint cls = f->cls < TT_CLASS_COUNT ? f->cls : TT_CLASS_OTHER;
-        rollup_counter c = {.flows = f->sampling, .packets = f->packets, .bytes = f->bytes,
-                            .records = 1};
-        char cc[3] = {f->country[0], f->country[1], '\0'};
-        unsigned ci = tt_country_index(f->country);
-        cc[0] = (char)('A' + ci / 26);
-        cc[1] = (char)('A' + ci % 26);
+        rollup_counter c = {
+            .flows = f->sampling, .packets = f->packets, .bytes = f->bytes, .records = 1};
+        unsigned ci = tt_country_index(f->country); /* invalid codes count as ZZ */
+        char cc[3] = {(char)('A' + ci / 26), (char)('A' + ci % 26), '\0'};
         store_day(s, l->bucket_start, day, NULL);
         port_key(key, sizeof key, port_slot(f));
         if (!store_count(s, day, acc->sensor, "total", cls, "all", &c) ||
@@ -476,8 +534,7 @@ void rollup_store_commit(rollup_store *s, rollup_acc *acc)
 {
     if (!store_exec(s, "BEGIN IMMEDIATE", NULL)) {
         s->failed++;
-        g_warning("%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT
-                  " of %s lost",
+        g_warning("%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT " of %s lost",
                   s->path, sqlite3_errmsg(s->db), acc->start, acc->sensor);
         return;
     }

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rollup_db.h - read the rollup plugin's DATA/rollup.sqlite (cli side).
+ *
+ * Read-only connections that take one read transaction (a WAL snapshot) for
+ * everything a report asks, so a running collector keeps committing while
+ * `teiten rank` reads, and the report never mixes two states of the file.
+ */
+#ifndef TT_ROLLUP_DB_H
+#define TT_ROLLUP_DB_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#define TT_ROLLUP_HLL_M 4096u /* registers per sketch: plugins/rollup/rollup.h */
+
+typedef struct tt_rank_counts {
+    guint64 flows;
+    guint64 packets;
+    guint64 bytes;
+    guint64 records;
+} tt_rank_counts;
+
+typedef struct tt_rollup_db tt_rollup_db;
+
+/** Open @a path read-only and begin its snapshot; reads its time zone. (transfer full) */
+tt_rollup_db *tt_rollup_db_open(const char *path, GError **error);
+void tt_rollup_db_free(tt_rollup_db *db);
+/** The time zone the database cuts days in. (transfer none) */
+const char *tt_rollup_db_timezone(const tt_rollup_db *db);
+const char *tt_rollup_db_path(const tt_rollup_db *db);
+
+/**
+ * Add the counters of dimension @a dim ("port", "country", "total") over the
+ * local days [@a from, @a to] ("YYYY-MM-DD") to @a sums (key string ->
+ * tt_rank_counts*, created with g_free destructors). @a cls and @a sensor
+ * filter when not NULL.
+ */
+gboolean tt_rollup_db_sum(tt_rollup_db *db, const char *dim, const char *from, const char *to,
+                          const char *cls, const char *sensor, GHashTable *sums, GError **error);
+
+/**
+ * Max-merge the distinct-source sketches of [@a from, @a to] into @a sketches
+ * (country code, "" for all sources -> TT_ROLLUP_HLL_M bytes).
+ */
+gboolean tt_rollup_db_sources(tt_rollup_db *db, const char *from, const char *to,
+                              const char *sensor, GHashTable *sketches, GError **error);
+
+/** HyperLogLog estimate of one sketch. */
+double tt_rollup_hll_estimate(const guint8 *regs);
+
+#endif

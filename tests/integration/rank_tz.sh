@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Quarters are cut at local midnight of the collector's zone. The same flows
+# at 2019-03-31 15:30 UTC (2019-04-01 00:30 in Tokyo) count in 2019Q2 for a
+# collector configured with timezone = Asia/Tokyo and in 2019Q1 for one in
+# UTC; flows at 14:50 UTC (23:50 in Tokyo) stay in 2019Q1 for both. Totals are
+# checked against rank_check.py's local-day sums of flowgen's truth.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rank_lib.sh"
+tt_tmpdir
+cd "$TT_TMP"
+rank_geoip
+rank_flowgen late 1 2019-03-31T15:30:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 3000 600
+rank_flowgen early 2 2019-03-31T14:50:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 300
+for tz in Asia/Tokyo UTC; do
+    d=$(echo $tz | tr / _)
+    rank_conf $d.conf "$TT_TMP/$d" $tz s1
+    "$TEITEND" -c $d.conf --read early.ipfix late.ipfix 2>$d.log || { cat $d.log >&2; tt_fail "teitend ($tz)"; }
+done
+total() { "$TEITEN" rank --data "$1" --quarter "$2" --format json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+truth() { # zone from to
+    "$PY" "$TT_SRC/tests/integration/rank_check.py" table --tz "$1" --from "$2" --to "$3" \
+        --prev-from 1970-01-01 --prev-to 1970-01-01 --by port early.jsonl late.jsonl |
+        "$PY" -c 'import json,sys; print(sum(json.loads(l)["packets"] for l in sys.stdin))'
+}
+late=$("$PY" -c 'import json; print(sum(json.loads(l)["packets"] for l in open("late.jsonl") if json.loads(l)["dim"]=="total"))')
+early=$("$PY" -c 'import json; print(sum(json.loads(l)["packets"] for l in open("early.jsonl") if json.loads(l)["dim"]=="total"))')
+[ "$late" -gt 0 ] && [ "$early" -gt 0 ] || tt_fail "empty scenario"
+check() { # data quarter zone from to want
+    local got want
+    got=$(total "$1" "$2"); want=$(truth "$3" "$4" "$5")
+    [ "$got" = "$want" ] || tt_fail "$1 $2: teiten $got packets, truth $want"
+    [ "$got" = "$6" ] || tt_fail "$1 $2: $got packets, expected $6"
+    tt_note "$1 $2: $got packets"
+}
+check Asia_Tokyo 2019Q1 Asia/Tokyo 2019-01-01 2019-03-31 "$early"
+check Asia_Tokyo 2019Q2 Asia/Tokyo 2019-04-01 2019-06-30 "$late"
+check UTC 2019Q1 UTC 2019-01-01 2019-03-31 $((early + late))
+check UTC 2019Q2 UTC 2019-04-01 2019-06-30 0
+"$TEITEN" rank --data Asia_Tokyo --quarter 2019Q2 --format json | grep -q '"tz":"Asia/Tokyo"' ||
+    tt_fail "the report does not state the database's zone"
+# a collector restarted with another zone must refuse the old database
+rank_conf moved.conf "$TT_TMP/UTC" Asia/Tokyo s1
+if "$TEITEND" -c moved.conf --read early.ipfix 2>moved.log; then
+    tt_fail "a UTC rollup database was reopened in Asia/Tokyo"
+fi
+grep -q "time zone" moved.log || { cat moved.log >&2; tt_fail "no clear time-zone error"; }
+tt_note "Asia/Tokyo puts 15:30 UTC on 2019-03-31 in 2019Q2, UTC in 2019Q1"
