@@ -192,6 +192,9 @@ typedef struct {
     uint32_t sensor;
     guint sensor_gen;
     int64_t sys_init_ms;        /* 0 = unknown */
+    gboolean uptime_ref;        /* NetFlow v9: the current message's header clock */
+    uint32_t ref_uptime_ms;     /* its sysUptime */
+    int64_t ref_ms;             /* its unix_secs, in ms */
     sampler samplers[SAMPLERS_PER_DOMAIN];
     guint nsamplers;
     uint32_t last_rate;         /* the latest rate announced in this domain */
@@ -463,6 +466,88 @@ static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t 
     return TRUE;
 }
 
+typedef struct {
+    fbSession_t *session;
+    uint32_t domain;
+} forget_ctx;
+
+static gboolean template_forget_one(gpointer key, gpointer value, gpointer data)
+{
+    const forget_ctx *fc = data;
+    gsize k = GPOINTER_TO_SIZE(key);
+    if ((uint32_t)(k >> 16) != fc->domain)
+        return FALSE;
+    (void)fbSessionRemoveTemplate(fc->session, FALSE, (uint16_t)(k & 0xffff), NULL);
+    return TRUE;
+}
+
+/* Drop template @a tid of @a domain (2 or 3: every template of the domain). */
+static void template_forget(tt_exporter *e, uint32_t domain, uint16_t tid)
+{
+    forget_ctx fc = {e->session, domain};
+    fbSessionSetDomain(e->session, domain);
+    if (tid == 2 || tid == 3) {
+        g_hash_table_foreach_remove(e->tids, template_forget_one, &fc);
+        return;
+    }
+    (void)fbSessionRemoveTemplate(e->session, FALSE, tid, NULL);
+    g_hash_table_remove(e->tids, GSIZE_TO_POINTER(((gsize)domain << 16) | tid));
+}
+
+/*
+ * libfixbuf 2.4 has no template withdrawal: a template record without fields
+ * becomes an empty template, and one whose fields are all 0 bytes long is
+ * kept as it is; a data set read against either never advances (its records
+ * are 0 bytes long) and the reader spins forever. Such records are therefore
+ * cut out of the checked message before libfixbuf sees it, and the template
+ * they name is removed from the session, so that its data sets count as data
+ * without a template. An all-fields-0-bytes template counts as refused
+ * (zero_length_record). Returns the message's new length.
+ */
+static size_t template_withdraw(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain)
+{
+    size_t off = 16;
+
+    while (off + 4 <= len) {
+        uint16_t set_id = (uint16_t)(msg[off] << 8 | msg[off + 1]);
+        size_t set_len = (size_t)(msg[off + 2] << 8 | msg[off + 3]);
+        size_t p = off + 4;
+        while ((set_id == 2 || set_id == 3) && p + 4 <= off + set_len) {
+            uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
+            uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
+            size_t rec = 4, fixed = 0;
+            gboolean varlen = FALSE;
+            if (nfields > 0 && set_id == 3)
+                rec = 6;
+            /* tt_ipfix_check() has walked these field specifiers: they fit */
+            for (uint16_t f = 0; f < nfields; f++) {
+                uint16_t flen = (uint16_t)(msg[p + rec + 2] << 8 | msg[p + rec + 3]);
+                if (flen == FB_IE_VARLEN)
+                    varlen = TRUE;
+                else
+                    fixed += flen;
+                rec += (msg[p + rec] & 0x80) ? 8 : 4;
+            }
+            if (nfields > 0 && (fixed > 0 || varlen)) {
+                p += rec;
+                continue;
+            }
+            if (nfields > 0)
+                e->stats.templates_refused[TT_TREFUSE_ZERO_LENGTH]++;
+            template_forget(e, domain, tid);
+            memmove(msg + p, msg + p + rec, len - (p + rec));
+            len -= rec;
+            set_len -= rec;
+            msg[off + 2] = (uint8_t)(set_len >> 8);
+            msg[off + 3] = (uint8_t)set_len;
+        }
+        off += set_len;
+    }
+    msg[2] = (uint8_t)(len >> 8);
+    msg[3] = (uint8_t)len;
+    return len;
+}
+
 /* ---- exporters ----------------------------------------------------------- */
 
 static gboolean exporter_add_internal(fbSession_t *session, fbInfoModel_t *model, uint16_t tid,
@@ -714,8 +799,21 @@ static int64_t ntp_to_ms(uint64_t ntp)
     return ((int64_t)secs - (int64_t)NTP_EPOCH_OFFSET) * 1000 + (int64_t)((frac * 1000) >> 32);
 }
 
-static gboolean pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, int64_t sys_init,
-                          int64_t *out)
+/*
+ * Absolute time of a SysUpTime-relative field. With a v9 header at hand the
+ * flow's age is the 32-bit difference between the header's uptime and the
+ * field, so a counter that wrapped (every 49.7 days) between the two still
+ * gives the right time; otherwise the exporter's boot time is added.
+ */
+static int64_t uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime)
+{
+    if (dom->uptime_ref && sys_init == dom->sys_init_ms)
+        return dom->ref_ms - (int64_t)(int32_t)(dom->ref_uptime_ms - uptime);
+    return sys_init + (int64_t)uptime;
+}
+
+static gboolean pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, const tt_domain *dom,
+                          int64_t sys_init, int64_t *out)
 {
     uint64_t ms = start ? F_START_MS : F_END_MS, us = start ? F_START_US : F_END_US;
     uint64_t ns = start ? F_START_NS : F_END_NS, s = start ? F_START_S : F_END_S;
@@ -730,7 +828,7 @@ static gboolean pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, int6
     else if (f & s)
         *out = (int64_t)(start ? r->start_s : r->end_s) * 1000;
     else if ((f & up) && sys_init != 0)
-        *out = sys_init + (int64_t)(start ? r->start_up : r->end_up);
+        *out = uptime_to_ms(dom, sys_init, start ? r->start_up : r->end_up);
     else
         return FALSE;
     return TRUE;
@@ -746,13 +844,13 @@ static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const t
     int64_t start, end;
 
     memset(out, 0, sizeof *out);
-    if (!pick_time(r, f, TRUE, sys_init, &start)) {
+    if (!pick_time(r, f, TRUE, dom, sys_init, &start)) {
         if (f & F_OBS_MS)
             start = (int64_t)r->observation_ms;
         else
             start = export_ms; /* MikroTik and friends: export time is all there is */
     }
-    if (!pick_time(r, f, FALSE, sys_init, &end))
+    if (!pick_time(r, f, FALSE, dom, sys_init, &end))
         end = start;
     if (end < start)
         end = start;
@@ -992,10 +1090,26 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         e->stats.templates_refused[TT_TREFUSE_CAP]++;
         return;
     }
-    if (v9)
+    dom->uptime_ref = v9;
+    if (v9) {
         dom->sys_init_ms = v9_sys_init;
+        dom->ref_ms = (int64_t)info->export_time * 1000;
+        dom->ref_uptime_ms = info->sys_uptime_ms;
+    }
     e->stats.messages++;
+    len = template_withdraw(e, msg, len, info->domain);
     fBufSetBuffer(e->fbuf, msg, len);
+    /* Start the message here: fBufNextMessage() rewinds the buffer first, which
+     * libfixbuf does by itself only at the end of a message. Without it, a
+     * message that failed halfway (a varlen value libfixbuf cannot transcode)
+     * leaves its read state behind and every later message of the exporter
+     * fails too. */
+    g_autoptr(GError) error = NULL;
+    if (!fBufNextMessage(e->fbuf, &error)) {
+        e->stats.dropped[TT_DROP_DECODE]++;
+        g_debug("%s: decode: %s", e->label, error->message);
+        return;
+    }
     uint32_t options = 0;
     uint32_t records =
         decoder_drain(d, e, dom, e->fbuf, (int64_t)info->export_time * 1000, &options);
@@ -1082,12 +1196,23 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
     e->stats.records += n;
     sequence_account(e, dom, hdr.flow_sequence, hdr.count, hdr.count, 0);
     uint32_t rate = hdr.sampling_interval > 1 ? hdr.sampling_interval : 1;
+    int64_t export_ms = (int64_t)hdr.unix_secs * 1000 + (int64_t)(hdr.unix_nsecs / 1000000u);
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        flows[i].sampling = rate;
-        flows[i].sensor = dom->sensor;
+        /* as in normalise(): a record stamped after its own message must not
+         * move the watermark (softflowd -r without -a sends such uptimes) */
+        if (flows[i].start_ms > export_ms + d->tolerance_ms) {
+            e->stats.future_records++;
+            continue;
+        }
+        flows[kept] = flows[i];
+        flows[kept].sampling = rate;
+        flows[kept].sensor = dom->sensor;
+        kept++;
     }
     e->stats.sampling = rate;
-    d->sink(d->sink_data, e, domain, flows, n);
+    if (kept > 0)
+        d->sink(d->sink_data, e, domain, flows, kept);
 }
 
 /* ---- decoder ------------------------------------------------------------- */

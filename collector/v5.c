@@ -12,9 +12,13 @@
  *
  * Times: First/Last are sysUpTime milliseconds; they become UTC milliseconds
  * through the header's clock (unix_secs, unix_nsecs, sys_uptime) in signed
- * 64-bit arithmetic. An uptime wrap between a flow's start and the export is
- * not repaired; a record whose Last lies before its First is given end = start
- * so that the end >= start promise of tt_flow holds.
+ * 64-bit arithmetic; the age uptime - First is a signed 32-bit difference, so
+ * an uptime wrap (every 49.7 days) between a flow's start and the export is
+ * repaired, and a First slightly after the header's uptime (clock jitter) stays
+ * slightly in the future rather than 49 days in the past. Records stamped after
+ * their export beyond the tolerance are refused by the decoder, as for IPFIX.
+ * A record whose Last lies before its First is given end = start so that the
+ * end >= start promise of tt_flow holds.
  * Rejected: translating v5 into IPFIX for libfixbuf. It would cost a template
  * per exporter and a second pass for no field libfixbuf could add.
  */
@@ -61,8 +65,10 @@ static void v5_record(const uint8_t *r, int64_t export_ms, uint32_t uptime, tt_f
     tt_addr_set_v4(f->dst, v5_rd32(r + 4));
     f->raw_packets = f->packets = v5_rd32(r + 16);
     f->raw_bytes = f->bytes = v5_rd32(r + 20);
-    f->start_ms = export_ms - ((int64_t)uptime - (int64_t)v5_rd32(r + 24));
-    f->end_ms = export_ms - ((int64_t)uptime - (int64_t)v5_rd32(r + 28));
+    /* ages in serial-number arithmetic (RFC 1982): a First taken before the
+     * 2^32 ms uptime wrap and exported after it is still seconds old */
+    f->start_ms = export_ms - (int32_t)(uptime - v5_rd32(r + 24));
+    f->end_ms = export_ms - (int32_t)(uptime - v5_rd32(r + 28));
     if (f->end_ms < f->start_ms)
         f->end_ms = f->start_ms;
     f->tcp_flags = r[37];

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """exporters_compare.py - teitend's totals against a capture's truth and nfdump.
 
-    exporters_compare.py NAME TRUTH.json TABLE.tsv TOTALS.txt NFDUMP.txt STATS.json
+    exporters_compare.py NAME TRUTH.json TABLE.tsv TOTALS.txt NFDUMP.txt STATS.json NFSTAT.txt JSONL
 
 TRUTH.json   make_scan_capture.py's truth (packets and bytes per port key and
              per country, dark destinations only; leaks apart).
@@ -12,6 +12,11 @@ TABLE.tsv    the GeoIP test table (network<TAB>country): nfdump's source
 TOTALS.txt   tt_jsonl_totals output: "dim key flows packets bytes" lines.
 NFDUMP.txt   `nfdump -q -N -o 'fmt:%pr %sa %da %dp %pkt %byt'` over the same export.
 STATS.json   teitend's stats.json.
+NFSTAT.txt   "port PORT/PROTO flows packets bytes" from `nfdump -s dstport/packets`
+             (TCP and UDP to dark space): nfdump's own per-port statistics, which
+             must equal both its records summed here and teitend's port lines.
+JSONL        teitend's jsonl: every bucket must lie inside the capture's own time
+             span (time is the stream's, never the host's).
 
 Asserted, per port key ("23/tcp", "icmp", ...) and per country:
   teitend packets and bytes == the capture's truth   (flow exporters count every
@@ -22,6 +27,10 @@ Asserted, per port key ("23/tcp", "icmp", ...) and per country:
                                                      nfdump can be their truth)
   teitend's leaks == nfdump's records to lit space; nothing dropped or malformed.
 Prints one summary line; exits 1 with the differences on any mismatch.
+
+    exporters_compare.py --unusable-times NAME STATS.json SENT STARTED
+
+For exports whose times cannot be right (see check_unusable_times).
 """
 import collections
 import ipaddress
@@ -31,8 +40,37 @@ import sys
 DARK = ipaddress.ip_network('203.0.113.0/24')
 
 
+def check_unusable_times(name, stats_p, sent, started):
+    """softflowd -r without -a stamps flows with sysUpTime offsets from its own
+    start on the host clock, so a 2019 capture gets times anywhere within 49.7
+    days of now: nothing can recover the capture's times. What must hold: every
+    record is either counted or refused as stamped after its own message, and
+    no accepted record moved a sensor's watermark past the host clock (which
+    would close every open bucket of a live sensor)."""
+    s = json.load(open(stats_p))
+    records = sum(e['records'] for e in s['exporters'])
+    future = sum(e['future_records'] for e in s['exporters'])
+    counted = sum(x['records'] for x in s['sensors'])
+    errors = []
+    if records != sent:
+        errors.append('decoded %d records, nfcapd got %d' % (records, sent))
+    if counted + future != records:
+        errors.append('%d counted + %d future != %d decoded' % (counted, future, records))
+    for x in s['sensors']:
+        if x.get('watermark', 0) > started + 600 + 120:
+            errors.append('sensor %s: watermark %d is past the host clock (%d)'
+                          % (x['sensor'], x['watermark'], started))
+    print('%s: records nfdump %d teitend %d; counted %d, refused as future %d'
+          % (name, sent, records, counted, future))
+    for e in errors:
+        print('  ' + e, file=sys.stderr)
+    sys.exit(1 if errors else 0)
+
+
 def main(argv):
-    name, truth_p, table_p, totals_p, nfdump_p, stats_p = argv[1:7]
+    if argv[1] == '--unusable-times':
+        check_unusable_times(argv[2], argv[3], int(argv[4]), int(argv[5]))
+    name, truth_p, table_p, totals_p, nfdump_p, stats_p, nfstat_p, jsonl_p = argv[1:9]
     truth = json.load(open(truth_p))
     table = [(ipaddress.ip_network(n), cc) for n, cc in (l.split() for l in open(table_p))]
 
@@ -80,6 +118,24 @@ def main(argv):
             if mine != other:
                 errors.append('%s %s: teitend flows/packets/bytes %s, nfdump %s'
                               % (dim, k, mine, other))
+
+    first, last = truth['first'], truth['last_us'] // 1_000_000
+    for line in open(jsonl_p):
+        o = json.loads(line)
+        if o['end'] <= first or o['start'] > last:
+            errors.append('bucket %d..%d outside the capture (%d..%d)'
+                          % (o['start'], o['end'], first, last))
+            break
+
+    nfstat = {}
+    for line in open(nfstat_p):
+        _, key, fl, pk, by = line.split()
+        nfstat[key] = (int(fl), int(pk), int(by))
+    l4 = {k: v for k, v in tt['port'].items() if k.endswith(('/tcp', '/udp'))}
+    if not nfstat or nfstat != l4:
+        diff = sorted(set(nfstat.items()) ^ set(l4.items()))[:10]
+        errors.append('nfdump -s dstport (%d ports) differs from teitend (%d ports): %s'
+                      % (len(nfstat), len(l4), diff))
 
     s = json.load(open(stats_p))
     records = sum(x['records'] for x in s['sensors'])
