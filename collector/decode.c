@@ -240,6 +240,8 @@ struct tt_decoder {
     guint sensor_gen;
     uint32_t max_templates;
     uint32_t max_exporters;
+    uint32_t max_sessions;      /* per listener */
+    GArray *sessions;           /* guint per listener id: shared exporters on it */
     int64_t tolerance_ms;
     GHashTable *exporters; /* exporter_key* -> tt_exporter* (shared UDP exporters) */
     GPtrArray *privates;   /* tt_exporter* (files, TCP connections) */
@@ -631,24 +633,37 @@ static void addr16_format(const uint8_t addr[16], char *out, size_t cap)
         inet_ntop(AF_INET6, addr, out, (socklen_t)cap);
 }
 
-/* Evict the least recently heard shared exporter (spoofed junk goes first). */
-static gboolean decoder_evict_one(tt_decoder *d)
+/*
+ * Make room for one exporter, on @a listener_id only when @a listener_only.
+ * Junk goes first: among exporters that never delivered a decodable record
+ * (spoofed sources, scanners poking the port) the least recently heard; only
+ * when there is none, the least recently heard exporter of all.
+ */
+static gboolean decoder_evict_one(tt_decoder *d, gboolean listener_only, guint listener_id)
 {
     GHashTableIter it;
     gpointer k, v;
     gpointer victim_key = NULL;
+    gboolean victim_real = TRUE;
     int64_t oldest = INT64_MAX;
 
     g_hash_table_iter_init(&it, d->exporters);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const tt_exporter *e = v;
-        if (e->stats.last_seen < oldest) {
+        if (listener_only && e->listener_id != listener_id)
+            continue;
+        gboolean real = e->stats.records > 0;
+        if ((!real && victim_real) || (real == victim_real && e->stats.last_seen < oldest)) {
             oldest = e->stats.last_seen;
             victim_key = k;
+            victim_real = real;
         }
     }
     if (victim_key == NULL)
         return FALSE;
+    const tt_exporter *victim = g_hash_table_lookup(d->exporters, victim_key);
+    if (victim->listener_id < d->sessions->len)
+        g_array_index(d->sessions, guint, victim->listener_id)--;
     g_hash_table_remove(d->exporters, victim_key);
     d->evictions++;
     return TRUE;
@@ -669,8 +684,13 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
         e->stats.last_seen = now;
         return e;
     }
+    if (listener_id >= d->sessions->len)
+        g_array_set_size(d->sessions, listener_id + 1);
+    guint *sessions = &g_array_index(d->sessions, guint, listener_id);
+    if (*sessions >= d->max_sessions && !decoder_evict_one(d, TRUE, listener_id))
+        return NULL;
     if (g_hash_table_size(d->exporters) + d->privates->len >= d->max_exporters &&
-        !decoder_evict_one(d))
+        !decoder_evict_one(d, FALSE, 0))
         return NULL;
 
     char host[INET6_ADDRSTRLEN], label[96];
@@ -680,6 +700,7 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
     e = exporter_new(d, kind, key.addr, key.port, label, now);
     e->listener_id = listener_id;
     g_hash_table_insert(d->exporters, g_memdup2(&key, sizeof key), e);
+    (*sessions)++;
     return e;
 }
 
@@ -1245,6 +1266,8 @@ tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sin
     d->sensor_gen = 1;
     d->max_templates = config->max_templates;
     d->max_exporters = config->max_exporters;
+    d->max_sessions = config->max_sessions;
+    d->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
     d->tolerance_ms = config->export_time_tolerance * 1000;
     d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
                                          exporter_free_cb);
@@ -1261,6 +1284,7 @@ void tt_decoder_free(tt_decoder *d)
                       NULL);
     g_hash_table_destroy(d->exporters);
     g_ptr_array_free(d->privates, TRUE);
+    g_array_free(d->sessions, TRUE);
     fbInfoModelFree(d->model);
     g_free(d);
 }

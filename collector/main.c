@@ -230,6 +230,7 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
                       const char *pidfile)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree char *pidfile_copy = NULL;
     daemon_ctx ctx = {0};
 
     ctx.listeners = tt_listeners_open(config, &error);
@@ -240,8 +241,9 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
     }
     if (!foreground && !daemonise(&error))
         goto err_free_listeners;
-    if (pidfile == NULL)
-        pidfile = config->pidfile;
+    /* a copy: the core frees (and SIGHUP replaces) the configuration before the unlink */
+    pidfile_copy = g_strdup(pidfile != NULL ? pidfile : config->pidfile);
+    pidfile = pidfile_copy;
     if (pidfile != NULL) {
         g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
         if (!g_file_set_contents(pidfile, pid, -1, &error))
@@ -330,6 +332,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (config_path == NULL)
         config_path = g_strdup("/etc/teiten/teiten.conf");
+    /* SIGHUP reads it again after daemonise() moved to "/" */
+    char *absolute = g_canonicalize_filename(config_path, NULL);
+    g_free(config_path);
+    config_path = absolute;
     tt_config *config = tt_config_load(config_path, &error);
     if (config == NULL) {
         g_printerr("teitend: %s\n", error->message);

@@ -17,6 +17,8 @@ Subcommands (see main()):
   check  ...              compare stats.json and the jsonl file with F
   flood-templates ...     20,000 template IDs from one exporter (+ a legitimate one)
   flood-exporters ...     one datagram from each of 10,000 source ports
+  valid ...               a legitimate exporter: a template and N flows (totals kept)
+  check-flood ...         exporter counters, sensor totals and exporter-cap invariants
 Only the standard library: struct + socket.
 """
 import argparse
@@ -34,7 +36,6 @@ DARK = "203.0.113."
 PORTS = (23, 445, 8080)
 # The valid template: src/dst IPv4, ports, proto, flags, packets, bytes, start/end seconds
 VALID = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 8), (1, 8), (150, 4), (151, 4)]
-V5_HDR, V5_REC = 24, 48
 
 # ---- encoders ----------------------------------------------------------------
 
@@ -68,12 +69,13 @@ class Flows:
         self.n = 0
         self.totals = collections.defaultdict(lambda: [0, 0, 0])
 
-    def make(self, count):
+    def make(self, count, dark=None):
         out = []
         for _ in range(count):
             i = self.n
             self.n += 1
-            f = dict(src="198.18.%d.%d" % (i // 200, i % 200 + 1), dst=DARK + str(i % 250 + 1),
+            f = dict(src="198.18.%d.%d" % (i // 200, i % 200 + 1),
+                     dst=(dark or DARK) + str(i % 250 + 1),
                      sport=40000 + i, dport=PORTS[i % 3], proto=6, flags=0x02,
                      packets=1 + i % 4, bytes=40 * (1 + i % 4) + i, start=T0 + 30 + i % 60)
             for key in (("total", "all"), ("port", "%d/tcp" % f["dport"]), ("country", "ZZ")):
@@ -161,10 +163,11 @@ class Udp:
         time.sleep(0.0005)  # loopback keeps order; this only keeps the queue short
 
 
-def ipfix_tail(case, u, n, tid=256, seq=0):
+def ipfix_tail(case, u, n, tid=256, seq=0, dark=None):
     """A valid template and @n flows, as an exporter would send them."""
     u.send(ipfix([iset(2, trec(tid, VALID))], seq=seq))
-    u.send(ipfix([iset(tid, b"".join(valid_record(f) for f in case.flows.make(n)))], seq=seq))
+    u.send(ipfix([iset(tid, b"".join(valid_record(f) for f in case.flows.make(n, dark)))],
+                 seq=seq))
     case.exp.c["messages"] += 2
     case.exp.c["templates"] += 1
     case.exp.c["records"] += n
@@ -250,11 +253,19 @@ def ipfix_cases(add, port):
         u.send(ipfix([iset(400, b"\x00" * 8)]))
         c.exp.c["messages"] += 2
         c.exp.refused["zero_length_record"] += 1
+        c.exp.c["unknown_template_sets"] += 1  # the template never reached libfixbuf
 
     def lying(fields, reason, reclen):
         def run(c, u):
             u.send(ipfix([iset(2, trec(257, fields))]))
-            u.send(ipfix([iset(257, b"\x07" * (reclen * 3))]))
+            if reclen:  # three whole records of the refused layout
+                u.send(ipfix([iset(257, b"\x07" * (reclen * 3))]))
+            else:
+                # three records whose varlen address is 4 bytes long: libfixbuf cannot
+                # transcode a varlen value into our fixed-size field, so it fails the
+                # message halfway (decode_error); the next messages must not inherit that
+                u.send(ipfix([iset(257, (b"\x07" * 4 + b"\x04" + b"\x07" * 4) * 3)]))
+                c.exp.dropped["decode_error"] += 1
             c.exp.c["messages"] += 2
             c.exp.refused[reason] += 1
         return run
@@ -298,7 +309,7 @@ def ipfix_cases(add, port):
     add("ipfix_ipv4_50", lying([(8, 50), (12, 4), (11, 2), (4, 1)], "field_length", 57))
     add("ipfix_port_8", lying([(8, 4), (12, 4), (7, 8), (11, 2), (4, 1)], "field_length", 19))
     add("ipfix_proto_2", lying([(8, 4), (12, 4), (4, 2)], "field_length", 10))
-    add("ipfix_varlen_addr", lying([(8, 4), (12, 65535)], "varlen_field", 9))
+    add("ipfix_varlen_addr", lying([(8, 4), (12, 65535)], "varlen_field", 0))
     add("ipfix_unknown_template", unknown_template)
     add("ipfix_future", future)
     add("ipfix_noise", noise)
@@ -494,6 +505,8 @@ def cmd_cases(args):
     for i, (c, fn) in enumerate(all_cases()):
         port = ports[c.transport]
         n = 7 + i  # a different number of valid flows per case
+        if c.transport == "netflow5+udp":
+            n = 3 + i % 20  # one v5 datagram holds at most 30
         if c.transport == "ipfix+tcp":
             closed = fn(c, port)
             if not closed:
@@ -587,9 +600,6 @@ def cmd_check(args):
             for port in c["ports"]:
                 label = "%s:%d" % (c["addr"], port)
                 e = by_label.get(label)
-                if c["name"].endswith("_noise"):
-                    # noise never creates an exporter; the valid tail does
-                    pass
                 if e is None:
                     failures.append("%s: no exporter %s in stats.json" % (c["name"], label))
                     continue
@@ -615,8 +625,11 @@ def cmd_check(args):
         if lst["kernel_drops"] != 0:
             failures.append("listener %s: %d kernel drops" % (lst["listen"], lst["kernel_drops"]))
     for s in st["sensors"]:
-        if s["sensor"] == "ipfix_future" and s["records"] != 0:
-            failures.append("future records reached the sensor")
+        c = next((c for c in exp["cases"] if c["sensor"] == s["sensor"]), None)
+        want = sum(int(x.split()[2]) for x in c["jsonl"] if x.startswith("total ")) if c else 0
+        if c is not None and s["records"] != want:
+            # future records, refused templates and dropped messages never reach a sensor
+            failures.append("sensor %s: %d records, want %d" % (s["sensor"], s["records"], want))
     if failures:
         print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
         sys.exit(1)
@@ -655,9 +668,17 @@ def cmd_flood_templates(args):
                  domain=7))
     exp.c["messages"] += 1
     exp.c["records"] += args.flows
-    # a new ID past the cap: its message is dropped, so its data has no template
-    u.send(ipfix([iset(2, trec(60000, fields))], domain=7))
-    u.send(ipfix([iset(60000, b"\x01" * 11)], domain=7))
+    # single new IDs fill the session up to the cap exactly ...
+    tid = 60000
+    while admitted < args.cap:
+        u.send(ipfix([iset(2, trec(tid, fields))], domain=7))
+        admitted += 1
+        exp.c["messages"] += 1
+        exp.c["templates"] += 1
+        tid += 1
+    # ... and one more is refused with its message, so its data has no template
+    u.send(ipfix([iset(2, trec(tid, fields))], domain=7))
+    u.send(ipfix([iset(tid, b"\x01" * 11)], domain=7))
     exp.dropped["template_cap"] += 1
     exp.refused["template_cap"] += 1
     exp.c["messages"] += 1
@@ -686,7 +707,7 @@ def cmd_valid(args):
         for k, v in prior["totals"].items():
             c.flows.totals[tuple(k.split("|"))] = v
     u = Udp(args.addr, args.port)
-    ipfix_tail(c, u, args.flows)
+    ipfix_tail(c, u, args.flows, dark=args.dark)
     json.dump({"n": c.flows.n, "lines": c.flows.lines(),
                "totals": {"|".join(k): v for k, v in c.flows.totals.items()}},
               open(args.expect, "w"))
@@ -717,6 +738,47 @@ def cmd_flood_exporters(args):
     print("sent from %d source ports (%d busy ones skipped)" % (sent, busy))
 
 
+def cmd_check_flood(args):
+    """Counters of named exporters, jsonl totals of named sensors, exporter-cap invariants."""
+    st = json.load(open(args.stats))
+    got_jsonl = jsonl_totals(args.jsonl) if os.path.exists(args.jsonl) else {}
+    failures = []
+    by_label = {e["exporter"]: e for e in st["exporters"]}
+    for path in args.exporter or []:
+        x = json.load(open(path))
+        e = by_label.get(x["label"])
+        if e is None:
+            failures.append("no exporter %s in stats.json" % x["label"])
+        else:
+            failures += ["%s: %s" % (x["label"], m) for m in diff(x["counters"], counters_of(e))]
+    for spec in args.sensor or []:
+        name, path = spec.split("=", 1)
+        x = json.load(open(path))
+        want = x.get("lines", x.get("jsonl"))
+        if got_jsonl.get(name, []) != want:
+            failures.append("sensor %s: jsonl %s, want %s" % (name, got_jsonl.get(name), want))
+    if args.max_exporters is not None and st["exporters_alive"] > args.max_exporters:
+        failures.append("exporters_alive %d > cap %d" % (st["exporters_alive"], args.max_exporters))
+    if args.min_evictions is not None and st["exporter_evictions"] < args.min_evictions:
+        failures.append("exporter_evictions %d < %d" % (st["exporter_evictions"],
+                                                          args.min_evictions))
+    if args.records is not None:
+        # evicted exporters' counters move to retired_exporters: nothing is lost
+        total = sum(e["records"] for e in st["exporters"]) + st["retired_exporters"]["records"]
+        if total != args.records:
+            failures.append("records over live + retired exporters %d, want %d"
+                            % (total, args.records))
+    for lst in st["listeners"]:
+        for k in ("kernel_drops", "exporter_cap", "noise"):
+            if lst[k] != 0:
+                failures.append("listener %s: %s = %d" % (lst["listen"], k, lst[k]))
+    if failures:
+        print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
+        sys.exit(1)
+    print("exporters_alive %d, exporter_evictions %d, records_in %d: as expected"
+          % (st["exporters_alive"], st["exporter_evictions"], st["records_in"]))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -742,16 +804,25 @@ def main():
     v.add_argument("--port", type=int, required=True)
     v.add_argument("--flows", type=int, required=True)
     v.add_argument("--expect", required=True)
+    v.add_argument("--dark", help="first three octets of the destinations, e.g. 198.51.100.")
     e = sub.add_parser("flood-exporters")
     e.add_argument("--addr", required=True)
     e.add_argument("--port", type=int, required=True)
     e.add_argument("--count", type=int, default=10000)
     e.add_argument("--first-port", type=int, default=20000)
     e.add_argument("--expect", required=True)
+    f = sub.add_parser("check-flood")
+    f.add_argument("--stats", required=True)
+    f.add_argument("--jsonl", required=True)
+    f.add_argument("--exporter", action="append")
+    f.add_argument("--sensor", action="append")
+    f.add_argument("--max-exporters", type=int)
+    f.add_argument("--min-evictions", type=int)
+    f.add_argument("--records", type=int)
     args = p.parse_args()
     {"sensors": cmd_sensors, "cases": cmd_cases, "check": cmd_check,
      "flood-templates": cmd_flood_templates, "valid": cmd_valid,
-     "flood-exporters": cmd_flood_exporters}[args.cmd](args)
+     "flood-exporters": cmd_flood_exporters, "check-flood": cmd_check_flood}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Hostile input and operations, against the running daemon over loopback.
+tt_add_script_test(malformed malformed.sh)
+tt_add_script_test(operations operations.sh)

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Hostile input against the running daemon (malformed.py makes it and knows
+# what each datagram must do).
+# 1. Every malformed case from its own 127.0.0.N over IPFIX/UDP, NetFlow v9,
+#    NetFlow v5 and IPFIX/TCP, each followed by valid flows: the specific
+#    counter moved, nothing else did, the valid flows are in the jsonl output
+#    exactly, broken TCP framing closed only that connection.
+# 2. 20,000 template IDs from one exporter: the template cap holds, RSS stays
+#    bounded, the flooding exporter's admitted templates still decode and a
+#    legitimate exporter on another address is unaffected.
+# 3. 10,000 source ports: the exporter cap evicts, every flow is still counted
+#    exactly, RSS stays bounded.
+. "$(dirname "$0")/lib.sh"
+tt_tmpdir
+cd "$TT_TMP"
+GEN="$TT_SRC/tests/integration/malformed.py"
+RSS_LIMIT_KB=$((256 * 1024))
+
+# kB of the daemon's peak resident set (VmHWM)
+peak_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$TT_DAEMON_PID/status"; }
+alive() { kill -0 "$TT_DAEMON_PID" 2>/dev/null || { tail -20 "$1" >&2; tt_fail "teitend died"; }; }
+# the daemon must still answer: SIGUSR1 is handled on the main loop
+responsive() {
+    local before
+    before=$(grep -c 'stats: ' "$1" || true)
+    kill -USR1 "$TT_DAEMON_PID"
+    for _ in $(seq 1 50); do
+        [ "$(grep -c 'stats: ' "$1" || true)" -gt "$before" ] && return 0
+        sleep 0.1
+    done
+    tt_fail "teitend does not answer SIGUSR1 within 5 s (stuck?)"
+}
+with_sensors() { # conf: replace the one-sensor config's sensor by the given groups
+    sed -i '/^\[sensor:s1\]/,/^darknet/d' "$1"
+    cat >>"$1"
+}
+
+# ---- 1. every case ---------------------------------------------------------
+pu=$(tt_port udp); p9=$(tt_port udp); p5=$(tt_port udp); pt=$(tt_port tcp)
+tt_conf cases.conf "$TT_TMP/cases" \
+    "ipfix+udp://127.0.0.1:$pu; netflow9+udp://127.0.0.1:$p9; netflow5+udp://127.0.0.1:$p5; ipfix+tcp://127.0.0.1:$pt"
+"$PY" "$GEN" sensors | with_sensors cases.conf
+tt_start cases.conf cases.log
+"$PY" "$GEN" cases --ipfix-udp "$pu" --v9-udp "$p9" --v5-udp "$p5" --ipfix-tcp "$pt" \
+    --expect cases.json >&2
+alive cases.log
+responsive cases.log
+tt_stop
+"$PY" "$GEN" check --stats cases/stats.json --jsonl cases/flows.jsonl --expect cases.json >&2
+
+# ---- 2. 20,000 template IDs from one exporter -------------------------------
+pu=$(tt_port udp)
+tt_conf tmpl.conf "$TT_TMP/tmpl" "ipfix+udp://127.0.0.1:$pu"
+with_sensors tmpl.conf <<'EOF'
+[sensor:legit]
+exporters = 127.0.0.2
+darknet = 203.0.113.0/24
+
+[sensor:flood]
+exporters = 127.0.0.3
+darknet = 203.0.113.0/24
+EOF
+tt_start tmpl.conf tmpl.log
+"$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 11 --expect legit.json
+"$PY" "$GEN" flood-templates --addr 127.0.0.3 --port "$pu" --count 20000 --per-msg 50 \
+    --cap 4096 --flows 9 --expect tmpl.json >&2
+"$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 13 --expect legit.json
+alive tmpl.log
+responsive tmpl.log
+peak=$(peak_kb)
+tt_stop
+tt_note "template flood: peak RSS $((peak / 1024)) MiB"
+[ "$peak" -lt "$RSS_LIMIT_KB" ] || tt_fail "template flood: peak RSS ${peak} kB >= 256 MiB"
+"$PY" "$GEN" check-flood --stats tmpl/stats.json --jsonl tmpl/flows.jsonl --exporter tmpl.json \
+    --sensor flood=tmpl.json --sensor legit=legit.json >&2 || tt_fail "template flood"
+
+# ---- 3. 10,000 source ports (exporters) ---------------------------------------
+pu=$(tt_port udp)
+tt_conf ports.conf "$TT_TMP/ports" "ipfix+udp://127.0.0.1:$pu" "max-exporters = 1024"
+with_sensors ports.conf <<'EOF'
+[sensor:legit]
+exporters = 127.0.0.2
+darknet = 203.0.113.0/24
+
+[sensor:spoofed]
+exporters = 127.0.0.4
+darknet = 203.0.113.0/24
+EOF
+tt_start ports.conf ports.log
+"$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 5 --expect legit2.json
+"$PY" "$GEN" flood-exporters --addr 127.0.0.4 --port "$pu" --count 10000 --first-port 20000 \
+    --expect ports.json >&2
+"$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 6 --expect legit2.json
+alive ports.log
+responsive ports.log
+peak=$(peak_kb)
+tt_stop
+sent=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' ports.json)
+tt_note "exporter flood: $sent source ports, peak RSS $((peak / 1024)) MiB"
+[ "$peak" -lt "$RSS_LIMIT_KB" ] || tt_fail "exporter flood: peak RSS ${peak} kB >= 256 MiB"
+# every datagram carries its template, so eviction loses no flow; legit sent twice
+"$PY" "$GEN" check-flood --stats ports/stats.json --jsonl ports/flows.jsonl \
+    --sensor spoofed=ports.json --sensor legit=legit2.json --max-exporters 1024 \
+    --min-evictions $((sent + 2 - 1024)) --records $((sent + 11)) >&2 || tt_fail "exporter flood"
+tt_note "malformed input, template flood and exporter flood handled"
