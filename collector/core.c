@@ -30,6 +30,7 @@
 #include "classify.h"
 #include "geo.h"
 #include "plugin_loader.h"
+#include "store.h"
 #include "sensor.h"
 #include "writer.h"
 
@@ -53,6 +54,7 @@ struct tt_core {
     tt_config *config;
     tt_host host;
     tt_writer *writer;
+    tt_rrd_store *rrd;       /* DATA/rrd, used by the writer thread only (rrd/store.h) */
     tt_decoder *decoder;
     tt_sensor_table *sensors;
     tt_geo *geo;
@@ -67,6 +69,7 @@ struct tt_core {
     uint64_t stats_records;  /* records_in when stats were last written */
     uint64_t records_in;
     uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
+    gboolean replay;         /* --read re-reading files: stores skip what they hold */
     void (*listener_stats)(GString *json, void *data);
     void *listener_stats_data;
 };
@@ -75,6 +78,45 @@ static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* ---- RRD services (ABI 1.1): the store lives on the writer thread ------- */
+
+typedef struct core_job {
+    tt_job_fn run;
+    void *data;
+    GDestroyNotify free_fn;
+    tt_rrd_store *rrd;
+} core_job;
+
+/* Every job ends with a commit: its RRD lines go out as one batch. */
+static void core_job_run(void *data)
+{
+    core_job *job = data;
+    job->run(job->data);
+    tt_rrd_store_commit(job->rrd);
+}
+
+static void core_job_free(void *data)
+{
+    core_job *job = data;
+    if (job->free_fn != NULL)
+        job->free_fn(job->data);
+    g_free(job);
+}
+
+static gboolean host_rrd_update(const tt_host *host, tt_rrd_kind kind, const char *scope,
+                                const char *path, int64_t start, int64_t end,
+                                const tt_rrd_values *values, GError **error)
+{
+    const tt_core *core = host->ctx;
+    return tt_rrd_store_update(core->rrd, kind, scope, path, start, end, values, error);
+}
+
+static void host_rrd_finish(const tt_host *host)
+{
+    const tt_core *core = host->ctx;
+    tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
 }
 
 /* ---- host services ------------------------------------------------------- */
@@ -94,7 +136,16 @@ static const char *host_sensor_name(const tt_host *host, uint32_t sensor)
 static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
 {
     const tt_core *core = host->ctx;
-    tt_writer_submit(core->writer, run, data, free_fn);
+    core_job *job = g_new(core_job, 1);
+    *job = (core_job){run, data, free_fn, core->rrd};
+    tt_writer_submit(core->writer, core_job_run, job, core_job_free);
+}
+
+/* tt_host.replaying: set by --read when it reads files again (ledger.c). */
+static gboolean host_replaying(const tt_host *host)
+{
+    const tt_core *core = host->ctx;
+    return core->replay;
 }
 
 /* Rollup plugin (tt_host.sensor_info): counters since start, dark size, GeoIP in use. */
@@ -258,7 +309,6 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
     core->records_in += n;
-    core->stats_dirty = TRUE; /* the next tick refreshes stats.json (at most once a second) */
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];
         uint32_t sensor = f->sensor;
@@ -380,6 +430,13 @@ tt_core *tt_core_new(tt_config *config, GError **error)
             goto err_free_core;
         }
     }
+    {
+        g_autofree char *rrd_dir = g_build_filename(config->data_dir, "rrd", NULL);
+        tt_rrd_archives archives = tt_rrd_archives_default(config->step);
+        core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
+        if (core->rrd == NULL)
+            goto err_free_core;
+    }
     core->writer = tt_writer_new();
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
@@ -391,7 +448,10 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     core->host.sensor_count = host_sensor_count;
     core->host.sensor_name = host_sensor_name;
     core->host.submit = host_submit;
+    core->host.rrd_update = host_rrd_update;
+    core->host.rrd_finish = host_rrd_finish;
     core->host.sensor_info = host_sensor_info; /* rollup: per-day sensor facts */
+    core->host.replaying = host_replaying;
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -415,6 +475,7 @@ void tt_core_free(tt_core *core)
     /* plugins' fini() may still submit jobs: the writer outlives them */
     g_ptr_array_free(core->plugins, TRUE);
     tt_writer_free(core->writer);
+    tt_rrd_store_free(core->rrd); /* after the writer: its jobs use the store */
     for (guint i = 0; i < core->states->len; i++) {
         sensor_state *s = &g_array_index(core->states, sensor_state, i);
         for (guint j = 0; j < s->cap; j++)
@@ -472,9 +533,11 @@ void tt_core_tick(tt_core *core, int64_t now)
     }
     if (changed)
         core_global_close(core);
-    /* at most once a second, and only when something moved */
-    if ((core->stats_dirty || core->records_in != core->stats_records) &&
-        now != core->stats_written)
+    /* at most once a second when flows moved; every 10 s regardless (refused
+     * records, drops and noise move counters too) */
+    if (((core->stats_dirty || core->records_in != core->stats_records) &&
+         now != core->stats_written) ||
+        now - core->stats_written >= 10)
         tt_core_write_stats(core);
 }
 
@@ -538,6 +601,12 @@ void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *, void *), vo
 {
     core->listener_stats = fn;
     core->listener_stats_data = data;
+}
+
+void tt_core_set_replay(tt_core *core, gboolean replay)
+{
+    g_return_if_fail(core != NULL);
+    core->replay = replay;
 }
 
 void tt_core_flush(tt_core *core)

@@ -63,6 +63,12 @@ void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *json, void *d
 const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor);
 /** Wait until the writer has run every job queued so far. */
 void tt_core_flush(tt_core *core);
+/**
+ * Replay mode (tt_host.replaying): set by `--read` before reading files the
+ * stores may already hold (a resumed crash, --force); stores then skip the
+ * buckets they already committed. Off by default; set it before any flow.
+ */
+void tt_core_set_replay(tt_core *core, gboolean replay);
 
 /* Accessors for stats.c, which formats what the core counts. */
 uint64_t tt_core_records_in(tt_core *core);

@@ -247,6 +247,7 @@ struct tt_decoder {
     GPtrArray *privates;   /* tt_exporter* (files, TCP connections) */
     tt_exporter_stats retired;
     uint64_t evictions;
+    guint template_gen; /* bumped by every template libfixbuf reads (decoder_drain) */
     /* the message being decoded, for the template callback */
     tt_exporter *current;
     tt_flow batch[FLOW_BATCH];
@@ -388,6 +389,7 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
     tt_template_refusal why = TT_TREFUSE_COUNT;
     tmpl_info *ti = template_inspect(tmpl, &why);
 
+    d->template_gen++;
     if (ti->kind == TMPL_REFUSED) {
         if (e != NULL)
             e->stats.templates_refused[why]++;
@@ -1056,22 +1058,32 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
                 break;
             current_tid = want;
         }
+        guint gen = d->template_gen;
+        size_t olen = sizeof opt, rlen = sizeof rec;
+        memset(&opt, 0, sizeof opt);
+        memset(&rec, 0, sizeof rec);
+        if (want == TID_OPTS ? !fBufNext(fbuf, (uint8_t *)&opt, &olen, &error)
+                             : !fBufNext(fbuf, (uint8_t *)&rec, &rlen, &error))
+            break;
+        records++;
+        if (d->template_gen != gen) {
+            /* fBufNextCollectionTemplate() may name the template of a set too
+             * short for one record; fBufNext() then skips that set and reads
+             * template sets beyond it, which can replace (and free) the
+             * template looked at above. The record belongs to the template
+             * current now; one transcoded for the other kind is unusable. */
+            tmpl = fBufGetCollectionTemplate(fbuf, NULL);
+            ti = tmpl != NULL ? fbTemplateGetContext(tmpl) : NULL;
+            refused = ti == NULL || ti->kind == TMPL_REFUSED;
+            if (want != (!refused && ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW))
+                continue;
+        }
         if (want == TID_OPTS) {
-            size_t olen = sizeof opt;
-            memset(&opt, 0, sizeof opt);
-            if (!fBufNext(fbuf, (uint8_t *)&opt, &olen, &error))
-                break;
-            records++;
             options++;
             e->stats.options_records++;
             options_record(dom, ti, &opt);
             continue;
         }
-        size_t rlen = sizeof rec;
-        memset(&rec, 0, sizeof rec);
-        if (!fBufNext(fbuf, (uint8_t *)&rec, &rlen, &error))
-            break;
-        records++;
         if (refused)
             continue;
         e->stats.records++;
@@ -1346,6 +1358,11 @@ tt_listen_kind tt_exporter_kind(const tt_exporter *e)
 const uint8_t *tt_exporter_addr(const tt_exporter *e)
 {
     return e->addr;
+}
+
+guint tt_exporter_template_count(const tt_exporter *e)
+{
+    return g_hash_table_size(e->tids);
 }
 
 void tt_decoder_foreach_exporter(tt_decoder *d, void (*fn)(const tt_exporter *, void *),

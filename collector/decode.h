@@ -125,6 +125,8 @@ const tt_exporter_stats *tt_exporter_get_stats(const tt_exporter *exporter);
 const char *tt_exporter_label(const tt_exporter *exporter);
 tt_listen_kind tt_exporter_kind(const tt_exporter *exporter);
 const uint8_t *tt_exporter_addr(const tt_exporter *exporter);
+/** Templates the exporter holds now, all domains together (kept <= max-templates). */
+guint tt_exporter_template_count(const tt_exporter *exporter);
 
 /** Call @a fn for every live exporter. */
 void tt_decoder_foreach_exporter(tt_decoder *decoder,

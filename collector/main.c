@@ -13,6 +13,8 @@
  *   SIGUSR1         log the self-statistics
  * `--read FILE...` replays IPFIX files instead of listening (backfill): time
  * comes from the flows, every bucket is closed at the end, then it exits.
+ * The ingest ledger (ledger.h) makes it exactly-once: a file read whole is
+ * refused, a file a crash interrupted is read again in replay mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "ledger.h"
 #include "listen.h"
 #include "sensor.h"
 
@@ -187,10 +190,17 @@ err_errno:
     return FALSE;
 }
 
-static int run_read(tt_config *config, char **files, const char *sensor_name)
+/*
+ * Backfill: read IPFIX files through the ledger (ledger.h). Exit status 0 when
+ * every file was read, 3 when the only trouble was files already read whole
+ * (refused, the others read), 1 when a file could not be read, 2 for usage
+ * errors and runs the ledger refuses as a whole (nothing read).
+ */
+static int run_read(tt_config *config, char **files, const char *sensor_name, gboolean force)
 {
     g_autoptr(GError) error = NULL;
     uint32_t sensor = TT_SENSOR_NONE;
+    tt_ledger_plan plan = {0};
 
     if (sensor_name == NULL && config->sensors->len != 1) {
         g_printerr("teitend: --read needs --sensor NAME when the configuration has %u sensors\n",
@@ -213,16 +223,57 @@ static int run_read(tt_config *config, char **files, const char *sensor_name)
         tt_core_free(core);
         return 2;
     }
-    int status = 0;
-    for (char **f = files; *f != NULL; f++) {
-        if (!tt_read_file(core, *f, sensor, &error)) {
+    /* the core frees the configuration, and the sensor name with it */
+    g_autofree char *sensor_copy = g_strdup(sensor_name);
+    tt_ledger *ledger = tt_ledger_open(config->data_dir, &error);
+    if (ledger == NULL || !tt_ledger_plan_new(ledger, files, force, &plan, &error)) {
+        int rc = ledger == NULL ? 1 : 2;
+        g_printerr("teitend: %s\n", error->message);
+        tt_ledger_free(ledger);
+        tt_core_free(core);
+        return rc;
+    }
+    int status = plan.failed ? 1 : plan.refused->len > 0 ? 3 : 0;
+    for (guint i = 0; i < plan.refused->len; i++)
+        g_printerr("teitend: %s\n", (const char *)g_ptr_array_index(plan.refused, i));
+    if (plan.read->len == 0)
+        goto out_free_core;
+    if (plan.replay) {
+        tt_core_set_replay(core, TRUE);
+        g_message("reading %u file(s) again: every store skips the buckets it already holds",
+                  plan.read->len);
+    }
+    if (!tt_ledger_begin(ledger, &plan, sensor_copy, &error)) {
+        g_printerr("teitend: %s\n", error->message);
+        status = 1;
+        goto out_free_core;
+    }
+    for (guint i = 0; i < plan.read->len; i++) {
+        tt_ledger_file *f = g_ptr_array_index(plan.read, i);
+        if (!tt_read_file(core, f->path, sensor, &error)) {
             g_printerr("teitend: %s\n", error->message);
+            f->read_error = g_strdup(error->message);
             g_clear_error(&error);
             status = 1;
         }
     }
     tt_core_close_all(core);
+    int64_t watermark_ms = 0, closed_until = INT64_MIN;
+    gboolean silent = FALSE;
+    if (!tt_core_sensor_clock(core, sensor, &watermark_ms, &closed_until, &silent))
+        closed_until = INT64_MIN;
+    /* runs every queued job, joins the writer and closes the stores: only then done */
     tt_core_free(core);
+    core = NULL;
+    if (!tt_ledger_finish(ledger, &plan, closed_until, &error)) {
+        g_printerr("teitend: %s\n", error->message);
+        status = 1;
+    }
+
+out_free_core:
+    tt_core_free(core);
+    tt_ledger_plan_clear(&plan);
+    tt_ledger_free(ledger);
     return status;
 }
 
@@ -292,7 +343,7 @@ int main(int argc, char **argv)
     g_autofree char *pidfile = NULL;
     g_autofree char *sensor = NULL;
     g_auto(GStrv) files = NULL;
-    gboolean foreground = FALSE, check = FALSE, version = FALSE;
+    gboolean foreground = FALSE, check = FALSE, version = FALSE, force = FALSE;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
          "configuration file (default /etc/teiten/teiten.conf)", "FILE"},
@@ -304,6 +355,10 @@ int main(int argc, char **argv)
          "read IPFIX file(s) instead of listening, close every bucket, exit", "FILE"},
         {"sensor", 's', 0, G_OPTION_ARG_STRING, &sensor, "sensor the files of --read belong to",
          "NAME"},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
+         "with --read: read files the ingest ledger has as read, counting only what the stores "
+         "lack",
+         NULL},
         {"pidfile", 'p', 0, G_OPTION_ARG_FILENAME, &pidfile, "write the process id here", "FILE"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version", NULL},
         G_OPTION_ENTRY_NULL};
@@ -356,6 +411,6 @@ int main(int argc, char **argv)
         return 0;
     }
     if (files != NULL)
-        return run_read(config, files, sensor);
+        return run_read(config, files, sensor, force);
     return run_daemon(config, config_path, foreground, pidfile);
 }

@@ -18,8 +18,8 @@
  * in the same directory and published with link(), which fails with EEXIST
  * if anyone got there first. The temporary is always unlinked.
  */
-#include "store.h"
 #include "rrd_private.h"
+#include "store.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,7 +33,7 @@ G_DEFINE_QUARK(tt_rrd_error_quark, tt_rrd_error)
 
 static const char *const rrd_ds_names[] = {"flows", "packets", "bytes", "sources"};
 /* The self RRD: the collector's own health; order matters (tt_rrd_store_update_self). */
-static const char *const rrd_self_names[] = {"records", "observed", "leaks",     "late",
+static const char *const rrd_self_names[] = {"records", "observed",  "leaks",      "late",
                                              "dropped", "exporters", "writer_lag", "rrd_past"};
 static const gboolean rrd_self_gauge[] = {FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, TRUE, FALSE};
 
@@ -83,20 +83,20 @@ static GPtrArray *schema_argv(tt_rrd_kind kind, const tt_rrd_archives *a)
     for (guint i = 0; i < nds; i++) {
         const char *name = kind == TT_RRD_SELF ? rrd_self_names[i] : rrd_ds_names[i];
         gboolean gauge = kind == TT_RRD_SELF ? rrd_self_gauge[i] : i == 3;
-        g_ptr_array_add(argv, g_strdup_printf("DS:%s:%s:%d:0:U", name,
-                                              gauge ? "GAUGE" : "ABSOLUTE", TT_RRD_HEARTBEAT));
+        g_ptr_array_add(argv, g_strdup_printf("DS:%s:%s:%d:0:U", name, gauge ? "GAUGE" : "ABSOLUTE",
+                                              TT_RRD_HEARTBEAT));
     }
     int64_t hour = 3600 / a->step, day = 86400 / a->step;
     g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:1:%u", a->rows_step));
-    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", hour,
-                                          a->rows_hour));
-    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", day,
-                                          a->rows_day));
+    g_ptr_array_add(argv,
+                    g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", hour, a->rows_hour));
+    g_ptr_array_add(argv,
+                    g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", day, a->rows_day));
     if (kind_has_max(kind)) {
-        g_ptr_array_add(argv, g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", hour,
-                                              a->rows_hour));
-        g_ptr_array_add(argv, g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", day,
-                                              a->rows_day));
+        g_ptr_array_add(argv,
+                        g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", hour, a->rows_hour));
+        g_ptr_array_add(argv,
+                        g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", day, a->rows_day));
     }
     return argv;
 }

@@ -29,6 +29,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,9 +117,8 @@ static void store_save_clock(tt_rrd_store *store)
     g_autoptr(GKeyFile) kf = g_key_file_new();
     GHashTableIter it;
     gpointer k, v;
-    g_key_file_set_comment(kf, NULL, NULL,
-                           " teitend: end of the last closed step per sensor (* = all sensors)",
-                           NULL);
+    g_key_file_set_comment(
+        kf, NULL, NULL, " teitend: end of the last closed step per sensor (* = all sensors)", NULL);
     g_hash_table_iter_init(&it, store->prev_mark);
     while (g_hash_table_iter_next(&it, &k, &v))
         if (scope_get(store->mark, k) == NULL)
@@ -164,8 +164,7 @@ static void store_write_journal(tt_rrd_store *store)
     }
     g_autoptr(GError) error = NULL;
     if (!g_file_set_contents(path, out->str, (gssize)out->len, &error))
-        g_warning("rrd: journal: %s (%u update lines lost)", error->message,
-                  store->pending->len);
+        g_warning("rrd: journal: %s (%u update lines lost)", error->message, store->pending->len);
     else
         g_warning("rrd: %u update lines could not be written; journaled in %s for the next start",
                   store->pending->len, path);
@@ -302,9 +301,8 @@ static const char *kind_zero(tt_rrd_kind kind, gboolean unknown)
     return unknown ? "U:U:U:U" : "0:0:0:0";
 }
 
-static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *scope,
-                          const char *rel, int64_t start, int64_t end, const char *values,
-                          GError **error)
+static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *scope, const char *rel,
+                          int64_t start, int64_t end, const char *values, GError **error)
 {
     const char *sc = scope != NULL ? scope : "*";
     if (scope_get(store->first_start, sc) == NULL)
@@ -347,8 +345,7 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
         store->st.past++;
     } else {
         if (f->last < start)
-            g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", start,
-                                   kind_zero(kind, FALSE));
+            g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", start, kind_zero(kind, FALSE));
         g_string_append_printf(line, " %" G_GINT64_FORMAT ":%s", end, values);
         f->last = end;
         store->st.updates++;
@@ -364,8 +361,8 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
 }
 
 gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *scope,
-                             const char *path, int64_t start, int64_t end,
-                             const tt_rrd_values *v, GError **error)
+                             const char *path, int64_t start, int64_t end, const tt_rrd_values *v,
+                             GError **error)
 {
     g_return_val_if_fail(store != NULL && path != NULL && v != NULL, FALSE);
     g_return_val_if_fail(kind != TT_RRD_SELF && end > start, FALSE);
@@ -388,8 +385,8 @@ gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t en
     GString *v = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
         g_string_append_printf(v, "%s%.0f", i > 0 ? ":" : "", values[i]);
-    gboolean ok = store_put(store, TT_RRD_SELF, NULL, "self/collector.rrd", start, end, v->str,
-                            error);
+    gboolean ok =
+        store_put(store, TT_RRD_SELF, NULL, "self/collector.rrd", start, end, v->str, error);
     g_string_free(v, TRUE);
     return ok;
 }

@@ -21,10 +21,10 @@
 GQuark tt_rrd_error_quark(void);
 
 typedef enum {
-    TT_RRD_ERROR_LIBRRD,  /* librrd refused (message from rrd_get_error) */
-    TT_RRD_ERROR_SCHEMA,  /* an existing file has another schema: never overwritten */
-    TT_RRD_ERROR_IO,      /* file system */
-    TT_RRD_ERROR_DAEMON,  /* rrdcached unreachable or refused */
+    TT_RRD_ERROR_LIBRRD, /* librrd refused (message from rrd_get_error) */
+    TT_RRD_ERROR_SCHEMA, /* an existing file has another schema: never overwritten */
+    TT_RRD_ERROR_IO,     /* file system */
+    TT_RRD_ERROR_DAEMON, /* rrdcached unreachable or refused */
 } tt_rrd_error;
 
 /** Archive layout of a new file, derived from the step (DESIGN.md §3). */
@@ -42,14 +42,14 @@ uint64_t tt_rrd_file_size(const tt_rrd_archives *archives, tt_rrd_kind kind);
 
 /** Counters of the store, for logs, the self RRD and tests. */
 typedef struct tt_rrd_store_stats {
-    uint64_t updates;      /* steps stored */
-    uint64_t past;         /* steps older than their file's last update: skipped */
-    uint64_t refused;      /* steps lost to a file that cannot be written (schema, I/O) */
-    uint64_t created;      /* files created */
-    uint64_t unknown_gaps; /* restart gaps written as U */
-    uint64_t pending;      /* update lines not yet accepted (rrdcached down, or queued) */
-    uint64_t daemon_errors;/* rrdcached connection failures and refused lines */
-    uint64_t journaled;    /* lines written to the journal at the last stop */
+    uint64_t updates;       /* steps stored */
+    uint64_t past;          /* steps older than their file's last update: skipped */
+    uint64_t refused;       /* steps lost to a file that cannot be written (schema, I/O) */
+    uint64_t created;       /* files created */
+    uint64_t unknown_gaps;  /* restart gaps written as U */
+    uint64_t pending;       /* update lines not yet accepted (rrdcached down, or queued) */
+    uint64_t daemon_errors; /* rrdcached connection failures and refused lines */
+    uint64_t journaled;     /* lines written to the journal at the last stop */
 } tt_rrd_store_stats;
 
 typedef struct tt_rrd_store tt_rrd_store;

@@ -9,3 +9,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/build.sh"
 cd "${TT_BUILD_DIR:-$top/build}"
 ctest --output-on-failure -j "$(nproc)" --timeout 900
+
+# The fuzz targets (tests/fuzz) need clang with libFuzzer: a second tree built with
+# clang, ASan + UBSan, each target run for a bounded time (ctest label "fuzz").
+probe=$(mktemp -d)
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }' \
+    >"$probe/probe.c"
+if command -v clang >/dev/null &&
+    clang -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe" >/dev/null 2>&1; then
+    fuzz_dir="${TT_FUZZ_BUILD_DIR:-$top/build-fuzz}"
+    cmake -S "$top" -B "$fuzz_dir" -DCMAKE_C_COMPILER=clang -DTT_FUZZ=ON -DTT_SANITIZE=ON
+    cmake --build "$fuzz_dir" --target tt_fuzz_all -j "$(nproc)"
+    (cd "$fuzz_dir" && ctest --output-on-failure -L fuzz --timeout 900)
+else
+    echo "test.sh: clang with libFuzzer not found: fuzz targets skipped" \
+        "(Debian: apt-get install clang libclang-rt-14-dev)"
+fi
+rm -rf "$probe"

@@ -49,13 +49,27 @@ typedef struct flowgen_args {
     gint64 step;
     char *sensor;
     char *time_field;
+    /* blast mode */
+    gboolean blast;
+    double seconds;
+    gint64 records;
+    gint exporters;
+    gint domains;
+    gint family;
+    char *port_dist;
+    double zipf_s;
+    gint per_msg;
+    gint pool;
+    gint template_every;
+    double step_every;
+    char *report;
 } flowgen_args;
 
 static void flowgen_args_clear(flowgen_args *a)
 {
     char **strings[] = {&a->start,  &a->ports,  &a->countries, &a->geoip_table, &a->geoip,
                         &a->dark,   &a->dark6,  &a->format,    &a->out,         &a->bind,
-                        &a->expect, &a->sensor, &a->time_field};
+                        &a->expect, &a->sensor, &a->time_field, &a->port_dist, &a->report};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_clear_pointer(strings[i], g_free);
 }
@@ -110,7 +124,37 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
          "IPFIX time fields: ms (default), sec or sysuptime", "KIND"},
         G_OPTION_ENTRY_NULL,
     };
+    GOptionEntry blast_entries[] = {
+        {"blast", 0, 0, G_OPTION_ARG_NONE, &a->blast,
+         "Blast mode: prebuilt messages through sendmmsg (udp only)", NULL},
+        {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &a->seconds, "Send for this long (default 10)", "S"},
+        {"records", 0, 0, G_OPTION_ARG_INT64, &a->records,
+         "Stop after this many records instead (rounded up to whole messages)", "N"},
+        {"exporters", 0, 0, G_OPTION_ARG_INT, &a->exporters,
+         "Exporters: --bind, --bind+1, ... (default 1)", "N"},
+        {"domains", 0, 0, G_OPTION_ARG_INT, &a->domains,
+         "Observation domains per exporter: --domain, --domain+1, ... (default 1)", "N"},
+        {"family", 0, 0, G_OPTION_ARG_INT, &a->family, "4 (default) or 6 (needs --dark6)", "F"},
+        {"port-dist", 0, 0, G_OPTION_ARG_STRING, &a->port_dist,
+         "uniform (default: every TCP and UDP port in turn) or zipf", "DIST"},
+        {"zipf-s", 0, 0, G_OPTION_ARG_DOUBLE, &a->zipf_s, "Zipf exponent (default 1.0)", "S"},
+        {"per-msg", 0, 0, G_OPTION_ARG_INT, &a->per_msg,
+         "Records per datagram (default 26: 1372-byte IPFIX/IPv4 datagrams)", "N"},
+        {"pool", 0, 0, G_OPTION_ARG_INT, &a->pool,
+         "Distinct prebuilt messages (default 8192)", "N"},
+        {"template-every", 0, 0, G_OPTION_ARG_INT, &a->template_every,
+         "Resend templates every N messages of a stream (default 1000)", "N"},
+        {"step-every", 0, 0, G_OPTION_ARG_DOUBLE, &a->step_every,
+         "Compressed time: flow time advances one --step per S wall seconds", "S"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &a->report,
+         "Write the send summary (JSON) here instead of stdout", "FILE"},
+        G_OPTION_ENTRY_NULL,
+    };
     g_autoptr(GOptionContext) ctx = g_option_context_new("--out TARGET");
+    GOptionGroup *blast = g_option_group_new("blast", "Blast mode (benchmark load):",
+                                             "Show blast mode options", NULL, NULL);
+    g_option_group_add_entries(blast, blast_entries);
+    g_option_context_add_group(ctx, blast);
     g_option_context_set_summary(ctx,
                                  "Generate a seeded, reproducible darknet flow scenario, send it "
                                  "as IPFIX or NetFlow v9,\nand write its exact expected totals.");
@@ -226,6 +270,52 @@ static gboolean flowgen_check(const flowgen_args *a, flowgen_scenario_config *sc
     return TRUE;
 }
 
+static gboolean flowgen_blast(const flowgen_args *a, const flowgen_scenario_config *sc,
+                              const flowgen_export_config *ec, flowgen_geo *geo, GError **error)
+{
+    if (a->records < 0 || a->exporters < 1 || a->domains < 1 || a->per_msg < 1 || a->pool < 1 ||
+        a->template_every < 1 || a->step_every < 0 || !(a->zipf_s > 0))
+        return flowgen_fail(error, "blast options must be positive");
+    if (a->family != 4 && a->family != 6)
+        return flowgen_fail(error, "--family must be 4 or 6");
+    if (a->family == 6 && !sc->has_dark6)
+        return flowgen_fail(error, "--family 6 needs --dark6");
+    gboolean zipf = a->port_dist != NULL && strcmp(a->port_dist, "zipf") == 0;
+    if (a->port_dist != NULL && !zipf && strcmp(a->port_dist, "uniform") != 0)
+        return flowgen_fail(error, "--port-dist must be uniform or zipf");
+    flowgen_blast_config bc = {
+        .target = ec->target,
+        .bind = a->bind,
+        .geo = geo,
+        .countries = sc->countries,
+        .expect = a->expect,
+        .report = a->report,
+        .sensor = a->sensor != NULL ? a->sensor : "s1",
+        .dark = sc->dark,
+        .dark6 = sc->dark6,
+        .seed = sc->seed,
+        .domain = ec->domain,
+        .start_ms = sc->start_ms,
+        .boot_ms = ec->boot_ms,
+        .step = a->step,
+        .rate = a->rate > 0 ? a->rate : 0,
+        .seconds = a->seconds,
+        .step_every = a->step_every,
+        .zipf_s = a->zipf_s,
+        .max_records = (guint64)a->records,
+        .exporters = (guint)a->exporters,
+        .domains = (guint)a->domains,
+        .per_msg = (guint)a->per_msg,
+        .pool = (guint)a->pool,
+        .template_every = (guint)a->template_every,
+        .sources = sc->sources,
+        .family = a->family,
+        .v9 = a->format != NULL && strcmp(a->format, "v9") == 0,
+        .zipf = zipf,
+    };
+    return tt_flowgen_blast_run(&bc, error);
+}
+
 static gboolean flowgen_run(int argc, char **argv, GError **error)
 {
     flowgen_args a = {.seed = 1,
@@ -237,7 +327,15 @@ static gboolean flowgen_run(int argc, char **argv, GError **error)
                       .sampling = 1,
                       .domain = 1,
                       .rate = -1,
-                      .step = 300};
+                      .step = 300,
+                      .seconds = 10,
+                      .exporters = 1,
+                      .domains = 1,
+                      .family = 4,
+                      .zipf_s = 1.0,
+                      .per_msg = 26,
+                      .pool = 8192,
+                      .template_every = 1000};
     flowgen_scenario_config sc = {0};
     flowgen_export_config ec = {0};
     gboolean ok = FALSE;
@@ -269,6 +367,10 @@ static gboolean flowgen_run(int argc, char **argv, GError **error)
     }
     if (geo == NULL)
         goto err_clear_args;
+    if (a.blast) {
+        ok = flowgen_blast(&a, &sc, &ec, geo, error);
+        goto err_clear_args;
+    }
     flows = tt_flowgen_scenario_build(&sc, geo, error);
     if (flows == NULL)
         goto err_clear_args;

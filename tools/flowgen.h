@@ -162,4 +162,31 @@ int64_t tt_flowgen_batch_time(GArray *flows, guint pos, guint n, int64_t previou
 gboolean tt_flowgen_ipfix_send(GArray *flows, const flowgen_export_config *config, GError **error);
 gboolean tt_flowgen_v9_send(GArray *flows, const flowgen_export_config *config, GError **error);
 
+/* Blast mode (flowgen_blast.c): a pool of prebuilt messages sent with sendmmsg. */
+typedef struct flowgen_blast_config {
+    flowgen_target target;
+    const char *bind;      /* first exporter address; the others follow it */
+    flowgen_geo *geo;      /* where sources come from */
+    const char *countries; /* CC:W,... */
+    const char *expect;    /* exact expected aggregates, jsonl shape; NULL: none */
+    const char *report;    /* JSON summary; NULL: stdout */
+    const char *sensor;
+    flowgen_prefix dark, dark6;
+    guint32 seed;
+    guint32 domain; /* first observation domain / source id */
+    int64_t start_ms;
+    int64_t boot_ms; /* v9 sysUpTime origin */
+    int64_t step;
+    double rate;       /* records/s, 0 = unpaced */
+    double seconds;    /* wall seconds to send (when max_records is 0) */
+    double step_every; /* wall seconds per step of flow time, 0 = real time */
+    double zipf_s;
+    guint64 max_records;
+    guint exporters, domains, per_msg, pool, template_every, sources;
+    int family; /* 4 or 6 */
+    gboolean v9, zipf;
+} flowgen_blast_config;
+
+gboolean tt_flowgen_blast_run(const flowgen_blast_config *config, GError **error);
+
 #endif

@@ -75,6 +75,8 @@ gboolean tt_flowgen_target_parse(const char *text, flowgen_target *out, GError *
         return TRUE;
     }
     const char *rest;
+    /* declared before the first goto: clang refuses a jump past a cleanup variable */
+    g_autofree char *host = NULL;
     if (g_str_has_prefix(text, "udp://"))
         out->kind = FLOWGEN_OUT_UDP;
     else if (g_str_has_prefix(text, "tcp://"))
@@ -83,7 +85,6 @@ gboolean tt_flowgen_target_parse(const char *text, flowgen_target *out, GError *
         goto err_syntax;
     rest = text + 6;
     const char *colon;
-    g_autofree char *host = NULL;
     if (*rest == '[') {
         const char *close = strchr(rest, ']');
         if (close == NULL || close[1] != ':')

@@ -143,7 +143,17 @@ struct tt_host {
      */
     void (*rrd_finish)(const tt_host *host);
 
-    void *reserved[5];
+    void *reserved[4];
+    /**
+     * (ABI 1.1, the next-to-last reserved slot) TRUE while `teitend --read`
+     * reads again files the stores may already hold in part or whole (a
+     * crashed run resumed, or --force): a store skips a bucket it already
+     * committed, so the file counts exactly once. FALSE in live operation and
+     * on a first read, where a bucket seen again (a restart's partial bucket,
+     * files sharing a bucket) must be added. NULL in older and fake hosts:
+     * treat NULL as FALSE. Dispatch thread only; constant during a run.
+     */
+    gboolean (*replaying)(const tt_host *host);
     /**
      * (ABI 1.1, the last reserved slot, taken for the rollup plugin) Cumulative
      * facts about sensor @a sensor since the daemon started (leaks never reach

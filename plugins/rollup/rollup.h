@@ -69,6 +69,9 @@ struct rollup_acc {
     gint64 geoip_build;
     GArray *late;        /* rollup_late, or NULL */
     rollup_store *store; /* a reference while the job is queued */
+    /* tt_host.replaying at the close: skip the transaction when the database
+     * already has (sensor, start); its late records rode in that commit too */
+    gboolean replay;
 };
 
 /* 64-bit hash of a source address: the same in every collector, so sketches merge. */

@@ -1,0 +1,612 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""udp_bench.py - the UDP benchmark behind bench/run: teitend beside nfacctd, nfcapd
+and a bare recvmmsg sink, on the same stream and the same 8 MiB receive buffer.
+
+One run of a contender: start it pinned to CPU 1, wait until it listens, blast
+(flowgen --blast, pinned to CPU 0) at a given records/s for a few seconds, let
+it drain, read the kernel's drop counter of its socket (/proc/net/udp, the same
+for everyone), the CPU time and peak RSS of its whole process tree, stop it,
+and count what it stored: teitend's jsonl total lines, nfacctd's print plugin
+packets, nfcapd's file (nfdump -I), the sink's own count. A run is loss-free
+when the kernel dropped nothing and every record sent was stored (teitend also
+reports sequence gaps, which must be 0).
+
+Then: a rate sweep, a bisection to each contender's highest zero-loss rate
+(every repeat loss-free), `teitend --read` file ingest, and a step-boundary
+soak in compressed stream time (every 300 s step of flow time in a few wall
+seconds, full port space active) with direct librrd (cold and warm cache) and
+rrdcached, sampling stats.json for a per-second loss timeline and the writer
+backlog. Results: Markdown + JSON in bench/results/. Rejected: a harness in
+the C build (the contenders are other projects' daemons; Python drives
+processes and /proc more clearly), and timing with wall clocks of the
+contenders' own logs (each logs differently).
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+RCVBUF = 8 * 1024 * 1024
+GEN_CPU, COL_CPU = '0', '1'
+BASE_START = 1546300800  # 2019-01-01: every teitend run gets its own hour after it
+
+
+def log(*a):
+    print('#', *a, file=sys.stderr, flush=True)
+
+
+# ---- /proc helpers ---------------------------------------------------------
+
+def proc_tree(pid):
+    kids = {}
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open(f'/proc/{d}/stat') as f:
+                    st = f.read().rsplit(')', 1)[1].split()
+                kids.setdefault(int(st[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def tree_cpu(pid):
+    tick = os.sysconf('SC_CLK_TCK')
+    total = 0.0
+    for p in proc_tree(pid):
+        try:
+            with open(f'/proc/{p}/stat') as f:
+                st = f.read().rsplit(')', 1)[1].split()
+            total += (int(st[11]) + int(st[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
+def tree_rss_kb(pid):
+    total = 0
+    for p in proc_tree(pid):
+        try:
+            with open(f'/proc/{p}/status') as f:
+                for line in f:
+                    if line.startswith('VmHWM:'):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def udp_drops(port):
+    drops = 0
+    for name in ('/proc/net/udp', '/proc/net/udp6'):
+        with open(name) as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if int(cols[1].split(':')[1], 16) == port:
+                    drops += int(cols[-1])
+    return drops
+
+
+def free_port():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f'timeout waiting for {what}')
+
+
+def stop(proc, sig=signal.SIGTERM, timeout=900):
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    t0 = time.time()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.time() - t0
+
+
+# ---- contenders --------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.tmp = tempfile.mkdtemp(prefix='teiten-bench.')
+        self.teitend = os.path.join(args.build, 'collector', 'teitend')
+        self.flowgen = os.path.join(args.build, 'tools', 'flowgen')
+        self.plugin_dir = os.path.join(args.build, 'plugins')
+        self.run_no = 0
+        self.data = os.path.join(self.tmp, 'teitend-data')
+        os.makedirs(self.data)
+        self.plugins = [p for p in ('jsonl', 'rollup', 'port', 'country', 'total')
+                        if os.path.exists(os.path.join(self.plugin_dir, p + '.so'))]
+        if args.mode == 'smoke':
+            self.plugins = [p for p in self.plugins if p in ('jsonl', 'total')]
+        self.first_creation = None
+
+    # flowgen --blast, pinned; returns its JSON report
+    def blast(self, port, rate, seconds, start, extra=()):
+        rep = os.path.join(self.tmp, 'blast.json')
+        cmd = ['taskset', '-c', GEN_CPU, self.flowgen, '--blast',
+               '--out', f'udp://127.0.0.1:{port}', '--rate', str(int(rate)),
+               '--seconds', str(seconds), '--start', str(start), '--geoip', self.geo,
+               '--countries', self.countries, '--sources', '20', '--report', rep] + list(extra)
+        subprocess.run(cmd, check=True)
+        with open(rep) as f:
+            return json.load(f)
+
+    def teitend_conf(self, port, jsonl, rrdcached=None, plugins=None):
+        conf = os.path.join(self.tmp, 'teitend.conf')
+        with open(conf, 'w') as f:
+            f.write(f'[collector]\nlisten = ipfix+udp://127.0.0.1:{port}\n'
+                    f'data-dir = {self.data}\nplugin-dir = {self.plugin_dir}\n'
+                    f'rcvbuf = {RCVBUF}\ngeoip = {self.geo}\ngrace = 0\n')
+            if rrdcached:
+                f.write(f'rrdcached = unix:{rrdcached}\n')
+            f.write('\n[sensor:s1]\nexporters = 127.0.0.0/8\ndarknet = 203.0.113.0/24\n')
+            for p in plugins or self.plugins:
+                f.write(f'\n[plugin:{p}]\n')
+                if p == 'jsonl':
+                    f.write(f'path = {jsonl}\n')
+        return conf
+
+    def start_teitend(self, port, jsonl, rrdcached=None):
+        conf = self.teitend_conf(port, jsonl, rrdcached)
+        logf = open(os.path.join(self.tmp, 'teitend.log'), 'w')
+        p = subprocess.Popen(['taskset', '-c', COL_CPU, self.teitend, '-c', conf, '-f'],
+                             stdout=logf, stderr=subprocess.STDOUT)
+        lp = logf.name
+        wait_for(lambda: 'receiving' in open(lp).read() or p.poll() is not None, 60,
+                 'teitend start')
+        if p.poll() is not None:
+            raise RuntimeError('teitend exited: ' + open(lp).read())
+        return p
+
+    def run(self, who, rate, seconds, extra=()):
+        """One run of contender WHO; returns a dict of measures."""
+        port = free_port()
+        self.run_no += 1
+        start = BASE_START + self.run_no * 3600
+        d = os.path.join(self.tmp, f'{who}-{self.run_no}')
+        os.makedirs(d)
+        res = {'who': who, 'rate': rate}
+        if who == 'sink':
+            out = os.path.join(d, 'sink.json')
+            p = subprocess.Popen(['taskset', '-c', COL_CPU, self.sink, str(port), str(RCVBUF),
+                                  out], stdout=subprocess.PIPE)
+            p.stdout.readline()
+        elif who == 'teitend':
+            jsonl = os.path.join(d, 'flows.jsonl')
+            p = self.start_teitend(port, jsonl)
+        elif who == 'nfacctd':
+            conf = os.path.join(d, 'nfacctd.conf')
+            with open(conf, 'w') as f:
+                f.write(f'''daemonize: false
+nfacctd_ip: 127.0.0.1
+nfacctd_port: {port}
+nfacctd_pipe_size: {RCVBUF}
+nfacctd_time_new: true
+geoipv2_file: {self.geo}
+plugins: print[port], print[cc]
+aggregate[port]: dst_port, proto
+aggregate[cc]: src_host_country
+print_output[port]: csv
+print_output[cc]: csv
+print_output_file[port]: {d}/port.csv
+print_output_file[cc]: {d}/cc.csv
+print_refresh_time: 3600
+print_cache_entries: 262139
+plugin_pipe_size: 104857600
+plugin_buffer_size: 102400
+''')
+            lf = os.path.join(d, 'nfacctd.log')
+            p = subprocess.Popen(['taskset', '-c', COL_CPU, 'nfacctd', '-f', conf],
+                                 stdout=open(lf, 'w'), stderr=subprocess.STDOUT)
+            wait_for(lambda: 'waiting for' in open(lf).read(), 30, 'nfacctd start')
+        elif who == 'nfcapd':
+            lf = os.path.join(d, 'nfcapd.log')
+            p = subprocess.Popen(['taskset', '-c', COL_CPU, 'nfcapd', '-b', '127.0.0.1', '-p',
+                                  str(port), '-w', d, '-B', str(RCVBUF), '-t', '3600'],
+                                 stdout=open(lf, 'w'), stderr=subprocess.STDOUT)
+            wait_for(lambda: 'Startup' in open(lf).read(), 30, 'nfcapd start')
+        time.sleep(0.2)
+        cpu0 = tree_cpu(p.pid)
+        sent = self.blast(port, rate, seconds, start, extra)
+        time.sleep(1.0)  # drain the socket buffer
+        res['kernel_drops'] = udp_drops(port)
+        res['cpu_s'] = tree_cpu(p.pid) - cpu0
+        res['rss_kb'] = tree_rss_kb(p.pid)
+        res['stop_s'] = stop(p, signal.SIGINT if who == 'nfacctd' else signal.SIGTERM)
+        res['sent'] = sent['records']
+        res['achieved'] = sent['rate']
+        res['sent_packets'] = sent['packets']
+        res['seq_lost'] = 0
+        if who == 'sink':
+            with open(out) as f:
+                s = json.load(f)
+            res['stored'] = s['records']
+        elif who == 'teitend':
+            stored = 0
+            with open(jsonl) as f:
+                for line in f:
+                    o = json.loads(line)
+                    if o['dim'] == 'total':
+                        stored += o['flows']
+            res['stored'] = stored
+            with open(os.path.join(self.data, 'stats.json')) as f:
+                st = json.load(f)
+            res['seq_lost'] = sum(e['seq_lost'] for e in st['exporters'])
+            res['decoded'] = st['records_in']
+            if self.first_creation is None and 'port' in self.plugins:
+                self.first_creation = {'seconds': res['stop_s'], 'rate': rate,
+                                       'files': self.count_rrd()}
+        elif who == 'nfacctd':
+            pk = 0
+            with open(os.path.join(d, 'port.csv')) as f:
+                next(f)
+                for line in f:
+                    pk += int(line.split(',')[2])
+            # nfacctd's print plugin counts packets, not records: scale by the stream's mean
+            res['stored'] = round(pk * res['sent'] / max(1, res['sent_packets']))
+            res['stored_packets'] = pk
+        elif who == 'nfcapd':
+            out = subprocess.run(['nfdump', '-R', d, '-I'], capture_output=True, text=True).stdout
+            res['stored'] = next((int(l.split()[1]) for l in out.splitlines()
+                                  if l.startswith('Flows:')), 0)
+        res['lost'] = res['sent'] - res['stored']
+        if who == 'nfacctd':
+            res['lost'] = res['sent_packets'] - res['stored_packets']
+        res['ok'] = res['kernel_drops'] == 0 and res['lost'] == 0 and res['seq_lost'] == 0
+        res['ns_per_record'] = res['cpu_s'] * 1e9 / max(1, res['sent'])
+        if not self.a.keep:
+            shutil.rmtree(d, ignore_errors=True)
+        log(f"{who:8} {rate/1e6:5.2f} M/s sent {res['sent']} stored {res['stored']} "
+            f"drops {res['kernel_drops']} -> {'ok' if res['ok'] else 'LOSS'} "
+            f"({res['ns_per_record']:.0f} ns/rec, {res['rss_kb']//1024} MiB, stop {res['stop_s']:.1f}s)")
+        return res
+
+    def count_rrd(self):
+        n = 0
+        for _, _, files in os.walk(self.data):
+            n += sum(1 for f in files if f.endswith('.rrd'))
+        return n
+
+    # ---- sweep and bisection ---------------------------------------------------
+
+    def sweep_and_bisect(self, who, rates, seconds, steps, repeats):
+        runs, best, worst = [], None, None
+        for r in rates:
+            res = self.run(who, r, seconds)
+            runs.append(res)
+            if res['ok']:
+                best = res['achieved']
+            else:
+                worst = res['achieved']
+                break
+        lo, hi = best or 0, worst
+        if hi is not None:
+            for _ in range(steps):
+                mid = (lo + hi) / 2 if lo else hi / 2
+                if hi - mid < 0.02 * hi:
+                    break
+                ok = True
+                for _ in range(repeats):
+                    res = self.run(who, mid, seconds)
+                    runs.append(res)
+                    if not res['ok']:
+                        ok = False
+                        break
+                if ok:
+                    lo = min(r['achieved'] for r in runs[-repeats:])
+                else:
+                    hi = mid
+        return {'runs': runs, 'zero_loss': lo, 'first_loss': hi}
+
+    # ---- --read ingest -----------------------------------------------------------
+
+    def read_ingest(self, flows):
+        f = os.path.join(self.tmp, 'ingest.ipfix')
+        subprocess.run([self.flowgen, '--flows', str(flows), '--out', f'file:{f}', '--geoip',
+                        self.geo, '--countries', self.countries, '--sources', '20',
+                        '--duration', '3600'], check=True)
+        out = {}
+        for label, plugins in (('every plugin', self.plugins), ('jsonl only', ['jsonl'])):
+            data = os.path.join(self.tmp, 'read-' + label.replace(' ', '-'))
+            os.makedirs(data)
+            saved, self.data = self.data, data
+            conf = self.teitend_conf(free_port(), os.path.join(data, 'r.jsonl'), plugins=plugins)
+            self.data = saved
+            t0 = time.time()
+            p = subprocess.run(['taskset', '-c', COL_CPU, self.teitend, '-c', conf, '--read', f],
+                               capture_output=True, text=True)
+            wall = time.time() - t0
+            if p.returncode != 0:
+                raise RuntimeError('teitend --read failed: ' + p.stderr[-2000:])
+            out[label] = {'records': flows, 'seconds': wall, 'rate': flows / wall,
+                          'files_created': sum(1 for _, _, fs in os.walk(data)
+                                               for x in fs if x.endswith('.rrd'))}
+            shutil.rmtree(data, ignore_errors=True)
+            log(f'--read {label}: {flows / wall / 1e6:.2f} M records/s ({wall:.1f} s)')
+        os.unlink(f)
+        return out
+
+    # ---- step-boundary soak --------------------------------------------------------
+
+    def soak(self, label, rate, steps, step_every, rrdcached=False, cold=False):
+        port = free_port()
+        self.run_no += 1
+        start = BASE_START + self.run_no * 3600
+        cached = None
+        sock = os.path.join(self.tmp, 'rrdcached.sock')
+        if rrdcached:
+            cached = subprocess.Popen(['rrdcached', '-g', '-l', f'unix:{sock}', '-b', self.data,
+                                       '-B', '-w', '3600', '-z', '1800', '-f', '7200', '-t', '4'],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: os.path.exists(sock), 10, 'rrdcached')
+        if cold:
+            subprocess.run(['sync'])
+            try:
+                with open('/proc/sys/vm/drop_caches', 'w') as f:
+                    f.write('3\n')
+            except OSError:
+                label += ' (page cache could not be dropped)'
+        jsonl = os.path.join(self.tmp, f'soak-{self.run_no}.jsonl')
+        p = self.start_teitend(port, jsonl, sock if rrdcached else None)
+        seconds = steps * step_every + 1
+        gen = subprocess.Popen(
+            ['taskset', '-c', GEN_CPU, self.flowgen, '--blast', '--out', f'udp://127.0.0.1:{port}',
+             '--rate', str(int(rate)), '--seconds', str(seconds), '--start', str(start),
+             '--step-every', str(step_every), '--geoip', self.geo, '--countries', self.countries,
+             '--sources', '20', '--report', os.path.join(self.tmp, 'soak.json')])
+        timeline, t0, prev = [], time.time(), None
+        stats = os.path.join(self.data, 'stats.json')
+        while gen.poll() is None or time.time() - t0 < seconds + 2:
+            time.sleep(0.25)
+            try:
+                with open(stats) as f:
+                    st = json.load(f)
+            except (OSError, ValueError):
+                continue
+            timeline.append((time.time() - t0, st['records_in'],
+                             sum(x['kernel_drops'] for x in st['listeners']),
+                             st.get('writer_pending', 0)))
+            if time.time() - t0 > seconds + 30:
+                break
+        gen.wait()
+        drops = udp_drops(port)
+        rss = tree_rss_kb(p.pid)
+        stop_s = stop(p)
+        if cached:
+            stop(cached)
+        with open(os.path.join(self.tmp, 'soak.json')) as f:
+            sent = json.load(f)
+        stored = 0
+        with open(jsonl) as f:
+            for line in f:
+                o = json.loads(line)
+                if o['dim'] == 'total':
+                    stored += o['flows']
+        # per wall second: records received, kernel drops, writer backlog (max)
+        per_s = {}
+        for t, rec, kd, wp in timeline:
+            s = int(t)
+            e = per_s.setdefault(s, [rec, kd, 0])
+            e[0], e[1], e[2] = rec, kd, max(e[2], wp)
+        rows, last = [], (0, 0)
+        for s in sorted(per_s):
+            rec, kd, wp = per_s[s]
+            rows.append((s, rec - last[0], kd - last[1], wp))
+            last = (rec, kd)
+        # flush time: the longest stretch the writer had work queued
+        longest, run_start = 0.0, None
+        for t, _, _, wp in timeline:
+            if wp and run_start is None:
+                run_start = t
+            if not wp and run_start is not None:
+                longest = max(longest, t - run_start)
+                run_start = None
+        res = {'label': label, 'rate': rate, 'steps': sent['buckets'], 'sent': sent['records'],
+               'stored': stored, 'kernel_drops': drops, 'lost': sent['records'] - stored,
+               'longest_flush_s': longest, 'stop_s': stop_s, 'rss_kb': rss, 'timeline': rows,
+               'rrd_files': self.count_rrd()}
+        log(f"soak {label}: sent {res['sent']} stored {stored} drops {drops} "
+            f"longest flush {longest:.1f}s over {res['steps']} steps")
+        return res
+
+
+# ---- report ------------------------------------------------------------------
+
+def machine():
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo')
+                if l.startswith('model name')), '?')
+    mem = next((int(l.split()[1]) // 1024 // 1024 for l in open('/proc/meminfo')
+                if l.startswith('MemTotal')), 0)
+
+    def ver(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            return (r.stdout + r.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return 'absent'
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'mem_gib': mem, 'kernel': platform.release(),
+            'nfacctd': ver(['nfacctd', '-V']), 'nfcapd': ver(['nfcapd', '-V'])}
+
+
+def md(results):
+    m = results['machine']
+    L = [f"# UDP benchmark ({results['mode']})", '',
+         f"Run {results['when']} on {m['cpu']}, {m['cores']} cores, {m['mem_gib']} GiB, "
+         f"Linux {m['kernel']}; nfacctd: {m['nfacctd']}; nfcapd: {m['nfcapd']}.",
+         f"Collector pinned to CPU {COL_CPU}, generator to CPU {GEN_CPU}; receive buffer "
+         f"{RCVBUF // 1048576} MiB for every contender; IPFIX/IPv4, {results['rec_bytes']}-byte "
+         f"records, {results['per_msg']} per datagram; uniform ports, 250 countries. "
+         f"teitend plugins: {', '.join(results['plugins'])}, GeoIP on.",
+         f"Command: `{results['command']}`", '']
+    sw = results['sweep']
+    L += ['## Highest zero-loss rate', '',
+          '| contender | zero-loss records/s | first lossy rate | CPU ns/record | peak RSS MiB |',
+          '|---|---:|---:|---:|---:|']
+    for who, r in sw.items():
+        okruns = [x for x in r['runs'] if x['ok']] or r['runs']
+        ns = min(x['ns_per_record'] for x in okruns)
+        rss = max(x['rss_kb'] for x in r['runs']) / 1024
+        fl = f"{r['first_loss'] / 1e6:.2f} M" if r['first_loss'] else 'none (generator limit)'
+        L.append(f"| {who} | {r['zero_loss'] / 1e6:.2f} M | {fl} | {ns:.0f} | {rss:.0f} |")
+    L.append('')
+    t = sw.get('teitend', {}).get('zero_loss', 0)
+    for other in ('nfacctd', 'nfcapd', 'sink'):
+        if other in sw and sw[other]['zero_loss']:
+            L.append(f"- teitend / {other}: **{t / sw[other]['zero_loss']:.2f} ×**")
+    L += ['', f"Generator ceiling (unpaced, same datagrams): {results['gen_ceiling'] / 1e6:.2f} M "
+          'records/s. A contender with no lossy rate held everything the generator could send.',
+          '', '## Every run', '',
+          '| contender | asked/s | sent/s | sent | stored | kernel drops | seq lost | ns/record | RSS MiB | ok |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+    for who, r in sw.items():
+        for x in r['runs']:
+            L.append(f"| {who} | {x['rate']:.0f} | {x['achieved']:.0f} | {x['sent']} | "
+                     f"{x['stored']} | {x['kernel_drops']} | {x['seq_lost']} | "
+                     f"{x['ns_per_record']:.0f} | {x['rss_kb'] / 1024:.0f} | "
+                     f"{'yes' if x['ok'] else 'LOSS'} |")
+    if results.get('read'):
+        L += ['', '## `teitend --read` file ingest (one core)', '',
+              '| plugins | records | seconds | records/s |', '|---|---:|---:|---:|']
+        for k, v in results['read'].items():
+            L.append(f"| {k} | {v['records']} | {v['seconds']:.2f} | {v['rate'] / 1e6:.2f} M |")
+    fc = results.get('first_creation')
+    if fc:
+        L += ['', f"First run, port plugin with direct librrd: creating {fc['files']} RRD files "
+              f"took {fc['seconds']:.0f} s at shutdown."]
+    if results.get('soak'):
+        L += ['', '## Step-boundary soak (compressed stream time)', '',
+              '| setup | rate/s | steps | sent | stored | kernel drops | longest writer backlog s | RRD files | disk |',
+              '|---|---:|---:|---:|---:|---:|---:|---:|---|']
+        for s in results['soak']:
+            L.append(f"| {s['label']} | {s['rate']:.0f} | {s['steps']} | {s['sent']} | "
+                     f"{s['stored']} | {s['kernel_drops']} | {s['longest_flush_s']:.1f} | "
+                     f"{s['rrd_files']} | {results.get('disk', '?')} |")
+        for s in results['soak']:
+            L += ['', f"Timeline, {s['label']} (per wall second: records received, kernel "
+                  'drops, writer backlog):', '', '| s | records | drops | backlog |',
+                  '|---:|---:|---:|---:|']
+            for row in s['timeline']:
+                L.append(f'| {row[0]} | {row[1]} | {row[2]} | {row[3]} |')
+    return '\n'.join(L) + '\n'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', required=True)
+    ap.add_argument('--src', required=True)
+    ap.add_argument('--mode', choices=('full', 'quick', 'smoke'), default='full')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--only', default='', help='comma-separated contenders')
+    ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--command', default='bench/run')
+    a = ap.parse_args()
+    b = Bench(a)
+    rmem = open('/proc/sys/net/core/rmem_max').read().strip()
+    try:
+        if int(rmem) < RCVBUF:
+            # nfcapd and nfacctd ask with SO_RCVBUF, which rmem_max caps
+            open('/proc/sys/net/core/rmem_max', 'w').write(str(RCVBUF))
+    except OSError:
+        log('cannot raise net.core.rmem_max: nfcapd/nfacctd may get a smaller buffer')
+    try:
+        b.sink = os.path.join(b.tmp, 'udp_sink')
+        subprocess.run(['cc', '-O2', '-o', b.sink, os.path.join(a.src, 'bench', 'udp_sink.c')],
+                       check=True)
+        b.geo = os.path.join(b.tmp, 'geo.mmdb')
+        cl = os.path.join(b.tmp, 'countries')
+        subprocess.run(['perl', os.path.join(a.src, 'bench', 'udp_geoip.pl'), b.geo, cl],
+                       check=True)
+        b.countries = open(cl).read().strip()
+        cfg = {'full': dict(seconds=5, rates=[1e5, 3e5, 1e6, 2e6, 2.5e6, 4e6, 8e6], steps=4,
+                            repeats=3, read=4000000, soak_steps=6, step_every=5, soak_rate=1e6),
+               'quick': dict(seconds=2, rates=[1e5, 1e6, 2.5e6, 8e6], steps=2, repeats=1,
+                             read=1000000, soak_steps=5, step_every=3, soak_rate=5e5),
+               'smoke': dict(seconds=1, rates=[1e5], steps=0, repeats=1, read=0, soak_steps=0,
+                             step_every=1, soak_rate=0)}[a.mode]
+        who = ['sink', 'teitend', 'nfacctd', 'nfcapd']
+        if a.mode == 'smoke':
+            who = ['sink', 'teitend']
+        if a.only:
+            who = [w for w in who if w in a.only.split(',')]
+        who = [w for w in who if w in ('sink', 'teitend') or shutil.which(w)]
+        # the generator's own ceiling, into the sink
+        ceiling = 0
+        if a.mode != 'smoke':
+            ceiling = b.run('sink', 0, cfg['seconds'])['achieved']
+        results = {'mode': a.mode, 'when': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
+                   'machine': machine(), 'plugins': b.plugins, 'rec_bytes': 52, 'per_msg': 26,
+                   'command': a.command, 'gen_ceiling': ceiling, 'sweep': {}}
+        for w in who:
+            results['sweep'][w] = b.sweep_and_bisect(w, cfg['rates'], cfg['seconds'],
+                                                     cfg['steps'], cfg['repeats'])
+        results['first_creation'] = b.first_creation
+        if cfg['read'] and 'teitend' in who:
+            results['read'] = b.read_ingest(cfg['read'])
+        if cfg['soak_steps'] and 'teitend' in who:
+            results['soak'] = [
+                b.soak('direct librrd, cold cache', cfg['soak_rate'], cfg['soak_steps'],
+                       cfg['step_every'], cold=True),
+                b.soak('direct librrd, warm cache', cfg['soak_rate'], cfg['soak_steps'],
+                       cfg['step_every']),
+                b.soak('rrdcached', cfg['soak_rate'], cfg['soak_steps'], cfg['step_every'],
+                       rrdcached=True)]
+            results['disk'] = subprocess.run(['du', '-sh', b.data], capture_output=True,
+                                             text=True).stdout.split()[0]
+        os.makedirs(a.out, exist_ok=True)
+        stamp = time.strftime('%Y%m%d-%H%M%S')
+        text = md(results)
+        for name in (f'udp-{a.mode}-{stamp}.md', f'udp-{a.mode}-latest.md'):
+            with open(os.path.join(a.out, name), 'w') as f:
+                f.write(text)
+        with open(os.path.join(a.out, f'udp-{a.mode}-latest.json'), 'w') as f:
+            json.dump(results, f, indent=1)
+        print(text)
+        if a.mode == 'smoke':
+            # the smoke run proves the harness: every contender stored what was sent
+            bad = [w for w, r in results['sweep'].items() if not r['runs'][0]['ok']]
+            if bad:
+                log('smoke: loss at 100 k/s for ' + ', '.join(bad))
+                return 1
+        return 0
+    finally:
+        try:
+            if int(rmem) < RCVBUF:
+                open('/proc/sys/net/core/rmem_max', 'w').write(rmem)
+        except OSError:
+            pass
+        if not a.keep:
+            shutil.rmtree(b.tmp, ignore_errors=True)
+        else:
+            log('kept', b.tmp)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

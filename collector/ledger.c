@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ledger.c - the ingest ledger of `teitend --read` (see ledger.h).
+ *
+ * A file is known by the SHA-256 of its contents (GChecksum over the mapped
+ * file), not by its name: a renamed or copied capture is still the same data,
+ * and a file rewritten in place is new data. One key-file group per digest:
+ *
+ *   [sha256:9f86d0...]
+ *   path=/archive/2019-01-02.ipfix
+ *   size=1048576
+ *   sensor=tokyo-1
+ *   state=done
+ *   started=2024-05-01T10:00:00Z
+ *   finished=2024-05-01T10:00:12Z
+ *   batch=9f86d0...;2c26b4...
+ *   reads=1
+ *   buckets-until=2019-01-03T00:00:00Z
+ *
+ * The whole file is rewritten on every change (temporary file, fsync, rename:
+ * GLib's CONSISTENT | DURABLE), twice per run; it grows by one short group
+ * per file ever read, which stays small next to the stores. Rejected: one
+ * file per digest under DATA/ledger/ (a batch spans files, and its states
+ * must change together) and SQLite (the collector does not link it).
+ */
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define LEDGER_NAME "ingest-ledger.ini"
+#define LEDGER_LOCK "ingest-ledger.lock"
+
+G_DEFINE_QUARK(tt_ledger_error_quark, tt_ledger_error)
+
+struct tt_ledger {
+    char *path; /* DATA/ingest-ledger.ini */
+    int lock_fd;
+    GKeyFile *kf;
+};
+
+static const char *const state_names[] = {"new", "reading", "done"};
+
+tt_ledger *tt_ledger_open(const char *data_dir, GError **error)
+{
+    g_return_val_if_fail(data_dir != NULL, NULL);
+    g_autofree char *lock = g_build_filename(data_dir, LEDGER_LOCK, NULL);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int saved = errno;
+        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_FILE, "%s: %s", lock,
+                    g_strerror(saved));
+        return NULL;
+    }
+    /* released by the kernel when the process dies, so a crash never leaves it held */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        close(fd);
+        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_LOCKED, "%s: %s", lock,
+                    saved == EWOULDBLOCK ? "another teitend --read is using this data-dir"
+                                         : g_strerror(saved));
+        return NULL;
+    }
+    tt_ledger *ledger = g_new0(tt_ledger, 1);
+    ledger->lock_fd = fd;
+    ledger->path = g_build_filename(data_dir, LEDGER_NAME, NULL);
+    ledger->kf = g_key_file_new();
+    g_key_file_set_list_separator(ledger->kf, ';');
+    GError *local = NULL;
+    if (!g_key_file_load_from_file(ledger->kf, ledger->path, G_KEY_FILE_KEEP_COMMENTS, &local) &&
+        !g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+        /* never start over silently: that would read every file again */
+        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_FILE,
+                    "%s: %s (repair it or move it away; without it every file counts as new)",
+                    ledger->path, local->message);
+        g_error_free(local);
+        tt_ledger_free(ledger);
+        return NULL;
+    }
+    g_clear_error(&local);
+    return ledger;
+}
+
+void tt_ledger_free(tt_ledger *ledger)
+{
+    if (ledger == NULL)
+        return;
+    if (ledger->kf != NULL)
+        g_key_file_free(ledger->kf);
+    close(ledger->lock_fd);
+    g_free(ledger->path);
+    g_free(ledger);
+}
+
+static void ledger_file_free(gpointer p)
+{
+    tt_ledger_file *f = p;
+    g_free(f->path);
+    g_free(f->sensor);
+    g_free(f->started);
+    g_free(f->finished);
+    g_free(f->read_error);
+    g_free(f);
+}
+
+static char *ledger_group(const char *digest)
+{
+    return g_strconcat("sha256:", digest, NULL);
+}
+
+static char *ledger_now(void)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static gboolean ledger_save(tt_ledger *ledger, GError **error)
+{
+    gsize len = 0;
+    g_autofree char *data = g_key_file_to_data(ledger->kf, &len, NULL);
+    if (!g_file_set_contents_full(ledger->path, data, (gssize)len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                  0644, error)) {
+        g_prefix_error(error, "ingest ledger: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* SHA-256 and size of @a path; the file's ledger record filled in. (transfer full) */
+static tt_ledger_file *ledger_lookup(tt_ledger *ledger, const char *path, GError **error)
+{
+    g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
+    if (map == NULL)
+        return NULL;
+    tt_ledger_file *f = g_new0(tt_ledger_file, 1);
+    f->size = g_mapped_file_get_length(map);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)g_mapped_file_get_contents(map), (gssize)f->size);
+    g_strlcpy(f->digest, g_checksum_get_string(sum), sizeof f->digest);
+    f->path = g_canonicalize_filename(path, NULL);
+
+    g_autofree char *group = ledger_group(f->digest);
+    if (!g_key_file_has_group(ledger->kf, group))
+        return f;
+    g_autofree char *state = g_key_file_get_string(ledger->kf, group, "state", NULL);
+    /* anything but a clean `done` is treated as unfinished: a re-read is always safe */
+    f->state = g_strcmp0(state, "done") == 0 ? TT_LEDGER_DONE : TT_LEDGER_READING;
+    f->sensor = g_key_file_get_string(ledger->kf, group, "sensor", NULL);
+    f->started = g_key_file_get_string(ledger->kf, group, "started", NULL);
+    f->finished = g_key_file_get_string(ledger->kf, group, "finished", NULL);
+    return f;
+}
+
+/* "a.ipfix, b.ipfix" for the digests of a batch, as the ledger names them. */
+static char *ledger_batch_paths(tt_ledger *ledger, char **batch)
+{
+    GString *s = g_string_new(NULL);
+    for (char **d = batch; d != NULL && *d != NULL; d++) {
+        g_autofree char *group = ledger_group(*d);
+        g_autofree char *path = g_key_file_get_string(ledger->kf, group, "path", NULL);
+        g_string_append_printf(s, "%s%s", s->len > 0 ? " " : "", path != NULL ? path : *d);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Is @a batch (the ledger's) exactly the digests of @a files, in order? */
+static gboolean ledger_same_batch(char **batch, GPtrArray *files)
+{
+    if (batch == NULL || g_strv_length(batch) != files->len)
+        return FALSE;
+    for (guint i = 0; i < files->len; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(files, i);
+        if (strcmp(batch[i], f->digest) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean tt_ledger_plan_new(tt_ledger *ledger, char **paths, gboolean force, tt_ledger_plan *plan,
+                            GError **error)
+{
+    g_return_val_if_fail(ledger != NULL && paths != NULL && plan != NULL, FALSE);
+    memset(plan, 0, sizeof *plan);
+    plan->read = g_ptr_array_new_with_free_func(ledger_file_free);
+    plan->refused = g_ptr_array_new_with_free_func(g_free);
+    const tt_ledger_file *first_new = NULL, *first_again = NULL;
+
+    for (char **p = paths; *p != NULL; p++) {
+        GError *local = NULL;
+        tt_ledger_file *f = ledger_lookup(ledger, *p, &local);
+        if (f == NULL) {
+            g_ptr_array_add(plan->refused, g_strdup(local->message));
+            g_error_free(local);
+            plan->failed = TRUE;
+            continue;
+        }
+        const tt_ledger_file *twin = NULL;
+        for (guint i = 0; i < plan->read->len && twin == NULL; i++) {
+            const tt_ledger_file *o = g_ptr_array_index(plan->read, i);
+            if (strcmp(o->digest, f->digest) == 0)
+                twin = o;
+        }
+        if (twin != NULL) {
+            g_ptr_array_add(plan->refused,
+                            g_strdup_printf("%s: not read: same contents as %s, given before it",
+                                            f->path, twin->path));
+            ledger_file_free(f);
+            continue;
+        }
+        if (f->state == TT_LEDGER_DONE && !force) {
+            g_ptr_array_add(
+                plan->refused,
+                g_strdup_printf("%s: not read: already read whole (finished %s, sensor %s, sha256 "
+                                "%s); --force reads it again, counting only what the stores lack",
+                                f->path, f->finished != NULL ? f->finished : "?",
+                                f->sensor != NULL ? f->sensor : "?", f->digest));
+            ledger_file_free(f);
+            continue;
+        }
+        if (f->state == TT_LEDGER_NEW) {
+            if (first_new == NULL)
+                first_new = f;
+        } else if (first_again == NULL) {
+            first_again = f;
+        }
+        g_ptr_array_add(plan->read, f);
+    }
+
+    if (first_new != NULL && first_again != NULL) {
+        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_MIXED,
+                    "%s is new and %s is read again (%s); read new files in a run of their own: "
+                    "a re-read skips every bucket the stores already hold, and with it a new "
+                    "file's share of such a bucket",
+                    first_new->path, first_again->path,
+                    first_again->state == TT_LEDGER_DONE ? "--force" : "a run that stopped early");
+        goto err_clear;
+    }
+    plan->replay = first_again != NULL;
+    for (guint i = 0; i < plan->read->len && !force; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
+        if (f->state != TT_LEDGER_READING)
+            continue;
+        g_autofree char *group = ledger_group(f->digest);
+        g_auto(GStrv) batch = g_key_file_get_string_list(ledger->kf, group, "batch", NULL, NULL);
+        if (ledger_same_batch(batch, plan->read))
+            continue;
+        /* buckets spanning two files of the batch hold both: resume the same stream */
+        g_autofree char *names = ledger_batch_paths(ledger, batch);
+        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_BATCH,
+                    "%s: a run that started %s stopped while reading it with: %s; read exactly "
+                    "those files again, in that order, in one run (or --force)",
+                    f->path, f->started != NULL ? f->started : "?", names);
+        goto err_clear;
+    }
+    return TRUE;
+
+err_clear:
+    tt_ledger_plan_clear(plan);
+    return FALSE;
+}
+
+void tt_ledger_plan_clear(tt_ledger_plan *plan)
+{
+    if (plan->read != NULL)
+        g_ptr_array_free(plan->read, TRUE);
+    if (plan->refused != NULL)
+        g_ptr_array_free(plan->refused, TRUE);
+    memset(plan, 0, sizeof *plan);
+}
+
+gboolean tt_ledger_begin(tt_ledger *ledger, const tt_ledger_plan *plan, const char *sensor,
+                         GError **error)
+{
+    g_return_val_if_fail(ledger != NULL && plan != NULL, FALSE);
+    g_autofree char *now = ledger_now();
+    g_autofree const char **batch = g_new0(const char *, plan->read->len + 1);
+    for (guint i = 0; i < plan->read->len; i++)
+        batch[i] = ((const tt_ledger_file *)g_ptr_array_index(plan->read, i))->digest;
+    for (guint i = 0; i < plan->read->len; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
+        g_autofree char *group = ledger_group(f->digest);
+        GKeyFile *kf = ledger->kf;
+        gint64 reads = g_key_file_get_int64(kf, group, "reads", NULL);
+        g_key_file_set_string(kf, group, "path", f->path);
+        g_key_file_set_uint64(kf, group, "size", f->size);
+        g_key_file_set_string(kf, group, "sensor", sensor);
+        g_key_file_set_string(kf, group, "state", state_names[TT_LEDGER_READING]);
+        g_key_file_set_string(kf, group, "started", now);
+        g_key_file_remove_key(kf, group, "finished", NULL);
+        g_key_file_remove_key(kf, group, "error", NULL);
+        g_key_file_set_string_list(kf, group, "batch", batch, plan->read->len);
+        g_key_file_set_int64(kf, group, "reads", reads + 1);
+    }
+    return ledger_save(ledger, error);
+}
+
+gboolean tt_ledger_finish(tt_ledger *ledger, const tt_ledger_plan *plan, int64_t closed_until,
+                          GError **error)
+{
+    g_return_val_if_fail(ledger != NULL && plan != NULL, FALSE);
+    g_autofree char *now = ledger_now();
+    g_autofree char *until = NULL;
+    if (closed_until != INT64_MIN) {
+        g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(closed_until);
+        if (t != NULL)
+            until = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+    }
+    for (guint i = 0; i < plan->read->len; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
+        g_autofree char *group = ledger_group(f->digest);
+        g_key_file_set_string(ledger->kf, group, "state", state_names[TT_LEDGER_DONE]);
+        g_key_file_set_string(ledger->kf, group, "finished", now);
+        /* a file that stops being IPFIX counted up to there: re-reading it adds nothing */
+        if (f->read_error != NULL)
+            g_key_file_set_string(ledger->kf, group, "error", f->read_error);
+        if (until != NULL)
+            g_key_file_set_string(ledger->kf, group, "buckets-until", until);
+    }
+    return ledger_save(ledger, error);
+}

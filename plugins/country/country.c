@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * country.c - the country plugin: one RRD file per source country.
+ *
+ * rrd/country/CC.rrd (ISO 3166 alpha-2 as the collector's GeoIP lookup gave
+ * it; ZZ when unknown or without a database), with MAX archives beside the
+ * AVERAGE ones. With `per-sensor = true` also rrd/sensor/NAME/country/CC.rrd.
+ * Keys are tt_country_index() (676 slots), so the accumulator is 676 counters.
+ */
+#ifndef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "country"
+#endif
+
+#include "rrdplug.h"
+
+static uint32_t country_key(const tt_flow *flow)
+{
+    return tt_country_index(flow->country);
+}
+
+static void country_path(uint32_t key, char *buf, size_t size)
+{
+    g_snprintf(buf, size, "country/%c%c.rrd", 'A' + (int)(key / 26), 'A' + (int)(key % 26));
+}
+
+static const rrdplug_dim country_dim = {
+    .name = "country",
+    .nkeys = TT_COUNTRY_SLOTS,
+    .kind = TT_RRD_COUNTRY,
+    .sensor_kind = TT_RRD_COUNTRY,
+    .key = country_key,
+    .path = country_path,
+};
+
+static gboolean country_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
+                             GError **error)
+{
+    return rrdplug_init(&country_dim, host, config, group, state, error);
+}
+
+static const tt_plugin_info country_info = {
+    TT_PLUGIN_HEADER("country", "1.0", "per-country RRD files (rrd/country/CC.rrd)"),
+    .init = country_init,
+    .fini = rrdplug_fini,
+    .bucket_open = rrdplug_bucket_open,
+    .on_flow = rrdplug_on_flow,
+    .bucket_close = rrdplug_bucket_close,
+    .all_closed = rrdplug_all_closed,
+};
+
+TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
+TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)
+{
+    return &country_info;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rrdplug.h - what the port, country and total plugins share: a keyed
+ * accumulator (flat counter arrays plus a bounded set of distinct sources)
+ * and the bucket life cycle that turns closed buckets into RRD steps through
+ * the host's RRD services. Compiled into each of the three plugins (never a
+ * library of its own: plugins link nothing but GLib).
+ *
+ * A plugin describes its dimension (rrdplug_dim): how many keys, which key a
+ * flow counts under, which file a key is written to, and which schema.
+ */
+#ifndef TT_RRDPLUG_H
+#define TT_RRDPLUG_H
+
+#include <teiten/plugin.h>
+
+#define RRDPLUG_NO_KEY UINT32_MAX
+
+typedef struct rrdplug_dim {
+    const char *name;           /* plugin name, for messages */
+    uint32_t nkeys;             /* keys are 0 .. nkeys-1 */
+    gboolean always_per_sensor; /* total: per-sensor files are not optional */
+    tt_rrd_kind kind;           /* of the all-sensor files */
+    tt_rrd_kind sensor_kind;    /* of the per-sensor files */
+    /** The key @a flow counts under, or RRDPLUG_NO_KEY. Hot path. */
+    uint32_t (*key)(const tt_flow *flow);
+    /** File of @a key below DATA/rrd (or below sensor/NAME/) into @a buf. */
+    void (*path)(uint32_t key, char *buf, size_t size);
+} rrdplug_dim;
+
+gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *config,
+                      const char *group, void **state, GError **error);
+void rrdplug_fini(void *state);
+void *rrdplug_bucket_open(void *state, const tt_bucket *bucket);
+void rrdplug_on_flow(void *state, void *acc, const tt_flow *flow);
+void rrdplug_bucket_close(void *state, void *acc, const tt_bucket *bucket);
+void rrdplug_all_closed(void *state, int64_t start, int64_t end);
+
+/* The accumulator, public for the unit tests. */
+typedef struct rrdplug_counter {
+    uint64_t flows;
+    uint64_t packets;
+    uint64_t bytes;
+    uint32_t sources; /* distinct (key, source) pairs seen; a lower bound once saturated */
+    uint32_t touched; /* non-zero once the key had a flow */
+} rrdplug_counter;
+
+typedef struct rrdplug_acc rrdplug_acc;
+rrdplug_acc *rrdplug_acc_new(uint32_t nkeys, uint32_t sources_max);
+void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow);
+/** Add @a src's counts to @a dst; sources are merged as sets (not summed). */
+void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src);
+const rrdplug_counter *rrdplug_acc_get(const rrdplug_acc *acc, uint32_t key);
+gboolean rrdplug_acc_saturated(const rrdplug_acc *acc);
+void rrdplug_acc_unref(rrdplug_acc *acc);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * graph.c - one picture from several RRD files, through librrd's grapher.
+ *
+ * The picture is described once, as the argv of `rrdtool graph`, and that
+ * argv is both handed to rrd_graph_v and printed for the operator
+ * (`teiten graph --print-command`), so the documented plain rrdtool command
+ * and what teiten draws can never drift apart. Rates are shown per second
+ * (what the files hold: ABSOLUTE counts divided by the step); the legend
+ * also prints each series' total over the period (rate x seconds), which is
+ * exact when the period is covered by the 1-step archive.
+ *
+ * Rejected: drawing with cairo ourselves (librrd already does axes, legends,
+ * SVG and PNG, and Cacti users know its look).
+ */
+#include "graph.h"
+
+#include <rrd.h>
+#include <string.h>
+
+#include "store.h"
+
+static const char *const graph_colours[] = {"1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd",
+                                            "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf"};
+
+/* rrdtool's legend text: ':' must be escaped. (transfer full) */
+static char *graph_escape(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    for (; *s != '\0'; s++) {
+        if (*s == ':' || *s == '\\')
+            g_string_append_c(out, '\\');
+        g_string_append_c(out, *s);
+    }
+    return g_string_free(out, FALSE);
+}
+
+GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
+{
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(a, g_strdup("graph"));
+    g_ptr_array_add(a, g_strdup(spec->output));
+    g_ptr_array_add(a, g_strdup_printf("--imgformat=%s", spec->format));
+    g_ptr_array_add(a, g_strdup_printf("--start=%" G_GINT64_FORMAT, spec->start));
+    g_ptr_array_add(a, g_strdup_printf("--end=%" G_GINT64_FORMAT, spec->end));
+    g_ptr_array_add(a, g_strdup_printf("--width=%d", spec->width));
+    g_ptr_array_add(a, g_strdup_printf("--height=%d", spec->height));
+    g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s/s", spec->ds));
+    g_ptr_array_add(a, g_strdup("--lower-limit=0"));
+    if (spec->title != NULL)
+        g_ptr_array_add(a, g_strdup_printf("--title=%s", spec->title));
+    if (spec->daemon != NULL)
+        g_ptr_array_add(a, g_strdup_printf("--daemon=%s", spec->daemon));
+    for (guint i = 0; i < spec->series->len; i++) {
+        const tt_rrd_series *s = g_ptr_array_index(spec->series, i);
+        g_autofree char *file = graph_escape(s->file);
+        g_autofree char *label = graph_escape(s->label);
+        const char *colour = graph_colours[i % G_N_ELEMENTS(graph_colours)];
+        g_ptr_array_add(a, g_strdup_printf("DEF:s%u=%s:%s:AVERAGE", i, file, spec->ds));
+        g_ptr_array_add(a, g_strdup_printf("VDEF:t%u=s%u,TOTAL", i, i));
+        if (spec->stacked)
+            g_ptr_array_add(
+                a, g_strdup_printf("AREA:s%u#%s:%s%s", i, colour, label, i > 0 ? ":STACK" : ""));
+        else
+            g_ptr_array_add(a, g_strdup_printf("LINE1:s%u#%s:%s", i, colour, label));
+        g_ptr_array_add(a, g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, spec->ds));
+    }
+    return a;
+}
+
+gboolean tt_rrd_graph_draw(const tt_rrd_graph_spec *spec, int *width, int *height, GError **error)
+{
+    g_return_val_if_fail(spec != NULL && spec->series != NULL && spec->series->len > 0, FALSE);
+    g_autoptr(GPtrArray) argv = tt_rrd_graph_argv(spec);
+    rrd_clear_error();
+    rrd_info_t *info = rrd_graph_v((int)argv->len, (char **)argv->pdata);
+    if (info == NULL) {
+        const char *msg = rrd_get_error();
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD, "graph %s: %s", spec->output,
+                    msg != NULL && *msg != '\0' ? msg : "failed");
+        rrd_clear_error();
+        return FALSE;
+    }
+    *width = *height = 0;
+    for (rrd_info_t *it = info; it != NULL; it = it->next) {
+        if (strcmp(it->key, "image_width") == 0)
+            *width = (int)it->value.u_cnt;
+        else if (strcmp(it->key, "image_height") == 0)
+            *height = (int)it->value.u_cnt;
+    }
+    rrd_info_free(info);
+    return TRUE;
+}
+
+char *tt_rrd_graph_command(GPtrArray *argv)
+{
+    GString *out = g_string_new("rrdtool");
+    for (guint i = 0; i < argv->len; i++) {
+        g_autofree char *q = g_shell_quote(g_ptr_array_index(argv, i));
+        g_string_append_c(out, ' ');
+        g_string_append(out, q);
+    }
+    return g_string_free(out, FALSE);
+}

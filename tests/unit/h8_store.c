@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * h8_store.c - the RRD store's promises, against real librrd files in a temp dir:
+ * an existing file with another schema is reported and left byte-identical;
+ * creation never overwrites; a step already stored is skipped and counted;
+ * idle steps read 0; a restart after downtime writes U over the gap, 0 before it.
+ */
+#include <math.h>
+#include <rrd.h>
+#include <string.h>
+
+#include "store.h"
+
+static char *tmpdir(void)
+{
+    return g_dir_make_tmp("h8-store-XXXXXX", NULL);
+}
+
+/* AVERAGE value x step of @a ds at the step ending at @a t, NAN when unknown. */
+static double fetch_step(const char *file, int64_t t, guint ds)
+{
+    time_t start = t - 300, end = t;
+    unsigned long step = 300;
+    unsigned long nds = 0;
+    char **names = NULL;
+    rrd_value_t *data = NULL;
+    rrd_clear_error();
+    g_assert_cmpint(rrd_fetch_r(file, "AVERAGE", &start, &end, &step, &nds, &names, &data), ==, 0);
+    double v = data[ds] * (ds < 3 ? 300 : 1);
+    for (unsigned long i = 0; i < nds; i++)
+        rrd_freemem(names[i]);
+    rrd_freemem(names);
+    rrd_freemem(data);
+    return v;
+}
+
+static void test_schema_refused(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *path = g_build_filename(dir, "total.rrd", NULL);
+    const char *argv[] = {"DS:x:GAUGE:600:0:U", "RRA:AVERAGE:0.5:1:10"};
+    g_assert_cmpint(rrd_create_r2(path, 300, 1546300800, 0, NULL, NULL, 2, argv), ==, 0);
+    g_autofree char *before = NULL;
+    gsize len_before = 0;
+    g_assert_true(g_file_get_contents(path, &before, &len_before, NULL));
+
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    g_assert_no_error(error);
+    tt_rrd_values v = {1, 2, 3, 1};
+    g_assert_false(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", 1546300800, 1546301100,
+                                       &v, &error));
+    g_assert_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA);
+    tt_rrd_store_commit(st);
+    tt_rrd_store_free(st);
+    g_autofree char *after = NULL;
+    gsize len_after = 0;
+    g_assert_true(g_file_get_contents(path, &after, &len_after, NULL));
+    g_assert_cmpuint(len_before, ==, len_after);
+    g_assert_true(memcmp(before, after, len_after) == 0);
+}
+
+static void test_create_no_overwrite(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *path = g_build_filename(dir, "a/b.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    gboolean created = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(tt_rrd_create_file(path, TT_RRD_PORT, &a, 1546300800, &created, &error));
+    g_assert_true(created);
+    g_assert_true(tt_rrd_create_file(path, TT_RRD_PORT, &a, 1600000000, &created, &error));
+    g_assert_false(created);
+    int64_t last = 0;
+    g_assert_true(tt_rrd_check_file(path, TT_RRD_PORT, &a, &last, &error));
+    g_assert_cmpint(last, ==, 1546300800);
+    /* a port file is not a country file: MAX archives missing is fine, DS must match */
+    g_assert_cmpuint(tt_rrd_file_size(&a, TT_RRD_PORT), >, 100000);
+}
+
+static void test_idle_past_and_restart_gap(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *file = g_build_filename(dir, "port/tcp/23.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800; /* 2019-01-01 UTC */
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_values v = {30, 60, 600, 5};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", d + 3600, d + 3900,
+                                      &v, &error));
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", d + 7200, d + 7500,
+                                      &v, &error));
+    /* a replayed step: skipped and counted */
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", d + 3600, d + 3900,
+                                      &v, &error));
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.updates, ==, 2);
+    g_assert_cmpuint(s.past, ==, 1);
+    tt_rrd_store_finish(st, d + 10 * 86400);
+    tt_rrd_store_free(st);
+
+    g_assert_cmpfloat(fetch_step(file, d + 300, 0), ==, 0); /* before the data: 0 */
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 3900, 0), 30, 1e-9);
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 3900, 3), 5, 1e-9);
+    g_assert_cmpfloat(fetch_step(file, d + 5400, 0), ==, 0);  /* idle step: 0 */
+    g_assert_cmpfloat(fetch_step(file, d + 86400, 0), ==, 0); /* filled to midnight */
+
+    /* restart: the stream resumes two days later; the gap is unknown */
+    st = tt_rrd_store_new(dir, &a, NULL, &error);
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", d + 3 * 86400,
+                                      d + 3 * 86400 + 300, &v, &error));
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.unknown_gaps, ==, 1);
+    tt_rrd_store_free(st);
+    g_assert_true(isnan(fetch_step(file, d + 2 * 86400, 0)));
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 3 * 86400 + 300, 0), 30, 1e-9);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rrd/schema-refused", test_schema_refused);
+    g_test_add_func("/rrd/create-no-overwrite", test_create_no_overwrite);
+    g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
+    return g_test_run();
+}
