@@ -552,6 +552,81 @@ static size_t template_withdraw(tt_exporter *e, uint8_t *msg, size_t len, uint32
     return len;
 }
 
+/* Shortest record of a session template: fixed lengths, and 1 byte per variable-length field. */
+static size_t template_min_record(fbTemplate_t *tmpl)
+{
+    size_t min = 0;
+    uint32_t n = fbTemplateCountElements(tmpl);
+    for (uint32_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        min += ie->len == FB_IE_VARLEN ? 1 : ie->len;
+    }
+    return min;
+}
+
+/*
+ * libfixbuf 2.4 checks that a data set holds at least one more record only in
+ * the set it is already reading: a set it advances into is transcoded at once,
+ * so a data set shorter than one record of its template is read past its end
+ * (found by tests/fuzz: a heap over-read into whatever follows the message).
+ * Such a set holds nothing but padding (RFC 7011 3.3.1) and no record, so it
+ * is cut out of the checked message before libfixbuf sees it: nothing is lost.
+ * Record lengths come from the template sets earlier in the message, which
+ * libfixbuf will have read by then, else from the session. Returns the
+ * message's new length.
+ */
+static size_t data_sets_trim(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain)
+{
+    g_autoptr(GHashTable) defined = NULL; /* tid -> shortest record, from this message */
+    size_t off = 16;
+
+    fbSessionSetDomain(e->session, domain);
+    while (off + 4 <= len) {
+        uint16_t set_id = (uint16_t)(msg[off] << 8 | msg[off + 1]);
+        size_t set_len = (size_t)(msg[off + 2] << 8 | msg[off + 3]);
+        if (set_id == 2 || set_id == 3) {
+            size_t p = off + 4;
+            /* tt_ipfix_check() has walked these records; withdrawals are gone */
+            while (p + 4 <= off + set_len) {
+                uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
+                uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
+                size_t rec = set_id == 3 ? 6 : 4, min = 0;
+                if (nfields == 0)
+                    break; /* only padding can look like this here */
+                for (uint16_t f = 0; f < nfields; f++) {
+                    uint16_t flen = (uint16_t)(msg[p + rec + 2] << 8 | msg[p + rec + 3]);
+                    min += flen == FB_IE_VARLEN ? 1 : flen;
+                    rec += (msg[p + rec] & 0x80) ? 8 : 4;
+                }
+                if (defined == NULL)
+                    defined = g_hash_table_new(g_direct_hash, g_direct_equal);
+                g_hash_table_insert(defined, GUINT_TO_POINTER(tid), GSIZE_TO_POINTER(min));
+                p += rec;
+            }
+        } else if (set_id >= 256) {
+            gpointer v = NULL;
+            size_t min = 0;
+            if (defined != NULL &&
+                g_hash_table_lookup_extended(defined, GUINT_TO_POINTER(set_id), NULL, &v)) {
+                min = GPOINTER_TO_SIZE(v);
+            } else {
+                fbTemplate_t *tmpl = fbSessionGetTemplate(e->session, FALSE, set_id, NULL);
+                if (tmpl != NULL)
+                    min = template_min_record(tmpl);
+            }
+            if (set_len - 4 < min) {
+                memmove(msg + off, msg + off + set_len, len - (off + set_len));
+                len -= set_len;
+                continue;
+            }
+        }
+        off += set_len;
+    }
+    msg[2] = (uint8_t)(len >> 8);
+    msg[3] = (uint8_t)len;
+    return len;
+}
+
 /* ---- exporters ----------------------------------------------------------- */
 
 static gboolean exporter_add_internal(fbSession_t *session, fbInfoModel_t *model, uint16_t tid,
@@ -612,7 +687,7 @@ static void exporter_free_cb(gpointer p)
     exporter_free(p);
 }
 
-static void sockaddr_to_addr16(const struct sockaddr *sa, uint8_t addr[16], uint16_t *port)
+void tt_addr16_from_sockaddr(const struct sockaddr *sa, uint8_t addr[16], uint16_t *port)
 {
     memset(addr, 0, 16);
     *port = 0;
@@ -627,7 +702,7 @@ static void sockaddr_to_addr16(const struct sockaddr *sa, uint8_t addr[16], uint
     }
 }
 
-static void addr16_format(const uint8_t addr[16], char *out, size_t cap)
+void tt_addr16_format(const uint8_t addr[16], char *out, size_t cap)
 {
     if (tt_addr_is_v4(addr))
         inet_ntop(AF_INET, addr + 12, out, (socklen_t)cap);
@@ -679,7 +754,7 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
     memset(&key, 0, sizeof key);
     key.kind = kind;
     key.listener_id = listener_id;
-    sockaddr_to_addr16(peer, key.addr, &key.port);
+    tt_addr16_from_sockaddr(peer, key.addr, &key.port);
 
     tt_exporter *e = g_hash_table_lookup(d->exporters, &key);
     if (e != NULL) {
@@ -696,7 +771,7 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
         return NULL;
 
     char host[INET6_ADDRSTRLEN], label[96];
-    addr16_format(key.addr, host, sizeof host);
+    tt_addr16_format(key.addr, host, sizeof host);
     g_snprintf(label, sizeof label, tt_addr_is_v4(key.addr) ? "%s:%u" : "[%s]:%u", host,
                key.port);
     e = exporter_new(d, kind, key.addr, key.port, label, now);
@@ -1131,6 +1206,7 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
     }
     e->stats.messages++;
     len = template_withdraw(e, msg, len, info->domain);
+    len = data_sets_trim(e, msg, len, info->domain);
     fBufSetBuffer(e->fbuf, msg, len);
     /* Start the message here: fBufNextMessage() rewinds the buffer first, which
      * libfixbuf does by itself only at the end of a message. Without it, a

@@ -137,6 +137,11 @@ const tt_exporter_stats *tt_decoder_retired_stats(const tt_decoder *decoder);
 guint tt_decoder_exporter_count(const tt_decoder *decoder);
 uint64_t tt_decoder_evictions(const tt_decoder *decoder);
 
+/** The 16-byte address (IPv4-mapped for v4) and port of @a sa. */
+void tt_addr16_from_sockaddr(const struct sockaddr *sa, uint8_t addr[16], uint16_t *port);
+/** Text form of a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise. */
+void tt_addr16_format(const uint8_t addr[16], char *out, size_t cap);
+
 const char *tt_template_refusal_key(tt_template_refusal reason);
 const char *tt_drop_reason_key(tt_drop_reason reason);
 

@@ -444,23 +444,11 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
     int cfd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0)
         return G_SOURCE_CONTINUE;
-    uint8_t addr[16] = {0};
-    char host[INET6_ADDRSTRLEN] = "?", label[96];
+    uint8_t addr[16];
+    char host[INET6_ADDRSTRLEN], label[96];
     uint16_t port = 0;
-    if (peer.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
-        tt_addr_set_v4(addr, ntohl(in->sin_addr.s_addr));
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-        port = ntohs(in->sin_port);
-    } else {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
-        memcpy(addr, &in6->sin6_addr, 16);
-        if (tt_addr_is_v4(addr))
-            inet_ntop(AF_INET, addr + 12, host, sizeof host);
-        else
-            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        port = ntohs(in6->sin6_port);
-    }
+    tt_addr16_from_sockaddr((struct sockaddr *)&peer, addr, &port);
+    tt_addr16_format(addr, host, sizeof host);
     g_snprintf(label, sizeof label, "tcp:%s:%u", host, port);
     tcp_conn *c = g_new0(tcp_conn, 1);
     c->l = l;
