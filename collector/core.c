@@ -29,6 +29,7 @@
 
 #include "classify.h"
 #include "geo.h"
+#include "health.h"
 #include "plugin_loader.h"
 #include "store.h"
 #include "sensor.h"
@@ -55,6 +56,7 @@ struct tt_core {
     tt_host host;
     tt_writer *writer;
     tt_rrd_store *rrd;       /* DATA/rrd, used by the writer thread only (rrd/store.h) */
+    tt_health *health;       /* self RRD, writer lag, store counters (health.h) */
     tt_decoder *decoder;
     tt_sensor_table *sensors;
     tt_geo *geo;
@@ -87,6 +89,7 @@ typedef struct core_job {
     void *data;
     GDestroyNotify free_fn;
     tt_rrd_store *rrd;
+    tt_health *health;
 } core_job;
 
 /* Every job ends with a commit: its RRD lines go out as one batch. */
@@ -95,6 +98,7 @@ static void core_job_run(void *data)
     core_job *job = data;
     job->run(job->data);
     tt_rrd_store_commit(job->rrd);
+    tt_health_job_done(job->health);
 }
 
 static void core_job_free(void *data)
@@ -137,7 +141,7 @@ static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroy
 {
     const tt_core *core = host->ctx;
     core_job *job = g_new(core_job, 1);
-    *job = (core_job){run, data, free_fn, core->rrd};
+    *job = (core_job){run, data, free_fn, core->rrd, core->health};
     tt_writer_submit(core->writer, core_job_run, job, core_job_free);
 }
 
@@ -267,6 +271,7 @@ static void core_global_close(tt_core *core)
         if (pl->info->all_closed != NULL)
             pl->info->all_closed(pl->state, from, min);
     }
+    tt_health_closed(core->health, core, from, min); /* behind the plugins' jobs */
     core->global_closed = min;
 }
 
@@ -438,6 +443,7 @@ tt_core *tt_core_new(tt_config *config, GError **error)
             goto err_free_core;
     }
     core->writer = tt_writer_new();
+    core->health = tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
     core->host.data_dir = config->data_dir;
@@ -475,6 +481,7 @@ void tt_core_free(tt_core *core)
     /* plugins' fini() may still submit jobs: the writer outlives them */
     g_ptr_array_free(core->plugins, TRUE);
     tt_writer_free(core->writer);
+    tt_health_free(core->health); /* after the writer: its jobs use the health */
     tt_rrd_store_free(core->rrd); /* after the writer: its jobs use the store */
     for (guint i = 0; i < core->states->len; i++) {
         sensor_state *s = &g_array_index(core->states, sensor_state, i);
@@ -533,6 +540,7 @@ void tt_core_tick(tt_core *core, int64_t now)
     }
     if (changed)
         core_global_close(core);
+    tt_health_tick(core->health, now);
     /* at most once a second when flows moved; every 10 s regardless (refused
      * records, drops and noise move counters too) */
     if (((core->stats_dirty || core->records_in != core->stats_records) &&
@@ -554,6 +562,7 @@ void tt_core_close_all(tt_core *core)
     for (guint i = 0; i < core->states->len; i++)
         g_array_index(core->states, sensor_state, i).silent = TRUE;
     core_global_close(core);
+    tt_health_stop(core->health, core, core->global_closed); /* late records after the close */
     tt_core_write_stats(core);
 }
 
@@ -625,7 +634,10 @@ static void stats_job_run(void *data)
 {
     stats_job *job = data;
     g_autoptr(GError) error = NULL;
-    if (!g_file_set_contents(job->path, job->json, -1, &error))
+    /* atomic (rename), not durable: it is rewritten every bucket, an fsync each time
+     * would make a --read of a year spend its time waiting for the disk */
+    if (!g_file_set_contents_full(job->path, job->json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                  &error))
         g_warning("stats: %s", error->message);
 }
 
@@ -675,6 +687,11 @@ gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark
     *closed_until = s->closed_until;
     *silent = s->silent;
     return TRUE;
+}
+
+tt_health *tt_core_health(tt_core *core)
+{
+    return core->health;
 }
 
 guint tt_core_writer_pending(tt_core *core)
