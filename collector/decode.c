@@ -393,12 +393,14 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
     if (ti->kind == TMPL_REFUSED) {
         if (e != NULL)
             e->stats.templates_refused[why]++;
-        fbSessionAddTemplatePair(session, tid, 0);
-    } else {
-        if (e != NULL)
-            e->stats.templates++;
-        fbSessionAddTemplatePair(session, tid, ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW);
+    } else if (e != NULL) {
+        e->stats.templates++;
     }
+    /*
+     * No template pair is set: the reader picks the internal template before
+     * every record (decoder_drain), and libfixbuf's pair table costs 128 KiB
+     * per session, most of an exporter's memory.
+     */
     *tmpl_ctx = ti;
     *free_fn = template_ctx_free;
 }
