@@ -265,11 +265,18 @@ plugin_buffer_size: 102400
                 self.first_creation = {'seconds': res['stop_s'], 'rate': rate,
                                        'files': self.count_rrd()}
         elif who == 'nfacctd':
-            pk = 0
-            with open(os.path.join(d, 'port.csv')) as f:
-                next(f)
-                for line in f:
-                    pk += int(line.split(',')[2])
+            pk, csv = 0, os.path.join(d, 'port.csv')
+            try:
+                # the print plugins are child processes that purge after the core exits
+                wait_for(lambda: os.path.exists(csv) and
+                         'Purging cache - END (PID' in open(os.path.join(d, 'nfacctd.log')).read()
+                         .split('Purging cache - START')[-1], 120, 'nfacctd purge')
+                with open(csv) as f:
+                    next(f)
+                    for line in f:
+                        pk += int(line.split(',')[2])
+            except (RuntimeError, OSError, StopIteration):
+                log('nfacctd wrote no port table: counted as all lost')
             # nfacctd's print plugin counts packets, not records: scale by the stream's mean
             res['stored'] = round(pk * res['sent'] / max(1, res['sent_packets']))
             res['stored_packets'] = pk
@@ -484,7 +491,7 @@ def md(results):
     L += ['', f"Generator ceiling (unpaced, same datagrams): {results['gen_ceiling'] / 1e6:.2f} M "
           'records/s. A contender with no lossy rate held everything the generator could send.',
           '', '## Every run', '',
-          '| contender | asked/s | sent/s | sent | stored | kernel drops | seq lost | ns/record | RSS MiB | ok |',
+          '| contender | asked/s | sent/s | sent | stored | kernel drops (datagrams) | seq lost | ns/record | RSS MiB | ok |',
           '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|']
     for who, r in sw.items():
         for x in r['runs']:
@@ -503,7 +510,7 @@ def md(results):
               f"took {fc['seconds']:.0f} s at shutdown."]
     if results.get('soak'):
         L += ['', '## Step-boundary soak (compressed stream time)', '',
-              '| setup | rate/s | steps | sent | stored | kernel drops | longest writer backlog s | RRD files | disk |',
+              '| setup | rate/s | steps | sent | stored | kernel drops (datagrams) | longest writer backlog s | RRD files | disk |',
               '|---|---:|---:|---:|---:|---:|---:|---:|---|']
         for s in results['soak']:
             L.append(f"| {s['label']} | {s['rate']:.0f} | {s['steps']} | {s['sent']} | "
