@@ -12,12 +12,14 @@
  * first record may lack a country (anonymous or continent-only networks).
  *
  * Lookups are read-only on an mmap'ed file and safe on any thread. IPv4 lookups
- * go through a direct-mapped cache indexed by the address's /16. An entry holds
+ * go through a direct-mapped cache indexed by a hash of the address's /24 (a
+ * /16 index missed constantly where a /16 is split between countries, one /16
+ * in eight in a real database). An entry holds
  * what libmaxminddb answered: the network found (address and netmask) and its
  * country, packed into one 64-bit word written and read atomically, so threads
  * share it without locks; a hit is used only if the address lies inside the
- * cached network, which makes it exact even when one /16 spans several
- * countries. A cache keyed by /24 alone was rejected: real databases split /24s.
+ * cached network, which makes it exact even when one /24 spans several
+ * countries (real databases split /24s too); a collision only costs a lookup.
  */
 #include "geo.h"
 
@@ -32,7 +34,8 @@
 
 G_DEFINE_QUARK(tt_geo_error_quark, tt_geo_error)
 
-#define GEO_CACHE_SLOTS 65536
+#define GEO_CACHE_BITS 18
+#define GEO_CACHE_SLOTS (1u << GEO_CACHE_BITS) /* 2 MiB */
 #define GEO_CACHE_VALID (UINT64_C(1) << 63)
 #define GEO_PROBE_MAX_NODES (1u << 20)
 #define GEO_PROBE_MAX_RECORDS 4096u
@@ -47,6 +50,11 @@ struct tt_geo {
     /* Bits 0-31 network, 32-37 prefix length, 48-57 country index, 63 valid. */
     _Atomic uint64_t cache[GEO_CACHE_SLOTS];
 };
+
+static inline uint32_t geo_slot(uint32_t v4)
+{
+    return ((v4 >> 8) * 0x9E3779B1u) >> (32 - GEO_CACHE_BITS);
+}
 
 /* Copy a two-letter code at @path of @entry, upper-cased, into @cc. */
 static gboolean geo_get_code(MMDB_entry_s *entry, char cc[2], const char *const *path)
@@ -207,7 +215,7 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
 
         v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
              addr[15];
-        e = atomic_load_explicit(&((tt_geo *)geo)->cache[v4 >> 16], memory_order_relaxed);
+        e = atomic_load_explicit(&((tt_geo *)geo)->cache[geo_slot(v4)], memory_order_relaxed);
         if ((e & GEO_CACHE_VALID) &&
             (v4 & geo_v4_mask((unsigned)(e >> 32) & 0x3f)) == (uint32_t)e) {
             unsigned idx = (unsigned)(e >> 48) & 0x3ff;
@@ -245,7 +253,7 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
             return;
         e = GEO_CACHE_VALID | (uint64_t)tt_country_index(cc) << 48 | (uint64_t)len << 32 |
             (v4 & geo_v4_mask(len));
-        atomic_store_explicit(&((tt_geo *)geo)->cache[v4 >> 16], e, memory_order_relaxed);
+        atomic_store_explicit(&((tt_geo *)geo)->cache[geo_slot(v4)], e, memory_order_relaxed);
     }
 }
 
