@@ -45,7 +45,7 @@ typedef struct {
     gboolean silent;        /* closed by the host clock; excluded from the global close */
     int64_t watermark_ms;
     int64_t closed_until;   /* seconds: every bucket starting before this is closed */
-    int64_t last_heard;     /* host seconds */
+    int64_t last_heard;     /* monotonic seconds: a wall-clock jump neither rushes nor stalls */
     open_bucket *open;      /* sorted by start */
     guint nopen, cap;
     tt_sensor_stats stats;
@@ -64,6 +64,7 @@ struct tt_core {
     GArray *states;          /* sensor_state, by sensor index */
     int64_t step;
     int64_t grace;
+    int64_t max_age_ms;      /* longest RRD archive: older than watermark - this is refused */
     int64_t global_closed;   /* seconds; INT64_MIN before the first close */
     int64_t earliest;        /* first bucket start ever opened */
     gboolean stats_dirty;
@@ -311,7 +312,7 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     tt_core *core = data;
     int64_t step_ms = core->step * 1000;
     gboolean closed_any = FALSE;
-    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
 
     core->records_in += n;
     for (size_t i = 0; i < n; i++) {
@@ -326,6 +327,12 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
         s->last_heard = now;
         if (!f->has_dst || !tt_sensor_is_dark(core->sensors, sensor, f->dst)) {
             s->stats.leaks++;
+            continue;
+        }
+        /* older than the longest archive behind the watermark: no file could hold it, and
+         * a forged record from years ago must not reach the exact rollups either */
+        if (s->started && f->start_ms < s->watermark_ms - core->max_age_ms) {
+            s->stats.too_old++;
             continue;
         }
         uint32_t fixed = tt_sensor_sampling(core->sensors, sensor);
@@ -438,6 +445,7 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     {
         g_autofree char *rrd_dir = g_build_filename(config->data_dir, "rrd", NULL);
         tt_rrd_archives archives = tt_rrd_archives_default(config->step);
+        core->max_age_ms = (int64_t)archives.rows_day * 86400 * 1000;
         core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
         if (core->rrd == NULL)
             goto err_free_core;
@@ -527,16 +535,18 @@ const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor)
 void tt_core_tick(tt_core *core, int64_t now)
 {
     gboolean changed = FALSE;
+    /* silence is measured on the monotonic clock, `now` (wall) only stamps stats */
+    int64_t mono = g_get_monotonic_time() / G_USEC_PER_SEC;
     for (guint i = 0; i < core->states->len; i++) {
         sensor_state *s = &g_array_index(core->states, sensor_state, i);
-        if (!s->started || s->silent || now - s->last_heard < core->config->silent_after)
+        if (!s->started || s->silent || mono - s->last_heard < core->config->silent_after)
             continue;
         int64_t until = s->nopen > 0 ? s->open[s->nopen - 1].start + core->step : s->closed_until;
         sensor_close_before(core, i, s, until);
         s->silent = TRUE;
         changed = TRUE;
         g_message("sensor %s: silent for %" G_GINT64_FORMAT " s, its open buckets are closed",
-                  tt_sensor_name(core->sensors, i), now - s->last_heard);
+                  tt_sensor_name(core->sensors, i), mono - s->last_heard);
     }
     if (changed)
         core_global_close(core);
@@ -549,9 +559,16 @@ void tt_core_tick(tt_core *core, int64_t now)
         tt_core_write_stats(core);
 }
 
+static void core_stopping_run(void *data)
+{
+    tt_rrd_store_stopping(data);
+}
+
 void tt_core_close_all(tt_core *core)
 {
     g_return_if_fail(core != NULL);
+    /* ahead of the last buckets' jobs: a hung rrdcached must not hold the stop for minutes */
+    tt_writer_submit(core->writer, core_stopping_run, core->rrd, NULL);
     for (guint i = 0; i < core->states->len; i++) {
         sensor_state *s = &g_array_index(core->states, sensor_state, i);
         if (s->nopen == 0)
@@ -610,6 +627,7 @@ void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *, void *), vo
 {
     core->listener_stats = fn;
     core->listener_stats_data = data;
+    tt_health_set_live(core->health, fn != NULL); /* listeners: a live stream, not --read */
 }
 
 void tt_core_set_replay(tt_core *core, gboolean replay)

@@ -23,6 +23,7 @@ typedef struct tt_sensor_stats {
     uint64_t observed;     /* flows to dark space, handed to plugins */
     uint64_t leaks;        /* flows to lit space or without a destination */
     uint64_t late;         /* observed flows older than the closed buckets */
+    uint64_t too_old;      /* dark flows older than watermark - longest archive: refused */
     uint64_t packets;      /* sampling-corrected, observed */
     uint64_t raw_packets;  /* as exported, observed */
     int64_t max_lag_ms;    /* how far behind the watermark a record arrived, at most */

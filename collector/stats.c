@@ -8,13 +8,15 @@
  * reason, data sets without a template, the sequence-loss estimate (IPFIX
  * counts records, NetFlow v9 packets, NetFlow v5 flows), dropped messages by
  * reason and the sampling rate in use. Per sensor: observed, leaks, late and
- * how far behind its watermark records arrived (to size `grace`).
+ * how far behind its watermark records arrived (to size `grace`). Writer lag
+ * and the RRD store's counters come from health.c.
  * The document is built by hand with GString: it is small, flat and written
  * on a slow path; a JSON library would be one more dependency for nothing.
  */
 #include <inttypes.h>
 
 #include "core.h"
+#include "health.h"
 
 static const char *kind_name(tt_listen_kind kind)
 {
@@ -54,9 +56,11 @@ static void stats_counters(GString *out, const tt_exporter_stats *s)
                            "\"messages\":%" PRIu64 ",\"records\":%" PRIu64
                            ",\"options_records\":%" PRIu64 ",\"templates\":%" PRIu64
                            ",\"unknown_template_sets\":%" PRIu64 ",\"seq_lost\":%" PRIu64
-                           ",\"future_records\":%" PRIu64 ",\"templates_refused\":{",
+                           ",\"future_records\":%" PRIu64 ",\"withdrawals_ignored\":%" PRIu64
+                           ",\"templates_refused\":{",
                            s->messages, s->records, s->options_records, s->templates,
-                           s->unknown_template_sets, s->seq_lost, s->future_records);
+                           s->unknown_template_sets, s->seq_lost, s->future_records,
+                           s->withdrawals_ignored);
     for (int i = 0; i < TT_TREFUSE_COUNT; i++)
         g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
                                tt_template_refusal_key((tt_template_refusal)i),
@@ -119,6 +123,21 @@ char *tt_stats_json(tt_core *core)
     } else {
         g_string_append(out, "null");
     }
+    tt_health_stats h;
+    tt_health_get(tt_core_health(core), &h);
+    g_string_append_printf(out,
+                           ",\"writer_lag_buckets\":%" PRIu64 ",\"writer_lag_max\":%" PRIu64
+                           ",\"writer_lag_warnings\":%" PRIu64 ",\"writer_lag_warn\":%u"
+                           ",\"self_steps\":%" PRIu64,
+                           h.lag_steps, h.lag_max, h.lag_warnings, h.lag_warn, h.self_steps);
+    g_string_append_printf(
+        out,
+        ",\n\"rrd\":{\"updates\":%" PRIu64 ",\"skipped_past\":%" PRIu64 ",\"refused\":%" PRIu64
+        ",\"created\":%" PRIu64 ",\"unknown_gaps\":%" PRIu64 ",\"pending_lines\":%" PRIu64
+        ",\"daemon_errors\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"journal_replayed\":%" PRIu64
+        ",\"set_aside\":%" PRIu64 "}",
+        h.rrd.updates, h.rrd.past, h.rrd.refused, h.rrd.created, h.rrd.unknown_gaps, h.rrd.pending,
+        h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside);
     g_string_append(out, ",\n\"listeners\":");
     tt_core_listener_stats(core, out);
     g_string_append(out, ",\n\"exporters\":[");
@@ -145,9 +164,9 @@ char *tt_stats_json(tt_core *core)
                                ",\"records\":%" PRIu64 ",\"observed\":%" PRIu64
                                ",\"leaks\":%" PRIu64 ",\"late\":%" PRIu64
                                ",\"packets\":%" PRIu64 ",\"raw_packets\":%" PRIu64
-                               ",\"max_lag_s\":%.3f",
+                               ",\"max_lag_s\":%.3f,\"too_old\":%" PRIu64,
                                s->records, s->observed, s->leaks, s->late, s->packets,
-                               s->raw_packets, (double)s->max_lag_ms / 1000.0);
+                               s->raw_packets, (double)s->max_lag_ms / 1000.0, s->too_old);
         if (started)
             g_string_append_printf(out,
                                    ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64

@@ -29,6 +29,7 @@
 struct tt_cached {
     char *addr;
     int fd;
+    int timeout_ms; /* per wait for the socket */
     GString *in; /* bytes read and not yet consumed */
 };
 
@@ -37,8 +38,14 @@ tt_cached *tt_cached_new(const char *addr)
     tt_cached *c = g_new0(tt_cached, 1);
     c->addr = g_strdup(addr);
     c->fd = -1;
+    c->timeout_ms = CACHED_TIMEOUT_MS;
     c->in = g_string_new(NULL);
     return c;
+}
+
+void tt_cached_set_timeout(tt_cached *c, int ms)
+{
+    c->timeout_ms = ms;
 }
 
 void tt_cached_free(tt_cached *c)
@@ -123,7 +130,7 @@ static gboolean cached_wait(tt_cached *c, short events, GError **error)
     struct pollfd p = {.fd = c->fd, .events = events};
     int rc;
     do
-        rc = poll(&p, 1, CACHED_TIMEOUT_MS);
+        rc = poll(&p, 1, c->timeout_ms);
     while (rc < 0 && errno == EINTR);
     if (rc == 0)
         return cached_fail(c, error, "timeout", ETIMEDOUT);

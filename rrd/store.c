@@ -33,14 +33,18 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rrd_private.h"
 
 #define STORE_BACKOFF_MAX 60
+#define STORE_CREATE_RETRY 10 /* seconds before a file that could not be created is tried again */
 
 typedef struct store_file {
     int64_t last;     /* the file's last update (queued or written) */
     gboolean refused; /* another schema or unwritable: left alone */
+    tt_rrd_kind kind;
+    int64_t retry_at; /* monotonic seconds; 0: refused for good (schema) */
 } store_file;
 
 struct tt_rrd_store {
@@ -147,6 +151,7 @@ static void store_load_journal(tt_rrd_store *store)
         g_ptr_array_add(store->pending, g_strdup(*l));
         n++;
     }
+    store->st.replayed = n;
     g_message("rrd: replaying %u update lines journaled at the last stop", n);
 }
 
@@ -174,6 +179,56 @@ static void store_write_journal(tt_rrd_store *store)
 
 /* ---- running the queue -------------------------------------------------- */
 
+/*
+ * A file librrd cannot read at all (truncated, overwritten) while we may read
+ * and write it is corrupt, not someone else's: it is renamed to
+ * NAME.corrupt-UNIXTIME (kept for a post-mortem) and the caller creates a new
+ * one. A readable file of another schema is never touched.
+ */
+static gboolean store_set_aside(tt_rrd_store *store, const char *abs, tt_rrd_kind kind)
+{
+    g_autoptr(GError) why = NULL;
+    int64_t last = 0;
+    if (g_access(abs, R_OK | W_OK) != 0 ||
+        tt_rrd_check_file(abs, kind, &store->archives, &last, &why) ||
+        !g_error_matches(why, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD))
+        return FALSE;
+    g_autofree char *aside =
+        g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, abs, g_get_real_time() / G_USEC_PER_SEC);
+    if (g_rename(abs, aside) != 0) {
+        g_warning("rrd: %s is corrupt (%s) and cannot be set aside: %s", abs, why->message,
+                  g_strerror(errno));
+        return FALSE;
+    }
+    store->st.set_aside++;
+    g_warning("rrd: %s is corrupt (%s): set aside as %s, a new file is created", abs, why->message,
+              aside);
+    return TRUE;
+}
+
+/* An update line failed: when its file was corrupt, set it aside, recreate it, try once more. */
+static gboolean store_recover_line(tt_rrd_store *store, char **argv, int n)
+{
+    const char *abs = argv[1];
+    gsize dl = strlen(store->dir);
+    if (strncmp(abs, store->dir, dl) != 0 || abs[dl] != G_DIR_SEPARATOR)
+        return FALSE;
+    store_file *f = g_hash_table_lookup(store->files, abs + dl + 1);
+    if (f == NULL || !store_set_aside(store, abs, f->kind))
+        return FALSE;
+    /* one step before the line's first time: an ABSOLUTE count must not spread over the gap */
+    int64_t first = g_ascii_strtoll(argv[2], NULL, 10) - store->archives.step;
+    gboolean created = FALSE;
+    g_autoptr(GError) error = NULL;
+    if (!tt_rrd_create_file(abs, f->kind, &store->archives, first, &created, &error) ||
+        !tt_rrd_update_direct(abs, argv + 2, n - 2, &error)) {
+        g_warning("rrd: %s", error->message);
+        return FALSE;
+    }
+    store->st.created++;
+    return TRUE;
+}
+
 static void store_commit_direct(tt_rrd_store *store)
 {
     for (guint i = 0; i < store->pending->len; i++) {
@@ -183,7 +238,8 @@ static void store_commit_direct(tt_rrd_store *store)
         guint n = g_strv_length(argv);
         if (n < 3 || strcmp(argv[0], "UPDATE") != 0)
             continue;
-        if (!tt_rrd_update_direct(argv[1], argv + 2, (int)n - 2, &error)) {
+        if (!tt_rrd_update_direct(argv[1], argv + 2, (int)n - 2, &error) &&
+            !store_recover_line(store, argv, (int)n)) {
             store->st.refused++;
             g_warning("rrd: %s", error->message);
         }
@@ -207,8 +263,10 @@ static void store_commit_cached(tt_rrd_store *store)
         store->down_logged = TRUE;
         return;
     }
-    if (store->down_logged)
+    if (store->down_logged) {
         g_message("rrd: rrdcached is back; %u queued update lines sent", store->pending->len);
+        store->st.reconnects++;
+    }
     store->down_logged = FALSE;
     store->backoff = 0;
     for (guint i = 0; i < failed->len; i++) {
@@ -260,6 +318,7 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
                                    int64_t start, GError **error)
 {
     store_file *f = g_new0(store_file, 1);
+    f->kind = kind;
     g_hash_table_insert(store->files, g_strdup(rel), f);
     int64_t day = start - start % 86400; /* a new file starts at the UTC midnight before its data */
     if (store->cached != NULL && tt_cached_is_remote(store->cached)) {
@@ -275,6 +334,7 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
     gboolean created = FALSE;
     if (!tt_rrd_create_file(abs, kind, &store->archives, day, &created, error)) {
         f->refused = TRUE;
+        f->retry_at = mono_s() + STORE_CREATE_RETRY; /* a full disk may get space back */
         return f;
     }
     if (created) {
@@ -283,6 +343,13 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         return f;
     }
     if (!tt_rrd_check_file(abs, kind, &store->archives, &f->last, error)) {
+        if (store_set_aside(store, abs, kind) &&
+            tt_rrd_create_file(abs, kind, &store->archives, day, &created, NULL)) {
+            g_clear_error(error);
+            store->st.created++;
+            f->last = day;
+            return f;
+        }
         f->refused = TRUE;
         return f;
     }
@@ -297,9 +364,10 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
 static const char *kind_zero(tt_rrd_kind kind, gboolean unknown)
 {
     if (kind == TT_RRD_SELF)
-        return unknown ? "U:U:U:U:U:U:U:U" : "0:0:0:0:0:0:0:0";
+        return unknown ? "U:U:U:U:U:U:U:U:U:U:U:U" : "0:0:0:0:0:0:0:0:0:0:0:0";
     return unknown ? "U:U:U:U" : "0:0:0:0";
 }
+G_STATIC_ASSERT(TT_RRD_SELF_DS_COUNT == 12); /* kind_zero's self strings */
 
 static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *scope, const char *rel,
                           int64_t start, int64_t end, const char *values, GError **error)
@@ -308,6 +376,10 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
     if (scope_get(store->first_start, sc) == NULL)
         g_hash_table_insert(store->first_start, g_strdup(sc), int64_dup(start));
     store_file *f = g_hash_table_lookup(store->files, rel);
+    if (f != NULL && f->refused && f->retry_at != 0 && mono_s() >= f->retry_at) {
+        g_hash_table_remove(store->files, rel);
+        f = NULL;
+    }
     GString *line = g_string_new("UPDATE ");
     g_autofree char *lp = store_line_path(store, rel);
     g_string_append(line, lp);
@@ -350,7 +422,8 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
         f->last = end;
         store->st.updates++;
         scope_set_max(store->mark, sc, end);
-        if (end > store->newest)
+        /* the self file follows the flows' steps; it must not push the stop's fill */
+        if (end > store->newest && kind != TT_RRD_SELF)
             store->newest = end;
     }
     if (line->len > bare)
@@ -386,9 +459,16 @@ gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t en
     for (guint i = 0; i < n; i++)
         g_string_append_printf(v, "%s%.0f", i > 0 ? ":" : "", values[i]);
     gboolean ok =
-        store_put(store, TT_RRD_SELF, NULL, "self/collector.rrd", start, end, v->str, error);
+        store_put(store, TT_RRD_SELF, "self", "self/collector.rrd", start, end, v->str, error);
     g_string_free(v, TRUE);
     return ok;
+}
+
+void tt_rrd_store_stopping(tt_rrd_store *store)
+{
+    g_return_if_fail(store != NULL);
+    if (store->cached != NULL)
+        tt_cached_set_timeout(store->cached, TT_RRD_STOP_TIMEOUT_MS);
 }
 
 void tt_rrd_store_finish(tt_rrd_store *store, int64_t now)
@@ -472,7 +552,8 @@ void tt_rrd_store_free(tt_rrd_store *store)
     if (store == NULL)
         return;
     if (store->pending->len > 0 && store->cached != NULL) {
-        /* one last try now, bypassing the back-off */
+        /* one last try now, bypassing the back-off, with the short stop deadline */
+        tt_rrd_store_stopping(store);
         store->retry_at = 0;
         tt_rrd_store_commit(store);
     } else {

@@ -50,7 +50,28 @@ typedef struct tt_rrd_store_stats {
     uint64_t pending;       /* update lines not yet accepted (rrdcached down, or queued) */
     uint64_t daemon_errors; /* rrdcached connection failures and refused lines */
     uint64_t journaled;     /* lines written to the journal at the last stop */
+    uint64_t reconnects;    /* times rrdcached answered again after being unreachable */
+    uint64_t replayed;      /* journal lines found at start (replayed first) */
+    uint64_t set_aside;     /* corrupt files renamed to NAME.corrupt-TIME and created anew */
 } tt_rrd_store_stats;
+
+/**
+ * Data sources of the self RRD (self/collector.rrd), in the order
+ * tt_rrd_store_update_self takes them. Counters (ABSOLUTE: the value of a
+ * step is what happened since the previous self step) but for EXPORTERS and
+ * WRITER_LAG (GAUGE). DROP_* follow collector/decode.h's tt_drop_reason.
+ */
+enum {
+    TT_RRD_SELF_RECORDS,
+    TT_RRD_SELF_OBSERVED,
+    TT_RRD_SELF_LEAKS,
+    TT_RRD_SELF_LATE,
+    TT_RRD_SELF_DROP_FIRST, /* five drop reasons from here */
+    TT_RRD_SELF_EXPORTERS = TT_RRD_SELF_DROP_FIRST + 5,
+    TT_RRD_SELF_WRITER_LAG, /* closed steps queued and not yet written */
+    TT_RRD_SELF_RRD_PAST,   /* steps skipped as already stored */
+    TT_RRD_SELF_DS_COUNT
+};
 
 typedef struct tt_rrd_store tt_rrd_store;
 
@@ -69,15 +90,25 @@ gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *
                              const char *path, int64_t start, int64_t end,
                              const tt_rrd_values *values, GError **error);
 /**
- * Store one step of the self RRD (self/collector.rrd): @a n values in the
- * order of the self schema's data sources (see store.c).
+ * Store one step of the self RRD (self/collector.rrd): @a n (TT_RRD_SELF_DS_COUNT)
+ * values in the order of the TT_RRD_SELF_* indexes. The self file has its own
+ * clock scope ("self" in .clock) and does not move the newest step that a
+ * clean stop fills the other files to.
  */
 gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t end,
                                   const double *values, guint n, GError **error);
 /** Send the update lines queued so far (rrdcached: one BATCH). Called after every job. */
 void tt_rrd_store_commit(tt_rrd_store *store);
+/**
+ * The collector is stopping: from now on a hung rrdcached gets
+ * TT_RRD_STOP_TIMEOUT_MS per wait instead of 30 s, so a stop with a stopped
+ * daemon ends in seconds and journals what it could not send. Writer thread.
+ */
+void tt_rrd_store_stopping(tt_rrd_store *store);
+#define TT_RRD_STOP_TIMEOUT_MS 3000
 /** See tt_host.rrd_finish; @a now is the host clock, seconds. */
 void tt_rrd_store_finish(tt_rrd_store *store, int64_t now);
+/** Copy the counters. Writer thread only (the store takes no lock). */
 void tt_rrd_store_get_stats(tt_rrd_store *store, tt_rrd_store_stats *out);
 
 /**
