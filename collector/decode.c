@@ -313,6 +313,7 @@ static void stats_add(tt_exporter_stats *into, const tt_exporter_stats *s)
     for (int i = 0; i < TT_WIRE_REASON_COUNT; i++)
         into->wire_reasons[i] += s->wire_reasons[i];
     into->future_records += s->future_records;
+    into->withdrawals_ignored += s->withdrawals_ignored;
 }
 
 void tt_decoder_count_drop(tt_exporter *exporter, tt_drop_reason reason)
@@ -508,7 +509,10 @@ static void template_forget(tt_exporter *e, uint32_t domain, uint16_t tid)
  * cut out of the checked message before libfixbuf sees it, and the template
  * they name is removed from the session, so that its data sets count as data
  * without a template. An all-fields-0-bytes template counts as refused
- * (zero_length_record). Returns the message's new length.
+ * (zero_length_record). Over UDP a withdrawal is not honoured (RFC 7011
+ * 8.4: a spoofed datagram must not be able to unset a template, and
+ * NetFlow v9 has no withdrawal at all): the record is cut out, the template
+ * kept, the withdrawal counted. Returns the message's new length.
  */
 static size_t template_withdraw(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain)
 {
@@ -540,7 +544,10 @@ static size_t template_withdraw(tt_exporter *e, uint8_t *msg, size_t len, uint32
             }
             if (nfields > 0)
                 e->stats.templates_refused[TT_TREFUSE_ZERO_LENGTH]++;
-            template_forget(e, domain, tid);
+            if (nfields == 0 && (e->kind == TT_LISTEN_IPFIX_UDP || e->kind == TT_LISTEN_NF9_UDP))
+                e->stats.withdrawals_ignored++;
+            else
+                template_forget(e, domain, tid);
             memmove(msg + p, msg + p + rec, len - (p + rec));
             len -= rec;
             set_len -= rec;

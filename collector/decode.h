@@ -52,6 +52,7 @@ typedef struct tt_exporter_stats {
     uint64_t dropped[TT_DROP_COUNT];
     uint64_t wire_reasons[TT_WIRE_REASON_COUNT];
     uint64_t future_records;      /* stamped later than their message allows */
+    uint64_t withdrawals_ignored; /* template withdrawals over UDP (RFC 7011 8.4): not honoured */
     uint32_t sampling;            /* last sampling rate applied (1 = none) */
     int64_t first_seen;           /* host time, seconds */
     int64_t last_seen;            /* host time, seconds */
