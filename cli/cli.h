@@ -11,6 +11,7 @@
 
 int tt_cli_rank(int argc, char **argv);   /* cli/rank.c: quarterly rank tables (issue: rollups) */
 int tt_cli_graph(int argc, char **argv);  /* cli/graph.c: RRD graphs (issue: RRD archives) */
+int tt_cli_report(int argc, char **argv); /* cli/report.c: the quarterly report (issue: report) */
 int tt_cli_stats(int argc, char **argv);  /* cli/main.c: print DATA/stats.json */
 
 #endif

@@ -29,6 +29,9 @@ static const subcommand subcommands[] = {
 #ifdef TT_CLI_HAVE_GRAPH
     {"graph", tt_cli_graph, "draw RRD graphs of ports, countries, sensors or the total"},
 #endif
+#ifdef TT_CLI_HAVE_REPORT
+    {"report", tt_cli_report, "the quarterly report: static HTML, graphs, CSV/JSON/Markdown"},
+#endif
     {"stats", tt_cli_stats, "print the collector's self-statistics (DATA/stats.json)"},
 };
 

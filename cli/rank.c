@@ -4,47 +4,17 @@
  * "rank | destination port | previous quarter's rank" (and the same for
  * source countries), from the rollup plugin's exact per-day counters.
  *
- * A period (quarter, month, year or --from/--to days) is a range of local
- * days as the collector cut them in its configured zone; several databases
- * (--data, repeatable) are summed key by key. Both the period and the one
- * before it are ranked completely, so a previous rank is exact at any depth.
- * Order: metric descending, ties by key in byte order; ranks are ordinal
- * (1, 2, 3, ... never shared), so the same input always prints the same
- * table. A --tz other than the database's own zone is an error: re-cutting
- * stored days into another zone is impossible, and a silently shifted
- * quarter is the one mistake a published table must not make.
- *
- * Rejected: ranking from RRD consolidations (not exact, no calendar
- * quarters) and the host's /etc/services (reports must not depend on the
- * machine printing them).
+ * This file is the command line only: periods, ranking, order, ties and the
+ * four output formats live in rank_table.c, shared with `teiten report`, so a
+ * published report's tables are exactly what this command prints. A --tz
+ * other than the database's own zone is an error (see rank_table.c).
  */
 #include <glib.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "countries.h"
-#include "rollup_db.h"
-#include "services.h"
-
-typedef enum { RANK_TEXT, RANK_CSV, RANK_JSON, RANK_MD } rank_format;
-typedef enum { PERIOD_QUARTER, PERIOD_MONTH, PERIOD_YEAR, PERIOD_RANGE } period_kind;
-
-typedef struct {
-    char from[11];
-    char to[11];
-    char *label;
-} rank_period;
-
-typedef struct {
-    const char *key; /* (transfer none) owned by the sums table */
-    tt_rank_counts c;
-    guint64 value; /* the chosen metric */
-    guint rank;
-    guint prev_rank; /* 0: absent */
-    double sources;  /* < 0: unknown */
-} rank_row;
+#include "rank_table.h"
 
 typedef struct {
     char **data;
@@ -53,459 +23,6 @@ typedef struct {
     char *by, *metric, *cls, *sensor, *tz, *format, *lang;
     int top;
 } rank_opts;
-
-/* ---- periods -------------------------------------------------------------- */
-
-static void period_days(rank_period *p, int y0, int m0, int y1, int m1)
-{
-    g_snprintf(p->from, sizeof p->from, "%04d-%02d-01", y0, m0);
-    g_snprintf(p->to, sizeof p->to, "%04d-%02d-%02d", y1, m1,
-               g_date_get_days_in_month((GDateMonth)m1, (GDateYear)y1));
-}
-
-static gboolean parse_day(const char *s, GDate *d)
-{
-    int y, m, day;
-    char tail;
-    if (s == NULL || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &day, &tail) != 3 ||
-        !g_date_valid_dmy((GDateDay)day, (GDateMonth)m, (GDateYear)y))
-        return FALSE;
-    g_date_set_dmy(d, (GDateDay)day, (GDateMonth)m, (GDateYear)y);
-    return TRUE;
-}
-
-static void day_string(const GDate *d, char out[11])
-{
-    g_snprintf(out, 11, "%04d-%02d-%02d", g_date_get_year(d), g_date_get_month(d),
-               g_date_get_day(d));
-}
-
-/* The period asked for and the one before it; FALSE with a message on a bad spec. */
-static gboolean rank_periods(const rank_opts *o, period_kind *kind, rank_period *cur,
-                             rank_period *prev, GError **error)
-{
-    int given = (o->quarter != NULL) + (o->month != NULL) + (o->year != NULL) +
-                (o->from != NULL || o->to != NULL);
-    int y, n;
-    char tail;
-    if (given != 1) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "give exactly one period: --quarter 2019Q1, --month 2019-03, --year 2019 "
-                    "or --from DAY --to DAY");
-        return FALSE;
-    }
-    if (o->quarter != NULL) {
-        if (sscanf(o->quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4 || y < 1) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--quarter %s: expected YYYYQn, e.g. 2019Q1", o->quarter);
-            return FALSE;
-        }
-        *kind = PERIOD_QUARTER;
-        period_days(cur, y, 3 * n - 2, y, 3 * n);
-        cur->label = g_strdup_printf("%04dQ%d", y, n);
-        int py = n == 1 ? y - 1 : y, pn = n == 1 ? 4 : n - 1;
-        period_days(prev, py, 3 * pn - 2, py, 3 * pn);
-        prev->label = g_strdup_printf("%04dQ%d", py, pn);
-    } else if (o->month != NULL) {
-        if (sscanf(o->month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12 || y < 1) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--month %s: expected YYYY-MM, e.g. 2019-03", o->month);
-            return FALSE;
-        }
-        *kind = PERIOD_MONTH;
-        period_days(cur, y, n, y, n);
-        cur->label = g_strdup_printf("%04d-%02d", y, n);
-        int py = n == 1 ? y - 1 : y, pn = n == 1 ? 12 : n - 1;
-        period_days(prev, py, pn, py, pn);
-        prev->label = g_strdup_printf("%04d-%02d", py, pn);
-    } else if (o->year != NULL) {
-        if (sscanf(o->year, "%4d%c", &y, &tail) != 1 || y < 2) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--year %s: expected YYYY, e.g. 2019", o->year);
-            return FALSE;
-        }
-        *kind = PERIOD_YEAR;
-        period_days(cur, y, 1, y, 12);
-        cur->label = g_strdup_printf("%04d", y);
-        period_days(prev, y - 1, 1, y - 1, 12);
-        prev->label = g_strdup_printf("%04d", y - 1);
-    } else {
-        GDate a, b;
-        if (!parse_day(o->from, &a) || !parse_day(o->to, &b) || g_date_compare(&a, &b) > 0) {
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--from/--to: expected two days YYYY-MM-DD, from <= to (both included)");
-            return FALSE;
-        }
-        *kind = PERIOD_RANGE;
-        day_string(&a, cur->from);
-        day_string(&b, cur->to);
-        cur->label = g_strdup_printf("%s..%s", cur->from, cur->to);
-        /* the same number of days just before */
-        int days = g_date_days_between(&a, &b) + 1;
-        GDate pb = a, pa = a;
-        g_date_subtract_days(&pb, 1);
-        g_date_subtract_days(&pa, (guint)days);
-        day_string(&pa, prev->from);
-        day_string(&pb, prev->to);
-        prev->label = g_strdup_printf("%s..%s", prev->from, prev->to);
-    }
-    return TRUE;
-}
-
-/* ---- ranking -------------------------------------------------------------- */
-
-static guint64 metric_of(const tt_rank_counts *c, const char *metric)
-{
-    if (strcmp(metric, "flows") == 0)
-        return c->flows;
-    if (strcmp(metric, "bytes") == 0)
-        return c->bytes;
-    return c->packets;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-    const rank_row *x = a, *y = b;
-    if (x->value != y->value)
-        return x->value > y->value ? -1 : 1;
-    return strcmp(x->key, y->key); /* byte order */
-}
-
-/* Rows of @a sums, ranked. (transfer full; keys borrowed from @a sums) */
-static GArray *rank_rows(GHashTable *sums, const char *metric)
-{
-    GArray *rows = g_array_sized_new(FALSE, TRUE, sizeof(rank_row), g_hash_table_size(sums));
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, sums);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        rank_row r = {.key = k, .c = *(tt_rank_counts *)v, .sources = -1};
-        r.value = metric_of(&r.c, metric);
-        if (r.value == 0 && r.c.records == 0)
-            continue;
-        g_array_append_val(rows, r);
-    }
-    if (rows->len > 0)
-        qsort(rows->data, rows->len, sizeof(rank_row), row_cmp);
-    for (guint i = 0; i < rows->len; i++)
-        g_array_index(rows, rank_row, i).rank = i + 1;
-    return rows;
-}
-
-/* ---- labels --------------------------------------------------------------- */
-
-static char *port_label(const char *key)
-{
-    unsigned port;
-    char proto[8];
-    if (strcmp(key, "icmp") == 0)
-        return g_strdup("ICMP");
-    if (strcmp(key, "icmp6") == 0)
-        return g_strdup("ICMPv6");
-    if (sscanf(key, "proto-%u", &port) == 1)
-        return g_strdup_printf("IP protocol %u", port);
-    if (sscanf(key, "%u/%7s", &port, proto) == 2 && port < 65536) {
-        gboolean tcp = strcmp(proto, "tcp") == 0;
-        const char *name = tt_service_name(tcp ? 6 : 17, (uint16_t)port);
-        g_autofree char *up = g_ascii_strup(proto, -1);
-        return name != NULL ? g_strdup_printf("%u/%s (%s)", port, up, name)
-                            : g_strdup_printf("%u/%s", port, up);
-    }
-    return g_strdup(key);
-}
-
-static char *row_label(const char *by, const char *key, gboolean ja)
-{
-    if (strcmp(by, "port") == 0)
-        return port_label(key);
-    const tt_country_name *c = tt_country_lookup(key);
-    if (c == NULL)
-        return g_strdup(key);
-    return g_strdup(ja ? c->ja : c->en);
-}
-
-/* ---- output --------------------------------------------------------------- */
-
-typedef struct {
-    const char *rank, *key_port, *key_country, *label_port, *label_country, *share, *change;
-    const char *prev[4];    /* by period kind */
-    const char *changes[4]; /* up, down, same, new */
-    const char *metric_packets, *metric_flows, *metric_bytes;
-} rank_words;
-
-static const rank_words words_en = {
-    "rank",
-    "key",
-    "key",
-    "destination port",
-    "source country",
-    "share",
-    "change",
-    {"previous quarter", "previous month", "previous year", "previous period"},
-    {"up", "down", "same", "new"},
-    "packets",
-    "flows",
-    "bytes"};
-/* The headings of JPCERT/CC's TSUBAME reports. */
-static const rank_words words_ja = {"順位",
-                                    "キー",
-                                    "キー",
-                                    "宛先ポート番号",
-                                    "送信元地域",
-                                    "割合",
-                                    "変化",
-                                    {"前四半期の順位", "前月の順位", "前年の順位", "前期間の順位"},
-                                    {"上昇", "下降", "変化なし", "新規"},
-                                    "パケット数",
-                                    "フロー数",
-                                    "バイト数"};
-
-static const char *change_key(const rank_row *r)
-{
-    if (r->prev_rank == 0)
-        return "new";
-    if (r->prev_rank > r->rank)
-        return "up";
-    if (r->prev_rank < r->rank)
-        return "down";
-    return "same";
-}
-
-static const char *change_word(const rank_words *w, const rank_row *r)
-{
-    const char *k = change_key(r);
-    return strcmp(k, "up") == 0     ? w->changes[0]
-           : strcmp(k, "down") == 0 ? w->changes[1]
-           : strcmp(k, "same") == 0 ? w->changes[2]
-                                    : w->changes[3];
-}
-
-/* Terminal columns of UTF-8 @a s (East Asian wide characters take two). */
-static glong display_width(const char *s)
-{
-    glong w = 0;
-    for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p))
-        w += g_unichar_iswide(g_utf8_get_char(p)) ? 2 : 1;
-    return w;
-}
-
-static void put_cell(GString *out, const char *s, glong width, gboolean right)
-{
-    glong pad = width - display_width(s);
-    if (right)
-        for (glong i = 0; i < pad; i++)
-            g_string_append_c(out, ' ');
-    g_string_append(out, s);
-    if (!right)
-        for (glong i = 0; i < pad; i++)
-            g_string_append_c(out, ' ');
-}
-
-static void csv_cell(GString *out, const char *s)
-{
-    if (strpbrk(s, ",\"\n") == NULL) {
-        g_string_append(out, s);
-        return;
-    }
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p != '\0'; p++) {
-        if (*p == '"')
-            g_string_append_c(out, '"');
-        g_string_append_c(out, *p);
-    }
-    g_string_append_c(out, '"');
-}
-
-static void json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
-typedef struct {
-    const rank_opts *o;
-    period_kind kind;
-    const rank_period *cur, *prev;
-    const char *tz;
-    guint64 total;
-    double sources; /* < 0 unknown */
-    GArray *rows;   /* the top N */
-    gboolean ja;
-} rank_report;
-
-static double share_of(const rank_report *r, const rank_row *row)
-{
-    return r->total > 0 ? (double)row->value / (double)r->total : 0.0;
-}
-
-static void print_json(const rank_report *r, GString *out)
-{
-    g_string_append(out, "{\"period\":");
-    json_string(out, r->cur->label);
-    g_string_append(out, ",\"previous\":");
-    json_string(out, r->prev->label);
-    g_string_append_printf(out, ",\"from\":\"%s\",\"to\":\"%s\"", r->cur->from, r->cur->to);
-    g_string_append_printf(out, ",\"by\":\"%s\",\"metric\":\"%s\",\"class\":\"%s\"", r->o->by,
-                           r->o->metric, r->o->cls);
-    if (r->o->sensor != NULL) {
-        g_string_append(out, ",\"sensor\":");
-        json_string(out, r->o->sensor);
-    }
-    g_string_append(out, ",\"tz\":");
-    json_string(out, r->tz);
-    g_string_append_printf(out, ",\"total\":%" G_GUINT64_FORMAT, r->total);
-    if (r->sources >= 0)
-        g_string_append_printf(out, ",\"sources\":%.0f", r->sources);
-    g_string_append(out, ",\"rows\":[");
-    for (guint i = 0; i < r->rows->len; i++) {
-        const rank_row *row = &g_array_index(r->rows, rank_row, i);
-        g_autofree char *label = row_label(r->o->by, row->key, r->ja);
-        g_string_append_printf(out, "%s{\"rank\":%u,\"key\":", i > 0 ? "," : "", row->rank);
-        json_string(out, row->key);
-        g_string_append(out, ",\"label\":");
-        json_string(out, label);
-        g_string_append_printf(
-            out,
-            ",\"packets\":%" G_GUINT64_FORMAT ",\"flows\":%" G_GUINT64_FORMAT
-            ",\"bytes\":%" G_GUINT64_FORMAT ",\"records\":%" G_GUINT64_FORMAT ",\"share\":%.4f",
-            row->c.packets, row->c.flows, row->c.bytes, row->c.records, share_of(r, row));
-        if (row->prev_rank > 0)
-            g_string_append_printf(out, ",\"prev_rank\":%u", row->prev_rank);
-        else
-            g_string_append(out, ",\"prev_rank\":null");
-        g_string_append_printf(out, ",\"change\":\"%s\"", change_key(row));
-        if (row->sources >= 0)
-            g_string_append_printf(out, ",\"sources\":%.0f", row->sources);
-        g_string_append_c(out, '}');
-    }
-    g_string_append(out, "]}\n");
-}
-
-static const char *metric_word(const rank_words *w, const char *metric)
-{
-    return strcmp(metric, "flows") == 0   ? w->metric_flows
-           : strcmp(metric, "bytes") == 0 ? w->metric_bytes
-                                          : w->metric_packets;
-}
-
-/* text, csv and md share the cells */
-static void print_table(const rank_report *r, rank_format fmt, GString *out)
-{
-    const rank_words *w = r->ja ? &words_ja : &words_en;
-    gboolean port = strcmp(r->o->by, "port") == 0;
-    guint ncols = 7;
-    const char *head[7] = {w->rank,
-                           port ? w->key_port : w->key_country,
-                           port ? w->label_port : w->label_country,
-                           metric_word(w, r->o->metric),
-                           w->share,
-                           w->prev[r->kind],
-                           w->change};
-    gboolean right[7] = {TRUE, FALSE, FALSE, TRUE, TRUE, TRUE, FALSE};
-    guint nrows = r->rows->len;
-    char ***cells = g_new0(char **, nrows);
-    for (guint i = 0; i < nrows; i++) {
-        const rank_row *row = &g_array_index(r->rows, rank_row, i);
-        cells[i] = g_new0(char *, ncols + 1);
-        cells[i][0] = g_strdup_printf("%u", row->rank);
-        cells[i][1] = g_strdup(row->key);
-        cells[i][2] = row_label(r->o->by, row->key, r->ja);
-        cells[i][3] = g_strdup_printf("%" G_GUINT64_FORMAT, row->value);
-        cells[i][4] = fmt == RANK_CSV ? g_strdup_printf("%.4f", share_of(r, row))
-                                      : g_strdup_printf("%.2f%%", 100.0 * share_of(r, row));
-        cells[i][5] = row->prev_rank > 0 ? g_strdup_printf("%u", row->prev_rank) : g_strdup("");
-        cells[i][6] = g_strdup(fmt == RANK_CSV ? change_key(row) : change_word(w, row));
-    }
-    if (fmt == RANK_CSV) {
-        for (guint c = 0; c < ncols; c++) {
-            if (c > 0)
-                g_string_append_c(out, ',');
-            csv_cell(out, head[c]);
-        }
-        g_string_append_c(out, '\n');
-        for (guint i = 0; i < nrows; i++) {
-            for (guint c = 0; c < ncols; c++) {
-                if (c > 0)
-                    g_string_append_c(out, ',');
-                csv_cell(out, cells[i][c]);
-            }
-            g_string_append_c(out, '\n');
-        }
-    } else if (fmt == RANK_MD) {
-        g_string_append_printf(out, "%s %s (%s: %s), %s, %s %s\n\n",
-                               port ? (r->ja ? "宛先ポート番号" : "Destination ports")
-                                    : (r->ja ? "送信元地域" : "Source countries"),
-                               r->cur->label, r->ja ? "前期" : "previous", r->prev->label,
-                               metric_word(w, r->o->metric), r->ja ? "タイムゾーン" : "time zone",
-                               r->tz);
-        g_string_append(out, "|");
-        for (guint c = 0; c < ncols; c++)
-            g_string_append_printf(out, " %s |", head[c]);
-        g_string_append(out, "\n|");
-        for (guint c = 0; c < ncols; c++)
-            g_string_append(out, right[c] ? "---:|" : "---|");
-        g_string_append_c(out, '\n');
-        for (guint i = 0; i < nrows; i++) {
-            g_string_append(out, "|");
-            for (guint c = 0; c < ncols; c++) {
-                g_string_append_c(out, ' ');
-                for (const char *p = cells[i][c]; *p != '\0'; p++) {
-                    if (*p == '|')
-                        g_string_append_c(out, '\\');
-                    g_string_append_c(out, *p);
-                }
-                g_string_append(out, " |");
-            }
-            g_string_append_c(out, '\n');
-        }
-    } else {
-        glong width[7];
-        for (guint c = 0; c < ncols; c++) {
-            width[c] = display_width(head[c]);
-            for (guint i = 0; i < nrows; i++)
-                width[c] = MAX(width[c], display_width(cells[i][c]));
-        }
-        g_string_append_printf(out, "%s %s (%s %s), %s, %s %s, %s %s\n",
-                               port ? (r->ja ? "宛先ポート番号" : "destination ports")
-                                    : (r->ja ? "送信元地域" : "source countries"),
-                               r->cur->label, r->ja ? "前期" : "previous", r->prev->label,
-                               metric_word(w, r->o->metric), r->ja ? "クラス" : "class", r->o->cls,
-                               r->ja ? "タイムゾーン" : "time zone", r->tz);
-        for (guint i = 0; i <= nrows; i++) {
-            /* line 0 is the heading */
-            GString *line = g_string_new(NULL);
-            for (guint c = 0; c < ncols; c++) {
-                if (c > 0)
-                    g_string_append(line, "  ");
-                put_cell(line, i == 0 ? head[c] : cells[i - 1][c], width[c], right[c]);
-            }
-            while (line->len > 0 && line->str[line->len - 1] == ' ')
-                g_string_truncate(line, line->len - 1);
-            g_string_append(out, line->str);
-            g_string_append_c(out, '\n');
-            g_string_free(line, TRUE);
-        }
-        g_string_append_printf(out, "%s %" G_GUINT64_FORMAT, r->ja ? "期間合計" : "period total",
-                               r->total);
-        if (r->sources >= 0)
-            g_string_append_printf(out, "; %s %.0f",
-                                   r->ja ? "送信元数 (推定)" : "distinct sources (estimate)",
-                                   r->sources);
-        g_string_append(out, r->ja ? "\n同数の場合はキーのバイト順。\n"
-                                   : "\nTies: by the metric, then the key in byte order.\n");
-    }
-    for (guint i = 0; i < nrows; i++)
-        g_strfreev(cells[i]);
-    g_free(cells);
-}
 
 /* ---- the command ---------------------------------------------------------- */
 
@@ -535,54 +52,6 @@ static void rank_opts_clear(rank_opts *o)
     g_free(o->lang);
 }
 
-/* Open every database; they must agree on the zone, and --tz must be that zone. */
-static GPtrArray *rank_open(const rank_opts *o, const char **tz, GError **error)
-{
-    GPtrArray *dbs = g_ptr_array_new_with_free_func((GDestroyNotify)tt_rollup_db_free);
-    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-    for (char **d = o->data; d != NULL && *d != NULL; d++)
-        g_ptr_array_add(paths, g_build_filename(*d, "rollup.sqlite", NULL));
-    for (char **d = o->dbs; d != NULL && *d != NULL; d++)
-        g_ptr_array_add(paths, g_strdup(*d));
-    if (paths->len == 0) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "give --data DIR (repeatable) or --db FILE");
-        goto err;
-    }
-    for (guint i = 0; i < paths->len; i++) {
-        tt_rollup_db *db = tt_rollup_db_open(g_ptr_array_index(paths, i), error);
-        if (db == NULL)
-            goto err;
-        g_ptr_array_add(dbs, db);
-        const char *z = tt_rollup_db_timezone(db);
-        const tt_rollup_db *first = g_ptr_array_index(dbs, 0);
-        if (strcmp(z, tt_rollup_db_timezone(first)) != 0) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                        "%s cuts days in %s but %s in %s: databases of different time zones "
-                        "cannot be summed into one quarter",
-                        tt_rollup_db_path(db), z, tt_rollup_db_path(first),
-                        tt_rollup_db_timezone(first));
-            goto err;
-        }
-    }
-    *tz = tt_rollup_db_timezone(g_ptr_array_index(dbs, 0));
-    if (o->tz != NULL && strcmp(o->tz, *tz) != 0) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--tz %s: the rollups were cut into days in %s by the collector; a period "
-                    "in another zone cannot be computed from them (omit --tz, or collect with "
-                    "timezone = %s)",
-                    o->tz, *tz, o->tz);
-        goto err;
-    }
-    g_ptr_array_free(paths, TRUE);
-    return dbs;
-
-err:
-    g_ptr_array_free(paths, TRUE);
-    g_ptr_array_free(dbs, TRUE);
-    return NULL;
-}
-
 static int rank_run(rank_opts *o)
 {
     g_autoptr(GError) error = NULL;
@@ -602,84 +71,44 @@ static int rank_run(rank_opts *o)
         g_printerr("teiten rank: %s\n", bad);
         return 2;
     }
-    rank_period cur = {0}, prev = {0};
-    rank_report rep = {
-        .o = o, .cur = &cur, .prev = &prev, .sources = -1, .ja = strcmp(o->lang, "ja") == 0};
+    tt_rank_period cur = {0}, prev = {0};
+    tt_period_kind kind;
+    const char *tz = NULL;
     int status = 1;
-    if (!rank_periods(o, &rep.kind, &cur, &prev, &error)) {
+    if (!tt_rank_periods(o->quarter, o->month, o->year, o->from, o->to, &kind, &cur, &prev,
+                         &error)) {
         g_printerr("teiten rank: %s\n", error->message);
         return 2;
     }
-    GPtrArray *dbs = rank_open(o, &rep.tz, &error);
+    GPtrArray *dbs = tt_rank_open(o->data, o->dbs, o->tz, &tz, &error);
     if (dbs == NULL) {
         g_printerr("teiten rank: %s\n", error->message);
         status = error->domain == G_OPTION_ERROR ? 2 : 1;
         goto out_periods;
     }
-    const char *cls = strcmp(o->cls, "all") == 0 ? NULL : o->cls;
-    GHashTable *now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *total = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    GHashTable *sketches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    for (guint i = 0; i < dbs->len; i++) {
-        tt_rollup_db *db = g_ptr_array_index(dbs, i);
-        if (!tt_rollup_db_sum(db, o->by, cur.from, cur.to, cls, o->sensor, now, &error) ||
-            !tt_rollup_db_sum(db, o->by, prev.from, prev.to, cls, o->sensor, before, &error) ||
-            !tt_rollup_db_sum(db, "total", cur.from, cur.to, cls, o->sensor, total, &error) ||
-            !tt_rollup_db_sources(db, cur.from, cur.to, o->sensor, sketches, &error)) {
-            g_printerr("teiten rank: %s\n", error->message);
-            goto out_tables;
-        }
+    tt_rank_query q = {
+        .by = o->by, .metric = o->metric, .cls = o->cls, .sensor = o->sensor, .top = (guint)o->top};
+    tt_rank_table *t = tt_rank_table_build(dbs, &q, kind, &cur, &prev, tz, &error);
+    if (t == NULL) {
+        g_printerr("teiten rank: %s\n", error->message);
+        goto out_dbs;
     }
-    const tt_rank_counts *t = g_hash_table_lookup(total, "all");
-    rep.total = t != NULL ? metric_of(t, o->metric) : 0;
-    /* sketches hold every class: stated only for the unfiltered class */
-    const guint8 *all_src = g_hash_table_lookup(sketches, "");
-    if (cls == NULL && all_src != NULL)
-        rep.sources = tt_rollup_hll_estimate(all_src);
-
-    GArray *rows = rank_rows(now, o->metric);
-    GArray *prows = rank_rows(before, o->metric);
-    GHashTable *prev_rank = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < prows->len; i++) {
-        rank_row *p = &g_array_index(prows, rank_row, i);
-        g_hash_table_insert(prev_rank, (gpointer)p->key, GUINT_TO_POINTER(p->rank));
-    }
-    if (rows->len > (guint)o->top)
-        g_array_set_size(rows, (guint)o->top);
-    for (guint i = 0; i < rows->len; i++) {
-        rank_row *r = &g_array_index(rows, rank_row, i);
-        r->prev_rank = GPOINTER_TO_UINT(g_hash_table_lookup(prev_rank, r->key));
-        const guint8 *sk = g_hash_table_lookup(sketches, r->key);
-        if (cls == NULL && sk != NULL && strcmp(o->by, "country") == 0)
-            r->sources = tt_rollup_hll_estimate(sk);
-    }
-    rep.rows = rows;
     GString *out = g_string_new(NULL);
-    if (strcmp(o->format, "json") == 0)
-        print_json(&rep, out);
-    else
-        print_table(&rep,
-                    strcmp(o->format, "csv") == 0  ? RANK_CSV
-                    : strcmp(o->format, "md") == 0 ? RANK_MD
-                                                   : RANK_TEXT,
-                    out);
+    tt_rank_table_format(t,
+                         strcmp(o->format, "json") == 0  ? TT_RANK_JSON
+                         : strcmp(o->format, "csv") == 0 ? TT_RANK_CSV
+                         : strcmp(o->format, "md") == 0  ? TT_RANK_MD
+                                                         : TT_RANK_TEXT,
+                         strcmp(o->lang, "ja") == 0, out);
     fwrite(out->str, 1, out->len, stdout);
     status = fflush(stdout) == 0 ? 0 : 1;
     g_string_free(out, TRUE);
-    g_hash_table_destroy(prev_rank);
-    g_array_free(prows, TRUE);
-    g_array_free(rows, TRUE);
-
-out_tables:
-    g_hash_table_destroy(sketches);
-    g_hash_table_destroy(total);
-    g_hash_table_destroy(before);
-    g_hash_table_destroy(now);
+    tt_rank_table_free(t);
+out_dbs:
     g_ptr_array_free(dbs, TRUE);
 out_periods:
-    g_free(cur.label);
-    g_free(prev.label);
+    tt_rank_period_clear(&cur);
+    tt_rank_period_clear(&prev);
     return status;
 }
 

@@ -179,3 +179,110 @@ double tt_rollup_hll_estimate(const guint8 *regs)
         e = m * log(m / zeros);
     return e;
 }
+
+/* ---- per-sensor facts (teiten report's coverage and notes) ----------------- */
+
+static void rollup_day_clear(gpointer p)
+{
+    g_free(((tt_rollup_day *)p)->sensor);
+}
+
+static void rollup_fact_clear(gpointer p)
+{
+    tt_rollup_fact *f = p;
+    g_free(f->sensor);
+    g_free(f->type);
+}
+
+GArray *tt_rollup_days_new(void)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(tt_rollup_day));
+    g_array_set_clear_func(a, rollup_day_clear);
+    return a;
+}
+
+GArray *tt_rollup_facts_new(void)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(tt_rollup_fact));
+    g_array_set_clear_func(a, rollup_fact_clear);
+    return a;
+}
+
+static sqlite3_stmt *rollup_query(tt_rollup_db *db, const char *sql, const char *from,
+                                  const char *to, GError **error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_fail(db, error);
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    return st;
+}
+
+gboolean tt_rollup_db_days(tt_rollup_db *db, const char *from, const char *to, GArray *days,
+                           GError **error)
+{
+    sqlite3_stmt *st =
+        rollup_query(db,
+                     "SELECT day, sensor, buckets, records, leaks, late, coverage_min"
+                     " FROM sensor_day WHERE day BETWEEN ?1 AND ?2"
+                     " ORDER BY day, sensor",
+                     from, to, error);
+    if (st == NULL)
+        return FALSE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tt_rollup_day d = {.sensor = g_strdup((const char *)sqlite3_column_text(st, 1))};
+        g_strlcpy(d.day, (const char *)sqlite3_column_text(st, 0), sizeof d.day);
+        d.buckets = (guint64)sqlite3_column_int64(st, 2);
+        d.records = (guint64)sqlite3_column_int64(st, 3);
+        d.leaks = (guint64)sqlite3_column_int64(st, 4);
+        d.late = (guint64)sqlite3_column_int64(st, 5);
+        d.coverage_min = (guint64)sqlite3_column_int64(st, 6);
+        g_array_append_val(days, d);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TRUE : db_fail(db, error);
+}
+
+static gboolean rollup_facts(tt_rollup_db *db, const char *sql, gboolean typed, const char *from,
+                             const char *to, GArray *facts, GError **error)
+{
+    sqlite3_stmt *st = rollup_query(db, sql, from, to, error);
+    if (st == NULL)
+        return FALSE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tt_rollup_fact f = {.sensor = g_strdup((const char *)sqlite3_column_text(st, 0))};
+        if (typed)
+            f.type = g_strdup((const char *)sqlite3_column_text(st, 5));
+        f.value = sqlite3_column_int64(st, 1);
+        f.records = (guint64)sqlite3_column_int64(st, 2);
+        g_strlcpy(f.first, (const char *)sqlite3_column_text(st, 3), sizeof f.first);
+        g_strlcpy(f.last, (const char *)sqlite3_column_text(st, 4), sizeof f.last);
+        g_array_append_val(facts, f);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TRUE : db_fail(db, error);
+}
+
+gboolean tt_rollup_db_sampling(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
+                               GError **error)
+{
+    return rollup_facts(db,
+                        "SELECT sensor, rate, sum(records), min(day), max(day) FROM sampling"
+                        " WHERE day BETWEEN ?1 AND ?2 GROUP BY sensor, rate ORDER BY sensor, rate",
+                        FALSE, from, to, facts, error);
+}
+
+gboolean tt_rollup_db_geoip(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
+                            GError **error)
+{
+    return rollup_facts(db,
+                        "SELECT sensor, build, count(*), min(day), max(day), type FROM geoip"
+                        " WHERE day BETWEEN ?1 AND ?2 GROUP BY sensor, type, build"
+                        " ORDER BY sensor, min(day)",
+                        TRUE, from, to, facts, error);
+}

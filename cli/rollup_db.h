@@ -49,4 +49,35 @@ gboolean tt_rollup_db_sources(tt_rollup_db *db, const char *from, const char *to
 /** HyperLogLog estimate of one sketch. */
 double tt_rollup_hll_estimate(const guint8 *regs);
 
+/** One sensor's day (table sensor_day). */
+typedef struct tt_rollup_day {
+    char day[11];
+    char *sensor; /* (transfer full) */
+    guint64 buckets, records, leaks, late, coverage_min;
+} tt_rollup_day;
+
+/** One sampling rate or GeoIP database a sensor's records went through over a period. */
+typedef struct tt_rollup_fact {
+    char *sensor;             /* (transfer full) */
+    char *type;               /* GeoIP database type; NULL for sampling */
+    gint64 value;             /* the 1-in-N rate, or the GeoIP build epoch */
+    guint64 records;          /* sampling: records at that rate; GeoIP: days it was used */
+    char first[11], last[11]; /* days it was seen */
+} tt_rollup_fact;
+
+/** A GArray for tt_rollup_db_days, clearing its elements. (transfer full) */
+GArray *tt_rollup_days_new(void);
+/** A GArray for tt_rollup_db_sampling / _geoip, clearing its elements. (transfer full) */
+GArray *tt_rollup_facts_new(void);
+
+/** Append the sensor days of [@a from, @a to] to @a days, by day then sensor. */
+gboolean tt_rollup_db_days(tt_rollup_db *db, const char *from, const char *to, GArray *days,
+                           GError **error);
+/** Append the sampling rates of [@a from, @a to] per sensor to @a facts. */
+gboolean tt_rollup_db_sampling(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
+                               GError **error);
+/** Append the GeoIP databases of [@a from, @a to] per sensor to @a facts. */
+gboolean tt_rollup_db_geoip(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
+                            GError **error);
+
 #endif

@@ -13,7 +13,11 @@
  * is gone fold into the retired totals, which must then agree with
  * tt_decoder_retired_stats(). Every datagram is copied into a buffer of exactly
  * its size, so AddressSanitizer sees any read past its end (the decoder also
- * rewrites messages in place, which libFuzzer's const input must not see).
+ * rewrites messages in place, which libFuzzer's const input must not see;
+ * NetFlow v9 is rewritten into the decoder's own larger buffer, so there ASan
+ * only sees reads past that). A crash that needs the state earlier inputs left
+ * behind does not reproduce from its input alone: run the target over its
+ * corpus with FUZZ_TRACE=1, which prints every datagram, and cut that down.
  *
  * Rejected: resetting the decoder per input (reproducible, but a template in
  * one input and its data in the next is how real exporters behave, and the
@@ -76,7 +80,8 @@ typedef struct {
     uint64_t evictions_seen;
     uint64_t retired_fed, retired_flows;
     tt_exporter_stats retired_prev;
-    int64_t clock; /* fake host time: one second per datagram, so LRU order is defined */
+    int64_t clock;  /* fake host time: one second per datagram, so LRU order is defined */
+    gboolean trace; /* FUZZ_TRACE set: print every datagram (to replay a state-dependent crash) */
 } fuzz_state;
 
 static fuzz_state state;
@@ -272,6 +277,7 @@ tt_decoder *fuzz_decoder(void)
                     state.config->max_sessions == FUZZ_MAX_SESSIONS &&
                     state.config->max_exporters == FUZZ_MAX_EXPORTERS,
                 "fuzz config caps not as the harness expects");
+    state.trace = getenv("FUZZ_TRACE") != NULL;
     state.sensors = tt_sensor_table_new(state.config, NULL);
     state.decoder = tt_decoder_new(state.config, fuzz_sink, NULL, &error);
     FUZZ_ASSERT(state.decoder != NULL, "decoder: %s", error->message);
@@ -331,7 +337,7 @@ void fuzz_feed_datagrams(fuzz_path path, const uint8_t *data, size_t size)
             uint8_t *msg = g_malloc(MAX(len, 1));
             memcpy(msg, data + off, len);
             slot->fed++;
-            if (getenv("FUZZ_TRACE") != NULL) {
+            if (state.trace) {
                 fprintf(stderr, "DGRAM %u ", sel % FUZZ_PEERS);
                 for (size_t k = 0; k < len; k++)
                     fprintf(stderr, "%02x", msg[k]);

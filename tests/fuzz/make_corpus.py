@@ -25,6 +25,7 @@ import argparse
 import io
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -260,8 +261,10 @@ def main():
     ap.add_argument('--src', required=True)
     args = ap.parse_args()
     corpus = Corpus(args.out)
+    # start from the seeds every time: what earlier runs added would make each run longer
     for t in ('ipfix', 'v9', 'v5', 'file', 'config'):
-        os.makedirs(os.path.join(args.out, t), exist_ok=True)
+        shutil.rmtree(os.path.join(args.out, t), ignore_errors=True)
+        os.makedirs(os.path.join(args.out, t))
     if os.path.isdir(args.flowdata):
         add_flowdata(corpus, args.flowdata)
     else:
