@@ -41,7 +41,7 @@ static const char *const config_collector_keys[] = {
     "listen",       "data-dir",        "plugin-dir",   "step",          "grace",
     "timezone",     "geoip",           "rrdcached",    "user",          "pidfile",
     "rcvbuf",       "max-templates",   "max-sessions", "max-exporters", "export-time-tolerance",
-    "silent-after", "writer-lag-warn", NULL,
+    "silent-after", "writer-lag-warn", "rrd-archives", NULL,
 };
 
 static const char *const config_sensor_keys[] = {"exporters", "darknet", "sampling", NULL};
@@ -462,6 +462,7 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
     guint64 max_sessions = 4096, max_exporters = 1024, tolerance = 600, silent = 900;
     guint64 lag = 3;
     g_autofree char *rcvbuf_text = NULL;
+    g_autofree char *archives_text = NULL;
 
     if (!config_check_keys(kf, name, group, config_collector_keys, error) ||
         !config_load_listen(config, name, error) ||
@@ -481,7 +482,8 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
                          error) ||
         !config_get_uint(kf, name, group, "silent-after", 1, 31536000, &silent, error) ||
         !config_get_uint(kf, name, group, "writer-lag-warn", 1, G_MAXUINT32, &lag, error) ||
-        !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error))
+        !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error) ||
+        !config_get_string(kf, name, group, "rrd-archives", &archives_text, error))
         return FALSE;
 
     if (900 % step != 0) {
@@ -524,6 +526,17 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
         config_value_error(error, name, group, "rrdcached",
                            "\"%s\" is neither unix:/PATH nor HOST:PORT", config->rrdcached);
         return FALSE;
+    }
+
+    /* the RRD archive layout: default from the step, or RES:KEEP; ... (rrd/schema.c) */
+    config->rrd_archives = tt_rrd_archives_default((int64_t)step);
+    if (archives_text != NULL) {
+        g_autoptr(GError) local = NULL;
+
+        if (!tt_rrd_archives_parse(archives_text, (int64_t)step, &config->rrd_archives, &local)) {
+            config_value_error(error, name, group, "rrd-archives", "%s", local->message);
+            return FALSE;
+        }
     }
 
     config->step = (int64_t)step;

@@ -15,6 +15,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "store.h" /* tt_rrd_archives */
+
 #define TT_CONFIG_ERROR (tt_config_error_quark())
 GQuark tt_config_error_quark(void);
 
@@ -83,6 +85,7 @@ typedef struct tt_config {
     int64_t export_time_tolerance; /* `export-time-tolerance` s, default 600 */
     int64_t silent_after;    /* `silent-after` s of host time without data, default 900 */
     uint32_t writer_lag_warn;/* `writer-lag-warn` buckets, default 3 */
+    tt_rrd_archives rrd_archives; /* `rrd-archives`, default from the step */
 
     GPtrArray *sensors;      /* of tt_sensor_conf*, in file order */
     GPtrArray *plugins;      /* of char*: NAME of each [plugin:NAME], in file order */

@@ -35,6 +35,14 @@
 #include "sensor.h"
 #include "writer.h"
 
+/*
+ * Writer jobs that may be pending before the dispatch path waits for the
+ * writer. A closed bucket makes about ten jobs (one per plugin, stats, health),
+ * some of them holding megabytes, so 64 keeps a replay that outruns the disk
+ * within a few hundred MB instead of growing until the kernel kills us.
+ */
+#define TT_WRITER_QUEUE_MAX 64
+
 typedef struct {
     int64_t start;  /* seconds */
     void **acc;     /* one accumulator per plugin */
@@ -444,13 +452,16 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     }
     {
         g_autofree char *rrd_dir = g_build_filename(config->data_dir, "rrd", NULL);
-        tt_rrd_archives archives = tt_rrd_archives_default(config->step);
-        core->max_age_ms = (int64_t)archives.rows_day * 86400 * 1000;
+        tt_rrd_archives archives = config->rrd_archives;
+        if (archives.n == 0) /* a tt_config built by hand, not by tt_config_load */
+            archives = tt_rrd_archives_default(config->step);
+        core->max_age_ms = tt_rrd_archives_span(&archives) * 1000;
         core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
         if (core->rrd == NULL)
             goto err_free_core;
     }
     core->writer = tt_writer_new();
+    tt_writer_set_limit(core->writer, TT_WRITER_QUEUE_MAX);
     core->health = tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
@@ -710,6 +721,11 @@ gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark
 tt_health *tt_core_health(tt_core *core)
 {
     return core->health;
+}
+
+guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us)
+{
+    return tt_writer_stalls(core->writer, stalled_us);
 }
 
 guint tt_core_writer_pending(tt_core *core)

@@ -78,6 +78,8 @@ const char *tt_core_sensor_name(tt_core *core, uint32_t sensor);
 gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
                               int64_t *closed_until, gboolean *silent);
 guint tt_core_writer_pending(tt_core *core);
+/** Times the dispatch path waited for room in the writer's queue, and for how long (µs). */
+guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us);
 /** Self RRD, writer lag and RRD store counters (health.h). (transfer none) */
 struct tt_health *tt_core_health(tt_core *core);
 void tt_core_listener_stats(tt_core *core, GString *json);

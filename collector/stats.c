@@ -109,13 +109,16 @@ char *tt_stats_json(tt_core *core)
     int64_t build = 0;
     const char *geo = tt_core_geo_describe(core, &build);
 
+    gint64 stalled_us = 0;
+    guint64 stalls = tt_core_writer_stalls(core, &stalled_us);
     g_string_append_printf(out,
                            "{\"time\":%" PRId64 ",\"records_in\":%" PRIu64
                            ",\"exporters_alive\":%u,\"exporter_evictions\":%" PRIu64
-                           ",\"writer_pending\":%u,\"geoip\":",
+                           ",\"writer_pending\":%u,\"writer_stalls\":%" PRIu64
+                           ",\"writer_stalled_s\":%.3f,\"geoip\":",
                            g_get_real_time() / G_USEC_PER_SEC, tt_core_records_in(core),
                            tt_decoder_exporter_count(dec), tt_decoder_evictions(dec),
-                           tt_core_writer_pending(core));
+                           tt_core_writer_pending(core), stalls, (double)stalled_us / 1e6);
     if (geo != NULL) {
         g_string_append(out, "{\"type\":");
         json_string(out, geo);

@@ -35,6 +35,9 @@ struct tt_writer {
     guint64 ran;    /* jobs ever finished, protected by lock */
     gboolean stop;  /* protected by lock */
     gint pending;   /* atomic: queued - ran */
+    guint limit;    /* submitters wait while this many jobs are pending; 0 = never */
+    guint64 stalls; /* submissions that had to wait, protected by lock */
+    gint64 stalled_us; /* time spent waiting, protected by lock */
 };
 
 static void writer_job_finish(writer_job *job)
@@ -95,13 +98,48 @@ void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNoti
     job->data = data;
     job->free_fn = free_fn;
 
-    g_atomic_int_inc(&writer->pending);
     g_mutex_lock(&writer->lock);
+    /*
+     * Backpressure: a closed bucket's snapshot can be megabytes (a dense array
+     * over the port space, a distinct-source set), and a replay closes buckets
+     * far faster than disks take them. Without a bound the queue grows until the
+     * kernel kills the process; with it the submitter (the reception thread)
+     * waits, so a live collector that falls that far behind loses datagrams in
+     * the kernel, counted as kernel_drops, instead of everything.
+     */
+    if (writer->limit > 0 && g_thread_self() != writer->thread &&
+        (guint)g_atomic_int_get(&writer->pending) >= writer->limit) {
+        gint64 t0 = g_get_monotonic_time();
+        writer->stalls++;
+        while ((guint)g_atomic_int_get(&writer->pending) >= writer->limit)
+            g_cond_wait(&writer->done, &writer->lock);
+        writer->stalled_us += g_get_monotonic_time() - t0;
+    }
+    g_atomic_int_inc(&writer->pending);
     g_warn_if_fail(!writer->stop || g_thread_self() == writer->thread);
     g_queue_push_tail(&writer->queue, job);
     writer->queued++;
     g_cond_signal(&writer->wake);
     g_mutex_unlock(&writer->lock);
+}
+
+void tt_writer_set_limit(tt_writer *writer, guint limit)
+{
+    g_return_if_fail(writer != NULL);
+    g_mutex_lock(&writer->lock);
+    writer->limit = limit;
+    g_mutex_unlock(&writer->lock);
+}
+
+guint64 tt_writer_stalls(tt_writer *writer, gint64 *stalled_us)
+{
+    g_return_val_if_fail(writer != NULL, 0);
+    g_mutex_lock(&writer->lock);
+    guint64 n = writer->stalls;
+    if (stalled_us != NULL)
+        *stalled_us = writer->stalled_us;
+    g_mutex_unlock(&writer->lock);
+    return n;
 }
 
 guint tt_writer_pending(tt_writer *writer)

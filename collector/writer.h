@@ -3,9 +3,10 @@
  * writer.h - the writer thread: disk work off the reception path.
  *
  * Plugins hand finished buckets over as jobs (host->submit); one thread runs
- * them in order. Submitting never blocks and never drops: the queue is
- * unbounded, and its depth is exported so lag is visible (log + stats) when it
- * passes a configured number of buckets.
+ * them in order. Submitting never drops; it blocks only when the queue holds
+ * the limit set with tt_writer_set_limit() (backpressure: memory stays
+ * bounded when a replay outruns the disk). Its depth is exported so lag is
+ * visible (log + stats).
  */
 #ifndef TT_WRITER_H
 #define TT_WRITER_H
@@ -20,6 +21,13 @@ typedef struct tt_writer tt_writer;
 tt_writer *tt_writer_new(void);
 /** Queue @a run(@a data); @a free_fn(@a data) after it ran. Thread-safe. */
 void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNotify free_fn);
+/**
+ * Bound the queue: tt_writer_submit() from any thread but the writer's waits
+ * while @a limit jobs are pending (0, the default, never waits).
+ */
+void tt_writer_set_limit(tt_writer *writer, guint limit);
+/** Submissions that waited for room, and for how long in all (µs). */
+guint64 tt_writer_stalls(tt_writer *writer, gint64 *stalled_us);
 /** Jobs queued and not yet finished. */
 guint tt_writer_pending(tt_writer *writer);
 /** Block until every job queued so far has run. */

@@ -7,8 +7,10 @@
  * step's end is that step's count, so rate x step gives it back exactly),
  * sources is a GAUGE (distinct source addresses in the step). Every heartbeat
  * is 400 days: an idle gap never turns into unknown by itself; the store
- * writes 0 or U explicitly (store.c). Archives: AVERAGE at 1 step, 1 hour and
- * 1 day; total, country and sensor files add MAX at 1 hour and 1 day. Every
+ * writes 0 or U explicitly (store.c). Archives ([collector] rrd-archives, by
+ * default 1 step, 1 hour and 1 day): AVERAGE at each resolution; total,
+ * country, sensor and self files add MAX at each one coarser than the step;
+ * the check of an existing file compares them too. Every
  * xff is 0, so a consolidated row with any unknown step is unknown, never an
  * average of what happened to be there (a day with downtime must not read as
  * a full day).
@@ -54,11 +56,117 @@ guint tt_rrd_self_ds_count(void)
 
 tt_rrd_archives tt_rrd_archives_default(int64_t step)
 {
-    tt_rrd_archives a = {.step = step};
-    a.rows_step = (uint32_t)((2 * 86400 + step - 1) / step);
-    a.rows_hour = 90 * 24;
-    a.rows_day = 3 * 365 + 1;
+    tt_rrd_archives a = {.step = step, .n = 3};
+    a.rra[0].steps = 1;
+    a.rra[0].rows = (uint32_t)((2 * 86400 + step - 1) / step);
+    a.rra[1].steps = (uint32_t)(3600 / step);
+    a.rra[1].rows = 90 * 24;
+    a.rra[2].steps = (uint32_t)(86400 / step);
+    a.rra[2].rows = 3 * 365 + 1;
     return a;
+}
+
+/* "300", "5m", "2d", "3y": seconds; FALSE on anything else or on overflow. */
+static gboolean parse_duration(const char *text, int64_t step, int64_t *out)
+{
+    static const struct {
+        char unit;
+        int64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}, {'y', 31557600}};
+    if (step > 0 && strcmp(text, "step") == 0) {
+        *out = step;
+        return TRUE;
+    }
+    int64_t v = 0, mult = 1;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (G_MAXINT32 - (*p - '0')) / 10)
+            return FALSE;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == text)
+        return FALSE;
+    if (*p != '\0') {
+        guint i = 0;
+        while (i < G_N_ELEMENTS(units) && units[i].unit != *p)
+            i++;
+        if (i == G_N_ELEMENTS(units) || p[1] != '\0')
+            return FALSE;
+        mult = units[i].seconds;
+    }
+    *out = v * mult;
+    return *out > 0;
+}
+
+gboolean tt_rrd_archives_parse(const char *text, int64_t step, tt_rrd_archives *out, GError **error)
+{
+    tt_rrd_archives a = {.step = step};
+    int64_t res[TT_RRD_ARCHIVES_MAX];
+    g_auto(GStrv) items = g_strsplit(text, ";", -1);
+    for (guint i = 0; items[i] != NULL; i++) {
+        char *item = g_strstrip(items[i]);
+        if (*item == '\0')
+            continue; /* "a; b;" like every list of the configuration */
+        char *colon = strchr(item, ':');
+        int64_t r = 0, keep = 0;
+        if (colon != NULL)
+            *colon = '\0';
+        if (colon == NULL || !parse_duration(g_strstrip(item), step, &r) ||
+            !parse_duration(g_strstrip(colon + 1), 0, &keep)) {
+            if (colon != NULL)
+                *colon = ':';
+            g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA,
+                        "\"%s\" is not RESOLUTION:RETENTION (e.g. 1h:90d)", item);
+            return FALSE;
+        }
+        if (r % step != 0 || keep < r) {
+            g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA,
+                        "%s:%s: the resolution (%" G_GINT64_FORMAT
+                        " s) must be a multiple of the step (%" G_GINT64_FORMAT
+                        " s) and the retention at least one resolution",
+                        item, g_strstrip(colon + 1), r, step);
+            return FALSE;
+        }
+        if (a.n == TT_RRD_ARCHIVES_MAX) {
+            g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA, "more than %d archives",
+                        TT_RRD_ARCHIVES_MAX);
+            return FALSE;
+        }
+        /* insert sorted by resolution; two archives of one resolution would be one RRA twice */
+        guint at = a.n;
+        while (at > 0 && res[at - 1] > r)
+            at--;
+        if (at > 0 && res[at - 1] == r) {
+            g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA,
+                        "resolution %" G_GINT64_FORMAT " s given twice", r);
+            return FALSE;
+        }
+        memmove(&res[at + 1], &res[at], (a.n - at) * sizeof res[0]);
+        memmove(&a.rra[at + 1], &a.rra[at], (a.n - at) * sizeof a.rra[0]);
+        res[at] = r;
+        a.rra[at].steps = (uint32_t)(r / step);
+        int64_t rows = (keep + r - 1) / r;
+        if (rows > G_MAXINT32) {
+            g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA, "%s: too many rows", item);
+            return FALSE;
+        }
+        a.rra[at].rows = (uint32_t)rows;
+        a.n++;
+    }
+    if (a.n == 0) {
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA, "no archive");
+        return FALSE;
+    }
+    *out = a;
+    return TRUE;
+}
+
+int64_t tt_rrd_archives_span(const tt_rrd_archives *a)
+{
+    int64_t span = 0;
+    for (guint i = 0; i < a->n; i++)
+        span = MAX(span, a->step * a->rra[i].steps * (int64_t)a->rra[i].rows);
+    return span;
 }
 
 static gboolean kind_has_max(tt_rrd_kind kind)
@@ -71,13 +179,37 @@ static guint kind_ds_count(tt_rrd_kind kind)
     return kind == TT_RRD_SELF ? G_N_ELEMENTS(rrd_self_names) : G_N_ELEMENTS(rrd_ds_names);
 }
 
+/* Does archive @a i of @a a get a MAX twin in a file of @a kind? */
+static gboolean rra_has_max(const tt_rrd_archives *a, guint i, tt_rrd_kind kind)
+{
+    return kind_has_max(kind) && a->rra[i].steps > 1;
+}
+
+/* The RRAs of a file in file order: every AVERAGE, finest first, then the MAX twins. */
+static guint rra_list(const tt_rrd_archives *a, tt_rrd_kind kind, guint idx[], const char *cf[])
+{
+    guint n = 0;
+    for (guint i = 0; i < a->n; i++, n++) {
+        idx[n] = i;
+        cf[n] = "AVERAGE";
+    }
+    for (guint i = 0; i < a->n; i++)
+        if (rra_has_max(a, i, kind)) {
+            idx[n] = i;
+            cf[n++] = "MAX";
+        }
+    return n;
+}
+
 uint64_t tt_rrd_file_size(const tt_rrd_archives *a, tt_rrd_kind kind)
 {
+    guint idx[2 * TT_RRD_ARCHIVES_MAX];
+    const char *cf[2 * TT_RRD_ARCHIVES_MAX];
     guint nds = kind_ds_count(kind);
-    guint nrra = kind_has_max(kind) ? 5 : 3;
-    uint64_t rows = (uint64_t)a->rows_step + a->rows_hour + a->rows_day;
-    if (kind_has_max(kind))
-        rows += (uint64_t)a->rows_hour + a->rows_day;
+    guint nrra = rra_list(a, kind, idx, cf);
+    uint64_t rows = 0;
+    for (guint i = 0; i < nrra; i++)
+        rows += a->rra[idx[i]].rows;
     /* librrd 1.7 layout: stat_head 128, ds_def 120 + pdp_prep 112 per DS,
      * rra_def 120 + rra_ptr 8 + cdp_prep 80 per DS per RRA, live_head 16, then doubles */
     uint64_t header = 128 + (uint64_t)nds * (120 + 112) + (uint64_t)nrra * (120 + 8) +
@@ -96,18 +228,12 @@ static GPtrArray *schema_argv(tt_rrd_kind kind, const tt_rrd_archives *a)
         g_ptr_array_add(argv, g_strdup_printf("DS:%s:%s:%d:0:U", name, gauge ? "GAUGE" : "ABSOLUTE",
                                               TT_RRD_HEARTBEAT));
     }
-    int64_t hour = 3600 / a->step, day = 86400 / a->step;
-    g_ptr_array_add(argv, g_strdup_printf("RRA:AVERAGE:0:1:%u", a->rows_step));
-    g_ptr_array_add(argv,
-                    g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", hour, a->rows_hour));
-    g_ptr_array_add(argv,
-                    g_strdup_printf("RRA:AVERAGE:0:%" G_GINT64_FORMAT ":%u", day, a->rows_day));
-    if (kind_has_max(kind)) {
-        g_ptr_array_add(argv,
-                        g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", hour, a->rows_hour));
-        g_ptr_array_add(argv,
-                        g_strdup_printf("RRA:MAX:0:%" G_GINT64_FORMAT ":%u", day, a->rows_day));
-    }
+    guint idx[2 * TT_RRD_ARCHIVES_MAX];
+    const char *cf[2 * TT_RRD_ARCHIVES_MAX];
+    guint nrra = rra_list(a, kind, idx, cf);
+    for (guint i = 0; i < nrra; i++)
+        g_ptr_array_add(argv, g_strdup_printf("RRA:%s:0:%u:%u", cf[i], a->rra[idx[i]].steps,
+                                              a->rra[idx[i]].rows));
     return argv;
 }
 
@@ -203,6 +329,27 @@ gboolean tt_rrd_check_file(const char *path, tt_rrd_kind kind, const tt_rrd_arch
         if (g_str_has_prefix(it->key, "ds[") && g_str_has_suffix(it->key, "].index") &&
             it->value.u_cnt >= nds)
             g_string_append_printf(why, "extra data source %s; ", it->key);
+    }
+    /* the archives too: a file with other resolutions or retentions would read
+     * differently from its neighbours, and rewriting it would lose its history */
+    guint idx[2 * TT_RRD_ARCHIVES_MAX];
+    const char *cf[2 * TT_RRD_ARCHIVES_MAX];
+    guint nrra = rra_list(a, kind, idx, cf);
+    for (guint i = 0; i < nrra; i++) {
+        g_autofree char *kcf = g_strdup_printf("rra[%u].cf", i);
+        g_autofree char *kpdp = g_strdup_printf("rra[%u].pdp_per_row", i);
+        g_autofree char *krows = g_strdup_printf("rra[%u].rows", i);
+        const rrd_info_t *icf = info_find(info, kcf), *ipdp = info_find(info, kpdp),
+                         *irows = info_find(info, krows);
+        if (icf == NULL || ipdp == NULL || irows == NULL || strcmp(icf->value.u_str, cf[i]) != 0 ||
+            ipdp->value.u_cnt != a->rra[idx[i]].steps || irows->value.u_cnt != a->rra[idx[i]].rows)
+            g_string_append_printf(why, "archive %u not %s:%u:%u; ", i, cf[i], a->rra[idx[i]].steps,
+                                   a->rra[idx[i]].rows);
+    }
+    {
+        g_autofree char *kextra = g_strdup_printf("rra[%u].cf", nrra);
+        if (info_find(info, kextra) != NULL)
+            g_string_append_printf(why, "more than %u archives; ", nrra);
     }
     it = info_find(info, "last_update");
     *last = it != NULL ? (int64_t)it->value.u_cnt : 0;

@@ -33,7 +33,9 @@
 struct rrdplug_acc {
     gint ref;
     uint32_t nkeys;
-    rrdplug_counter *c;
+    rrdplug_counter *c; /* dense over nkeys while open; only the touched keys once compact */
+    uint32_t *keys;     /* NULL while open; the touched keys, ascending, once compact */
+    uint32_t nsparse;   /* entries of c and keys once compact */
     uint64_t *set;
     uint64_t set_mask;
     uint32_t set_used, set_max;
@@ -73,9 +75,21 @@ void rrdplug_acc_unref(rrdplug_acc *acc)
     if (acc == NULL || !g_atomic_int_dec_and_test(&acc->ref))
         return;
     g_free(acc->c);
+    g_free(acc->keys);
     g_free(acc->set);
     g_free(acc->sensor);
     g_free(acc);
+}
+
+/* Dense slot count, or the sparse entries once compact. */
+static uint32_t rrdplug_acc_len(const rrdplug_acc *acc)
+{
+    return acc->keys != NULL ? acc->nsparse : acc->nkeys;
+}
+
+static uint32_t rrdplug_acc_key(const rrdplug_acc *acc, uint32_t i)
+{
+    return acc->keys != NULL ? acc->keys[i] : i;
 }
 
 static uint64_t rrdplug_hash(const uint8_t a[16])
@@ -126,8 +140,10 @@ void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow)
 
 void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src)
 {
-    for (uint32_t k = 0; k < src->nkeys; k++) {
-        const rrdplug_counter *s = &src->c[k];
+    g_return_if_fail(dst->keys == NULL);
+    for (uint32_t i = 0; i < rrdplug_acc_len(src); i++) {
+        const rrdplug_counter *s = &src->c[i];
+        uint32_t k = rrdplug_acc_key(src, i);
         if (!s->touched)
             continue;
         dst->c[k].flows += s->flows;
@@ -146,7 +162,60 @@ void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src)
 
 const rrdplug_counter *rrdplug_acc_get(const rrdplug_acc *acc, uint32_t key)
 {
-    return &acc->c[key];
+    static const rrdplug_counter zero;
+    if (acc->keys == NULL)
+        return &acc->c[key];
+    uint32_t lo = 0, hi = acc->nsparse;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (acc->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < acc->nsparse && acc->keys[lo] == key ? &acc->c[lo] : &zero;
+}
+
+/*
+ * A closed bucket keeps only what it saw: the touched keys and a source set
+ * sized to its entries. A dense port accumulator is 3 MiB and its source set
+ * 4 MiB; all-sensor files hold closed buckets until the slowest sensor passes
+ * them, and a sensor hours ahead of another (a replay, a lagging exporter)
+ * would otherwise hold gigabytes.
+ */
+void rrdplug_acc_compact(rrdplug_acc *acc)
+{
+    if (acc->keys != NULL)
+        return;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < acc->nkeys; k++)
+        n += acc->c[k].touched != 0;
+    rrdplug_counter *sc = g_new(rrdplug_counter, MAX(n, 1));
+    uint32_t *keys = g_new(uint32_t, MAX(n, 1));
+    for (uint32_t k = 0, i = 0; k < acc->nkeys; k++) {
+        if (acc->c[k].touched) {
+            keys[i] = k;
+            sc[i++] = acc->c[k];
+        }
+    }
+    g_free(acc->c);
+    acc->c = sc;
+    acc->keys = keys;
+    acc->nsparse = n;
+
+    uint64_t slots = 16;
+    while (slots < 2ull * acc->set_used)
+        slots <<= 1;
+    if (slots < acc->set_mask + 1) {
+        uint64_t *old = acc->set, oldn = acc->set_mask + 1;
+        acc->set = g_new0(uint64_t, slots);
+        acc->set_mask = slots - 1;
+        acc->set_used = 0;
+        for (uint64_t i = 0; i < oldn; i++)
+            if (old[i] != 0)
+                rrdplug_set_insert(acc, old[i]);
+        g_free(old);
+    }
 }
 
 gboolean rrdplug_acc_saturated(const rrdplug_acc *acc)
@@ -173,8 +242,9 @@ static void rrdplug_write(rrdplug_job *job, const rrdplug_acc *acc, const char *
         g_warning("%s: more distinct (key, source) pairs in one step than sources-max; "
                   "`sources` is a lower bound from %" G_GINT64_FORMAT " on",
                   job->dim->name, acc->start);
-    for (uint32_t k = 0; k < acc->nkeys; k++) {
-        const rrdplug_counter *c = &acc->c[k];
+    for (uint32_t i = 0; i < rrdplug_acc_len(acc); i++) {
+        const rrdplug_counter *c = &acc->c[i];
+        uint32_t k = rrdplug_acc_key(acc, i);
         if (!c->touched)
             continue;
         job->dim->path(k, key_path, sizeof key_path);
@@ -336,6 +406,7 @@ void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)
     rrdplug_acc *acc = accp;
     if (acc == NULL)
         return;
+    rrdplug_acc_compact(acc);
     if (st->per_sensor) {
         GPtrArray *one = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_unref);
         g_atomic_int_inc(&acc->ref);

@@ -52,6 +52,8 @@ void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow);
 void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src);
 const rrdplug_counter *rrdplug_acc_get(const rrdplug_acc *acc, uint32_t key);
 gboolean rrdplug_acc_saturated(const rrdplug_acc *acc);
+/** Keep only the touched keys and a right-sized source set (a closed bucket). */
+void rrdplug_acc_compact(rrdplug_acc *acc);
 void rrdplug_acc_unref(rrdplug_acc *acc);
 
 #endif

@@ -61,6 +61,61 @@ static void test_schema_refused(void)
     g_assert_true(memcmp(before, after, len_after) == 0);
 }
 
+/* A file of the default layout met by a store configured with other archives
+ * (rrd-archives changed in the configuration): reported, never rewritten. */
+static void test_archives_refused(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *path = g_build_filename(dir, "country/RU.rrd", NULL);
+    tt_rrd_archives def = tt_rrd_archives_default(300), other;
+    gboolean created = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(tt_rrd_create_file(path, TT_RRD_COUNTRY, &def, 1546300800, &created, &error));
+    g_autofree char *before = NULL;
+    gsize len_before = 0;
+    g_assert_true(g_file_get_contents(path, &before, &len_before, NULL));
+
+    /* same resolutions, one retention longer; then one resolution more */
+    const char *layouts[] = {"step:2d; 1h:90d; 1d:5y", "step:2d; 1h:90d; 1d:3y; 1w:10y"};
+    for (guint i = 0; i < G_N_ELEMENTS(layouts); i++) {
+        g_assert_true(tt_rrd_archives_parse(layouts[i], 300, &other, &error));
+        int64_t last = 0;
+        g_assert_false(tt_rrd_check_file(path, TT_RRD_COUNTRY, &other, &last, &error));
+        g_assert_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA);
+        g_assert_nonnull(strstr(error->message, "archive"));
+        g_clear_error(&error);
+
+        tt_rrd_store *st = tt_rrd_store_new(dir, &other, NULL, &error);
+        g_assert_no_error(error);
+        tt_rrd_values v = {1, 2, 3, 1};
+        g_assert_false(tt_rrd_store_update(st, TT_RRD_COUNTRY, NULL, "country/RU.rrd", 1546300800,
+                                           1546301100, &v, &error));
+        g_assert_error(error, TT_RRD_ERROR, TT_RRD_ERROR_SCHEMA);
+        g_clear_error(&error);
+        tt_rrd_store_commit(st);
+        tt_rrd_store_stats s;
+        tt_rrd_store_get_stats(st, &s);
+        g_assert_cmpuint(s.refused, ==, 1);
+        tt_rrd_store_free(st);
+    }
+    /* the default layout still matches the file */
+    int64_t last = 0;
+    g_assert_true(tt_rrd_check_file(path, TT_RRD_COUNTRY, &def, &last, &error));
+    g_autofree char *after = NULL;
+    gsize len_after = 0;
+    g_assert_true(g_file_get_contents(path, &after, &len_after, NULL));
+    g_assert_cmpuint(len_before, ==, len_after);
+    g_assert_true(memcmp(before, after, len_after) == 0);
+    /* the footprint formula is the file's size, for the custom layout too */
+    g_assert_cmpuint(tt_rrd_file_size(&def, TT_RRD_COUNTRY), ==, len_after);
+    g_autofree char *p2 = g_build_filename(dir, "port/tcp/1.rrd", NULL);
+    g_assert_true(tt_rrd_create_file(p2, TT_RRD_PORT, &other, 1546300800, &created, &error));
+    g_autofree char *c2 = NULL;
+    gsize l2 = 0;
+    g_assert_true(g_file_get_contents(p2, &c2, &l2, NULL));
+    g_assert_cmpuint(tt_rrd_file_size(&other, TT_RRD_PORT), ==, l2);
+}
+
 static void test_create_no_overwrite(void)
 {
     g_autofree char *dir = tmpdir();
@@ -126,6 +181,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rrd/schema-refused", test_schema_refused);
     g_test_add_func("/rrd/create-no-overwrite", test_create_no_overwrite);
+    g_test_add_func("/rrd/archives-refused", test_archives_refused);
     g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
     return g_test_run();
 }

@@ -412,6 +412,68 @@ static void test_config_every_step(void)
     g_assert_cmpuint(accepted, ==, 27);
 }
 
+/* rrd-archives: the default is docs/storage.md's table; a layout is sorted
+ * finest first; each bad layout is refused with file, group and key named. */
+static void test_config_rrd_archives(void)
+{
+    static const char *const bad[] = {
+        "1:2d",          /* 1 s is not a multiple of the 300 s step */
+        "1h",            /* no retention */
+        "1h:30m",        /* retention shorter than the resolution */
+        "1h:1d; 60m:2d", /* one resolution twice */
+        "1x:2d",         /* unknown unit */
+        "-1h:2d",        /* no sign */
+        ";",             /* no archive at all */
+        "1s:1d;2s:1d;3s:1d;4s:1d;5s:1d;6s:1d;7s:1d;8s:1d;9s:1d", /* nine (step 1) */
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(tt_config) d = config_parse("[collector]\n", &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpint(d->rrd_archives.step, ==, 300);
+    g_assert_cmpuint(d->rrd_archives.n, ==, 3);
+    g_assert_cmpuint(d->rrd_archives.rra[0].steps, ==, 1);
+    g_assert_cmpuint(d->rrd_archives.rra[0].rows, ==, 576);
+    g_assert_cmpuint(d->rrd_archives.rra[1].steps, ==, 12);
+    g_assert_cmpuint(d->rrd_archives.rra[1].rows, ==, 2160);
+    g_assert_cmpuint(d->rrd_archives.rra[2].steps, ==, 288);
+    g_assert_cmpuint(d->rrd_archives.rra[2].rows, ==, 1096);
+
+    /* the default written out gives the default */
+    g_autoptr(tt_config) same =
+        config_parse("[collector]\nrrd-archives = step:2d; 3600:90d; 1d:3y\n", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(same->rrd_archives.n, ==, d->rrd_archives.n);
+    for (guint i = 0; i < d->rrd_archives.n; i++) {
+        g_assert_cmpuint(same->rrd_archives.rra[i].steps, ==, d->rrd_archives.rra[i].steps);
+        g_assert_cmpuint(same->rrd_archives.rra[i].rows, ==, d->rrd_archives.rra[i].rows);
+    }
+
+    /* unsorted, units, a trailing ';', another step: 15 min for 30 days = 2880 rows,
+     * 10 years of 365.25 days = 3652.5 -> 3653 rows */
+    g_autoptr(tt_config) c =
+        config_parse("[collector]\nstep = 60\nrrd-archives = 1d:10y; 15m:30d ; step:1w;\n", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(c->rrd_archives.n, ==, 3);
+    g_assert_cmpuint(c->rrd_archives.rra[0].steps, ==, 1);
+    g_assert_cmpuint(c->rrd_archives.rra[0].rows, ==, 7 * 1440);
+    g_assert_cmpuint(c->rrd_archives.rra[1].steps, ==, 15);
+    g_assert_cmpuint(c->rrd_archives.rra[1].rows, ==, 2880);
+    g_assert_cmpuint(c->rrd_archives.rra[2].steps, ==, 1440);
+    g_assert_cmpuint(c->rrd_archives.rra[2].rows, ==, 3653);
+
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *text = g_strdup_printf("[collector]\nstep = %s\nrrd-archives = %s\n",
+                                                i == G_N_ELEMENTS(bad) - 1 ? "1" : "300", bad[i]);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(tt_config) x = config_parse(text, &e);
+
+        g_assert_null(x);
+        g_assert_error(e, TT_CONFIG_ERROR, TT_CONFIG_ERROR_VALUE);
+        g_assert_true(g_str_has_prefix(e->message, "t.conf: [collector] rrd-archives: "));
+    }
+}
+
 static void test_config_file(void)
 {
     g_autoptr(GError) error = NULL;
@@ -550,6 +612,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/bad", test_config_bad);
     g_test_add_func("/config/every-step", test_config_every_step);
     g_test_add_func("/config/file", test_config_file);
+    g_test_add_func("/config/rrd-archives", test_config_rrd_archives);
     g_test_add_func("/config/prefix", test_config_prefix);
     g_test_add_func("/config/listen-spec", test_config_listen_spec);
     return g_test_run();
