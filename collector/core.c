@@ -37,11 +37,17 @@
 
 /*
  * Writer jobs that may be pending before the dispatch path waits for the
- * writer. A closed bucket makes about ten jobs (one per plugin, stats, health),
- * some of them holding megabytes, so 64 keeps a replay that outruns the disk
- * within a few hundred MB instead of growing until the kernel kills us.
+ * writer. A closed bucket makes about ten jobs (one per plugin, stats,
+ * health); closed buckets are compact (only the keys they saw), so a job is
+ * kilobytes to a few MB. Reading files (--read) loses nothing by waiting, so
+ * it waits early and stays within a few hundred MB however fast it reads. A
+ * live collector must keep receiving while the disk or rrdcached stalls, so it
+ * waits only past hundreds of buckets of backlog (tens of minutes of a
+ * stalled rrdcached at the default step), and what the kernel then drops is
+ * counted as kernel_drops.
  */
-#define TT_WRITER_QUEUE_MAX 64
+#define TT_WRITER_QUEUE_READ 64
+#define TT_WRITER_QUEUE_LIVE 8192
 
 typedef struct {
     int64_t start;  /* seconds */
@@ -461,7 +467,7 @@ tt_core *tt_core_new(tt_config *config, GError **error)
             goto err_free_core;
     }
     core->writer = tt_writer_new();
-    tt_writer_set_limit(core->writer, TT_WRITER_QUEUE_MAX);
+    tt_writer_set_limit(core->writer, TT_WRITER_QUEUE_READ);
     core->health = tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
@@ -639,6 +645,7 @@ void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *, void *), vo
     core->listener_stats = fn;
     core->listener_stats_data = data;
     tt_health_set_live(core->health, fn != NULL); /* listeners: a live stream, not --read */
+    tt_writer_set_limit(core->writer, fn != NULL ? TT_WRITER_QUEUE_LIVE : TT_WRITER_QUEUE_READ);
 }
 
 void tt_core_set_replay(tt_core *core, gboolean replay)

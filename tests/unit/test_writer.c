@@ -126,6 +126,66 @@ static void test_pending_and_flush(void)
     g_mutex_clear(&g.lock);
 }
 
+/*
+ * Backpressure: with a limit of 4, the fifth submission waits until a job has
+ * finished; nothing is dropped, the wait is counted, and the writer thread
+ * itself is never made to wait (a job may queue another).
+ */
+typedef struct {
+    tt_writer *w;
+    GArray *log;
+    gint *freed;
+    gint done;
+} bp_submitter;
+
+static gpointer bp_submitter_main(gpointer data)
+{
+    bp_submitter *s = data;
+    submit_seq(s->w, s->log, 99, s->freed);
+    g_atomic_int_set(&s->done, 1);
+    return NULL;
+}
+
+static void test_backpressure(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+
+    tt_writer_set_limit(w, 4);
+    tt_writer_submit(w, gate_job, &g, NULL);
+    for (guint i = 0; i < 3; i++)
+        submit_seq(w, log, i, &freed);
+    gate_wait_entered(&g);
+    g_assert_cmpuint(tt_writer_pending(w), ==, 4);
+    g_assert_cmpuint(tt_writer_stalls(w, NULL), ==, 0);
+
+    bp_submitter sub = {w, log, &freed, 0};
+    GThread *t = g_thread_new("submitter", bp_submitter_main, &sub);
+    g_usleep(200 * 1000);
+    /* the queue is full and the gate holds the writer: the submitter still waits */
+    g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 0);
+    g_assert_cmpuint(tt_writer_pending(w), ==, 4);
+
+    gate_open(&g);
+    g_thread_join(t);
+    g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 1);
+    tt_writer_flush(w);
+    gint64 stalled_us = 0;
+    g_assert_cmpuint(tt_writer_stalls(w, &stalled_us), ==, 1);
+    g_assert_cmpint(stalled_us, >=, 150 * 1000);
+    g_assert_cmpuint(log->len, ==, 4);
+    g_assert_cmpuint(g_array_index(log, guint, 3), ==, 99);
+    g_assert_cmpint(g_atomic_int_get(&freed), ==, 4);
+
+    tt_writer_free(w);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
 /* A job that queues another one, as a plugin job might. */
 typedef struct chain_job {
     tt_writer *w;
@@ -240,6 +300,7 @@ int main(int argc, char **argv)
     g_test_add_func("/writer/order-and-free-fn", test_order_and_free_fn);
     g_test_add_func("/writer/pending-and-flush", test_pending_and_flush);
     g_test_add_func("/writer/free-drains", test_free_drains);
+    g_test_add_func("/writer/backpressure", test_backpressure);
     g_test_add_func("/writer/concurrent-submitters", test_concurrent_submitters);
     g_test_add_func("/writer/flush-empty-and-free-null", test_flush_empty_and_free_null);
     return g_test_run();
