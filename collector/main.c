@@ -22,6 +22,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -385,6 +386,15 @@ int main(int argc, char **argv)
         g_strv_builder_unref(b);
     }
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * Plugins' per-bucket accumulators are megabytes of mostly untouched zeros
+     * (dense arrays over the port space, HyperLogLog pages per country). glibc
+     * raises its mmap threshold after the first such block is freed and then
+     * serves them from the heap, where calloc must write every page: a fixed
+     * threshold keeps them mmap'ed, so only the pages a bucket touches are
+     * resident and a freed bucket goes back to the kernel.
+     */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (config_path == NULL)
         config_path = g_strdup("/etc/teiten/teiten.conf");
     /* SIGHUP reads it again after daemonise() moved to "/" */
