@@ -79,23 +79,9 @@ cat >"$out/annotations.txt" <<'NOTES'
 3389/TCP: RDP brute force
 NOTES
 
-# The telescope scenario: month m (0 = October 2018 .. 5 = March 2019) weights
-# each head port from its first to its last month linearly, so ranks move
-# between the quarters the way they do in published reports.
-telescope_ports() {
-    local m=$1
-    awk -v m="$m" 'BEGIN {
-        n = split("23/tcp:34:30 445/tcp:18:12 1433/tcp:9:7 22/tcp:7:8 3389/tcp:4:6 " \
-                  "2323/tcp:6:4 5555/tcp:5:2 37215/tcp:2:6 52869/tcp:3:9 8080/tcp:3:4 " \
-                  "80/tcp:3:3 443/tcp:1.5:2 icmp:3:3 53/udp:1:1 123/udp:0.5:0.8 tail:0.4:0.4", e, " ")
-        for (i = 1; i <= n; i++) {
-            split(e[i], f, ":")
-            printf "%s%s:%.3f", (i > 1 ? "," : ""), f[1], f[2] + (f[3] - f[2]) * m / 5
-        }
-    }'
-}
-countries_tokyo="CN:22,US:18,RU:12,NL:6,BR:6,IN:5,KR:5,TW:4,VN:4,DE:4,FR:3,GB:3,UA:3,ID:2,JP:2,IR:2,TR:1,EG:1,HK:1,SG:1"
-countries_osaka="US:20,CN:20,RU:10,BR:8,IN:6,VN:6,KR:5,TW:4,NL:4,DE:3,ID:3,JP:3,TH:2,MX:2,AR:2,GB:2"
+# The telescope scenario is built into flowgen (--scenario telescope:M, M = 0 for
+# October 2018 .. 5 for March 2019): head ports whose weights drift month by month
+# over a long tail; osaka-1 sees another country mix (telescope-b).
 months=(2018-09-30T15:00:00Z 2018-10-31T15:00:00Z 2018-11-30T15:00:00Z 2018-12-31T15:00:00Z
         2019-01-31T15:00:00Z 2019-02-28T15:00:00Z 2019-03-31T15:00:00Z)
 secs() { date -u -d "$1" +%s; }
@@ -115,11 +101,11 @@ grep -q receiving "$out/teitend.log" || { cat "$out/teitend.log"; exit 1; }
 send() {
     local sensor=$1 m=$2 from=$3 to=$4 flows=$5
     shift 5
-    local countries=$countries_tokyo
-    [ "$sensor" = osaka-1 ] && countries=$countries_osaka
+    local scenario=telescope
+    [ "$sensor" = osaka-1 ] && scenario=telescope-b
     "$build/tools/flowgen" --seed $((2019 + m * 10 + ${#sensor})) --flows "$flows" \
         --start "$from" --duration $(($(secs "$to") - $(secs "$from"))) \
-        --ports "$(telescope_ports "$m")" --countries "$countries" --geoip "$geoip" \
+        --scenario "$scenario:$m" --geoip "$geoip" \
         --sources 300 --backscatter-fraction 0.12 --leak-fraction 0.01 \
         --sensor "$sensor" --expect "$out/expect/$sensor-$m-${from:8:2}.jsonl" "$@"
     printf '   %-8s %s .. %s  %6d records  %s\n' "$sensor" "${from:0:10}" "${to:0:10}" "$flows" "$*" |

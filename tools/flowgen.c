@@ -63,13 +63,14 @@ typedef struct flowgen_args {
     gint template_every;
     double step_every;
     char *report;
+    char *scenario;
 } flowgen_args;
 
 static void flowgen_args_clear(flowgen_args *a)
 {
     char **strings[] = {&a->start,  &a->ports,  &a->countries, &a->geoip_table, &a->geoip,
                         &a->dark,   &a->dark6,  &a->format,    &a->out,         &a->bind,
-                        &a->expect, &a->sensor, &a->time_field, &a->port_dist, &a->report};
+                        &a->expect, &a->sensor, &a->time_field, &a->port_dist, &a->report, &a->scenario};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_clear_pointer(strings[i], g_free);
 }
@@ -84,6 +85,9 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
          "First flow time, epoch seconds or ISO 8601 (default 2019-01-01T00:00:00Z)", "TIME"},
         {"duration", 0, 0, G_OPTION_ARG_INT64, &a->duration,
          "Flows spread over [start, start+duration) (default 3600)", "SECONDS"},
+        {"scenario", 0, 0, G_OPTION_ARG_STRING, &a->scenario,
+         "Built-in scenario: telescope[:MONTH] or telescope-b[:MONTH] (MONTH 0..5 of two quarters)",
+         "NAME"},
         {"ports", 0, 0, G_OPTION_ARG_STRING, &a->ports,
          "Weighted destination mix, e.g. 23/tcp:40,53/udp:5,icmp:5,icmp6:1,tail:24", "SPEC"},
         {"countries", 0, 0, G_OPTION_ARG_STRING, &a->countries,
@@ -159,7 +163,10 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
                                  "Generate a seeded, reproducible darknet flow scenario, send it "
                                  "as IPFIX or NetFlow v9,\nand write its exact expected totals.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    return g_option_context_parse(ctx, argc, argv, error);
+    if (!g_option_context_parse(ctx, argc, argv, error))
+        return FALSE;
+    /* a built-in scenario fills what the command line left unset */
+    return a->scenario == NULL || tt_flowgen_scenario(a->scenario, &a->ports, &a->countries, error);
 }
 
 static gboolean flowgen_fail(GError **error, const char *message)

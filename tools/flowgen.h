@@ -189,4 +189,10 @@ typedef struct flowgen_blast_config {
 
 gboolean tt_flowgen_blast_run(const flowgen_blast_config *config, GError **error);
 
+/**
+ * Fill *@a ports and *@a countries (each only when NULL) from the built-in
+ * scenario @a spec ("telescope[:MONTH]", "telescope-b[:MONTH]"); flowgen_telescope.c.
+ */
+gboolean tt_flowgen_scenario(const char *spec, char **ports, char **countries, GError **error);
+
 #endif

@@ -176,3 +176,27 @@ if "$FLOWGEN" --geoip-table geo.tsv --countries DE:1 --out file:x 2>/dev/null; t
 fi
 
 echo "ok"
+
+# The built-in telescope scenario: month 0 and month 5 rank 23/tcp first, and
+# 52869/tcp climbs between them (its weight drifts from 3 to 9).
+/usr/bin/perl "$TT_SRC/tests/data/make_geoip.pl" --schema iso --table "$WORK/tel.tsv" \
+    "$WORK/tel.mmdb" >/dev/null 2>&1 || fail "make_geoip.pl could not write the test database"
+for m in 0 5; do
+    "$FLOWGEN" --scenario telescope:$m --flows 20000 --geoip-table "$WORK/tel.tsv" \
+        --countries RU:1,US:1 --out file:"$WORK/tel$m.ipfix" --expect "$WORK/tel$m.jsonl" >/dev/null
+done
+"$PY" - "$WORK/tel0.jsonl" "$WORK/tel5.jsonl" <<'PY'
+import json, sys, collections
+def ranks(path):
+    t = collections.Counter()
+    for line in open(path):
+        o = json.loads(line)
+        if o['dim'] == 'port':
+            t[o['key']] += o['flows']
+    return [k for k, _ in t.most_common()]
+r0, r5 = ranks(sys.argv[1]), ranks(sys.argv[2])
+assert r0[0] == '23/tcp' and r5[0] == '23/tcp', (r0[:3], r5[:3])
+assert r5.index('52869/tcp') < r0.index('52869/tcp'), (r0.index('52869/tcp'), r5.index('52869/tcp'))
+assert len(r0) > 1000, 'the tail covers many ports'
+PY
+echo "# telescope scenario: 23/tcp leads, 52869/tcp climbs from month 0 to month 5" >&2
