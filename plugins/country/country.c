@@ -32,24 +32,4 @@ static const rrdplug_dim country_dim = {
     .path = country_path,
 };
 
-static gboolean country_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
-                             GError **error)
-{
-    return rrdplug_init(&country_dim, host, config, group, state, error);
-}
-
-static const tt_plugin_info country_info = {
-    TT_PLUGIN_HEADER("country", "1.0", "per-country RRD files (rrd/country/CC.rrd)"),
-    .init = country_init,
-    .fini = rrdplug_fini,
-    .bucket_open = rrdplug_bucket_open,
-    .on_flow = rrdplug_on_flow,
-    .bucket_close = rrdplug_bucket_close,
-    .all_closed = rrdplug_all_closed,
-};
-
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)
-{
-    return &country_info;
-}
+RRDPLUG_DEFINE(country, "country", "per-country RRD files (rrd/country/CC.rrd)", country_dim)

@@ -52,24 +52,4 @@ static const rrdplug_dim port_dim = {
     .path = port_path,
 };
 
-static gboolean port_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
-                          GError **error)
-{
-    return rrdplug_init(&port_dim, host, config, group, state, error);
-}
-
-static const tt_plugin_info port_info = {
-    TT_PLUGIN_HEADER("port", "1.0", "per-port RRD files (rrd/port/tcp|udp/N.rrd, icmp.rrd)"),
-    .init = port_init,
-    .fini = rrdplug_fini,
-    .bucket_open = rrdplug_bucket_open,
-    .on_flow = rrdplug_on_flow,
-    .bucket_close = rrdplug_bucket_close,
-    .all_closed = rrdplug_all_closed,
-};
-
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)
-{
-    return &port_info;
-}
+RRDPLUG_DEFINE(port, "port", "per-port RRD files (rrd/port/tcp|udp/N.rrd, icmp.rrd)", port_dim)

@@ -56,4 +56,29 @@ gboolean rrdplug_acc_saturated(const rrdplug_acc *acc);
 void rrdplug_acc_compact(rrdplug_acc *acc);
 void rrdplug_acc_unref(rrdplug_acc *acc);
 
+/*
+ * The plugin table and entry point of an RRD plugin over dimension DIM (a
+ * static const rrdplug_dim): every RRD plugin is the same five callbacks.
+ */
+#define RRDPLUG_DEFINE(PREFIX, NAME, DESCRIPTION, DIM)                                          \
+    static gboolean PREFIX##_init(const tt_host *host, GKeyFile *config, const char *group,    \
+                                  void **state, GError **error)                                \
+    {                                                                                          \
+        return rrdplug_init(&(DIM), host, config, group, state, error);                         \
+    }                                                                                          \
+    static const tt_plugin_info PREFIX##_info = {                                              \
+        TT_PLUGIN_HEADER(NAME, "1.0", DESCRIPTION),                                            \
+        .init = PREFIX##_init,                                                                 \
+        .fini = rrdplug_fini,                                                                  \
+        .bucket_open = rrdplug_bucket_open,                                                    \
+        .on_flow = rrdplug_on_flow,                                                            \
+        .bucket_close = rrdplug_bucket_close,                                                  \
+        .all_closed = rrdplug_all_closed,                                                      \
+    };                                                                                         \
+    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);                              \
+    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)                               \
+    {                                                                                          \
+        return &PREFIX##_info;                                                                 \
+    }
+
 #endif

@@ -32,24 +32,4 @@ static const rrdplug_dim total_dim = {
     .path = total_path,
 };
 
-static gboolean total_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
-                           GError **error)
-{
-    return rrdplug_init(&total_dim, host, config, group, state, error);
-}
-
-static const tt_plugin_info total_info = {
-    TT_PLUGIN_HEADER("total", "1.0", "total and per-sensor RRD files"),
-    .init = total_init,
-    .fini = rrdplug_fini,
-    .bucket_open = rrdplug_bucket_open,
-    .on_flow = rrdplug_on_flow,
-    .bucket_close = rrdplug_bucket_close,
-    .all_closed = rrdplug_all_closed,
-};
-
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
-TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)
-{
-    return &total_info;
-}
+RRDPLUG_DEFINE(total, "total", "total and per-sensor RRD files", total_dim)
