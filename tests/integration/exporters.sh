@@ -96,7 +96,7 @@ EOF
 # read from the stats teitend logs on SIGUSR1.
 wait_decoded() {
     for _ in $(seq 1 50); do
-        kill -USR1 "$TT_DAEMON_PID"
+        kill -USR1 "$TT_DAEMON_PID" 2>/dev/null || tt_fail "teitend died (see its log)"
         sleep 0.1
         "$PY" - "$1" "$2" <<'PYEOF' && return 0
 import json, sys
@@ -125,11 +125,12 @@ run() {
     local nfpid=$!
     TT_PIDS+=("$nfpid")
     for _ in $(seq 1 100); do grep -q "Startup" "$name.nfcapd.log" && break; sleep 0.05; done
+    kill -0 $nfpid 2>/dev/null || { cat "$name.nfcapd.log" >&2; tt_fail "$name: nfcapd did not start"; }
 
     "$@" "127.0.0.1:$nfport"
     # loopback delivers at once; give nfcapd a moment to read and repeat its queue
     sleep 0.5
-    kill -TERM $nfpid
+    kill -TERM $nfpid 2>/dev/null || true
     wait $nfpid || true
     local got
     got=$(sed -n "s/^Ident: .* Flows: \([0-9]*\),.*/\1/p" "$name.nfcapd.log" | tail -1)

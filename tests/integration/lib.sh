@@ -21,12 +21,31 @@ tt_tmpdir() {
 tt_cleanup() { tt_stop_all || true; rm -rf "$TT_TMP"; }
 tt_cleanup_keep() { tt_stop_all || true; echo "# kept $TT_TMP" >&2; }
 
-# A free loopback port for PROTO (udp|tcp).
+# A free loopback port for PROTO (udp|tcp), chosen below the kernel's ephemeral
+# range: a port the kernel just handed out (port 0) is soon handed out again to
+# some sender's socket in a parallel test, and the daemon then cannot bind it.
 tt_port() {
     "$PY" - "$1" <<'PYEOF'
-import socket, sys
+import random, socket, sys
 t = socket.SOCK_DGRAM if sys.argv[1] == 'udp' else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, t); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()
+lo = 32768
+try:
+    lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+except OSError:
+    pass
+rng = random.SystemRandom()
+for _ in range(1000):
+    port = rng.randrange(10000, max(lo, 10001))
+    s = socket.socket(socket.AF_INET, t)
+    try:
+        s.bind(('127.0.0.1', port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("no free port")
 PYEOF
 }
 
