@@ -193,8 +193,13 @@ static gboolean store_set_aside(tt_rrd_store *store, const char *abs, tt_rrd_kin
         tt_rrd_check_file(abs, kind, &store->archives, &last, &why) ||
         !g_error_matches(why, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD))
         return FALSE;
-    g_autofree char *aside =
-        g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, abs, g_get_real_time() / G_USEC_PER_SEC);
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, abs, now);
+    /* never over an earlier post-mortem copy (two set-asides within one second) */
+    for (unsigned n = 1; g_file_test(aside, G_FILE_TEST_EXISTS); n++) {
+        g_free(aside);
+        aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", abs, now, n);
+    }
     if (g_rename(abs, aside) != 0) {
         g_warning("rrd: %s is corrupt (%s) and cannot be set aside: %s", abs, why->message,
                   g_strerror(errno));
