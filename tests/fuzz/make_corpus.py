@@ -33,6 +33,10 @@ import sys
 import tarfile
 import tempfile
 
+# One UDP-in-a-frame parser and one version sniffer for every test script.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+from flowdata_pcap import payload_kind, udp_payload  # noqa: E402
+
 SEED_MAX = 16384
 # selectors whose fake exporter the fuzz configuration maps to a sensor
 # (127.0.L.1-3 and 127.0.0.7 on either source port; see fuzz_common.c)
@@ -69,46 +73,6 @@ def pcap_frames(blob):
                 frames.append(body[4:])
             off += blen
         return (linktypes[0] if linktypes else 1), frames
-    return None
-
-
-def udp_payload(linktype, pkt):
-    """(source 'addr:port', payload) of a UDP frame, or None (fragments too)."""
-    try:
-        if linktype == 1:
-            et, off = struct.unpack('!H', pkt[12:14])[0], 14
-            while et in (0x8100, 0x88a8, 0x9100):
-                et = struct.unpack('!H', pkt[off + 2:off + 4])[0]
-                off += 4
-        elif linktype == 113:
-            et, off = struct.unpack('!H', pkt[14:16])[0], 16
-        elif linktype == 0:
-            et, off = (0x0800 if struct.unpack('<I', pkt[:4])[0] == 2 else 0x86dd), 4
-        elif linktype in (101, 228, 229, 12, 14):
-            et, off = (0x0800 if pkt[0] >> 4 == 4 else 0x86dd), 0
-        else:
-            return None
-        if et == 0x0800:
-            if pkt[off + 9] != 17 or struct.unpack('!H', pkt[off + 6:off + 8])[0] & 0x3fff:
-                return None
-            src, u = pkt[off + 12:off + 16], off + (pkt[off] & 0x0f) * 4
-        elif et == 0x86dd:
-            if pkt[off + 6] != 17:
-                return None
-            src, u = pkt[off + 8:off + 24], off + 40
-        else:
-            return None
-        sport, _dport, ulen = struct.unpack('!HHH', pkt[u:u + 6])
-        return (src, sport), pkt[u + 8:u + ulen]
-    except (IndexError, struct.error):
-        return None
-
-
-def payload_kind(p):
-    if p[:4] == b'\x00\x00\x00\x05':
-        return 'sflow'
-    if len(p) >= 2:
-        return {5: 'v5', 9: 'v9', 10: 'ipfix'}.get(struct.unpack('!H', p[:2])[0])
     return None
 
 
@@ -169,9 +133,10 @@ def add_capture(corpus, name, blob):
         r = udp_payload(linktype, fr)
         if r is None:
             continue
-        kind = payload_kind(r[1])
+        src, _dport, payload = r
+        kind = payload_kind(payload)
         if kind in ('ipfix', 'v9', 'v5'):
-            by_kind.setdefault(kind, []).append(r)
+            by_kind.setdefault(kind, []).append((src, payload))
     for kind, items in by_kind.items():
         corpus.datagrams(kind, name, items)
 
