@@ -172,16 +172,7 @@ EOF
 rrdcached)
     command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
     SOCK="$TT_TMP/rrdcached.sock"
-    mkdir -p journal
-    cached() {
-        rrdcached -g -l "unix:$SOCK" -p "$TT_TMP/rrdcached.pid" -j "$TT_TMP/journal" -F \
-            -w 3600 -z 1 -b "$TT_TMP" >>rrdcached.log 2>&1 &
-        CACHED=$!
-        TT_PIDS+=("$CACHED")
-        for _ in $(seq 1 100); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
-        tt_fail "rrdcached did not start"
-    }
-    cached
+    tt_rrdcached "$SOCK"
     conf r.conf "$TT_TMP/r" "rrdcached = unix:$SOCK"
     tt_start r.conf r.log
     send --sport 47401 --export $((T0 + 400)) tmpl:256:a data:256:a:4:$((T0 + 30)):23 \
@@ -190,21 +181,21 @@ rrdcached)
     # what rrdcached accepted but had not written dies with it (its journal is
     # buffered): written out first, so the truth below is every flow sent
     rrdtool flushcached --daemon "unix:$SOCK" "$TT_TMP/r/rrd/port/tcp/23.rrd" "$TT_TMP/r/rrd/total.rrd"
-    kill -KILL "$CACHED"
-    wait "$CACHED" 2>/dev/null || true
+    kill -KILL "$CACHED_PID"
+    wait "$CACHED_PID" 2>/dev/null || true
     rm -f "$SOCK" "$TT_TMP/rrdcached.pid"
     send --sport 47401 --export $((T0 + 700)) --seq 5 data:256:a:6:$((T0 + 630)):23
     tt_wait_stat r "s['rrd']['daemon_errors'] >= 1 and s['rrd']['pending_lines'] > 0" ||
         tt_fail "rrdcached down: no error counted, nothing queued"
     alive r.log
-    cached
+    tt_rrdcached "$SOCK"
     sleep 2 # past the first back-off
     send --sport 47401 --export $((T0 + 1000)) --seq 11 data:256:a:2:$((T0 + 930)):23
     tt_wait_stat r "s['rrd']['reconnects'] >= 1 and s['rrd']['pending_lines'] == 0" ||
         tt_fail "queued lines not sent after rrdcached returned"
     tt_stop
-    kill -TERM "$CACHED"
-    wait "$CACHED" 2>/dev/null || true # rrdcached writes its cache at TERM
+    kill -TERM "$CACHED_PID"
+    wait "$CACHED_PID" 2>/dev/null || true # rrdcached writes its cache at TERM
     for f in port/tcp/23 total; do
         got=$(rrdsum "r/rrd/$f.rrd" "$T0" $((T0 + 1200)))
         [ "$got" = 13 ] || tt_fail "$f.rrd holds $got flows, want 4 + 1 + 6 + 2"

@@ -50,6 +50,19 @@ PYEOF
 }
 
 TT_PIDS=()
+# tt_rrdcached SOCKET: start a real rrdcached on a unix socket, base dir $TT_TMP,
+# journal in $TT_TMP/rrdcached.journal, log appended to ./rrdcached.log; sets
+# CACHED_PID and returns once the socket exists.
+tt_rrdcached() {
+    mkdir -p "$TT_TMP/rrdcached.journal"
+    rrdcached -g -l "unix:$1" -p "$TT_TMP/rrdcached.pid" -j "$TT_TMP/rrdcached.journal" -F \
+        -w 3600 -z 1 -b "$TT_TMP" >>rrdcached.log 2>&1 &
+    CACHED_PID=$!
+    TT_PIDS+=("$CACHED_PID")
+    for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done
+    cat rrdcached.log >&2
+    tt_fail "rrdcached did not start"
+}
 # tt_start CONF LOG: run teitend in the foreground, wait until it receives.
 tt_start() {
     local conf=$1 log=$2

@@ -51,15 +51,7 @@ check() { # NAME DATA
 }
 
 CACHED_PID=
-cached_start() { # SOCKET
-    mkdir -p rrdcached.journal
-    rrdcached -g -l "unix:$1" -p "$TT_TMP/rrdcached.pid" -j "$TT_TMP/rrdcached.journal" -F \
-        -w 3600 -z 1 -b "$TT_TMP" >rrdcached.log 2>&1 &
-    CACHED_PID=$!
-    TT_PIDS+=("$CACHED_PID")
-    for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done
-    cat rrdcached.log >&2; tt_fail "rrdcached did not start"
-}
+cached_start() { tt_rrdcached "$1"; }
 cached_stop() { # flushes everything it holds, as a clean stop does
     kill -TERM "$CACHED_PID"; wait "$CACHED_PID" 2>/dev/null || true
     rm -f "$TT_TMP/rrdcached.pid"

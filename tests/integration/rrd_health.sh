@@ -68,13 +68,7 @@ PYEOF
 
 # 2. writer lag: rrdcached stopped with SIGSTOP while buckets close
 SOCK="$TT_TMP/rrdcached.sock"
-mkdir -p rrdcached.journal
-rrdcached -g -l "unix:$SOCK" -p "$TT_TMP/rrdcached.pid" -j "$TT_TMP/rrdcached.journal" -F \
-    -w 3600 -z 1 -b "$TT_TMP" >rrdcached.log 2>&1 &
-CACHED_PID=$!
-TT_PIDS+=("$CACHED_PID")
-for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-[ -S "$SOCK" ] || { cat rrdcached.log >&2; tt_fail "rrdcached did not start"; }
+tt_rrdcached "$SOCK"
 
 "$FLOWGEN" --seed 33 --flows 20000 --start 2019-03-01T00:00:00Z --duration 43200 --ports "$PORTS" --backscatter-fraction 0 \
     --out file:lag.ipfix --expect lag.jsonl >/dev/null

@@ -85,13 +85,7 @@ all_at_midnight direct direct
 
 # 2. through rrdcached, SIGSTOPped at the stop
 SOCK="$TT_TMP/rrdcached.sock"
-mkdir -p rrdcached.journal
-rrdcached -g -l "unix:$SOCK" -p "$TT_TMP/rrdcached.pid" -j "$TT_TMP/rrdcached.journal" -F \
-    -w 3600 -z 1 -b "$TT_TMP" >rrdcached.log 2>&1 &
-CACHED_PID=$!
-TT_PIDS+=("$CACHED_PID")
-for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-[ -S "$SOCK" ] || { cat rrdcached.log >&2; tt_fail "rrdcached did not start"; }
+tt_rrdcached "$SOCK"
 P2=$(tt_port udp)
 stop_conf cached.conf "$TT_TMP/cached" "$P2" "rrdcached = unix:$SOCK"
 feed cached.conf cached.log cached "$P2"
