@@ -38,9 +38,10 @@ static const struct {
 };
 
 static const char *const config_collector_keys[] = {
-    "listen",       "data-dir",        "plugin-dir",   "step",          "grace",
-    "timezone",     "geoip",           "rrdcached",    "user",          "pidfile",
-    "rcvbuf",       "max-templates",   "max-sessions", "max-exporters", "export-time-tolerance",
+    "listen",       "data-dir",        "plugin-dir",   "step",
+    "grace",        "timezone",        "geoip",        "rrdcached",
+    "user",         "pidfile",         "rcvbuf",       "max-templates",
+    "max-sessions", "max-exporters",   "max-domains",  "export-time-tolerance",
     "silent-after", "writer-lag-warn", "rrd-archives", NULL,
 };
 
@@ -460,7 +461,7 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
     GKeyFile *kf = config->kf;
     guint64 step = 300, grace = 120, rcvbuf = 4194304, max_templates = 4096;
     guint64 max_sessions = 4096, max_exporters = 1024, tolerance = 600, silent = 900;
-    guint64 lag = 3;
+    guint64 lag = 3, max_domains = 64;
     g_autofree char *rcvbuf_text = NULL;
     g_autofree char *archives_text = NULL;
 
@@ -478,6 +479,7 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
         !config_get_uint(kf, name, group, "max-templates", 1, G_MAXUINT32, &max_templates, error) ||
         !config_get_uint(kf, name, group, "max-sessions", 1, G_MAXUINT32, &max_sessions, error) ||
         !config_get_uint(kf, name, group, "max-exporters", 1, G_MAXUINT32, &max_exporters, error) ||
+        !config_get_uint(kf, name, group, "max-domains", 1, G_MAXUINT32, &max_domains, error) ||
         !config_get_uint(kf, name, group, "export-time-tolerance", 0, 31536000, &tolerance,
                          error) ||
         !config_get_uint(kf, name, group, "silent-after", 1, 31536000, &silent, error) ||
@@ -545,6 +547,7 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
     config->max_templates = (uint32_t)max_templates;
     config->max_sessions = (uint32_t)max_sessions;
     config->max_exporters = (uint32_t)max_exporters;
+    config->max_domains = (uint32_t)max_domains;
     config->export_time_tolerance = (int64_t)tolerance;
     config->silent_after = (int64_t)silent;
     config->writer_lag_warn = (uint32_t)lag;

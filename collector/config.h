@@ -82,6 +82,7 @@ typedef struct tt_config {
     uint32_t max_templates;  /* `max-templates` per session, default 4096 */
     uint32_t max_sessions;   /* `max-sessions` per listener, default 4096 */
     uint32_t max_exporters;  /* `max-exporters`, default 1024 */
+    uint32_t max_domains;    /* `max-domains` per exporter, default 64 */
     int64_t export_time_tolerance; /* `export-time-tolerance` s, default 600 */
     int64_t silent_after;    /* `silent-after` s of host time without data, default 900 */
     uint32_t writer_lag_warn;/* `writer-lag-warn` buckets, default 3 */

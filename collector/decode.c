@@ -241,6 +241,7 @@ struct tt_decoder {
     uint32_t max_templates;
     uint32_t max_exporters;
     uint32_t max_sessions;      /* per listener */
+    uint32_t max_domains;       /* per exporter */
     GArray *sessions;           /* guint per listener id: shared exporters on it */
     int64_t tolerance_ms;
     GHashTable *exporters; /* exporter_key* -> tt_exporter* (shared UDP exporters) */
@@ -270,6 +271,7 @@ static const char *const drop_keys[TT_DROP_COUNT] = {
     [TT_DROP_TEMPLATE_CAP] = "template_cap",
     [TT_DROP_UNKNOWN_EXPORTER] = "unknown_exporter",
     [TT_DROP_V5] = "netflow5_malformed",
+    [TT_DROP_DOMAIN_CAP] = "domain_cap",
 };
 
 const char *tt_template_refusal_key(tt_template_refusal reason)
@@ -813,12 +815,26 @@ void tt_decoder_exporter_release(tt_decoder *d, tt_exporter *e)
 
 /* ---- domains, sensors, sampling ------------------------------------------ */
 
+/*
+ * The domain state of @a domain, created on first use; NULL when the exporter
+ * already has `max-domains` domains (its message is dropped as domain_cap).
+ * Each domain costs our tt_domain and a template table inside libfixbuf's
+ * session that libfixbuf never frees, so a sender cycling observation domain
+ * IDs (32 bits of them) must not create one per message. Refusing the new
+ * domain, not evicting an old one, keeps the domains that were there first:
+ * libfixbuf has no call that drops a domain's table, so eviction would not
+ * give the memory back anyway.
+ */
 static tt_domain *exporter_domain(tt_decoder *d, tt_exporter *e, uint32_t domain)
 {
     tt_domain *dom = e->last_domain;
     if (dom == NULL || dom->domain != domain) {
         dom = g_hash_table_lookup(e->domains, GUINT_TO_POINTER(domain));
         if (dom == NULL) {
+            if (g_hash_table_size(e->domains) >= d->max_domains) {
+                e->stats.dropped[TT_DROP_DOMAIN_CAP]++;
+                return NULL;
+            }
             dom = g_new0(tt_domain, 1);
             dom->domain = domain;
             dom->sensor_gen = d->sensor_gen - 1; /* resolve on first use */
@@ -1197,6 +1213,8 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
 {
     tt_domain *dom = exporter_domain(d, e, info->domain);
 
+    if (dom == NULL)
+        return;
     if (dom->sensor == UINT32_MAX) {
         refuse_unknown(d, e, dom);
         return;
@@ -1242,7 +1260,7 @@ void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
     g_return_if_fail(d != NULL && e != NULL && fbuf_ != NULL);
     fBuf_t *fbuf = fbuf_;
     /* libfixbuf's own listener (sFlow): the domain is known only once a message was read */
-    tt_domain *dom = exporter_domain(d, e, 0);
+    tt_domain *dom = exporter_domain(d, e, 0); /* the first domain: never over the cap */
     if (dom->sensor == UINT32_MAX)
         refuse_unknown(d, e, dom); /* the message is still consumed below */
     else
@@ -1306,6 +1324,8 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
     }
     uint32_t domain = (uint32_t)hdr.engine_type << 8 | hdr.engine_id;
     tt_domain *dom = exporter_domain(d, e, domain);
+    if (dom == NULL)
+        return;
     if (dom->sensor == UINT32_MAX) {
         refuse_unknown(d, e, dom);
         return;
@@ -1364,6 +1384,7 @@ tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sin
     d->max_templates = config->max_templates;
     d->max_exporters = config->max_exporters;
     d->max_sessions = config->max_sessions;
+    d->max_domains = config->max_domains;
     d->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
     d->tolerance_ms = config->export_time_tolerance * 1000;
     d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
@@ -1448,6 +1469,11 @@ const uint8_t *tt_exporter_addr(const tt_exporter *e)
 guint tt_exporter_template_count(const tt_exporter *e)
 {
     return g_hash_table_size(e->tids);
+}
+
+guint tt_exporter_domain_count(const tt_exporter *e)
+{
+    return g_hash_table_size(e->domains);
 }
 
 void tt_decoder_foreach_exporter(tt_decoder *d, void (*fn)(const tt_exporter *, void *),

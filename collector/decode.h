@@ -38,6 +38,7 @@ typedef enum {
     TT_DROP_TEMPLATE_CAP,    /* would add templates beyond the cap */
     TT_DROP_UNKNOWN_EXPORTER,/* exporter/domain matches no sensor */
     TT_DROP_V5,              /* malformed NetFlow v5 */
+    TT_DROP_DOMAIN_CAP,      /* a new observation domain beyond `max-domains` */
     TT_DROP_COUNT
 } tt_drop_reason;
 
@@ -128,6 +129,8 @@ tt_listen_kind tt_exporter_kind(const tt_exporter *exporter);
 const uint8_t *tt_exporter_addr(const tt_exporter *exporter);
 /** Templates the exporter holds now, all domains together (kept <= max-templates). */
 guint tt_exporter_template_count(const tt_exporter *exporter);
+/** Observation domains the exporter holds state for (kept <= max-domains). */
+guint tt_exporter_domain_count(const tt_exporter *exporter);
 
 /** Call @a fn for every live exporter. */
 void tt_decoder_foreach_exporter(tt_decoder *decoder,

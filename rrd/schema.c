@@ -37,14 +37,15 @@ static const char *const rrd_ds_names[] = {"flows", "packets", "bytes", "sources
 /*
  * The self RRD: the collector's own health; order matters (tt_rrd_store_update_self,
  * TT_RRD_SELF_* in store.h). The drop_* sources follow collector/decode.h's tt_drop_reason
- * (malformed, decode_error, template_cap, unknown_exporter, v5), shortened to fit RRD's
+ * (malformed, decode_error, template_cap, unknown_exporter, v5, domain_cap), shortened to fit RRD's
  * 19-character names.
  */
 static const char *const rrd_self_names[] = {
     "records",       "observed",     "leaks",   "late",      "drop_malformed", "drop_decode",
-    "drop_tmpl_cap", "drop_unk_exp", "drop_v5", "exporters", "writer_lag",     "rrd_past",
+    "drop_tmpl_cap", "drop_unk_exp", "drop_v5", "drop_dom_cap", "exporters", "writer_lag",
+    "rrd_past",
 };
-static const gboolean rrd_self_gauge[] = {FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
+static const gboolean rrd_self_gauge[] = {FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
                                           FALSE, FALSE, FALSE, TRUE,  TRUE,  FALSE};
 G_STATIC_ASSERT(G_N_ELEMENTS(rrd_self_names) == TT_RRD_SELF_DS_COUNT);
 G_STATIC_ASSERT(G_N_ELEMENTS(rrd_self_gauge) == TT_RRD_SELF_DS_COUNT);

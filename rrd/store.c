@@ -369,10 +369,10 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
 static const char *kind_zero(tt_rrd_kind kind, gboolean unknown)
 {
     if (kind == TT_RRD_SELF)
-        return unknown ? "U:U:U:U:U:U:U:U:U:U:U:U" : "0:0:0:0:0:0:0:0:0:0:0:0";
+        return unknown ? "U:U:U:U:U:U:U:U:U:U:U:U:U" : "0:0:0:0:0:0:0:0:0:0:0:0:0";
     return unknown ? "U:U:U:U" : "0:0:0:0";
 }
-G_STATIC_ASSERT(TT_RRD_SELF_DS_COUNT == 12); /* kind_zero's self strings */
+G_STATIC_ASSERT(TT_RRD_SELF_DS_COUNT == 13); /* kind_zero's self strings */
 
 static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *scope, const char *rel,
                           int64_t start, int64_t end, const char *values, GError **error)

@@ -87,8 +87,8 @@ enum {
     TT_RRD_SELF_OBSERVED,
     TT_RRD_SELF_LEAKS,
     TT_RRD_SELF_LATE,
-    TT_RRD_SELF_DROP_FIRST, /* five drop reasons from here */
-    TT_RRD_SELF_EXPORTERS = TT_RRD_SELF_DROP_FIRST + 5,
+    TT_RRD_SELF_DROP_FIRST, /* six drop reasons from here */
+    TT_RRD_SELF_EXPORTERS = TT_RRD_SELF_DROP_FIRST + 6,
     TT_RRD_SELF_WRITER_LAG, /* closed steps queued and not yet written */
     TT_RRD_SELF_RRD_PAST,   /* steps skipped as already stored */
     TT_RRD_SELF_DS_COUNT

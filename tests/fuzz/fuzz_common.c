@@ -37,6 +37,7 @@
 #define FUZZ_MAX_TEMPLATES 64
 #define FUZZ_MAX_SESSIONS 6
 #define FUZZ_MAX_EXPORTERS 8
+#define FUZZ_MAX_DOMAINS 4
 #define FUZZ_LISTENERS 2
 #define FUZZ_PEERS 32 /* 8 addresses x 2 ports x 2 listeners */
 #define FUZZ_FILE_SLOT FUZZ_PEERS
@@ -48,6 +49,7 @@ const char fuzz_config_text[] =
     "max-templates = 64\n"
     "max-sessions = 6\n"
     "max-exporters = 8\n"
+    "max-domains = 4\n"
     "export-time-tolerance = 600\n"
     "\n"
     "[sensor:domain-bound]\n"
@@ -155,7 +157,8 @@ static void check_monotone(const char *who, const tt_exporter_stats *now,
 static uint64_t accounted(const tt_exporter_stats *s)
 {
     return s->messages + s->dropped[TT_DROP_WIRE] + s->dropped[TT_DROP_UNKNOWN_EXPORTER] +
-           s->dropped[TT_DROP_TEMPLATE_CAP] + s->dropped[TT_DROP_V5];
+           s->dropped[TT_DROP_TEMPLATE_CAP] + s->dropped[TT_DROP_V5] +
+           s->dropped[TT_DROP_DOMAIN_CAP];
 }
 
 static void check_totals(const char *who, const tt_exporter_stats *s, uint64_t fed, uint64_t flows)
@@ -231,6 +234,9 @@ void fuzz_check(void)
         const tt_exporter_stats *s = tt_exporter_get_stats(slot->e);
         check_monotone(slot->label, s, &slot->prev);
         check_totals(slot->label, s, slot->fed, slot->flows);
+        FUZZ_ASSERT(tt_exporter_domain_count(slot->e) <= FUZZ_MAX_DOMAINS,
+                    "%u observation domains, cap %d", tt_exporter_domain_count(slot->e),
+                    FUZZ_MAX_DOMAINS);
         FUZZ_ASSERT(tt_exporter_template_count(slot->e) <= FUZZ_MAX_TEMPLATES,
                     "%s: %u templates held, cap %d", slot->label,
                     tt_exporter_template_count(slot->e), FUZZ_MAX_TEMPLATES);

@@ -2,3 +2,4 @@
 # Hostile input and operations, against the running daemon over loopback.
 tt_add_script_test(malformed malformed.sh)
 tt_add_script_test(operations operations.sh)
+tt_add_script_test(domains domains.sh)

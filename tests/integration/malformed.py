@@ -112,7 +112,8 @@ def v5(records, count=None, uptime=3600000):
 # ---- expectations ------------------------------------------------------------
 
 REFUSALS = ("field_length", "varlen_field", "zero_length_record", "template_cap")
-DROPS = ("malformed", "decode_error", "template_cap", "unknown_exporter", "netflow5_malformed")
+DROPS = ("malformed", "decode_error", "template_cap", "unknown_exporter", "netflow5_malformed",
+         "domain_cap")
 WIRE = ("short_header", "bad_version", "bad_length", "set_short", "set_overrun", "reserved_set",
         "template_truncated", "template_reserved_id", "options_scope", "too_big")
 

@@ -48,6 +48,7 @@ static void test_config_defaults(void)
     g_assert_cmpuint(c->max_templates, ==, 4096);
     g_assert_cmpuint(c->max_sessions, ==, 4096);
     g_assert_cmpuint(c->max_exporters, ==, 1024);
+    g_assert_cmpuint(c->max_domains, ==, 64);
     g_assert_cmpint(c->export_time_tolerance, ==, 600);
     g_assert_cmpint(c->silent_after, ==, 900);
     g_assert_cmpuint(c->writer_lag_warn, ==, 3);
@@ -134,15 +135,16 @@ static void test_config_values(void)
     g_autoptr(tt_config) c = NULL;
     GTimeZone *tokyo = g_time_zone_new_identifier("Asia/Tokyo");
 
-    c = config_parse("[collector]\n"
-                     "listen = ipfix+udp://127.0.0.1:9995 ;; sflow+udp://0.0.0.0:6343; "
-                     "netflow5+udp://[::1]:2056 ; ipfix+tcp://127.0.0.1:9995;\n"
-                     "step = 60\ngrace = 0\nrcvbuf = 8M\nmax-templates = 10\n"
-                     "max-sessions = 20\nmax-exporters = 30\nexport-time-tolerance = 0\n"
-                     "silent-after = 1\nwriter-lag-warn = 9\npidfile = /run/teitend.pid\n"
-                     "rrdcached = [::1]:42217\n"
-                     "data-dir =   /srv/teiten  \n",
-                     &error);
+    c = config_parse(
+        "[collector]\n"
+        "listen = ipfix+udp://127.0.0.1:9995 ;; sflow+udp://0.0.0.0:6343; "
+        "netflow5+udp://[::1]:2056 ; ipfix+tcp://127.0.0.1:9995;\n"
+        "step = 60\ngrace = 0\nrcvbuf = 8M\nmax-templates = 10\n"
+        "max-sessions = 20\nmax-exporters = 30\nmax-domains = 7\nexport-time-tolerance = 0\n"
+        "silent-after = 1\nwriter-lag-warn = 9\npidfile = /run/teitend.pid\n"
+        "rrdcached = [::1]:42217\n"
+        "data-dir =   /srv/teiten  \n",
+        &error);
     g_assert_no_error(error);
     g_assert_cmpuint(c->listen->len, ==, 4);
     g_assert_cmpint(((tt_listen_spec *)c->listen->pdata[1])->kind, ==, TT_LISTEN_SFLOW_UDP);
@@ -155,6 +157,7 @@ static void test_config_values(void)
     g_assert_cmpuint(c->max_templates, ==, 10);
     g_assert_cmpuint(c->max_sessions, ==, 20);
     g_assert_cmpuint(c->max_exporters, ==, 30);
+    g_assert_cmpuint(c->max_domains, ==, 7);
     g_assert_cmpint(c->export_time_tolerance, ==, 0);
     g_assert_cmpint(c->silent_after, ==, 1);
     g_assert_cmpuint(c->writer_lag_warn, ==, 9);
