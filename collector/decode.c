@@ -324,6 +324,13 @@ void tt_decoder_count_drop(tt_exporter *exporter, tt_drop_reason reason)
     exporter->stats.dropped[reason]++;
 }
 
+void tt_decoder_count_malformed(tt_exporter *exporter, tt_wire_status status)
+{
+    g_return_if_fail(exporter != NULL && status > TT_WIRE_OK && status < TT_WIRE_REASON_COUNT);
+    exporter->stats.dropped[TT_DROP_WIRE]++;
+    exporter->stats.wire_reasons[status]++;
+}
+
 /* ---- templates ----------------------------------------------------------- */
 
 static const read_field *read_field_find(uint16_t num)
@@ -564,15 +571,60 @@ static size_t template_withdraw(tt_exporter *e, uint8_t *msg, size_t len, uint32
 }
 
 /* Shortest record of a session template: fixed lengths, and 1 byte per variable-length field. */
-static size_t template_min_record(fbTemplate_t *tmpl)
+static size_t template_min_record(fbTemplate_t *tmpl, gboolean *varlen)
 {
     size_t min = 0;
     uint32_t n = fbTemplateCountElements(tmpl);
+    *varlen = FALSE;
     for (uint32_t i = 0; i < n; i++) {
         const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        if (ie->len == FB_IE_VARLEN)
+            *varlen = TRUE;
         min += ie->len == FB_IE_VARLEN ? 1 : ie->len;
     }
     return min;
+}
+
+/*
+ * Do the records of a data set body (@a n bytes) of a template with variable-length
+ * fields all fit it? The field lengths come from the template record's specifiers in
+ * the message (@a spec, @a nfields) or from the session's @a tmpl. Trailing bytes
+ * shorter than @a min (the shortest record) are padding. A length that runs past the
+ * set is a lie libfixbuf 2.4 does not report: it ends the whole message there, and
+ * every later set of it would be lost without a count.
+ */
+static gboolean data_set_records_fit(const uint8_t *spec, uint16_t nfields, fbTemplate_t *tmpl,
+                                     const uint8_t *body, size_t n, size_t min)
+{
+    size_t off = 0;
+
+    while (n - off >= min && n > off) {
+        const uint8_t *q = spec;
+        for (uint16_t i = 0; i < nfields; i++) {
+            size_t flen;
+            if (q != NULL) {
+                flen = (size_t)(q[2] << 8 | q[3]);
+                q += (q[0] & 0x80) ? 8 : 4;
+            } else {
+                flen = fbTemplateGetIndexedIE(tmpl, i)->len;
+            }
+            if (flen == FB_IE_VARLEN) {
+                if (n - off < 1)
+                    return FALSE;
+                flen = body[off++];
+                if (flen == 255) {
+                    if (n - off < 2)
+                        return FALSE;
+                    flen = (size_t)(body[off] << 8 | body[off + 1]);
+                    off += 2;
+                }
+            }
+            if (n - off < flen)
+                return FALSE;
+            off += flen;
+        }
+    }
+    return TRUE;
 }
 
 /*
@@ -583,13 +635,21 @@ static size_t template_min_record(fbTemplate_t *tmpl)
  * Such a set holds nothing but padding (RFC 7011 3.3.1) and no record, so it
  * is cut out of the checked message before libfixbuf sees it: nothing is lost.
  * Record lengths come from the template sets earlier in the message, which
- * libfixbuf will have read by then, else from the session. Returns the
- * message's new length.
+ * libfixbuf will have read by then, else from the session. A data set whose
+ * variable-length record runs past its end makes the message malformed
+ * (*@a status = TT_WIRE_RECORD_OVERRUN). Returns the message's new length.
  */
-static size_t data_sets_trim(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain)
+static size_t data_sets_trim(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain,
+                             tt_wire_status *status)
 {
-    g_autoptr(GHashTable) defined = NULL; /* tid -> shortest record, from this message */
+    /* tid -> shortest record; with variable-length fields also (bits 32..47) the offset
+     * of the template's first field specifier in @msg and (bits 48..63) its field count.
+     * Cutting a data set moves only bytes after it, so earlier offsets stay valid. */
+    g_autoptr(GHashTable) defined = NULL;
     size_t off = 16;
+
+    G_STATIC_ASSERT(sizeof(gsize) >= 8);
+    *status = TT_WIRE_OK;
 
     fbSessionSetDomain(e->session, domain);
     while (off + 4 <= len) {
@@ -601,34 +661,52 @@ static size_t data_sets_trim(tt_exporter *e, uint8_t *msg, size_t len, uint32_t 
             while (p + 4 <= off + set_len) {
                 uint16_t tid = (uint16_t)(msg[p] << 8 | msg[p + 1]);
                 uint16_t nfields = (uint16_t)(msg[p + 2] << 8 | msg[p + 3]);
-                size_t rec = set_id == 3 ? 6 : 4, min = 0;
+                size_t rec = set_id == 3 ? 6 : 4, min = 0, spec = p + rec;
+                gboolean varlen = FALSE;
                 if (nfields == 0)
                     break; /* only padding can look like this here */
                 for (uint16_t f = 0; f < nfields; f++) {
                     uint16_t flen = (uint16_t)(msg[p + rec + 2] << 8 | msg[p + rec + 3]);
+                    varlen |= flen == FB_IE_VARLEN;
                     min += flen == FB_IE_VARLEN ? 1 : flen;
                     rec += (msg[p + rec] & 0x80) ? 8 : 4;
                 }
                 if (defined == NULL)
                     defined = g_hash_table_new(g_direct_hash, g_direct_equal);
-                g_hash_table_insert(defined, GUINT_TO_POINTER(tid), GSIZE_TO_POINTER(min));
+                gsize val = min & 0xffffffffu;
+                if (varlen)
+                    val |= (gsize)spec << 32 | (gsize)nfields << 48;
+                g_hash_table_insert(defined, GUINT_TO_POINTER(tid), GSIZE_TO_POINTER(val));
                 p += rec;
             }
         } else if (set_id >= 256) {
             gpointer v = NULL;
-            size_t min = 0;
+            size_t min = 0, spec = 0;
+            uint16_t nfields = 0;
+            fbTemplate_t *tmpl = NULL;
+            gboolean varlen = FALSE;
             if (defined != NULL &&
                 g_hash_table_lookup_extended(defined, GUINT_TO_POINTER(set_id), NULL, &v)) {
-                min = GPOINTER_TO_SIZE(v);
+                min = GPOINTER_TO_SIZE(v) & 0xffffffffu;
+                spec = (GPOINTER_TO_SIZE(v) >> 32) & 0xffffu;
+                nfields = (uint16_t)(GPOINTER_TO_SIZE(v) >> 48);
+                varlen = spec != 0;
             } else {
-                fbTemplate_t *tmpl = fbSessionGetTemplate(e->session, FALSE, set_id, NULL);
-                if (tmpl != NULL)
-                    min = template_min_record(tmpl);
+                tmpl = fbSessionGetTemplate(e->session, FALSE, set_id, NULL);
+                if (tmpl != NULL) {
+                    min = template_min_record(tmpl, &varlen);
+                    nfields = (uint16_t)fbTemplateCountElements(tmpl);
+                }
             }
             if (set_len - 4 < min) {
                 memmove(msg + off, msg + off + set_len, len - (off + set_len));
                 len -= set_len;
                 continue;
+            }
+            if (varlen && !data_set_records_fit(spec != 0 ? msg + spec : NULL, nfields, tmpl,
+                                                msg + off + 4, set_len - 4, min)) {
+                *status = TT_WIRE_RECORD_OVERRUN;
+                return len;
             }
         }
         off += set_len;
@@ -1231,9 +1309,17 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         dom->ref_ms = (int64_t)info->export_time * 1000;
         dom->ref_uptime_ms = info->sys_uptime_ms;
     }
-    e->stats.messages++;
     len = template_withdraw(e, msg, len, info->domain);
-    len = data_sets_trim(e, msg, len, info->domain);
+    tt_wire_status st;
+    len = data_sets_trim(e, msg, len, info->domain, &st);
+    if (st != TT_WIRE_OK) {
+        /* malformed after all: dropped whole and not counted as a message, as the
+         * wire walk's verdicts are (a withdrawal in it has taken effect) */
+        e->stats.dropped[TT_DROP_WIRE]++;
+        e->stats.wire_reasons[st]++;
+        return;
+    }
+    e->stats.messages++;
     fBufSetBuffer(e->fbuf, msg, len);
     /* Start the message here: fBufNextMessage() rewinds the buffer first, which
      * libfixbuf does by itself only at the end of a message. Without it, a

@@ -121,6 +121,8 @@ void *tt_decoder_info_model(tt_decoder *decoder);
 void tt_exporter_force_sensor(tt_exporter *exporter, uint32_t sensor);
 /** Count a message that was dropped before it reached a decoder function. */
 void tt_decoder_count_drop(tt_exporter *exporter, tt_drop_reason reason);
+/** Count a datagram a listener's own wire check refused (sFlow: tt_sflow_check). */
+void tt_decoder_count_malformed(tt_exporter *exporter, tt_wire_status status);
 
 /** Stats and identity of an exporter. */
 const tt_exporter_stats *tt_exporter_get_stats(const tt_exporter *exporter);

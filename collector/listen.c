@@ -10,9 +10,10 @@
  * drop a softflowd burst with its default buffer and offers no hook to check
  * a datagram before it decodes it, so it is used only where nothing else can
  * do the job: sFlow v5, whose translator lives inside libfixbuf's read path.
- * There we still own the decision: the sender is peeked (MSG_PEEK) before
- * libfixbuf reads, non-sFlow noise is discarded, and the listener's socket is
- * found and given the same buffer size.
+ * There we still own the decision: the datagram is peeked (MSG_PEEK) before
+ * libfixbuf reads, non-sFlow noise is discarded, what libfixbuf's translator
+ * would read past (tt_sflow_check) is counted as malformed and discarded, and
+ * the listener's socket is found and given the same buffer size.
  *
  * TCP (IPFIX) and files are byte streams framed by the IPFIX header's length;
  * each message goes to the exporter's session exactly as a datagram would.
@@ -142,7 +143,11 @@ static int listener_bind(const tt_listen_spec *spec, int type, uint32_t rcvbuf, 
     if (fd < 0)
         goto err_errno;
     int one = 1, zero = 0;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* TCP only: a restart must not wait out TIME_WAIT. On a UDP socket Linux
+     * lets a second process bind the same port with it and take the traffic
+     * silently; without it, a second teitend fails to start instead. */
+    if (type == SOCK_STREAM)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (type == SOCK_DGRAM) {
@@ -319,24 +324,31 @@ static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
     tt_listeners *ls = l->owner;
     struct sockaddr_storage peer;
     socklen_t plen = sizeof peer;
-    uint8_t head[4];
+    /* the whole datagram: libfixbuf's translator must not see it unchecked */
+    uint8_t *head = ls->bufs;
     g_autoptr(GError) error = NULL;
 
-    ssize_t n = recvfrom(l->fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT,
-                         (struct sockaddr *)&peer, &plen);
+    ssize_t n =
+        recvfrom(l->fd, head, RECV_BUFSZ, MSG_PEEK | MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
     if (n < 0)
         return G_SOURCE_CONTINUE;
     l->stats.datagrams++;
     if (n < 4 || head[0] != 0 || head[1] != 0 || head[2] != 0 || head[3] != 5) {
         l->stats.noise++;
-        (void)recv(l->fd, head, sizeof head, MSG_DONTWAIT); /* discard it */
+        (void)recv(l->fd, head, 4, MSG_DONTWAIT); /* discard it */
         return G_SOURCE_CONTINUE;
     }
     tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id,
                                          (struct sockaddr *)&peer, plen, now_s());
     if (e == NULL) {
         l->stats.exporter_cap++;
-        (void)recv(l->fd, head, sizeof head, MSG_DONTWAIT);
+        (void)recv(l->fd, head, 4, MSG_DONTWAIT);
+        return G_SOURCE_CONTINUE;
+    }
+    tt_wire_status st = tt_sflow_check(head, (size_t)n);
+    if (st != TT_WIRE_OK) {
+        tt_decoder_count_malformed(e, st);
+        (void)recv(l->fd, head, 4, MSG_DONTWAIT);
         return G_SOURCE_CONTINUE;
     }
     fBuf_t *fbuf = fbListenerWait(l->fb_listener, &error);
@@ -487,8 +499,14 @@ void tt_listeners_start(tt_listeners *ls, tt_core *core)
 {
     g_return_if_fail(ls != NULL && core != NULL);
     ls->core = core;
-    ls->decoder = tt_core_decoder(core);
     tt_core_set_listener_stats(core, listeners_stats_json, ls);
+    tt_listeners_attach(ls, tt_core_decoder(core));
+}
+
+void tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder)
+{
+    g_return_if_fail(ls != NULL && decoder != NULL);
+    ls->decoder = decoder;
     for (guint i = 0; i < ls->list->len; i++) {
         listener *l = g_ptr_array_index(ls->list, i);
         switch (l->spec.kind) {

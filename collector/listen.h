@@ -31,6 +31,12 @@ typedef struct tt_listeners tt_listeners;
 tt_listeners *tt_listeners_open(const tt_config *config, GError **error);
 /** Start receiving into @a core's decoder on the default main context. */
 void tt_listeners_start(tt_listeners *listeners, tt_core *core);
+/**
+ * The decoder half of tt_listeners_start(), without a core (so no stats.json
+ * entry): what the sFlow fuzz target drives, as libfixbuf's sFlow translator
+ * runs only behind a real socket.
+ */
+void tt_listeners_attach(tt_listeners *listeners, tt_decoder *decoder);
 void tt_listeners_free(tt_listeners *listeners);
 /** Drain what the sockets hold right now (before a clean stop). */
 void tt_listeners_drain(tt_listeners *listeners);

@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -197,6 +198,51 @@ err_errno:
  * (refused, the others read), 1 when a file could not be read, 2 for usage
  * errors and runs the ledger refuses as a whole (nothing read).
  */
+/*
+ * One teitend per data directory: two would split one sensor's flows between
+ * two sets of buckets and fight over every RRD file's lock (and a file librrd
+ * cannot lock must never be mistaken for a corrupt one). An flock() on
+ * DATA/teitend.lock, held for the life of the process and released by the
+ * kernel however it ends; the file holds the owner's pid for the message.
+ * Returns the descriptor to keep open, or -1 with @a error set.
+ */
+static int lock_data_dir(const char *data_dir, GError **error)
+{
+    g_autofree char *path = g_build_filename(data_dir, "teitend.lock", NULL);
+    if (g_mkdir_with_parents(data_dir, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "data-dir %s: %s",
+                    data_dir, g_strerror(errno));
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
+                    g_strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char owner[32] = "";
+        ssize_t n = pread(fd, owner, sizeof owner - 1, 0);
+        owner[n > 0 ? n : 0] = '\0';
+        g_strchomp(owner);
+        close(fd);
+        if (err == EWOULDBLOCK)
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                        "data-dir %s is in use by another teitend (pid %s; %s)", data_dir,
+                        owner[0] != '\0' ? owner : "unknown", path);
+        else
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s: lock: %s", path,
+                        g_strerror(err));
+        return -1;
+    }
+    char pid[32];
+    int len = g_snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        g_debug("%s: cannot record the pid: %s", path, g_strerror(errno));
+    return fd;
+}
+
 static int run_read(tt_config *config, char **files, const char *sensor_name, gboolean force)
 {
     g_autoptr(GError) error = NULL;
@@ -209,10 +255,17 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
         tt_config_free(config);
         return 2;
     }
+    int lock_fd = lock_data_dir(config->data_dir, &error);
+    if (lock_fd < 0) {
+        g_printerr("teitend: %s\n", error->message);
+        tt_config_free(config);
+        return 1;
+    }
     tt_core *core = tt_core_new(config, &error);
     if (core == NULL) {
         g_printerr("teitend: %s\n", error->message);
         tt_config_free(config);
+        close(lock_fd);
         return 1;
     }
     if (sensor_name == NULL)
@@ -222,6 +275,7 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
         g_printerr("teitend: --sensor %s: no [sensor:%s] in %s\n", sensor_name, sensor_name,
                    config->path);
         tt_core_free(core);
+        close(lock_fd);
         return 2;
     }
     /* the core frees the configuration, and the sensor name with it */
@@ -232,6 +286,7 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
         g_printerr("teitend: %s\n", error->message);
         tt_ledger_free(ledger);
         tt_core_free(core);
+        close(lock_fd);
         return rc;
     }
     int status = plan.failed ? 1 : plan.refused->len > 0 ? 3 : 0;
@@ -275,6 +330,7 @@ out_free_core:
     tt_core_free(core);
     tt_ledger_plan_clear(&plan);
     tt_ledger_free(ledger);
+    close(lock_fd);
     return status;
 }
 
@@ -292,6 +348,9 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
         return 1;
     }
     if (!foreground && !daemonise(&error))
+        goto err_free_listeners;
+    /* after the fork: the lock belongs to the process that keeps running */
+    if (lock_data_dir(config->data_dir, &error) < 0)
         goto err_free_listeners;
     /* a copy: the core frees (and SIGHUP replaces) the configuration before the unlink */
     pidfile_copy = g_strdup(pidfile != NULL ? pidfile : config->pidfile);

@@ -48,6 +48,7 @@ static const struct {
     [TT_WIRE_TEMPLATE_RESERVED_ID] = {"template_reserved_id", "template ID below 256"},
     [TT_WIRE_OPTIONS_SCOPE] = {"options_scope", "options template scope count invalid"},
     [TT_WIRE_TOO_BIG] = {"too_big", "rewritten message does not fit the output buffer"},
+    [TT_WIRE_RECORD_OVERRUN] = {"record_overrun", "a variable-length record runs past its set"},
 };
 
 const char *tt_wire_strerror(tt_wire_status status)
@@ -372,5 +373,112 @@ tt_wire_status tt_v9_to_ipfix(const uint8_t *in, size_t len, uint8_t *out, size_
     wire_wr32(out + 8, info->sequence);
     wire_wr32(out + 12, info->domain);
     *outlen = o.len;
+    return TT_WIRE_OK;
+}
+
+/* ---- sFlow v5 ------------------------------------------------------------- */
+
+/*
+ * libfixbuf's translator (fbsflow.c, 2.4 and 2.5) checks 28 header bytes but reads 40
+ * for an IPv6 agent, subtracts a sample's and a flow record's header from an
+ * unsigned remainder it never checked was that long, and reads known records
+ * at fixed offsets whatever their length field says: a datagram of a few
+ * hundred bytes made it read gigabytes away (a SEGV, found by fuzz_sflow).
+ * It walks records, not samples, so a sample must be exactly its records.
+ */
+#define SFLOW_FLOW_REC_IPFIX 200 /* one translated flow record, set header included */
+#define SFLOW_COUNTER_REC_IPFIX 110
+#define SFLOW_IPFIX_BUDGET 65000 /* the translator's output buffer is 65496 */
+
+/* Bytes the translator reads of flow record @a format (0: none, it skips it). */
+static size_t sflow_flow_record_need(uint32_t format, const uint8_t *r, size_t len)
+{
+    switch (format) {
+    case 1: /* raw packet header: protocol, frame length, ..., header from +16 */
+        return 16;
+    case 2: /* Ethernet frame data */
+        return 18;
+    case 3: /* IPv4 data */
+        return 32;
+    case 4: /* IPv6 data */
+        return 56;
+    case 1001: /* extended switch */
+        return 12;
+    case 1002: /* extended router: next hop by address type */
+        if (len < 4)
+            return 4;
+        return wire_rd32(r) == 1 ? 16 : wire_rd32(r) == 2 ? 28 : 4;
+    case 1003: /* extended gateway: the first destination AS when there is a path */
+        if (len < 4)
+            return 4;
+        if (wire_rd32(r) == 1)
+            return len < 24 ? 24 : wire_rd32(r + 20) != 0 ? 36 : 24;
+        if (wire_rd32(r) == 2)
+            return len < 36 ? 36 : wire_rd32(r + 32) != 0 ? 48 : 36;
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+/* One sample of @a format (1 flow, 2 counters, 3 expanded flow, 4 expanded counters). */
+static tt_wire_status sflow_sample_check(const uint8_t *s, size_t len, uint32_t format)
+{
+    static const size_t header[5] = {0, 32, 12, 44, 16}; /* sequence number included */
+    gboolean flow = format == 1 || format == 3;
+    if (len < header[format])
+        return TT_WIRE_BAD_LENGTH;
+    uint32_t records = wire_rd32(s + header[format] - 4);
+    size_t off = header[format];
+    for (uint32_t i = 0; i < records; i++) {
+        if (len - off < 8)
+            return TT_WIRE_BAD_LENGTH;
+        uint32_t rformat = wire_rd32(s + off), rlen = wire_rd32(s + off + 4);
+        off += 8;
+        if (rformat >> 12 != 0)
+            return TT_WIRE_OK; /* the translator refuses the datagram here */
+        if (rlen > len - off)
+            return TT_WIRE_BAD_LENGTH;
+        size_t need = flow           ? sflow_flow_record_need(rformat, s + off, rlen)
+                      : rformat == 1 ? 76 /* generic interface counters */
+                                     : 0;
+        if (rlen < need)
+            return TT_WIRE_BAD_LENGTH;
+        off += rlen;
+    }
+    return off == len ? TT_WIRE_OK : TT_WIRE_BAD_LENGTH;
+}
+
+tt_wire_status tt_sflow_check(const uint8_t *dgram, size_t len)
+{
+    if (len < 28)
+        return TT_WIRE_SHORT_HEADER;
+    if (wire_rd32(dgram) != 5)
+        return TT_WIRE_BAD_VERSION;
+    uint32_t agent_type = wire_rd32(dgram + 4);
+    if (agent_type != 1 && agent_type != 2)
+        return TT_WIRE_OK; /* refused by the translator before it reads on */
+    size_t off = agent_type == 1 ? 28 : 40;
+    if (len < off)
+        return TT_WIRE_SHORT_HEADER;
+    uint32_t samples = wire_rd32(dgram + off - 4);
+    size_t ipfix = 16;
+    for (uint32_t i = 0; i < samples; i++) {
+        if (len - off < 8)
+            return TT_WIRE_BAD_LENGTH;
+        uint32_t format = wire_rd32(dgram + off), slen = wire_rd32(dgram + off + 4);
+        off += 8;
+        if (format >> 12 != 0 || format < 1 || format > 4)
+            return TT_WIRE_OK; /* refused by the translator, which reads no further */
+        if (slen > len - off)
+            return TT_WIRE_BAD_LENGTH;
+        tt_wire_status st = sflow_sample_check(dgram + off, slen, format);
+        if (st != TT_WIRE_OK)
+            return st;
+        ipfix += format == 1 || format == 3 ? SFLOW_FLOW_REC_IPFIX : SFLOW_COUNTER_REC_IPFIX;
+        if (ipfix > SFLOW_IPFIX_BUDGET)
+            return TT_WIRE_TOO_BIG;
+        off += slen;
+    }
     return TT_WIRE_OK;
 }

@@ -39,6 +39,8 @@ typedef enum {
     TT_WIRE_TEMPLATE_RESERVED_ID, /* template ID below 256 */
     TT_WIRE_OPTIONS_SCOPE,     /* options template with scope count 0 or > field count */
     TT_WIRE_TOO_BIG,           /* rewritten message would not fit the output buffer */
+    TT_WIRE_RECORD_OVERRUN,    /* a record's variable-length field runs past its data set
+                                  (found by decode.c, which has the templates) */
     TT_WIRE_REASON_COUNT
 } tt_wire_status;
 
@@ -87,5 +89,16 @@ tt_wire_status tt_v9_to_ipfix(const uint8_t *in, size_t len, uint8_t *out, size_
  * are judged as soon as their bytes are in, so garbage is refused early.
  */
 tt_wire_status tt_ipfix_stream_frame(const uint8_t *buf, size_t avail, size_t *msglen);
+
+/**
+ * Walk one sFlow v5 datagram before libfixbuf's sFlow translator reads it:
+ * every sample inside the datagram and filled exactly by its records, every
+ * sample and record the translator decodes at least as long as what it reads
+ * (it trusts fixed offsets), and the translation small enough for its 64 KiB
+ * output buffer. TT_WIRE_SHORT_HEADER, TT_WIRE_BAD_VERSION, TT_WIRE_BAD_LENGTH
+ * or TT_WIRE_TOO_BIG refuse the datagram; what the translator refuses by
+ * itself (other enterprises, unknown formats) passes, as it reads no further.
+ */
+tt_wire_status tt_sflow_check(const uint8_t *dgram, size_t len);
 
 #endif

@@ -16,8 +16,22 @@
  * queued work unless told otherwise, and it offers no flush). Jobs run outside
  * the lock, so a job may itself submit more work; it must not call
  * tt_writer_flush() or tt_writer_free() (it would wait for itself).
+ *
+ * The thread runs at nice WRITER_NICE. A step of the full port space is
+ * 131 325 RRD updates, seconds of CPU with librrd directly; on a machine with
+ * fewer free cores than busy threads the scheduler would share the receiving
+ * core evenly with that burst, and the socket buffer overflows. At nice 10
+ * the receiver keeps ~90 % of a contended core and the writer takes what is
+ * left (its lag is watched: `writer-lag-warn`); measured in bench/run's soak.
  */
+#define _GNU_SOURCE
 #include "writer.h"
+
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define WRITER_NICE 10
 
 typedef struct writer_job {
     tt_job_fn run;
@@ -51,6 +65,9 @@ static gpointer writer_thread_main(gpointer data)
 {
     tt_writer *writer = data;
 
+    /* Linux: PRIO_PROCESS with a thread ID sets that thread's nice value only */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE) != 0)
+        g_debug("writer: cannot lower its priority: %s", g_strerror(errno));
     g_mutex_lock(&writer->lock);
     for (;;) {
         writer_job *job = g_queue_pop_head(&writer->queue);

@@ -193,6 +193,9 @@ static gboolean store_set_aside(tt_rrd_store *store, const char *abs, tt_rrd_kin
         tt_rrd_check_file(abs, kind, &store->archives, &last, &why) ||
         !g_error_matches(why, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD))
         return FALSE;
+    /* locked by another process (rrdtool tune, a second daemon): in use, not corrupt */
+    if (strstr(why->message, "could not lock") != NULL)
+        return FALSE;
     int64_t now = g_get_real_time() / G_USEC_PER_SEC;
     g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, abs, now);
     /* never over an earlier post-mortem copy (two set-asides within one second) */

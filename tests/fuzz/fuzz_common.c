@@ -305,6 +305,7 @@ static fuzz_slot *fuzz_exporter(fuzz_path path, uint8_t sel)
         [FUZZ_IPFIX] = TT_LISTEN_IPFIX_UDP,
         [FUZZ_V9] = TT_LISTEN_NF9_UDP,
         [FUZZ_V5] = TT_LISTEN_NF5_UDP,
+        [FUZZ_SFLOW] = TT_LISTEN_SFLOW_UDP,
     };
     tt_exporter *e = tt_decoder_exporter(state.decoder, kinds[path], listener,
                                          (struct sockaddr *)&sin, sizeof sin, ++state.clock);
@@ -395,4 +396,43 @@ void fuzz_feed_file(const uint8_t *data, size_t size)
     tt_decoder_exporter_release(d, e);
     retire_slot(slot);
     fuzz_check();
+}
+
+/*
+ * sFlow: the decoder functions are not called here; @a relay sends the bytes
+ * through a loopback socket and listen.c reads them (libfixbuf translates
+ * sFlow only inside its own UDP collector). The exporter is set up before
+ * sending, exactly as sflow_ready() will look it up, so that the sink knows
+ * the slot of the flows it gets while the listener runs. Datagrams whose
+ * version word is not 5 must leave every exporter as it was (listen.c counts
+ * them as listener noise). The datagram is not copied: it goes through the
+ * kernel into libfixbuf's own buffer.
+ */
+void fuzz_feed_sflow(const uint8_t *data, size_t size, fuzz_relay relay)
+{
+    (void)fuzz_decoder();
+    size_t off = 0;
+    while (off < size) {
+        uint8_t sel = data[off++];
+        size_t len = 0;
+        if (off + 2 <= size) {
+            len = (size_t)data[off] << 8 | data[off + 1];
+            off += 2;
+        }
+        len = MIN(len, size - off);
+        const uint8_t *msg = data + off;
+        gboolean sflow = len >= 4 && msg[0] == 0 && msg[1] == 0 && msg[2] == 0 && msg[3] == 5;
+        fuzz_slot *slot = sflow ? fuzz_exporter(FUZZ_SFLOW, sel) : NULL;
+        if (slot != NULL)
+            slot->fed++;
+        if (state.trace) {
+            fprintf(stderr, "DGRAM %u ", sel % FUZZ_PEERS);
+            for (size_t k = 0; k < len; k++)
+                fprintf(stderr, "%02x", msg[k]);
+            fputc('\n', stderr);
+        }
+        relay(sel % FUZZ_PEERS, msg, len);
+        off += len;
+        fuzz_check();
+    }
 }

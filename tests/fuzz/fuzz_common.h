@@ -34,6 +34,7 @@ typedef enum {
     FUZZ_IPFIX, /* tt_decoder_ipfix, one datagram = one message */
     FUZZ_V9,    /* tt_decoder_v9 */
     FUZZ_V5,    /* tt_decoder_v5 */
+    FUZZ_SFLOW, /* a real sFlow listener (listen.c, libfixbuf's translator), see fuzz_sflow.c */
 } fuzz_path;
 
 /** The configuration every fuzz target shares (also parsed by fuzz_config's seeds). */
@@ -53,5 +54,22 @@ void fuzz_feed_file(const uint8_t *data, size_t size);
 
 /** Check every invariant now; abort with a message on the first violation. */
 void fuzz_check(void);
+
+/**
+ * Sends @a len bytes from fake exporter @a peer (selector % 32, as fuzz_common.h
+ * describes it) to a real listener and runs the listener until it has read
+ * them; fuzz_sflow.c's loopback sockets.
+ */
+typedef void (*fuzz_relay)(unsigned peer, const uint8_t *msg, size_t len);
+
+/**
+ * Feed one input (the record format above) through real sFlow listeners: for
+ * a datagram whose version word is 5, the exporter is looked up first as
+ * listen.c's sflow_ready() will look it up (same kind, listener, address and
+ * port, so listen.c finds that one), and the datagram must then be counted
+ * once by it; anything else is noise that no exporter may count. Invariants
+ * are checked after each datagram.
+ */
+void fuzz_feed_sflow(const uint8_t *data, size_t size, fuzz_relay relay);
 
 #endif

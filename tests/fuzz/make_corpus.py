@@ -13,13 +13,15 @@ per fuzz target into the build tree:
                   an exporter the fuzz configuration accepts; at most 16 KiB a
                   seed, so the template datagrams open the first seed of a
                   capture and the long-lived collector state carries them over
+  sflow/          the same for sFlow v5 payloads (the fuzz_sflow target sends
+                  them through real loopback sockets)
   file/           IPFIX files cut at message boundaries (<= 16 KiB)
   config/         the ini examples of docs/configuration.md
 
 plus flowgen's own output (an IPFIX file, split into messages too, and a
-NetFlow v9 run caught on a loopback socket), so the corpora are not empty when
-the flowdata folder is absent (then only flowgen's seeds are written, and this
-says so). Stdlib only.
+NetFlow v9 run caught on a loopback socket) and a few hand-built sFlow v5
+datagrams, so the corpora are not empty when the flowdata folder is absent
+(then only those seeds are written, and this says so). Stdlib only.
 """
 import argparse
 import io
@@ -135,7 +137,7 @@ def add_capture(corpus, name, blob):
             continue
         src, _dport, payload = r
         kind = payload_kind(payload)
-        if kind in ('ipfix', 'v9', 'v5'):
+        if kind in ('ipfix', 'v9', 'v5', 'sflow'):
             by_kind.setdefault(kind, []).append((src, payload))
     for kind, items in by_kind.items():
         corpus.datagrams(kind, name, items)
@@ -203,6 +205,64 @@ def add_v5(corpus):
     corpus.datagrams('v5', 'synthetic', [('a', a), ('b', b)])
 
 
+def sflow_datagram(seq, samples, agent='192.0.2.77', sub_agent=0):
+    """An sFlow v5 datagram: header (IPv4 agent), then (format, body) samples."""
+    body = b''.join(struct.pack('!II', fmt, len(b)) + b for fmt, b in samples)
+    return struct.pack('!II4sIIII', 5, 1, socket.inet_aton(agent), sub_agent, seq,
+                       3600000 + seq * 1000, len(samples)) + body
+
+
+def sflow_raw_tcp(src, dst, sport, dport, flags=0x02):
+    """Flow record 1 (raw packet header): Ethernet + IPv4 + TCP, padded to 4 bytes."""
+    eth = b'\x00\x11\x22\x33\x44\x55' + b'\x66\x77\x88\x99\xaa\xbb' + b'\x08\x00'
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 40, 1, 0, 64, 6, 0, socket.inet_aton(src),
+                     socket.inet_aton(dst))
+    tcp = struct.pack('!HHIIBBHHH', sport, dport, 1, 0, 0x50, flags, 1024, 0, 0)
+    hdr = eth + ip + tcp
+    rec = struct.pack('!IIII', 1, len(hdr) + 4, 4, len(hdr)) + hdr + b'\0' * (-len(hdr) % 4)
+    return struct.pack('!II', 1, len(rec)) + rec
+
+
+def sflow_sampled_v4(src, dst, sport, dport, proto=17):
+    """Flow record 3 (sampled IPv4): the addresses without a packet header."""
+    rec = struct.pack('!II4s4sIIII', 64, proto, socket.inet_aton(src), socket.inet_aton(dst),
+                      sport, dport, 0, 0)
+    return struct.pack('!II', 3, len(rec)) + rec
+
+
+def add_sflow(corpus):
+    """Hand-built sFlow v5: flow sample (raw IPv4/TCP header), counter sample, expanded flow
+    sample. libfixbuf's translator answers an agent's first datagram with templates only, so
+    each seed opens with a datagram that only primes the agent."""
+    def flow_sample(seq, records, rate=1024):
+        return 1, struct.pack('!IIIIIIII', seq, 3, rate, seq * rate, 0, 3, 0, len(records)) + \
+            b''.join(records)
+
+    def expanded_flow_sample(seq, records, rate=512):
+        return 3, struct.pack('!IIIIIIIIIII', seq, 0, 3, rate, seq * rate, 0, 0, 3, 0, 0,
+                              len(records)) + b''.join(records)
+
+    def counter_sample(seq):
+        generic = struct.pack('!IIQIIQIIIIIIQIIIIII', 3, 6, 10**9, 1, 3, 10**6, 1000, 0, 0, 0, 0,
+                              0, 2 * 10**6, 2000, 0, 0, 0, 0, 0)
+        return 2, struct.pack('!III', seq, 3, 1) + struct.pack('!II', 1, len(generic)) + generic
+
+    syn = sflow_raw_tcp('198.51.100.9', '203.0.113.5', 40001, 23)
+    synack = sflow_raw_tcp('192.0.2.200', '203.0.113.6', 80, 51234, flags=0x12)
+    udp = sflow_sampled_v4('198.51.100.10', '203.0.113.7', 5353, 161)
+    flow = [sflow_datagram(1, [flow_sample(1, [syn])]),
+            sflow_datagram(2, [flow_sample(2, [syn]), flow_sample(3, [synack])]),
+            sflow_datagram(3, [counter_sample(1)]),
+            sflow_datagram(4, [expanded_flow_sample(4, [syn, udp])]),
+            sflow_datagram(5, [counter_sample(2), flow_sample(5, [udp]),
+                               expanded_flow_sample(6, [synack])])]
+    # a second agent (another sub-agent) from a second exporter, then noise on the port
+    other = [sflow_datagram(1, [flow_sample(1, [synack])], agent='192.0.2.78', sub_agent=1),
+             sflow_datagram(2, [expanded_flow_sample(2, [syn])], agent='192.0.2.78', sub_agent=1),
+             struct.pack('!H', 10) + b'\0' * 14]
+    corpus.datagrams('sflow', 'synthetic', [('a', d) for d in flow] + [('b', d) for d in other])
+
+
 def add_configs(corpus, src):
     with open(os.path.join(src, 'docs', 'configuration.md')) as f:
         text = f.read()
@@ -227,7 +287,7 @@ def main():
     args = ap.parse_args()
     corpus = Corpus(args.out)
     # start from the seeds every time: what earlier runs added would make each run longer
-    for t in ('ipfix', 'v9', 'v5', 'file', 'config'):
+    for t in ('ipfix', 'v9', 'v5', 'sflow', 'file', 'config'):
         shutil.rmtree(os.path.join(args.out, t), ignore_errors=True)
         os.makedirs(os.path.join(args.out, t))
     if os.path.isdir(args.flowdata):
@@ -236,9 +296,10 @@ def main():
         print(f'make_corpus: {args.flowdata} absent: seeds from flowgen and the docs only')
     add_flowgen(corpus, args.flowgen)
     add_v5(corpus)
+    add_sflow(corpus)
     add_configs(corpus, args.src)
     print('make_corpus: ' + ', '.join(f'{t}: {n} seeds' for t, n in sorted(corpus.count.items())))
-    for t in ('ipfix', 'v9', 'v5', 'file', 'config'):
+    for t in ('ipfix', 'v9', 'v5', 'sflow', 'file', 'config'):
         if corpus.count.get(t, 0) == 0:
             print(f'make_corpus: no seeds for {t}', file=sys.stderr)
             return 1

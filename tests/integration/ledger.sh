@@ -109,7 +109,7 @@ done
 kill -0 $pid 2>/dev/null || tt_skip "teitend finished before it could be killed ($n buckets)"
 # e. the data-dir is taken while that run goes on
 rc=0; "$TEITEND" -c d.conf --read small.ipfix 2>e.log || rc=$?
-[ $rc -eq 1 ] && grep -q "another teitend --read is using this data-dir" e.log ||
+[ $rc -eq 1 ] && grep -q "data-dir .* is in use by another teitend (pid $pid;" e.log ||
     { cat e.log >&2; tt_fail "a second --read on a busy data-dir: exit $rc"; }
 kill -KILL $pid
 wait $pid 2>/dev/null || true

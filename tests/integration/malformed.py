@@ -8,8 +8,12 @@ sensor of its own in the jsonl output), then a valid template and N valid
 flows from the same address. The expectations are computed here, from what is
 sent and from the wire rules of collector/wire.h (set and template walk) and
 collector/decode.c (template_inspect: field lengths, varlen, zero-length
-records; the per-session template cap; unknown-template data sets); nothing
-is copied from a daemon run.
+records; the per-session template cap; template_withdraw; data_sets_trim:
+sets shorter than a record, variable-length records past their set;
+options_record and normalise: sampling rates; unknown-template data sets);
+nothing is copied from a daemon run. Besides every exporter's counters, each
+sensor's records, observed, leaks, packets (sampling-corrected) and
+raw_packets are checked against the flows sent.
 
 Subcommands (see main()):
   sensors                 the [sensor:NAME] groups for every case
@@ -19,7 +23,9 @@ Subcommands (see main()):
   flood-exporters ...     one datagram from each of 10,000 source ports
   valid ...               a legitimate exporter: a template and N flows (totals kept)
   check-flood ...         exporter counters, sensor totals and exporter-cap invariants
-Only the standard library: struct + socket.
+Only the standard library: struct + socket. The encoders and the expectation
+model are in malformed_wire.py, the template and layout cases in
+malformed_layouts.py.
 """
 import argparse
 import collections
@@ -30,138 +36,10 @@ import struct
 import sys
 import time
 
-T0 = 1546300800  # 2019-01-01T00:00:00Z: every flow lies in one 300 s bucket
-EXPORT = T0 + 60
-DARK = "203.0.113."
-PORTS = (23, 445, 8080)
-# The valid template: src/dst IPv4, ports, proto, flags, packets, bytes, start/end seconds
-VALID = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 8), (1, 8), (150, 4), (151, 4)]
-
-# ---- encoders ----------------------------------------------------------------
-
-
-def ipfix(sets, domain=1, seq=0, export=EXPORT):
-    body = b"".join(sets)
-    return struct.pack("!HHIII", 10, 16 + len(body), export, seq, domain) + body
-
-
-def iset(set_id, body, length=None):
-    return struct.pack("!HH", set_id, 4 + len(body) if length is None else length) + body
-
-
-def trec(tid, fields, count=None):
-    return struct.pack("!HH", tid, len(fields) if count is None else count) + b"".join(
-        struct.pack("!HH", ie, ln) for ie, ln in fields)
-
-
-def v9(flowsets, count=1, domain=1, seq=0, uptime=100000):
-    return struct.pack("!HHIIII", 9, count, uptime, EXPORT, seq, domain) + b"".join(flowsets)
-
-
-def ip4(s):
-    return socket.inet_aton(s)
-
-
-class Flows:
-    """Valid flows for one sensor, and their exact jsonl totals."""
-
-    def __init__(self):
-        self.n = 0
-        self.totals = collections.defaultdict(lambda: [0, 0, 0])
-
-    def make(self, count, dark=None):
-        out = []
-        for _ in range(count):
-            i = self.n
-            self.n += 1
-            f = dict(src="198.18.%d.%d" % (i // 200, i % 200 + 1),
-                     dst=(dark or DARK) + str(i % 250 + 1),
-                     sport=40000 + i, dport=PORTS[i % 3], proto=6, flags=0x02,
-                     packets=1 + i % 4, bytes=40 * (1 + i % 4) + i, start=T0 + 30 + i % 60)
-            for key in (("total", "all"), ("port", "%d/tcp" % f["dport"]), ("country", "ZZ")):
-                t = self.totals[key]
-                t[0] += 1
-                t[1] += f["packets"]
-                t[2] += f["bytes"]
-            out.append(f)
-        return out
-
-    def lines(self):
-        return sorted("%s %s %d %d %d" % (d, k, *v) for (d, k), v in self.totals.items())
-
-
-def valid_record(f):
-    return (ip4(f["src"]) + ip4(f["dst"]) +
-            struct.pack("!HHBBQQII", f["sport"], f["dport"], f["proto"], f["flags"],
-                        f["packets"], f["bytes"], f["start"], f["start"] + 1))
-
-
-def v5_record(f, uptime_ms):
-    # first/last in sysuptime ms: export (EXPORT s, uptime_ms) minus the flow's age
-    first = uptime_ms - (EXPORT - f["start"]) * 1000
-    return (ip4(f["src"]) + ip4(f["dst"]) + ip4("0.0.0.0") +
-            struct.pack("!HHIIIIHHBBBBHHBBH", 0, 0, f["packets"], f["bytes"], first, first + 1000,
-                        f["sport"], f["dport"], 0, f["flags"], f["proto"], 0, 0, 0, 0, 0, 0))
-
-
-def v5(records, count=None, uptime=3600000):
-    n = len(records) if count is None else count
-    return struct.pack("!HHIIIIBBH", 5, n, uptime, EXPORT, 0, 0, 0, 0, 0) + b"".join(records)
-
-
-# ---- expectations ------------------------------------------------------------
-
-REFUSALS = ("field_length", "varlen_field", "zero_length_record", "template_cap")
-DROPS = ("malformed", "decode_error", "template_cap", "unknown_exporter", "netflow5_malformed",
-         "domain_cap")
-WIRE = ("short_header", "bad_version", "bad_length", "set_short", "set_overrun", "reserved_set",
-        "template_truncated", "template_reserved_id", "options_scope", "too_big")
-
-
-class Expect:
-    """What one exporter's counters must read once its datagrams are in."""
-
-    def __init__(self):
-        self.c = dict(messages=0, records=0, templates=0, unknown_template_sets=0,
-                      future_records=0, withdrawals_ignored=0)
-        self.refused = dict.fromkeys(REFUSALS, 0)
-        self.dropped = dict.fromkeys(DROPS, 0)
-        self.wire = dict.fromkeys(WIRE, 0)
-
-    def malformed(self, reason):
-        self.dropped["malformed"] += 1
-        self.wire[reason] += 1
-
-    def doc(self):
-        return dict(self.c, templates_refused=self.refused, dropped=self.dropped,
-                    malformed=self.wire)
-
-
-class Case:
-    def __init__(self, name, addr, transport):
-        self.name, self.addr, self.transport = name, addr, transport
-        self.exp = Expect()
-        self.flows = Flows()
-        self.noise = 0          # datagrams the listener must call noise
-        self.stream_errors = 0  # TCP connections the daemon must close
-        self.connections = 0
-        self.sensor = True      # False: the address matches no sensor
-        self.ports = []         # source ports used (exporter labels)
-
-
-# ---- senders -----------------------------------------------------------------
-
-
-class Udp:
-    def __init__(self, addr, port):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((addr, 0))
-        self.dst = ("127.0.0.1", port)
-        self.sport = self.s.getsockname()[1]
-
-    def send(self, data):
-        self.s.sendto(data, self.dst)
-        time.sleep(0.0005)  # loopback keeps order; this only keeps the queue short
+from malformed_layouts import ipfix_layout_cases
+# the encoders, also for faults.py and domains.py (which import them from here)
+from malformed_wire import (DARK, EXPORT, LAYOUT_B, VALID, Case, Expect, Flows, Udp, b_record,
+                            bump, data, ip4, ipfix, iset, trec, v5, v5_record, v9, valid_record)
 
 
 def ipfix_tail(case, u, n, tid=256, seq=0, dark=None):
@@ -359,6 +237,17 @@ def v9_cases(add):
         c.exp.c["records"] += 4
         c.exp.c["withdrawals_ignored"] += 1
 
+    def options_scope0(c, u):  # an options template whose scope is 0 bytes long
+        u.send(v9([iset(1, struct.pack("!HHH", 300, 0, 4) + struct.pack("!HH", 34, 4) +
+                        b"\x00\x00")]))
+        c.exp.malformed("options_scope")
+
+    def unknown_mixed(c, u):  # flowsets of a known and of an unknown template in one packet
+        u.send(v9([iset(0, trec(257, VALID))]))
+        u.send(v9([data(257, c.flows.make(2)), iset(999, b"\x05" * 20),
+                   data(257, c.flows.make(3))], count=6))
+        bump(c, messages=2, templates=1, records=5, unknown_template_sets=1)
+
     def noise(c, u):
         for d in (ipfix([iset(2, trec(256, VALID))]), b"\x00", b"junk" * 50):
             u.send(d)
@@ -372,6 +261,8 @@ def v9_cases(add):
     add("v9_ipv4_50", ipv4_50)
     add("v9_unknown_template", unknown_template)
     add("v9_template_zero_fields", template_zero_fields)
+    add("v9_options_scope0", options_scope0)
+    add("v9_unknown_mixed", unknown_mixed)
     add("v9_noise", noise)
 
 
@@ -389,6 +280,11 @@ def v5_cases(add):
     add("v5_count0", bad(lambda: v5([], count=0) + b"\x00" * 48))
     add("v5_count31", bad(lambda: v5(recs(31))))
     add("v5_truncated", bad(lambda: v5(recs(2), count=5)))
+
+    def count30(c, u):  # 30 records: the most a v5 datagram may carry, all decoded
+        u.send(v5([v5_record(f, uptime) for f in c.flows.make(30)]))
+        bump(c, messages=1, records=30)
+    add("v5_count30", count30)
 
     def noise(c, u):
         for d in (ipfix([]), b"\x00\x05"[:1], b"nope" * 20):
@@ -471,6 +367,33 @@ def tcp_cases(add):
     add("tcp_framed_malformed", framed_malformed)
     add("tcp_split", split)
 
+    def withdrawal(c, port):  # RFC 7011 8.1: over TCP a withdrawal is honoured
+        tcp_send(c.addr, port, [ipfix([iset(2, trec(257, VALID))]),
+                                ipfix([data(257, c.flows.make(3))]),
+                                ipfix([iset(2, trec(257, [], count=0))]),
+                                ipfix([data(257, Flows().make(2))])])
+        bump(c, messages=4, templates=1, records=3, unknown_template_sets=1)
+        c.connections += 1
+        return True
+
+    def withdraw_all(c, port):
+        # template ID 2 with no fields withdraws every template of the domain; a template
+        # defined after it works
+        tcp_send(c.addr, port, [ipfix([iset(2, trec(257, VALID) + trec(258, LAYOUT_B))]),
+                                ipfix([data(257, c.flows.make(2)),
+                                       data(258, c.flows.make(3), b_record)]),
+                                ipfix([iset(2, trec(2, [], count=0))]),
+                                ipfix([data(257, Flows().make(2)),
+                                       data(258, Flows().make(2), b_record)]),
+                                ipfix([iset(2, trec(259, LAYOUT_B)),
+                                       data(259, c.flows.make(4), b_record)])])
+        bump(c, messages=5, templates=3, records=9, unknown_template_sets=2)
+        c.connections += 1
+        return True
+
+    add("tcp_withdrawal", withdrawal)
+    add("tcp_withdraw_all", withdraw_all)
+
 
 # ---- the case table ----------------------------------------------------------
 
@@ -480,11 +403,15 @@ def all_cases(run=None):
     cases = []
 
     def adder(transport):
-        def add(name, fn):
-            cases.append((Case(name, "127.0.0.%d" % (10 + len(cases)), transport), fn))
+        def add(name, fn, alt=False):
+            c = Case(name, "127.0.0.%d" % (10 + len(cases)), transport)
+            if alt:
+                c.alt_addr = "127.0.2.%d" % (10 + len(cases))
+            cases.append((c, fn))
         return add
 
     ipfix_cases(adder("ipfix+udp"), None)
+    ipfix_layout_cases(adder("ipfix+udp"))
     v9_cases(adder("netflow9+udp"))
     v5_cases(adder("netflow5+udp"))
     tcp_cases(adder("ipfix+tcp"))
@@ -497,7 +424,8 @@ def all_cases(run=None):
 def cmd_sensors(args):
     for c, _ in all_cases():
         if c.sensor:
-            print("[sensor:%s]\nexporters = %s\ndarknet = %s0/24\n" % (c.name, c.addr, DARK))
+            addrs = c.addr + ("; " + c.alt_addr if c.alt_addr else "")
+            print("[sensor:%s]\nexporters = %s\ndarknet = %s0/24\n" % (c.name, addrs, DARK))
 
 
 def cmd_cases(args):
@@ -540,9 +468,16 @@ def cmd_cases(args):
         lst["noise"] += c.noise
         lst["stream_errors"] += c.stream_errors
         lst["connections"] += c.connections
+        total = c.flows.totals.get(("total", "all"), [0, 0, 0])
         out["cases"].append(dict(name=c.name, addr=c.addr, transport=c.transport, ports=c.ports,
                                  sensor=c.name if c.sensor else None, counters=c.exp.doc(),
-                                 jsonl=c.flows.lines()))
+                                 jsonl=c.flows.lines(), sampling=c.sampling,
+                                 extra=[dict(label="%s:%d" % (a, p), counters=e.doc())
+                                        for a, p, e in c.extra],
+                                 # every flow is dark: observed = records, no leaks
+                                 sensor_stats=dict(records=total[0], observed=total[0], leaks=0,
+                                                   packets=total[1],
+                                                   raw_packets=c.flows.raw_packets)))
     json.dump(out, open(args.expect, "w"), indent=1)
     print("sent %d cases" % len(out["cases"]))
 
@@ -551,8 +486,9 @@ def cmd_cases(args):
 
 
 def counters_of(e):
-    return dict({k: e[k] for k in ("messages", "records", "templates", "unknown_template_sets",
-                                   "future_records", "withdrawals_ignored")},
+    return dict({k: e[k] for k in ("messages", "records", "options_records", "templates",
+                                   "unknown_template_sets", "future_records",
+                                   "withdrawals_ignored")},
                 templates_refused=e["templates_refused"], dropped=e["dropped"],
                 malformed=e["malformed"])
 
@@ -609,6 +545,16 @@ def cmd_check(args):
                     failures.append("%s: transport %s" % (c["name"], e["transport"]))
                 failures += ["%s: %s" % (c["name"], m)
                              for m in diff(c["counters"], counters_of(e))]
+                if e["sampling"] != c["sampling"]:
+                    failures.append("%s: sampling %d, want %d" % (c["name"], e["sampling"],
+                                                                   c["sampling"]))
+            for x in c["extra"]:
+                e = by_label.get(x["label"])
+                if e is None:
+                    failures.append("%s: no exporter %s in stats.json" % (c["name"], x["label"]))
+                else:
+                    failures += ["%s (%s): %s" % (c["name"], x["label"], m)
+                                 for m in diff(x["counters"], counters_of(e))]
         if c["sensor"] is not None:
             got = got_jsonl.get(c["sensor"], [])
             if got != c["jsonl"]:
@@ -628,10 +574,11 @@ def cmd_check(args):
             failures.append("listener %s: %d kernel drops" % (lst["listen"], lst["kernel_drops"]))
     for s in st["sensors"]:
         c = next((c for c in exp["cases"] if c["sensor"] == s["sensor"]), None)
-        want = sum(int(x.split()[2]) for x in c["jsonl"] if x.startswith("total ")) if c else 0
-        if c is not None and s["records"] != want:
-            # future records, refused templates and dropped messages never reach a sensor
-            failures.append("sensor %s: %d records, want %d" % (s["sensor"], s["records"], want))
+        # future records, refused templates and dropped messages never reach a sensor;
+        # packets are the sampling-corrected sum, raw_packets the sum as sent
+        for k, want in (c["sensor_stats"].items() if c else ()):
+            if s[k] != want:
+                failures.append("sensor %s: %s %d, want %d" % (s["sensor"], k, s[k], want))
     if failures:
         print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
         sys.exit(1)

@@ -148,6 +148,26 @@ for _ in $(seq 1 100); do kill -0 "$bgpid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$bgpid" 2>/dev/null && tt_fail "daemon mode: still running 10 s after SIGTERM"
 [ ! -e bg.pid ] || tt_fail "daemon mode: pidfile left behind"
 [ "$(flows_of bg/flows.jsonl s1)" -eq 4 ] || tt_fail "daemon mode: flows not counted"
+
+# ---- 5. one teitend per data directory and per UDP port -------------------------
+port=$(tt_port udp); port2=$(tt_port udp)
+tt_conf one.conf "$TT_TMP/one" "ipfix+udp://127.0.0.1:$port"
+tt_conf two.conf "$TT_TMP/one" "ipfix+udp://127.0.0.1:$port2"
+tt_conf three.conf "$TT_TMP/three" "ipfix+udp://127.0.0.1:$port"
+tt_start one.conf one.log
+first=$TT_DAEMON_PID
+"$TEITEND" -c two.conf -f >two.log 2>&1 && tt_fail "a second teitend ran on a data-dir in use"
+grep -q "data-dir $TT_TMP/one is in use by another teitend (pid $first" two.log ||
+    { cat two.log >&2; tt_fail "second teitend: no clear data-dir message"; }
+"$TEITEND" -c two.conf --read /dev/null >read.log 2>&1 && tt_fail "--read ran on a data-dir in use"
+grep -q "is in use by another teitend" read.log || { cat read.log >&2; tt_fail "--read: no data-dir message"; }
+"$TEITEND" -c three.conf -f >three.log 2>&1 && tt_fail "a second teitend bound a UDP port in use"
+grep -q "127.0.0.1:$port" three.log || { cat three.log >&2; tt_fail "port in use: the message does not name it"; }
+"$PY" "$GEN" valid --addr 127.0.0.8 --port "$port" --flows 3 --expect one.json
+tt_stop "$first"
+[ "$(flows_of one/flows.jsonl s1)" -eq 3 ] || tt_fail "the first teitend lost flows to the second"
+tt_note "a second teitend on the same data-dir or UDP port refuses to start, naming it"
+
 if [ -S /dev/log ]; then
     tt_note "daemon mode: logs went to syslog (/dev/log), not checked here"
 else
