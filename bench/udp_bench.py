@@ -333,31 +333,65 @@ plugin_buffer_size: 102400
                     hi = mid
         return {'runs': runs, 'zero_loss': lo, 'first_loss': hi}
 
+    # ---- rrdcached ----------------------------------------------------------------
+
+    def start_rrdcached(self):
+        """rrdcached on the generator's CPU (the collector's core is teitend's alone),
+        journal-less, writing back lazily: what bench/rrd_flush.sh measures too."""
+        sock = os.path.join(self.tmp, 'rrdcached.sock')
+        if os.path.exists(sock):
+            os.unlink(sock)
+        cached = subprocess.Popen(['taskset', '-c', GEN_CPU, 'rrdcached', '-g', '-l',
+                                   f'unix:{sock}', '-b', self.data, '-B', '-w', '3600', '-z',
+                                   '1800', '-f', '7200', '-t', '4'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(sock), 10, 'rrdcached')
+        return cached, sock
+
     # ---- --read ingest -----------------------------------------------------------
 
     def read_ingest(self, flows):
+        """`teitend --read` of one step of flow time (so one flush of every key is part of
+        the run) into the data directory the sweep filled (its RRD files exist: creation is
+        measured apart, see first_creation), through rrdcached; then the same file with the
+        jsonl plugin alone into an empty directory. Wall rate and teitend's own CPU time."""
+        self.run_no += 1
+        start = BASE_START + self.run_no * 3600
         f = os.path.join(self.tmp, 'ingest.ipfix')
         subprocess.run([self.flowgen, '--flows', str(flows), '--out', f'file:{f}', '--geoip',
                         self.geo, '--countries', self.countries, '--sources', '20',
-                        '--duration', '3600'], check=True)
+                        '--start', str(start), '--duration', '300'], check=True)
         out = {}
-        for label, plugins in (('every plugin', self.plugins), ('jsonl only', ['jsonl'])):
-            data = os.path.join(self.tmp, 'read-' + label.replace(' ', '-'))
-            os.makedirs(data)
-            saved, self.data = self.data, data
-            conf = self.teitend_conf(free_port(), os.path.join(data, 'r.jsonl'), plugins=plugins)
-            self.data = saved
+        for label, plugins in (('every plugin, rrdcached', self.plugins),
+                               ('jsonl only', ['jsonl'])):
+            saved = self.data
+            cached, sock = None, None
+            if plugins is self.plugins:
+                cached, sock = self.start_rrdcached()
+            else:
+                self.data = os.path.join(self.tmp, 'read-jsonl')
+                os.makedirs(self.data)
+            conf = self.teitend_conf(free_port(), os.path.join(self.data, 'r.jsonl'), sock,
+                                     plugins=plugins)
+            before = os.times()
             t0 = time.time()
             p = subprocess.run(['taskset', '-c', COL_CPU, self.teitend, '-c', conf, '--read', f],
                                capture_output=True, text=True)
             wall = time.time() - t0
+            after = os.times()
+            cpu = (after.children_user - before.children_user +
+                   after.children_system - before.children_system)
+            if cached:
+                stop(cached)
+            if self.data != saved:
+                shutil.rmtree(self.data, ignore_errors=True)
+            self.data = saved
             if p.returncode != 0:
                 raise RuntimeError('teitend --read failed: ' + p.stderr[-2000:])
             out[label] = {'records': flows, 'seconds': wall, 'rate': flows / wall,
-                          'files_created': sum(1 for _, _, fs in os.walk(data)
-                                               for x in fs if x.endswith('.rrd'))}
-            shutil.rmtree(data, ignore_errors=True)
-            log(f'--read {label}: {flows / wall / 1e6:.2f} M records/s ({wall:.1f} s)')
+                          'cpu_ns': cpu * 1e9 / flows}
+            log(f'--read {label}: {flows / wall / 1e6:.2f} M records/s ({wall:.1f} s, '
+                f'{cpu * 1e9 / flows:.0f} ns CPU/record)')
         os.unlink(f)
         return out
 
@@ -367,13 +401,9 @@ plugin_buffer_size: 102400
         port = free_port()
         self.run_no += 1
         start = BASE_START + self.run_no * 3600
-        cached = None
-        sock = os.path.join(self.tmp, 'rrdcached.sock')
+        cached, sock = None, None
         if rrdcached:
-            cached = subprocess.Popen(['rrdcached', '-g', '-l', f'unix:{sock}', '-b', self.data,
-                                       '-B', '-w', '3600', '-z', '1800', '-f', '7200', '-t', '4'],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(lambda: os.path.exists(sock), 10, 'rrdcached')
+            cached, sock = self.start_rrdcached()
         if cold:
             subprocess.run(['sync'])
             try:
@@ -382,14 +412,14 @@ plugin_buffer_size: 102400
             except OSError:
                 label += ' (page cache could not be dropped)'
         jsonl = os.path.join(self.tmp, f'soak-{self.run_no}.jsonl')
-        p = self.start_teitend(port, jsonl, sock if rrdcached else None)
+        p = self.start_teitend(port, jsonl, sock)
         seconds = steps * step_every + 1
         gen = subprocess.Popen(
             ['taskset', '-c', GEN_CPU, self.flowgen, '--blast', '--out', f'udp://127.0.0.1:{port}',
              '--rate', str(int(rate)), '--seconds', str(seconds), '--start', str(start),
              '--step-every', str(step_every), '--geoip', self.geo, '--countries', self.countries,
              '--sources', '20', '--report', os.path.join(self.tmp, 'soak.json')])
-        timeline, t0, prev = [], time.time(), None
+        timeline, t0 = [], time.time()
         stats = os.path.join(self.data, 'stats.json')
         while gen.poll() is None or time.time() - t0 < seconds + 2:
             time.sleep(0.25)
@@ -501,21 +531,26 @@ def md(results):
                      f"{'yes' if x['ok'] else 'LOSS'} |")
     if results.get('read'):
         L += ['', '## `teitend --read` file ingest (one core)', '',
-              '| plugins | records | seconds | records/s |', '|---|---:|---:|---:|']
+              'One 300 s step of flow time, read into the sweep\'s data directory (every RRD '
+              'file exists) through rrdcached, then with jsonl alone into an empty one. CPU is '
+              'teitend\'s own (every thread), wall includes the final flush.', '',
+              '| plugins | records | wall s | records/s | CPU ns/record |',
+              '|---|---:|---:|---:|---:|']
         for k, v in results['read'].items():
-            L.append(f"| {k} | {v['records']} | {v['seconds']:.2f} | {v['rate'] / 1e6:.2f} M |")
+            L.append(f"| {k} | {v['records']} | {v['seconds']:.2f} | {v['rate'] / 1e6:.2f} M | "
+                     f"{v.get('cpu_ns', 0):.0f} |")
     fc = results.get('first_creation')
     if fc:
         L += ['', f"First run, port plugin with direct librrd: creating {fc['files']} RRD files "
               f"took {fc['seconds']:.0f} s at shutdown."]
     if results.get('soak'):
         L += ['', '## Step-boundary soak (compressed stream time)', '',
-              '| setup | rate/s | steps | sent | stored | kernel drops (datagrams) | longest writer backlog s | RRD files | disk |',
-              '|---|---:|---:|---:|---:|---:|---:|---:|---|']
+              '| setup | rate/s | steps | sent | stored | kernel drops (datagrams) | longest writer backlog s | stop s | RRD files | disk |',
+              '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|']
         for s in results['soak']:
             L.append(f"| {s['label']} | {s['rate']:.0f} | {s['steps']} | {s['sent']} | "
                      f"{s['stored']} | {s['kernel_drops']} | {s['longest_flush_s']:.1f} | "
-                     f"{s['rrd_files']} | {results.get('disk', '?')} |")
+                     f"{s['stop_s']:.1f} | {s['rrd_files']} | {results.get('disk', '?')} |")
         for s in results['soak']:
             L += ['', f"Timeline, {s['label']} (per wall second: records received, kernel "
                   'drops, writer backlog):', '', '| s | records | drops | backlog |',

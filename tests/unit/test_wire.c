@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_wire.c - IPFIX structural checks and the NetFlow v9 -> IPFIX rewrite.
+ * test_wire.c - IPFIX structural checks, the NetFlow v9 -> IPFIX rewrite and the
+ * sFlow v5 walk in front of libfixbuf's translator.
  *
  * Two kinds of evidence here: hand-built messages with one defect each (the
  * exact status is asserted) and random mutations of a valid message (must
@@ -629,6 +630,83 @@ static void test_fuzz_v9(void)
     g_assert_cmpuint(accepted, >, 100);
 }
 
+/* --- sFlow v5 (tt_sflow_check, in front of libfixbuf's translator) ------- */
+
+/* An sFlow v5 datagram, IPv4 agent, with @a nsamples flow samples of one raw-header record
+ * (a 40-byte IPv4/TCP header) each; @a rlen overrides that record's length field. */
+static GByteArray *sflow_dgram(unsigned nsamples, uint32_t rlen)
+{
+    GByteArray *b = g_byte_array_new();
+    put32(b, 5);          /* version */
+    put32(b, 1);          /* agent address type: IPv4 */
+    put32(b, 0x7f000001); /* agent */
+    put32(b, 0);          /* sub-agent */
+    put32(b, 7);          /* sequence */
+    put32(b, 100000);     /* uptime */
+    put32(b, nsamples);
+    for (unsigned i = 0; i < nsamples; i++) {
+        put32(b, 1);           /* flow sample */
+        put32(b, 32 + 8 + 56); /* its length: header, record header, record */
+        put32(b, i);           /* sample sequence */
+        put32(b, 3);           /* source id */
+        put32(b, 1024);        /* sampling rate */
+        put32(b, 4096);        /* pool */
+        put32(b, 0);           /* drops */
+        put32(b, 1);           /* input */
+        put32(b, 2);           /* output */
+        put32(b, 1);           /* records */
+        put32(b, 1);           /* raw packet header */
+        put32(b, rlen);
+        put32(b, 1);  /* Ethernet */
+        put32(b, 60); /* frame length */
+        put32(b, 0);  /* stripped */
+        put32(b, 40); /* header length */
+        for (int k = 0; k < 10; k++)
+            put32(b, 0x45000028u + (uint32_t)k);
+    }
+    return b;
+}
+
+static void test_sflow(void)
+{
+    g_autoptr(GByteArray) ok = sflow_dgram(2, 56);
+    g_assert_cmpint(tt_sflow_check(ok->data, ok->len), ==, TT_WIRE_OK);
+    g_assert_cmpint(tt_sflow_check(ok->data, 20), ==, TT_WIRE_SHORT_HEADER);
+    /* cut inside the second sample: it no longer fits the datagram */
+    g_assert_cmpint(tt_sflow_check(ok->data, ok->len - 10), ==, TT_WIRE_BAD_LENGTH);
+
+    g_autoptr(GByteArray) v4 = sflow_dgram(1, 56);
+    v4->data[3] = 4;
+    g_assert_cmpint(tt_sflow_check(v4->data, v4->len), ==, TT_WIRE_BAD_VERSION);
+
+    /* the crash fuzz_sflow found: a sample shorter than its own fixed fields */
+    g_autoptr(GByteArray) shortsample = sflow_dgram(1, 56);
+    shortsample->data[28 + 7] = 3;
+    g_assert_cmpint(tt_sflow_check(shortsample->data, shortsample->len), ==, TT_WIRE_BAD_LENGTH);
+
+    /* a raw-header record claiming 12 bytes: the translator reads 16 whatever it says */
+    g_autoptr(GByteArray) shortrec = sflow_dgram(1, 12);
+    g_assert_cmpint(tt_sflow_check(shortrec->data, shortrec->len), ==, TT_WIRE_BAD_LENGTH);
+
+    /* trailing bytes inside a sample: the translator walks records, not samples */
+    g_autoptr(GByteArray) slack = sflow_dgram(1, 52);
+    g_assert_cmpint(tt_sflow_check(slack->data, slack->len), ==, TT_WIRE_BAD_LENGTH);
+
+    /* an IPv6 agent needs 40 header bytes; 28 were checked by libfixbuf */
+    g_autoptr(GByteArray) v6 = sflow_dgram(0, 56);
+    v6->data[7] = 2;
+    g_assert_cmpint(tt_sflow_check(v6->data, v6->len), ==, TT_WIRE_SHORT_HEADER);
+
+    /* more samples than the translator's 64 KiB output holds */
+    g_autoptr(GByteArray) many = sflow_dgram(400, 56);
+    g_assert_cmpint(tt_sflow_check(many->data, many->len), ==, TT_WIRE_TOO_BIG);
+
+    /* an enterprise sample format: the translator refuses it before reading on */
+    g_autoptr(GByteArray) ent = sflow_dgram(1, 56);
+    ent->data[28 + 1] = 0x01;
+    g_assert_cmpint(tt_sflow_check(ent->data, ent->len), ==, TT_WIRE_OK);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -672,6 +750,7 @@ int main(int argc, char **argv)
     g_test_add_func("/wire/v9/zero-filled-tail", test_v9_zero_tail);
     g_test_add_func("/wire/v9/too-big", test_v9_too_big);
 
+    g_test_add_func("/wire/sflow/checks", test_sflow);
     g_test_add_func("/wire/fuzz/ipfix-mutations", test_fuzz_ipfix);
     g_test_add_func("/wire/fuzz/v9-mutations", test_fuzz_v9);
 
