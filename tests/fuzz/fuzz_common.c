@@ -326,18 +326,26 @@ static fuzz_slot *fuzz_exporter(fuzz_path path, uint8_t sel)
     return slot;
 }
 
+/* The next record of an input (see fuzz_common.h): its selector, and its payload's length
+ * (the payload starts at *off on return; the last record takes what is left). */
+static size_t fuzz_next_record(const uint8_t *data, size_t size, size_t *off, uint8_t *sel)
+{
+    *sel = data[(*off)++];
+    size_t len = 0;
+    if (*off + 2 <= size) {
+        len = (size_t)data[*off] << 8 | data[*off + 1];
+        *off += 2;
+    }
+    return MIN(len, size - *off);
+}
+
 void fuzz_feed_datagrams(fuzz_path path, const uint8_t *data, size_t size)
 {
     tt_decoder *d = fuzz_decoder();
     size_t off = 0;
     while (off < size) {
-        uint8_t sel = data[off++];
-        size_t len = 0;
-        if (off + 2 <= size) {
-            len = (size_t)data[off] << 8 | data[off + 1];
-            off += 2;
-        }
-        len = MIN(len, size - off);
+        uint8_t sel = 0;
+        size_t len = fuzz_next_record(data, size, &off, &sel);
         fuzz_slot *slot = fuzz_exporter(path, sel);
         if (slot != NULL) {
             /* exactly the datagram's size, so ASan sees reads past its end */
@@ -413,13 +421,8 @@ void fuzz_feed_sflow(const uint8_t *data, size_t size, fuzz_relay relay)
     (void)fuzz_decoder();
     size_t off = 0;
     while (off < size) {
-        uint8_t sel = data[off++];
-        size_t len = 0;
-        if (off + 2 <= size) {
-            len = (size_t)data[off] << 8 | data[off + 1];
-            off += 2;
-        }
-        len = MIN(len, size - off);
+        uint8_t sel = 0;
+        size_t len = fuzz_next_record(data, size, &off, &sel);
         const uint8_t *msg = data + off;
         gboolean sflow = len >= 4 && msg[0] == 0 && msg[1] == 0 && msg[2] == 0 && msg[3] == 5;
         fuzz_slot *slot = sflow ? fuzz_exporter(FUZZ_SFLOW, sel) : NULL;

@@ -14,16 +14,7 @@ COUNT=100000 CAP=64
 
 pu=$(tt_port udp)
 tt_conf d.conf "$TT_TMP/d" "ipfix+udp://127.0.0.1:$pu"
-sed -i '/^\[sensor:s1\]/,/^darknet/d' d.conf
-cat >>d.conf <<'CONF'
-[sensor:legit]
-exporters = 127.0.0.2
-darknet = 203.0.113.0/24
-
-[sensor:spoofed]
-exporters = 127.0.0.6
-darknet = 203.0.113.0/24
-CONF
+tt_conf_legit_and d.conf spoofed 127.0.0.6
 tt_start d.conf d.log
 "$PY" "$MAL" valid --addr 127.0.0.2 --port "$pu" --flows 7 --expect legit.json
 "$PY" "$GEN" send --addr 127.0.0.6 --port "$pu" --count $COUNT --cap $CAP --expect spoof.json >&2

@@ -142,3 +142,16 @@ tt_conf() {
         echo "path = flows.jsonl"
     } >"$file"
 }
+
+# tt_conf_sensors CONF: replace tt_conf's one sensor (s1) by the groups on stdin.
+tt_conf_sensors() {
+    sed -i '/^\[sensor:s1\]/,/^darknet/d' "$1"
+    cat >>"$1"
+}
+
+# tt_conf_legit_and CONF NAME ADDR: sensors "legit" (exporter 127.0.0.2) and NAME (exporter
+# ADDR), one dark /24: a hostile sender and a legitimate one, counted apart.
+tt_conf_legit_and() {
+    printf '[sensor:legit]\nexporters = 127.0.0.2\ndarknet = 203.0.113.0/24\n\n[sensor:%s]\nexporters = %s\ndarknet = 203.0.113.0/24\n' \
+        "$2" "$3" | tt_conf_sensors "$1"
+}

@@ -31,16 +31,12 @@ responsive() {
     done
     tt_fail "teitend does not answer SIGUSR1 within 5 s (stuck?)"
 }
-with_sensors() { # conf: replace the one-sensor config's sensor by the given groups
-    sed -i '/^\[sensor:s1\]/,/^darknet/d' "$1"
-    cat >>"$1"
-}
 
 # ---- 1. every case ---------------------------------------------------------
 pu=$(tt_port udp); p9=$(tt_port udp); p5=$(tt_port udp); pt=$(tt_port tcp)
 tt_conf cases.conf "$TT_TMP/cases" \
     "ipfix+udp://127.0.0.1:$pu; netflow9+udp://127.0.0.1:$p9; netflow5+udp://127.0.0.1:$p5; ipfix+tcp://127.0.0.1:$pt"
-"$PY" "$GEN" sensors | with_sensors cases.conf
+"$PY" "$GEN" sensors | tt_conf_sensors cases.conf
 tt_start cases.conf cases.log
 "$PY" "$GEN" cases --ipfix-udp "$pu" --v9-udp "$p9" --v5-udp "$p5" --ipfix-tcp "$pt" \
     --expect cases.json >&2
@@ -52,15 +48,7 @@ tt_stop
 # ---- 2. 20,000 template IDs from one exporter -------------------------------
 pu=$(tt_port udp)
 tt_conf tmpl.conf "$TT_TMP/tmpl" "ipfix+udp://127.0.0.1:$pu"
-with_sensors tmpl.conf <<'EOF'
-[sensor:legit]
-exporters = 127.0.0.2
-darknet = 203.0.113.0/24
-
-[sensor:flood]
-exporters = 127.0.0.3
-darknet = 203.0.113.0/24
-EOF
+tt_conf_legit_and tmpl.conf flood 127.0.0.3
 tt_start tmpl.conf tmpl.log
 "$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 11 --expect legit.json
 "$PY" "$GEN" flood-templates --addr 127.0.0.3 --port "$pu" --count 20000 --per-msg 50 \
@@ -78,15 +66,7 @@ tt_note "template flood: peak RSS $((peak / 1024)) MiB"
 # ---- 3. 10,000 source ports (exporters) ---------------------------------------
 pu=$(tt_port udp)
 tt_conf ports.conf "$TT_TMP/ports" "ipfix+udp://127.0.0.1:$pu" "max-exporters = 1024"
-with_sensors ports.conf <<'EOF'
-[sensor:legit]
-exporters = 127.0.0.2
-darknet = 203.0.113.0/24
-
-[sensor:spoofed]
-exporters = 127.0.0.4
-darknet = 203.0.113.0/24
-EOF
+tt_conf_legit_and ports.conf spoofed 127.0.0.4
 tt_start ports.conf ports.log
 "$PY" "$GEN" valid --addr 127.0.0.2 --port "$pu" --flows 5 --expect legit2.json
 "$PY" "$GEN" flood-exporters --addr 127.0.0.4 --port "$pu" --count 10000 --first-port 20000 \
