@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "classify.h"
@@ -323,6 +324,44 @@ static open_bucket *sensor_bucket(tt_core *core, uint32_t sensor, sensor_state *
 
 /* ---- the flow path ------------------------------------------------------- */
 
+/*
+ * A run: consecutive flows of the batch that go to the same open bucket,
+ * handed to each plugin at once (on_flows, ABI 1.2, or on_flow in turn), so
+ * a plugin can overlap the cache misses of a run. A run ends before anything
+ * else a plugin could see: another bucket or sensor, a skipped or late flow,
+ * a bucket opened or closed.
+ */
+typedef struct {
+    void **acc; /* the open bucket's accumulators; NULL: no run */
+    uint32_t sensor;
+    int64_t start;
+    tt_flow *first;
+    size_t n;
+} core_run;
+
+static gboolean plugin_has_on_flows(const tt_plugin *pl)
+{
+    return pl->info->struct_size >= offsetof(tt_plugin_info, on_flows) + sizeof(void *) &&
+           pl->info->on_flows != NULL;
+}
+
+static void core_run_flush(tt_core *core, core_run *run)
+{
+    if (run->acc == NULL)
+        return;
+    for (guint p = 0; p < core->plugins->len; p++) {
+        tt_plugin *pl = g_ptr_array_index(core->plugins, p);
+        if (plugin_has_on_flows(pl)) {
+            pl->info->on_flows(pl->state, run->acc[p], run->first, run->n);
+        } else {
+            for (size_t j = 0; j < run->n; j++)
+                pl->info->on_flow(pl->state, run->acc[p], &run->first[j]);
+        }
+    }
+    run->acc = NULL;
+    run->n = 0;
+}
+
 static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
                       size_t n)
 {
@@ -331,10 +370,14 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     gboolean closed_any = FALSE;
     int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
 
+    core_run run = {0};
+
     core->records_in += n;
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];
         uint32_t sensor = f->sensor;
+        if (run.acc != NULL && f != run.first + run.n)
+            core_run_flush(core, &run); /* a flow was skipped: runs are contiguous */
         if (tt_sensor_name(core->sensors, sensor) == NULL) {
             core->unknown_sensor++;
             continue;
@@ -368,6 +411,7 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
 
         int64_t bstart = floor_div(f->start_ms, step_ms) * core->step;
         if (s->started && bstart < s->closed_until) {
+            core_run_flush(core, &run);
             s->stats.late++;
             int64_t lag = s->watermark_ms - f->start_ms;
             if (lag > s->stats.max_lag_ms)
@@ -386,6 +430,7 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
             int64_t until = floor_div(floor_div(s->watermark_ms, 1000) - core->grace, core->step) *
                             core->step;
             if (until > s->closed_until) {
+                core_run_flush(core, &run);
                 sensor_close_before(core, sensor, s, until);
                 closed_any = TRUE;
             }
@@ -394,12 +439,17 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
             if (lag > s->stats.max_lag_ms)
                 s->stats.max_lag_ms = lag;
         }
-        open_bucket *ob = sensor_bucket(core, sensor, s, bstart);
-        for (guint p = 0; p < core->plugins->len; p++) {
-            tt_plugin *pl = g_ptr_array_index(core->plugins, p);
-            pl->info->on_flow(pl->state, ob->acc[p], f);
+        if (run.acc != NULL && (run.sensor != sensor || run.start != bstart))
+            core_run_flush(core, &run); /* before sensor_bucket may open or close one */
+        if (run.acc == NULL) {
+            run.acc = sensor_bucket(core, sensor, s, bstart)->acc;
+            run.sensor = sensor;
+            run.start = bstart;
+            run.first = f;
         }
+        run.n++;
     }
+    core_run_flush(core, &run);
     if (closed_any) {
         core_global_close(core);
         tt_core_write_stats(core);

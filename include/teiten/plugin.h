@@ -16,6 +16,7 @@
  *   for every bucket of every sensor:
  *     bucket_open()              before the first flow of (sensor, bucket); may allocate
  *     on_flow() ...              accumulate only: no I/O, no allocation, no error path
+ *                                (or on_flows(), ABI 1.2: a run of them at once)
  *     bucket_close()             hand the finished bucket to the writer via host->submit()
  *   on_late_flow()               a record older than the sensor's closed buckets
  *   all_closed()                 (optional) every live sensor has passed a bucket
@@ -44,7 +45,7 @@ extern "C" {
 #endif
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 1
+#define TT_PLUGIN_ABI_MINOR 2
 
 /** Sensor index meaning "all sensors" in tt_bucket.sensor. */
 #define TT_SENSOR_ALL UINT32_MAX
@@ -195,6 +196,16 @@ typedef struct tt_plugin_info {
     void (*all_closed)(void *state, int64_t start, int64_t end);
 
     void *reserved[4];
+
+    /**
+     * (ABI 1.2, optional) @a n observed flows of the open bucket @a acc, in
+     * arrival order: the same as on_flow() for each in turn, so a plugin can
+     * overlap their cache misses (hash all, prefetch, then count). The host
+     * calls it instead of on_flow() when struct_size covers it and it is not
+     * NULL; a run never spans a bucket_open/close, a late flow or another
+     * sensor. @a flows is borrowed for the call. Hot path, as on_flow().
+     */
+    void (*on_flows)(void *state, void *acc, const tt_flow *flows, size_t n);
 } tt_plugin_info;
 
 /** Convenience initialiser for the first fields of a plugin table. */

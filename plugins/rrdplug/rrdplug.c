@@ -5,14 +5,24 @@
  * Accumulator: one counter per key in a flat array (131 073 for the port
  * space, 676 countries, 1 total), so on_flow is an index and three adds.
  * Distinct sources per step: one open-addressing set of 64-bit entries per
- * bucket, entry = (key + 1) << 46 | 46 bits of a hash of the source address,
- * sized at bucket_open to twice `sources-max` slots (8 bytes each; the default
- * 262 144 pairs = 4 MiB per open bucket). Each new (key, source) pair
- * increments that key's `sources`: exact (up to hash collisions, ~n^2/2^47)
- * while the bucket holds at most `sources-max` distinct pairs over all keys;
- * past that, new pairs are not counted, the value is a lower bound, and the
- * plugin says so once in the log. All-sensor files merge the sensors' sets, so
- * a source seen by two sensors counts once.
+ * bucket, entry = (key + 1) << 46 | 46 bits of a hash of the source address.
+ * It starts at 4 096 slots (32 KiB) and doubles when half full, up to twice
+ * `sources-max` slots (8 bytes each; the default 262 144 pairs = 4 MiB), so a
+ * bucket touches only the memory its distinct pairs need: the total and
+ * country sets of a bench bucket stay in cache, and nothing is cleared up
+ * front. Growth allocates at most log2(cap / 4096) times per bucket (the one
+ * allocation on_flow may do, amortised to nothing per flow). Each new
+ * (key, source) pair increments that key's `sources`: exact (up to hash
+ * collisions, ~n^2/2^47) while the bucket holds at most `sources-max` distinct
+ * pairs over all keys; past that, new pairs are not counted, the value is a
+ * lower bound, the set is no longer probed (no insert could count), and the
+ * plugin says so once in the log. All-sensor files merge the sensors' sets,
+ * so a source seen by two sensors counts once.
+ *
+ * Batches: on_flows (ABI 1.2) hashes a run of flows first and prefetches
+ * their counters and home slots, then inserts, so the cache misses of a run
+ * overlap instead of following one another (the port plugin's 4 MiB counter
+ * array and its set are two misses per flow otherwise).
  *
  * Life cycle: bucket_close hands the sensor's bucket to a writer job for the
  * per-sensor files and keeps it (a reference) until all_closed covers its
@@ -20,7 +30,9 @@
  * the all-sensor files. Idle keys are never written (store.c fills the gaps).
  *
  * Rejected: a HyperLogLog per key (2^12 registers x 131 073 keys x open
- * buckets is gigabytes); a hash table per key (allocation on the hot path).
+ * buckets is gigabytes); a hash table per key (allocation on the hot path);
+ * 32-bit fingerprints (half the memory, but ~n^2/2^33 collisions: 8 expected
+ * at 262 144 pairs, no longer exact).
  */
 #include "rrdplug.h"
 
@@ -29,6 +41,10 @@
 
 #define RRDPLUG_SOURCES_MAX_DEFAULT 262144
 #define RRDPLUG_HASH_BITS 46
+#define RRDPLUG_SET_MIN_SLOTS 4096
+/* flows hashed and prefetched ahead: more misses in flight than a core tracks,
+ * few enough that the chunk's keys and entries stay in L1 */
+#define RRDPLUG_BATCH 32
 
 struct rrdplug_acc {
     gint ref;
@@ -38,7 +54,10 @@ struct rrdplug_acc {
     uint32_t nsparse;   /* entries of c and keys once compact */
     uint64_t *set;
     uint64_t set_mask;
+    uint32_t set_shift; /* 64 - log2(slots): home slot = top bits of a product */
+    uint64_t set_cap;   /* slots the set may grow to: 2 x set_max, a power of two */
     uint32_t set_used, set_max;
+    uint32_t set_grow_at; /* set_used that doubles the set: half its slots */
     gboolean saturated;
     int64_t start, end;
     char *sensor; /* file-safe sensor name */
@@ -55,18 +74,59 @@ typedef struct rrdplug_state {
 
 /* ---- accumulator -------------------------------------------------------- */
 
+/* An empty set of @a slots (a power of two); the old one is the caller's. */
+static void rrdplug_set_alloc(rrdplug_acc *acc, uint64_t slots)
+{
+    acc->set = g_new0(uint64_t, slots);
+    acc->set_mask = slots - 1;
+    acc->set_shift = 64u - (uint32_t)g_bit_storage(slots - 1);
+    acc->set_used = 0;
+    acc->set_grow_at = slots >= acc->set_cap ? UINT32_MAX : (uint32_t)(slots / 2);
+}
+
+/*
+ * The top bits of the product depend on every bit of the entry, the key's too.
+ * (Middle bits, as first done here, ignored the key: one source scanning every
+ * port put all its pairs on one home slot, and probes ran hundreds long.)
+ */
+static inline uint64_t rrdplug_set_home(const rrdplug_acc *acc, uint64_t entry)
+{
+    return (entry * 0x9e3779b97f4a7c15ull) >> acc->set_shift;
+}
+
+/* Put an entry known to be absent (rehashing); no accounting. */
+static void rrdplug_set_put(rrdplug_acc *acc, uint64_t entry)
+{
+    uint64_t i = rrdplug_set_home(acc, entry);
+    while (acc->set[i] != 0)
+        i = (i + 1) & acc->set_mask;
+    acc->set[i] = entry;
+    acc->set_used++;
+}
+
+/* Rehash into @a slots. */
+static void rrdplug_set_resize(rrdplug_acc *acc, uint64_t slots)
+{
+    uint64_t *old = acc->set, oldn = acc->set_mask + 1;
+    rrdplug_set_alloc(acc, slots);
+    for (uint64_t i = 0; i < oldn; i++)
+        if (old[i] != 0)
+            rrdplug_set_put(acc, old[i]);
+    g_free(old);
+}
+
 rrdplug_acc *rrdplug_acc_new(uint32_t nkeys, uint32_t sources_max)
 {
     rrdplug_acc *acc = g_new0(rrdplug_acc, 1);
     acc->ref = 1;
     acc->nkeys = nkeys;
     acc->c = g_new0(rrdplug_counter, nkeys);
-    uint64_t slots = 16;
-    while (slots < 2ull * sources_max)
-        slots <<= 1;
-    acc->set = g_new0(uint64_t, slots);
-    acc->set_mask = slots - 1;
+    uint64_t cap = 16;
+    while (cap < 2ull * sources_max)
+        cap <<= 1;
+    acc->set_cap = cap;
     acc->set_max = sources_max;
+    rrdplug_set_alloc(acc, MIN(cap, RRDPLUG_SET_MIN_SLOTS));
     return acc;
 }
 
@@ -107,7 +167,10 @@ static uint64_t rrdplug_hash(const uint8_t a[16])
 /* Insert a set entry; TRUE when it was new and counted. */
 static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
 {
-    uint64_t i = (entry * 0x9e3779b97f4a7c15ull) >> 20 & acc->set_mask;
+    /* full: no insert can count any more, so skip the probe (and its cache miss) */
+    if (acc->saturated)
+        return FALSE;
+    uint64_t i = rrdplug_set_home(acc, entry);
     for (;;) {
         uint64_t e = acc->set[i];
         if (e == entry)
@@ -120,22 +183,38 @@ static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
         acc->saturated = TRUE;
         return FALSE;
     }
+    if (G_UNLIKELY(acc->set_used >= acc->set_grow_at)) {
+        /* half full below the cap: double, then find the entry's slot in the new set */
+        rrdplug_set_resize(acc, (acc->set_mask + 1) * 2);
+        rrdplug_set_put(acc, entry);
+        return TRUE;
+    }
     acc->set[i] = entry;
     acc->set_used++;
     return TRUE;
 }
 
-void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow)
+static inline uint64_t rrdplug_entry(uint32_t key, const tt_flow *flow)
+{
+    return (uint64_t)(key + 1) << RRDPLUG_HASH_BITS |
+           (rrdplug_hash(flow->src) & ((1ull << RRDPLUG_HASH_BITS) - 1));
+}
+
+static inline void rrdplug_acc_add_entry(rrdplug_acc *acc, uint32_t key, uint64_t entry,
+                                         const tt_flow *flow)
 {
     rrdplug_counter *c = &acc->c[key];
     c->flows++;
     c->packets += flow->packets;
     c->bytes += flow->bytes;
     c->touched = 1;
-    uint64_t entry = (uint64_t)(key + 1) << RRDPLUG_HASH_BITS |
-                     (rrdplug_hash(flow->src) & ((1ull << RRDPLUG_HASH_BITS) - 1));
     if (rrdplug_set_insert(acc, entry))
         c->sources++;
+}
+
+void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow)
+{
+    rrdplug_acc_add_entry(acc, key, rrdplug_entry(key, flow), flow);
 }
 
 void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src)
@@ -206,16 +285,8 @@ void rrdplug_acc_compact(rrdplug_acc *acc)
     uint64_t slots = 16;
     while (slots < 2ull * acc->set_used)
         slots <<= 1;
-    if (slots < acc->set_mask + 1) {
-        uint64_t *old = acc->set, oldn = acc->set_mask + 1;
-        acc->set = g_new0(uint64_t, slots);
-        acc->set_mask = slots - 1;
-        acc->set_used = 0;
-        for (uint64_t i = 0; i < oldn; i++)
-            if (old[i] != 0)
-                rrdplug_set_insert(acc, old[i]);
-        g_free(old);
-    }
+    if (slots < acc->set_mask + 1)
+        rrdplug_set_resize(acc, slots);
 }
 
 gboolean rrdplug_acc_saturated(const rrdplug_acc *acc)
@@ -305,6 +376,12 @@ static void rrdplug_finish_run(void *data)
     host->rrd_finish(host);
 }
 
+/* A job that only carries data to its free function, behind every earlier job. */
+static void rrdplug_nothing_run(void *data)
+{
+    (void)data;
+}
+
 /* ---- plugin callbacks --------------------------------------------------- */
 
 gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *config,
@@ -345,7 +422,7 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
     st->host = host;
     st->per_sensor = per_sensor;
     st->sources_max = sources_max;
-    /* shared with queued jobs; one small leak per instance beats a refcount here */
+    /* shared with queued jobs; freed by the last job fini queues (jobs run in order) */
     st->saturation_logged = g_new0(gint, 1);
     *state = st;
     return TRUE;
@@ -378,6 +455,7 @@ void rrdplug_fini(void *state)
     rrdplug_state *st = state;
     rrdplug_release(st, INT64_MAX);
     st->host->submit(st->host, rrdplug_finish_run, (void *)st->host, NULL);
+    st->host->submit(st->host, rrdplug_nothing_run, st->saturation_logged, g_free);
     g_free(st);
 }
 
@@ -398,6 +476,31 @@ void rrdplug_on_flow(void *state, void *acc, const tt_flow *flow)
     uint32_t key = st->dim->key(flow);
     if (key != RRDPLUG_NO_KEY)
         rrdplug_acc_add(acc, key, flow);
+}
+
+void rrdplug_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
+{
+    rrdplug_state *st = state;
+    rrdplug_acc *acc = accp;
+    uint32_t keys[RRDPLUG_BATCH];
+    uint64_t entries[RRDPLUG_BATCH];
+    for (size_t base = 0; base < n; base += RRDPLUG_BATCH) {
+        size_t m = MIN(n - base, (size_t)RRDPLUG_BATCH);
+        for (size_t j = 0; j < m; j++) {
+            const tt_flow *f = &flows[base + j];
+            uint32_t key = st->dim->key(f);
+            keys[j] = key;
+            if (key == RRDPLUG_NO_KEY)
+                continue;
+            entries[j] = rrdplug_entry(key, f);
+            __builtin_prefetch(&acc->c[key], 1);
+            if (!acc->saturated)
+                __builtin_prefetch(&acc->set[rrdplug_set_home(acc, entries[j])], 1);
+        }
+        for (size_t j = 0; j < m; j++)
+            if (keys[j] != RRDPLUG_NO_KEY)
+                rrdplug_acc_add_entry(acc, keys[j], entries[j], &flows[base + j]);
+    }
 }
 
 void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)

@@ -33,6 +33,8 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
 void rrdplug_fini(void *state);
 void *rrdplug_bucket_open(void *state, const tt_bucket *bucket);
 void rrdplug_on_flow(void *state, void *acc, const tt_flow *flow);
+/** A run of flows of one open bucket: hash all, prefetch, then count (ABI 1.2). */
+void rrdplug_on_flows(void *state, void *acc, const tt_flow *flows, size_t n);
 void rrdplug_bucket_close(void *state, void *acc, const tt_bucket *bucket);
 void rrdplug_all_closed(void *state, int64_t start, int64_t end);
 
@@ -74,6 +76,7 @@ void rrdplug_acc_unref(rrdplug_acc *acc);
         .on_flow = rrdplug_on_flow,                                                            \
         .bucket_close = rrdplug_bucket_close,                                                  \
         .all_closed = rrdplug_all_closed,                                                      \
+        .on_flows = rrdplug_on_flows,                                                          \
     };                                                                                         \
     TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);                              \
     TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)                               \
