@@ -86,6 +86,7 @@ struct tt_core {
     int64_t stats_written;   /* host seconds */
     uint64_t stats_records;  /* records_in when stats were last written */
     uint64_t stats_seq;      /* snapshots taken (core thread) */
+    guint stats_pending;     /* writer_pending in the last snapshot */
     GMutex stats_lock;       /* orders the writes of snapshots from two threads */
     uint64_t stats_landed;   /* newest snapshot on disk, under stats_lock */
     uint64_t records_in;
@@ -625,9 +626,11 @@ void tt_core_tick(tt_core *core, int64_t now)
     if (changed)
         core_global_close(core);
     tt_health_tick(core->health, now);
-    /* at most once a second when flows moved; every 10 s regardless (refused
-     * records, drops and noise move counters too) */
-    if (((core->stats_dirty || core->records_in != core->stats_records) &&
+    /* at most once a second when flows moved or the writer's queue did (a test or
+     * an operator waiting for the writer to catch up reads it there); every 10 s
+     * regardless (refused records, drops and noise move counters too) */
+    if (((core->stats_dirty || core->records_in != core->stats_records ||
+          tt_writer_pending(core->writer) != core->stats_pending) &&
          now != core->stats_written) ||
         now - core->stats_written >= 10)
         core_write_stats_now(core);
@@ -769,6 +772,7 @@ static stats_job *stats_snapshot(tt_core *core)
     job->json = tt_stats_json(core);
     core->stats_dirty = FALSE;
     core->stats_records = core->records_in;
+    core->stats_pending = tt_writer_pending(core->writer);
     core->stats_written = g_get_real_time() / G_USEC_PER_SEC;
     return job;
 }

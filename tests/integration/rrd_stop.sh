@@ -44,10 +44,16 @@ stop_conf() { # FILE DATA PORT [extra [collector] line]
 }
 
 feed() { # CONF LOG DATA PORT: start, send the scenario, wait until all of it arrived
+    # and the writer has done with it (stats.json is written by the core thread, so it
+    # shows every record before the writer has created the files they go to)
     tt_start "$1" "$2"
     "$FLOWGEN" "${GEN[@]}" --out "udp://127.0.0.1:$4" --rate 10000 >/dev/null
     tt_wait_stat "$3" 'sum(x["observed"] for x in s["sensors"]) == 20000' ||
         { grep -o '"[a-z_]*drops":[0-9]*\|"records_in":[0-9]*\|"seq_lost":[0-9]*' "$3/stats.json" >&2; tt_fail "not every record arrived"; }
+    for _ in $(seq 1 12); do
+        tt_wait_stat "$3" 's["writer_pending"] == 0 and s["rrd"]["pending_lines"] == 0' && return 0
+    done
+    tt_fail "the writer did not catch up within 2 minutes"
 }
 
 timed_stop() { # NAME: SIGTERM the daemon, print and check the time the stop took
