@@ -12,14 +12,24 @@
  * first record may lack a country (anonymous or continent-only networks).
  *
  * Lookups are read-only on an mmap'ed file and safe on any thread. IPv4 lookups
- * go through a direct-mapped cache indexed by a hash of the address's /24 (a
- * /16 index missed constantly where a /16 is split between countries, one /16
- * in eight in a real database). An entry holds
- * what libmaxminddb answered: the network found (address and netmask) and its
- * country, packed into one 64-bit word written and read atomically, so threads
- * share it without locks; a hit is used only if the address lies inside the
- * cached network, which makes it exact even when one /24 spans several
- * countries (real databases split /24s too); a collision only costs a lookup.
+ * first read a flat table of every /24 (2^24 x 2 bytes = 32 MiB), built at open
+ * by walking the IPv4 part of the search tree with MMDB_read_node: an entry is
+ * the country of the whole /24, or GEO_V4_MIXED where the database splits that
+ * /24 (or its tree is unreadable there); only those take the paths below, so
+ * answers stay MMDB_lookup's. The table lives in the handle: a SIGHUP reload
+ * swaps it with the database. Rejected: a sorted range array (a binary search
+ * over the ~400 000 IPv4 ranges of a real database is ~19 dependent misses), and
+ * a bigger cache (a hit already cost a hash, a mask check and, with the plugins'
+ * sets around it, a likely miss into 2 MiB; every first sight of a /24, i.e. a
+ * scan, still paid a libmaxminddb lookup, ~200-500 ns).
+ *
+ * Mixed /24s go through a direct-mapped cache indexed by a hash of the /24 (a
+ * /16 index missed constantly where a /16 is split between countries). An entry
+ * holds what libmaxminddb answered: the network found (address and netmask) and
+ * its country, packed into one 64-bit word written and read atomically, so
+ * threads share it without locks; a hit is used only if the address lies inside
+ * the cached network, which makes it exact for a /24 split between countries; a
+ * collision only costs a lookup.
  */
 #include "geo.h"
 
@@ -29,6 +39,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <teiten/flow.h>
 
@@ -40,6 +51,9 @@ G_DEFINE_QUARK(tt_geo_error_quark, tt_geo_error)
 #define GEO_PROBE_MAX_NODES (1u << 20)
 #define GEO_PROBE_MAX_RECORDS 4096u
 #define GEO_PROBE_STACK 160 /* > 128 levels of an IPv6 tree, plus pending right children */
+#define GEO_V4_SLASH24 (1u << 24)
+#define GEO_V4_MIXED 0                                   /* no two-letter code packs to 0 */
+#define GEO_V4_BYTES (GEO_V4_SLASH24 * sizeof(uint16_t)) /* 32 MiB */
 
 typedef enum { GEO_SCHEMA_ISO, GEO_SCHEMA_FLAT } geo_schema;
 
@@ -47,6 +61,8 @@ struct tt_geo {
     MMDB_s mmdb;
     geo_schema schema;
     char *path;
+    /* Per /24: cc[0] | cc[1] << 8 of the whole /24, or GEO_V4_MIXED. */
+    uint16_t *v4;
     /* Bits 0-31 network, 32-37 prefix length, 48-57 country index, 63 valid. */
     _Atomic uint64_t cache[GEO_CACHE_SLOTS];
 };
@@ -76,6 +92,12 @@ static gboolean geo_get_code(MMDB_entry_s *entry, char cc[2], const char *const 
 static const char *const geo_path_iso[] = {"country", "iso_code", NULL};
 static const char *const geo_path_registered[] = {"registered_country", "iso_code", NULL};
 static const char *const geo_path_flat[] = {"country_code", NULL};
+
+static inline void geo_set_zz(char cc[2])
+{
+    cc[0] = 'Z';
+    cc[1] = 'Z';
+}
 
 static gboolean geo_entry_country(const tt_geo *geo, MMDB_entry_s *entry, char cc[2])
 {
@@ -136,6 +158,119 @@ static gboolean geo_probe(tt_geo *geo, GError **error)
     return FALSE;
 }
 
+typedef struct {
+    const tt_geo *geo;
+    uint16_t *table;
+    GHashTable *codes; /* data offset -> packed code + 1: records repeat a lot */
+} geo_walk;
+
+static inline uint16_t geo_pack(const char cc[2])
+{
+    return (uint16_t)((uint8_t)cc[0] | (uint16_t)(uint8_t)cc[1] << 8);
+}
+
+static uint16_t geo_walk_code(geo_walk *w, MMDB_entry_s *entry)
+{
+    gpointer key = GSIZE_TO_POINTER((gsize)entry->offset);
+    gpointer hit = g_hash_table_lookup(w->codes, key);
+    char cc[2];
+
+    if (hit != NULL)
+        return (uint16_t)(GPOINTER_TO_UINT(hit) - 1);
+    if (!geo_entry_country(w->geo, entry, cc))
+        geo_set_zz(cc);
+    g_hash_table_insert(w->codes, key, GUINT_TO_POINTER((guint)geo_pack(cc) + 1));
+    return geo_pack(cc);
+}
+
+static void geo_walk_fill(geo_walk *w, uint32_t first, uint32_t count, uint16_t v)
+{
+    for (uint32_t i = 0; i < count; i++)
+        w->table[first + i] = v;
+}
+
+/*
+ * One record of the tree that decides the IPv4 prefix @prefix of @len bits
+ * (1..24). Whatever MMDB_lookup would answer for every address under it
+ * goes into its /24s, except a search node at /24 (the database splits that
+ * /24) and an unreadable record, which stay GEO_V4_MIXED and so are looked up
+ * in full, error handling included.
+ */
+static void geo_walk_record(geo_walk *w, uint8_t type, uint64_t record, MMDB_entry_s *entry,
+                            uint32_t prefix, unsigned len)
+{
+    uint32_t first = prefix << (24 - len), count = 1u << (24 - len);
+    MMDB_search_node_s node;
+
+    switch (type) {
+    case MMDB_RECORD_TYPE_DATA:
+        geo_walk_fill(w, first, count, geo_walk_code(w, entry));
+        return;
+    case MMDB_RECORD_TYPE_EMPTY:
+        geo_walk_fill(w, first, count, geo_pack("ZZ"));
+        return;
+    case MMDB_RECORD_TYPE_SEARCH_NODE:
+        if (len == 24 ||
+            MMDB_read_node((MMDB_s *)&w->geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS)
+            return;
+        geo_walk_record(w, node.left_record_type, node.left_record, &node.left_record_entry,
+                        prefix << 1, len + 1);
+        geo_walk_record(w, node.right_record_type, node.right_record, &node.right_record_entry,
+                        prefix << 1 | 1, len + 1);
+        return;
+    default:
+        return;
+    }
+}
+
+/*
+ * IPv4's root is node 0 of an IPv4 database, or the end of 96 left turns
+ * (::/96) in an IPv6 one; libmaxminddb's own lookup finds it the same way, so
+ * a record met on the way covers all of IPv4 as it does there.
+ */
+static void geo_build_v4(tt_geo *geo)
+{
+    geo_walk w = {.geo = geo};
+    MMDB_search_node_s node;
+    uint32_t root = 0;
+    unsigned turns = geo->mmdb.metadata.ip_version == 6 ? 96 : 0;
+
+    /*
+     * Anonymous pages come zeroed (all GEO_V4_MIXED), and transparent huge
+     * pages keep a source mix spread over the 32 MiB from missing the TLB on
+     * every lookup (THP is "madvise" on Debian). Without a table every IPv4
+     * lookup takes the cache path, so a failure here costs speed only.
+     */
+    w.table = mmap(NULL, GEO_V4_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (w.table == MAP_FAILED) {
+        g_warning("%s: no memory for the IPv4 table (%s); IPv4 lookups go through the cache",
+                  geo->path, g_strerror(errno));
+        return;
+    }
+    madvise(w.table, GEO_V4_BYTES, MADV_HUGEPAGE);
+    w.codes = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (unsigned i = 0;; i++) {
+        if (MMDB_read_node(&geo->mmdb, root, &node) != MMDB_SUCCESS)
+            goto free_codes;
+        if (i == turns)
+            break;
+        if (node.left_record_type != MMDB_RECORD_TYPE_SEARCH_NODE) {
+            /* One record above ::/96: split it in two halves of IPv4. */
+            geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 0,
+                            1);
+            geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 1,
+                            1);
+            goto free_codes;
+        }
+        root = (uint32_t)node.left_record;
+    }
+    geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 0, 1);
+    geo_walk_record(&w, node.right_record_type, node.right_record, &node.right_record_entry, 1, 1);
+free_codes:
+    g_hash_table_unref(w.codes);
+    geo->v4 = w.table;
+}
+
 tt_geo *tt_geo_open(const char *path, GError **error)
 {
     tt_geo *geo;
@@ -158,6 +293,7 @@ tt_geo *tt_geo_open(const char *path, GError **error)
     }
     if (!geo_probe(geo, error))
         goto err_close_mmdb;
+    geo_build_v4(geo);
     return geo;
 
 err_close_mmdb:
@@ -173,6 +309,8 @@ void tt_geo_free(tt_geo *geo)
     if (geo == NULL)
         return;
     MMDB_close(&geo->mmdb);
+    if (geo->v4 != NULL)
+        munmap(geo->v4, GEO_V4_BYTES);
     g_free(geo->path);
     g_free(geo);
 }
@@ -180,12 +318,6 @@ void tt_geo_free(tt_geo *geo)
 static inline uint32_t geo_v4_mask(unsigned len)
 {
     return len == 0 ? 0 : (uint32_t)(UINT32_MAX << (32 - len));
-}
-
-static inline void geo_set_zz(char cc[2])
-{
-    cc[0] = 'Z';
-    cc[1] = 'Z';
 }
 
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
@@ -208,13 +340,19 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
         return;
     }
 
-    memset(&sa, 0, sizeof sa);
     is_v4 = tt_addr_is_v4(addr);
     if (is_v4) {
         uint64_t e;
 
         v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
              addr[15];
+        if (geo->v4 != NULL && geo->v4[v4 >> 8] != GEO_V4_MIXED) {
+            uint16_t packed = geo->v4[v4 >> 8];
+
+            cc[0] = (char)(packed & 0xff);
+            cc[1] = (char)(packed >> 8);
+            return;
+        }
         e = atomic_load_explicit(&((tt_geo *)geo)->cache[geo_slot(v4)], memory_order_relaxed);
         if ((e & GEO_CACHE_VALID) &&
             (v4 & geo_v4_mask((unsigned)(e >> 32) & 0x3f)) == (uint32_t)e) {
@@ -224,9 +362,11 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
             cc[1] = (char)('A' + idx % 26);
             return;
         }
+        memset(&sa, 0, sizeof sa);
         sa.sin.sin_family = AF_INET;
         memcpy(&sa.sin.sin_addr, addr + 12, 4);
     } else {
+        memset(&sa, 0, sizeof sa);
         sa.sin6.sin6_family = AF_INET6;
         memcpy(&sa.sin6.sin6_addr, addr, 16);
     }

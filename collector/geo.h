@@ -19,12 +19,22 @@ GQuark tt_geo_error_quark(void);
 
 typedef struct tt_geo tt_geo;
 
-/** Open @a path (an .mmdb file). (transfer full) */
+/**
+ * Open @a path (an .mmdb file). (transfer full)
+ *
+ * Also builds the handle's table of the country of every IPv4 /24: 32 MiB of
+ * anonymous memory (huge pages where the kernel gives them) and some tens of
+ * milliseconds, on the calling thread (start-up, or SIGHUP before the swap).
+ */
 tt_geo *tt_geo_open(const char *path, GError **error);
 void tt_geo_free(tt_geo *geo);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(tt_geo, tt_geo_free)
 
-/** Write the source country of @a addr (16 bytes, IPv4-mapped for v4) to @a cc; "ZZ" when unknown. NULL geo gives "ZZ". */
+/**
+ * Write the source country of @a addr (16 bytes, IPv4-mapped for v4) to @a cc;
+ * "ZZ" when unknown. NULL geo gives "ZZ". No allocation, no lock: one load for
+ * IPv4 outside the /24s the database splits.
+ */
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2]);
 /** database_type of the file (transfer none). */
 const char *tt_geo_type(const tt_geo *geo);

@@ -7,11 +7,20 @@
  * table of networks they hold; every network of that table is checked at both
  * ends in both schemas, so the table and the reader cannot drift apart. The
  * test skips (exit 77) when the Perl module is missing.
+ *
+ * The /geo/v4-table tests check the per-/24 table built at open against libmaxminddb
+ * itself: small databases written here (IPv4 and IPv6 trees, /24s split into
+ * /25 to /32 of several countries, networks at both ends of the space, one
+ * record above ::/96) are asked for every address of the split /24s, both
+ * ends and both neighbours of every network and a million random addresses,
+ * through tt_geo_lookup and through MMDB_lookup_sockaddr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <maxminddb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -271,6 +280,175 @@ static void test_geo_errors(void)
     g_assert_cmpstr(error->message, ==, want);
 }
 
+/*
+ * OUT IP_VERSION ALIAS NETWORK=CC...: CC "--" is a record without a country,
+ * "cc" lower case goes in country_code (the flat schema), else country.iso_code.
+ * Earlier networks are overridden where later ones overlap them.
+ */
+static const char geo_mixed_writer[] =
+    "use strict; use warnings;\n"
+    "exit 77 unless eval { require MaxMind::DB::Writer::Tree; 1 };\n"
+    "my ($out, $v, $alias, @nets) = @ARGV;\n"
+    "my %t = (country => 'map', iso_code => 'utf8_string', country_code => 'utf8_string',\n"
+    "         continent_code => 'utf8_string');\n"
+    "my $tree = MaxMind::DB::Writer::Tree->new(ip_version => $v, record_size => 24,\n"
+    "    database_type => 'teiten-test-Mixed', languages => ['en'],\n"
+    "    description => { en => 'test' }, alias_ipv6_to_ipv4 => $alias,\n"
+    "    remove_reserved_networks => 0, map_key_type_callback => sub { $t{ $_[0] } });\n"
+    "for (@nets) {\n"
+    "    my ($net, $cc) = split /=/;\n"
+    "    my $r = $cc eq '--' ? { continent_code => 'EU' }\n"
+    "          : $cc =~ /^[a-z]/ ? { country_code => $cc } : { country => { iso_code => $cc } };\n"
+    "    $tree->insert_network($net, $r);\n"
+    "}\n"
+    "open my $fh, '>:raw', $out or die \"$out: $!\\n\";\n"
+    "$tree->write_tree($fh);\n"
+    "close $fh or die \"$out: $!\\n\";\n";
+
+/* The answer of libmaxminddb alone, read the way geo.c documents it. */
+static void geo_reference(MMDB_s *mmdb, gboolean flat, uint32_t v4, char cc[2])
+{
+    static const char *const iso[] = {"country", "iso_code", NULL};
+    static const char *const registered[] = {"registered_country", "iso_code", NULL};
+    static const char *const flat_path[] = {"country_code", NULL};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = g_htonl(v4)};
+    const char *const *const paths[] = {flat ? flat_path : iso, flat ? NULL : registered};
+    MMDB_lookup_result_s result;
+    int error;
+
+    cc[0] = cc[1] = 'Z';
+    result = MMDB_lookup_sockaddr(mmdb, (struct sockaddr *)&sin, &error);
+    if (error != MMDB_SUCCESS || !result.found_entry)
+        return;
+    for (guint i = 0; i < G_N_ELEMENTS(paths) && paths[i] != NULL; i++) {
+        MMDB_entry_data_s data;
+
+        if (MMDB_aget_value(&result.entry, &data, paths[i]) == MMDB_SUCCESS && data.has_data &&
+            data.type == MMDB_DATA_TYPE_UTF8_STRING && data.data_size == 2 &&
+            g_ascii_isalpha(data.utf8_string[0]) && g_ascii_isalpha(data.utf8_string[1])) {
+            cc[0] = g_ascii_toupper(data.utf8_string[0]);
+            cc[1] = g_ascii_toupper(data.utf8_string[1]);
+            return;
+        }
+    }
+}
+
+static guint geo_compare_one(const tt_geo *geo, MMDB_s *mmdb, gboolean flat, uint32_t v4)
+{
+    uint8_t a[16];
+    char got[2], want[2];
+
+    tt_addr_set_v4(a, v4);
+    tt_geo_lookup(geo, a, got);
+    geo_reference(mmdb, flat, v4, want);
+    if (got[0] == want[0] && got[1] == want[1])
+        return 0;
+    g_test_message("%u.%u.%u.%u: table %.2s, libmaxminddb %.2s", v4 >> 24, v4 >> 16 & 0xff,
+                   v4 >> 8 & 0xff, v4 & 0xff, got, want);
+    return 1;
+}
+
+static void geo_check_mixed(const char *version, const char *alias, gboolean flat,
+                            const char *const *nets)
+{
+    g_autofree char *out = g_build_filename(geo_dir, "mixed.mmdb", NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(7);
+    g_autoptr(tt_geo) geo = NULL;
+    g_autofree char *err_text = NULL;
+    MMDB_s mmdb;
+    guint wrong = 0, checked = 0;
+    int status;
+
+    g_ptr_array_add(argv, "/usr/bin/perl");
+    g_ptr_array_add(argv, "-e");
+    g_ptr_array_add(argv, (char *)geo_mixed_writer);
+    g_ptr_array_add(argv, out);
+    g_ptr_array_add(argv, (char *)version);
+    g_ptr_array_add(argv, (char *)alias);
+    for (guint i = 0; nets[i] != NULL; i++)
+        g_ptr_array_add(argv, (char *)nets[i]);
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               &err_text, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, &error))
+        g_error("writing %s: %s\n%s", out, error->message, err_text);
+
+    geo = geo_open_ok(out);
+    g_assert_cmpstr(tt_geo_schema(geo), ==, flat ? "country_code" : "iso_code");
+    g_assert_cmpint(MMDB_open(out, MMDB_MODE_MMAP, &mmdb), ==, MMDB_SUCCESS);
+
+    /* Both ends and both neighbours of every network, every address of its /24s if small. */
+    for (guint i = 0; nets[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(nets[i], "=", 2);
+        tt_prefix p;
+        uint32_t first, last;
+
+        if (strchr(f[0], ':') != NULL)
+            continue;
+        g_assert_true(tt_prefix_parse(f[0], &p, &error));
+        first = (uint32_t)p.addr[12] << 24 | (uint32_t)p.addr[13] << 16 |
+                (uint32_t)p.addr[14] << 8 | p.addr[15];
+        last = first | (p.len - 96 >= 32 ? 0 : UINT32_MAX >> (p.len - 96));
+        wrong += geo_compare_one(geo, &mmdb, flat, first - 1);
+        wrong += geo_compare_one(geo, &mmdb, flat, first);
+        wrong += geo_compare_one(geo, &mmdb, flat, last);
+        wrong += geo_compare_one(geo, &mmdb, flat, last + 1);
+        checked += 4;
+        if (p.len - 96 > 24) {
+            for (uint32_t a = first & ~0xffu; a <= (first | 0xffu) && a >= (first & ~0xffu); a++) {
+                wrong += geo_compare_one(geo, &mmdb, flat, a);
+                checked++;
+            }
+        }
+    }
+    /* One address in every /16 at each end of the space, then random ones. */
+    for (uint32_t hi = 0; hi < 0x200; hi++) {
+        wrong += geo_compare_one(geo, &mmdb, flat, hi << 16);
+        wrong += geo_compare_one(geo, &mmdb, flat, ~(hi << 16));
+        checked += 2;
+    }
+    for (guint n = 0; n < 1000000; n++) {
+        wrong += geo_compare_one(geo, &mmdb, flat, g_rand_int(rand));
+        checked++;
+    }
+    MMDB_close(&mmdb);
+    g_unlink(out);
+    g_test_message("%u addresses compared", checked);
+    g_assert_cmpuint(wrong, ==, 0);
+}
+
+/* Split /24s, an overlap reaching the ends of IPv4, a record without a country. */
+static const char *const geo_mixed_nets[] = {
+    "0.0.0.0/8=AA",        "0.0.0.0/32=AB",       "1.0.0.0/24=AC",         "1.0.1.0/25=AD",
+    "1.0.1.128/26=AE",     "1.0.1.192/27=--",     "1.0.1.255/32=AF",       "5.0.0.0/23=AG",
+    "5.0.0.128/25=AH",     "9.0.0.0/7=AI",        "10.1.2.3/32=AJ",        "80.0.0.0/4=AK",
+    "81.2.69.0/24=AL",     "81.2.69.64/26=AM",    "81.2.70.0/24=--",       "81.2.71.7/32=AN",
+    "128.0.0.0/1=AO",      "192.0.2.0/24=AP",     "192.0.2.0/31=AQ",       "192.0.2.254/31=AR",
+    "223.255.255.0/24=AS", "255.255.255.0/24=AT", "255.255.255.255/32=AU", NULL,
+};
+
+static void test_geo_v4_table_v6(void)
+{
+    geo_check_mixed("6", "1", FALSE, geo_mixed_nets);
+}
+
+static void test_geo_v4_table_v4(void)
+{
+    geo_check_mixed("4", "0", FALSE, geo_mixed_nets);
+}
+
+/* Flat schema; a record above ::/96 covers IPv4 but for two split /24s. */
+static void test_geo_v4_table_above(void)
+{
+    static const char *const nets[] = {"::/64=ca",        "7.7.7.0/25=fr",    "7.7.7.128/32=--",
+                                       "200.0.0.0/24=de", "200.0.0.77/32=us", NULL};
+
+    geo_check_mixed("6", "0", TRUE, nets);
+}
+
 static gboolean geo_make(const char *schema, const char *out, const char *table)
 {
     g_autofree char *script = g_build_filename(TT_TEST_SRC_DIR, "data", "make_geoip.pl", NULL);
@@ -350,6 +528,9 @@ int main(int argc, char **argv)
     g_test_add_func("/geo/cache-same-slot", test_geo_cache_same_slot);
     g_test_add_func("/geo/threads", test_geo_threads);
     g_test_add_func("/geo/errors", test_geo_errors);
+    g_test_add_func("/geo/v4-table/ipv6-tree", test_geo_v4_table_v6);
+    g_test_add_func("/geo/v4-table/ipv4-tree", test_geo_v4_table_v4);
+    g_test_add_func("/geo/v4-table/above-ipv4", test_geo_v4_table_above);
     rc = g_test_run();
 
     files[0] = geo_iso_path;
