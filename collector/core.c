@@ -332,6 +332,10 @@ static open_bucket *sensor_bucket(tt_core *core, uint32_t sensor, sensor_state *
  * else a plugin could see: another bucket or sensor, a skipped or late flow,
  * a bucket opened or closed.
  */
+/* Flows ahead of the one being enriched whose GeoIP entry is already asked for:
+ * enough to cover a DRAM miss with the work of the flows in between. */
+#define CORE_GEO_AHEAD 8
+
 typedef struct {
     void **acc; /* the open bucket's accumulators; NULL: no run */
     uint32_t sensor;
@@ -374,8 +378,12 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     core_run run = {0};
 
     core->records_in += n;
+    for (size_t i = 0; i < MIN(n, (size_t)CORE_GEO_AHEAD); i++)
+        tt_geo_prefetch(core->geo, flows[i].src);
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];
+        if (i + CORE_GEO_AHEAD < n)
+            tt_geo_prefetch(core->geo, flows[i + CORE_GEO_AHEAD].src);
         uint32_t sensor = f->sensor;
         if (run.acc != NULL && f != run.first + run.n)
             core_run_flush(core, &run); /* a flow was skipped: runs are contiguous */

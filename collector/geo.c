@@ -320,6 +320,14 @@ static inline uint32_t geo_v4_mask(unsigned len)
     return len == 0 ? 0 : (uint32_t)(UINT32_MAX << (32 - len));
 }
 
+void tt_geo_prefetch(const tt_geo *geo, const uint8_t addr[16])
+{
+    if (geo == NULL || geo->v4 == NULL || !tt_addr_is_v4(addr))
+        return;
+    uint32_t v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8;
+    __builtin_prefetch(&geo->v4[v4 >> 8]);
+}
+
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
 {
     MMDB_lookup_result_s result;

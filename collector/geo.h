@@ -36,6 +36,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(tt_geo, tt_geo_free)
  * IPv4 outside the /24s the database splits.
  */
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2]);
+/**
+ * Start loading the table entry tt_geo_lookup() will read for @a addr (IPv4
+ * only; a no-op otherwise). The 32 MiB table misses the CPU caches under the
+ * plugins' working sets (~150 ns a lookup in teitend against 7 ns alone), so
+ * the core asks a few flows ahead.
+ */
+void tt_geo_prefetch(const tt_geo *geo, const uint8_t addr[16]);
 /** database_type of the file (transfer none). */
 const char *tt_geo_type(const tt_geo *geo);
 /** build_epoch of the file, seconds. */

@@ -391,6 +391,28 @@ static void jsonl_on_flow(void *state, void *accp, const tt_flow *flow)
     jsonl_count(&acc->country[tt_country_index(flow->country)], flow);
 }
 
+/*
+ * A run (ABI 1.2): the port and country counters of a chunk are asked for
+ * first, then counted by the same code as on_flow. Ports arrive in any order,
+ * and 2 x 65 536 counters of 24 bytes are 3 MiB: without the prefetch every
+ * flow waits for a miss of its own.
+ */
+#define JSONL_BATCH 32
+
+static void jsonl_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
+{
+    jsonl_acc *acc = accp;
+    for (size_t base = 0; base < n; base += JSONL_BATCH) {
+        size_t m = MIN(n - base, (size_t)JSONL_BATCH);
+        for (size_t j = 0; j < m; j++) {
+            __builtin_prefetch(jsonl_port_slot(acc, &flows[base + j]), 1);
+            __builtin_prefetch(&acc->country[tt_country_index(flows[base + j].country)], 1);
+        }
+        for (size_t j = 0; j < m; j++)
+            jsonl_on_flow(state, acc, &flows[base + j]);
+    }
+}
+
 static void jsonl_bucket_close(void *state, void *accp, const tt_bucket *bucket)
 {
     jsonl_state *s = state;
@@ -441,6 +463,7 @@ static const tt_plugin_info jsonl_info = {
     .bucket_close = jsonl_bucket_close,
     .on_late_flow = jsonl_on_late_flow,
     .all_closed = NULL,
+    .on_flows = jsonl_on_flows,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);
