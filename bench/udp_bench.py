@@ -466,6 +466,8 @@ plugin_buffer_size: 102400
             if not wp and run_start is not None:
                 longest = max(longest, t - run_start)
                 run_start = None
+        if run_start is not None:  # still behind when the soak ended: the stop drains it
+            longest = max(longest, timeline[-1][0] - run_start)
         res = {'label': label, 'rate': rate, 'steps': sent['buckets'], 'sent': sent['records'],
                'stored': stored, 'kernel_drops': drops, 'lost': sent['records'] - stored,
                'longest_flush_s': longest, 'stop_s': stop_s, 'rss_kb': rss, 'timeline': rows,
@@ -502,7 +504,9 @@ def md(results):
          f"{RCVBUF // 1048576} MiB for every contender; IPFIX/IPv4, {results['rec_bytes']}-byte "
          f"records, {results['per_msg']} per datagram; uniform ports, 250 countries. "
          f"teitend plugins: {', '.join(results['plugins'])}, GeoIP on.",
-         f"Command: `{results['command']}`", '']
+         f"Command: `{results['command']}` at commit {results.get('commit', '?')}.", '']
+    if results.get('note'):
+        L += [f"Note: {results['note']}.", '']
     sw = results['sweep']
     L += ['## Highest zero-loss rate', '',
           '| contender | zero-loss records/s | first lossy rate | CPU ns/record | peak RSS MiB |',
@@ -605,7 +609,9 @@ def main():
             ceiling = b.run('sink', 0, cfg['seconds'])['achieved']
         results = {'mode': a.mode, 'when': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
                    'machine': machine(), 'plugins': b.plugins, 'rec_bytes': 52, 'per_msg': 26,
-                   'command': a.command, 'gen_ceiling': ceiling, 'sweep': {}}
+                   'command': a.command, 'gen_ceiling': ceiling, 'sweep': {},
+                   'commit': subprocess.run(['git', '-C', a.src, 'rev-parse', '--short', 'HEAD'],
+                                            capture_output=True, text=True).stdout.strip()}
         for w in who:
             results['sweep'][w] = b.sweep_and_bisect(w, cfg['rates'], cfg['seconds'],
                                                      cfg['steps'], cfg['repeats'])
