@@ -326,6 +326,17 @@ static fuzz_slot *fuzz_exporter(fuzz_path path, uint8_t sel)
     return slot;
 }
 
+/* FUZZ_TRACE=1: each datagram in hex, with the peer it came from. */
+static void fuzz_trace_dgram(uint8_t sel, const uint8_t *msg, size_t len)
+{
+    if (!state.trace)
+        return;
+    fprintf(stderr, "DGRAM %u ", sel % FUZZ_PEERS);
+    for (size_t k = 0; k < len; k++)
+        fprintf(stderr, "%02x", msg[k]);
+    fputc('\n', stderr);
+}
+
 /* The next record of an input (see fuzz_common.h): its selector, and its payload's length
  * (the payload starts at *off on return; the last record takes what is left). */
 static size_t fuzz_next_record(const uint8_t *data, size_t size, size_t *off, uint8_t *sel)
@@ -352,12 +363,7 @@ void fuzz_feed_datagrams(fuzz_path path, const uint8_t *data, size_t size)
             uint8_t *msg = g_malloc(MAX(len, 1));
             memcpy(msg, data + off, len);
             slot->fed++;
-            if (state.trace) {
-                fprintf(stderr, "DGRAM %u ", sel % FUZZ_PEERS);
-                for (size_t k = 0; k < len; k++)
-                    fprintf(stderr, "%02x", msg[k]);
-                fputc('\n', stderr);
-            }
+            fuzz_trace_dgram(sel, msg, len);
             if (path == FUZZ_IPFIX)
                 tt_decoder_ipfix(d, slot->e, msg, len);
             else if (path == FUZZ_V9)
@@ -428,12 +434,7 @@ void fuzz_feed_sflow(const uint8_t *data, size_t size, fuzz_relay relay)
         fuzz_slot *slot = sflow ? fuzz_exporter(FUZZ_SFLOW, sel) : NULL;
         if (slot != NULL)
             slot->fed++;
-        if (state.trace) {
-            fprintf(stderr, "DGRAM %u ", sel % FUZZ_PEERS);
-            for (size_t k = 0; k < len; k++)
-                fprintf(stderr, "%02x", msg[k]);
-            fputc('\n', stderr);
-        }
+        fuzz_trace_dgram(sel, msg, len);
         relay(sel % FUZZ_PEERS, msg, len);
         off += len;
         fuzz_check();
