@@ -143,6 +143,14 @@ tt_conf() {
     } >"$file"
 }
 
+# tt_rrd_conf FILE DATA LISTEN [extra [collector] lines...]: tt_conf's config with the
+# RRD plugins (port, country, total) in place of jsonl.
+tt_rrd_conf() {
+    tt_conf "$@"
+    sed -i '/^\[plugin:jsonl\]/,$d' "$1"
+    printf '[plugin:port]\n[plugin:country]\n[plugin:total]\n' >>"$1"
+}
+
 # tt_conf_sensors CONF: replace tt_conf's one sensor (s1) by the groups on stdin.
 tt_conf_sensors() {
     sed -i '/^\[sensor:s1\]/,/^darknet/d' "$1"

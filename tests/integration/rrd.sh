@@ -22,24 +22,6 @@ PORTS="23/tcp:40,445/tcp:15,22/tcp:10,80/tcp:5,3389/tcp:5,8080/tcp:3,53/udp:5,12
     --ports "$PORTS" --backscatter-fraction 0.01 --dark6 2001:db8:dead::/48 --out file:scenario.ipfix --expect expect.jsonl >/dev/null
 [ -s expect.jsonl ] || tt_fail "flowgen wrote no expectation"
 
-rrd_conf() { # FILE DATA [extra [collector] line]
-    {
-        echo "[collector]"
-        echo "listen = ipfix+udp://127.0.0.1:1"
-        echo "data-dir = $2"
-        echo "plugin-dir = $TT_PLUGIN_DIR"
-        [ -n "${3:-}" ] && echo "$3"
-        echo
-        echo "[sensor:s1]"
-        echo "exporters = 127.0.0.0/8; ::1"
-        echo "darknet = 203.0.113.0/24; 2001:db8:dead::/48"
-        echo
-        echo "[plugin:port]"
-        echo "[plugin:country]"
-        echo "[plugin:total]"
-    } >"$1"
-}
-
 no_illegal() { # LOG...
     if grep -qi "illegal attempt" "$@"; then grep -i "illegal attempt" "$@" | head -3 >&2; tt_fail "illegal attempt to update logged"; fi
 }
@@ -58,7 +40,7 @@ cached_stop() { # flushes everything it holds, as a clean stop does
 }
 
 # 1. librrd directly
-rrd_conf direct.conf "$TT_TMP/direct"
+tt_rrd_conf direct.conf "$TT_TMP/direct" "ipfix+udp://127.0.0.1:1"
 "$TEITEND" -c direct.conf --read scenario.ipfix 2>direct.log || { cat direct.log >&2; tt_fail "teitend --read failed"; }
 no_illegal direct.log
 check direct "$TT_TMP/direct"
@@ -95,7 +77,7 @@ check direct-replay "$TT_TMP/direct"
 # 2. through rrdcached on a unix socket
 SOCK="$TT_TMP/rrdcached.sock"
 cached_start "$SOCK"
-rrd_conf cached.conf "$TT_TMP/cached" "rrdcached = unix:$SOCK"
+tt_rrd_conf cached.conf "$TT_TMP/cached" "ipfix+udp://127.0.0.1:1" "rrdcached = unix:$SOCK"
 "$TEITEND" -c cached.conf --read scenario.ipfix 2>cached.log || { cat cached.log >&2; tt_fail "teitend --read through rrdcached failed"; }
 cached_stop
 no_illegal cached.log rrdcached.log
@@ -116,13 +98,13 @@ kill_and_replay() { # NAME CONF DATA
     "$TEITEND" -c "$2" --read scenario.ipfix 2>"$1.replay.log" || { cat "$1.replay.log" >&2; tt_fail "$1: replay failed"; }
 }
 cached_start "$SOCK"
-rrd_conf killc.conf "$TT_TMP/killc" "rrdcached = unix:$SOCK"
+tt_rrd_conf killc.conf "$TT_TMP/killc" "ipfix+udp://127.0.0.1:1" "rrdcached = unix:$SOCK"
 kill_and_replay killc killc.conf "$TT_TMP/killc"
 cached_stop
 no_illegal killc.kill.log killc.replay.log rrdcached.log
 check rrdcached-sigkill "$TT_TMP/killc"
 
-rrd_conf killd.conf "$TT_TMP/killd"
+tt_rrd_conf killd.conf "$TT_TMP/killd" "ipfix+udp://127.0.0.1:1"
 kill_and_replay killd killd.conf "$TT_TMP/killd"
 no_illegal killd.kill.log killd.replay.log
 check direct-sigkill "$TT_TMP/killd"
@@ -132,7 +114,7 @@ check direct-sigkill "$TT_TMP/killd"
     --out file:day2.ipfix --expect day2.jsonl >/dev/null
 "$FLOWGEN" --seed 23 --flows 2000 --start 2019-01-01T00:00:00Z --duration 86400 --ports "$PORTS" --backscatter-fraction 0 --dark6 2001:db8:dead::/48 \
     --out file:day1.ipfix --expect day1.jsonl >/dev/null
-rrd_conf late.conf "$TT_TMP/late"
+tt_rrd_conf late.conf "$TT_TMP/late" "ipfix+udp://127.0.0.1:1"
 "$TEITEND" -c late.conf --read day2.ipfix day1.ipfix 2>late.log || { cat late.log >&2; tt_fail "late run failed"; }
 no_illegal late.log
 "$PY" - late/stats.json <<'PYEOF' || tt_fail "late records not counted"

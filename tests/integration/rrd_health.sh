@@ -18,31 +18,12 @@ CHECK="$TT_SRC/tests/integration/rrd_check.py"
 SELFSUM="$TT_SRC/tests/integration/rrd_selfsum.py"
 PORTS="23/tcp:40,445/tcp:15,22/tcp:10,53/udp:5,icmp:5"
 
-health_conf() { # FILE DATA LISTEN [extra [collector] line]
-    {
-        echo "[collector]"
-        echo "listen = $3"
-        echo "data-dir = $2"
-        echo "plugin-dir = $TT_PLUGIN_DIR"
-        echo "writer-lag-warn = 3"
-        [ -n "${4:-}" ] && echo "$4"
-        echo
-        echo "[sensor:s1]"
-        echo "exporters = 127.0.0.0/8"
-        echo "darknet = 203.0.113.0/24"
-        echo
-        echo "[plugin:port]"
-        echo "[plugin:country]"
-        echo "[plugin:total]"
-    } >"$1"
-}
-
 # 1. late records in stats.json and in the self RRD
 "$FLOWGEN" --seed 31 --flows 3000 --start 2019-01-02T00:00:00Z --duration 86400 --ports "$PORTS" --backscatter-fraction 0 \
     --out file:day2.ipfix --expect day2.jsonl >/dev/null
 "$FLOWGEN" --seed 32 --flows 2000 --start 2019-01-01T00:00:00Z --duration 86400 --ports "$PORTS" --backscatter-fraction 0 \
     --leak-fraction 0.1 --out file:day1.ipfix --expect day1.jsonl >/dev/null
-health_conf late.conf "$TT_TMP/late" "ipfix+udp://127.0.0.1:1"
+tt_rrd_conf late.conf "$TT_TMP/late" "ipfix+udp://127.0.0.1:1" "writer-lag-warn = 3"
 "$TEITEND" -c late.conf --read day2.ipfix day1.ipfix 2>late.log || { cat late.log >&2; tt_fail "late run failed"; }
 [ -f late/rrd/self/collector.rrd ] || tt_fail "no self RRD"
 "$PY" "$SELFSUM" late/rrd/self/collector.rrd 300 >late.self || tt_fail "self RRD unreadable"
@@ -73,7 +54,7 @@ tt_rrdcached "$SOCK"
 "$FLOWGEN" --seed 33 --flows 20000 --start 2019-03-01T00:00:00Z --duration 43200 --ports "$PORTS" --backscatter-fraction 0 \
     --out file:lag.ipfix --expect lag.jsonl >/dev/null
 PORT=$(tt_port udp)
-health_conf lag.conf "$TT_TMP/lag" "ipfix+udp://127.0.0.1:$PORT" "rrdcached = unix:$SOCK"
+tt_rrd_conf lag.conf "$TT_TMP/lag" "ipfix+udp://127.0.0.1:$PORT" "writer-lag-warn = 3" "rrdcached = unix:$SOCK"
 tt_start lag.conf lag.log
 kill -STOP "$CACHED_PID"
 "$FLOWGEN" --seed 33 --flows 20000 --start 2019-03-01T00:00:00Z --duration 43200 --ports "$PORTS" --backscatter-fraction 0 \

@@ -24,23 +24,9 @@ MIDNIGHT=1556755200 # 2019-05-02T00:00:00Z, the UTC midnight after the scenario
 grep -E '"dim": ?"(total|country)"|"key": ?"(23/tcp|445/tcp|22/tcp|53/udp|icmp)"' stop.jsonl >subset.jsonl
 [ -s subset.jsonl ] || tt_fail "could not select the subset of the expectation"
 
+# thousands of file creations share 2 CPUs with reception: a 64 MiB receive buffer
 stop_conf() { # FILE DATA PORT [extra [collector] line]
-    {
-        echo "[collector]"
-        echo "listen = ipfix+udp://127.0.0.1:$3"
-        echo "data-dir = $2"
-        echo "plugin-dir = $TT_PLUGIN_DIR"
-        echo "rcvbuf = 64M" # thousands of file creations share 2 CPUs with reception
-        [ -n "${4:-}" ] && echo "$4"
-        echo
-        echo "[sensor:s1]"
-        echo "exporters = 127.0.0.0/8"
-        echo "darknet = 203.0.113.0/24"
-        echo
-        echo "[plugin:port]"
-        echo "[plugin:country]"
-        echo "[plugin:total]"
-    } >"$1"
+    tt_rrd_conf "$1" "$2" "ipfix+udp://127.0.0.1:$3" "rcvbuf = 64M" ${4:+"$4"}
 }
 
 feed() { # CONF LOG DATA PORT: start, send the scenario, wait until all of it arrived
