@@ -19,7 +19,7 @@
 typedef struct {
     char **data;
     char **dbs;
-    char *quarter, *month, *year, *from, *to;
+    tt_period_opts period;
     char *by, *metric, *cls, *sensor, *tz, *format, *lang;
     int top;
 } rank_opts;
@@ -38,11 +38,7 @@ static void rank_opts_clear(rank_opts *o)
 {
     g_strfreev(o->data);
     g_strfreev(o->dbs);
-    g_free(o->quarter);
-    g_free(o->month);
-    g_free(o->year);
-    g_free(o->from);
-    g_free(o->to);
+    tt_period_opts_clear(&o->period);
     g_free(o->by);
     g_free(o->metric);
     g_free(o->cls);
@@ -75,8 +71,7 @@ static int rank_run(rank_opts *o)
     tt_period_kind kind;
     const char *tz = NULL;
     int status = 1;
-    if (!tt_rank_periods(o->quarter, o->month, o->year, o->from, o->to, &kind, &cur, &prev,
-                         &error)) {
+    if (!tt_period_opts_resolve(&o->period, &kind, &cur, &prev, &error)) {
         g_printerr("teiten rank: %s\n", error->message);
         return 2;
     }
@@ -116,17 +111,15 @@ int tt_cli_rank(int argc, char **argv)
 {
     rank_opts o = {.top = 5};
     g_autoptr(GError) error = NULL;
-    GOptionEntry entries[] = {
-        {"data", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.data,
-         "a collector's data directory (repeatable: databases are summed)", "DIR"},
-        {"db", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.dbs, "a rollup database file (repeatable)",
-         "FILE"},
-        {"quarter", 'q', 0, G_OPTION_ARG_STRING, &o.quarter, "calendar quarter, e.g. 2019Q1",
-         "YYYYQn"},
-        {"month", 'm', 0, G_OPTION_ARG_STRING, &o.month, "month, e.g. 2019-03", "YYYY-MM"},
-        {"year", 'y', 0, G_OPTION_ARG_STRING, &o.year, "year, e.g. 2019", "YYYY"},
-        {"from", 0, 0, G_OPTION_ARG_STRING, &o.from, "first day (included)", "YYYY-MM-DD"},
-        {"to", 0, 0, G_OPTION_ARG_STRING, &o.to, "last day (included)", "YYYY-MM-DD"},
+    GOptionEntry entries[] = {{"data", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.data,
+                               "a collector's data directory (repeatable: databases are summed)",
+                               "DIR"},
+                              {"db", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.dbs,
+                               "a rollup database file (repeatable)", "FILE"},
+                              G_OPTION_ENTRY_NULL};
+    GOptionEntry period[TT_PERIOD_OPTS_ENTRIES];
+    tt_period_opts_entries(&o.period, period);
+    GOptionEntry rest[] = {
         {"by", 'b', 0, G_OPTION_ARG_STRING, &o.by, "port (default) or country", "port|country"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o.top, "rows to print (default 5)", "N"},
         {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric, "ranking metric (default packets)",
@@ -146,6 +139,8 @@ int tt_cli_rank(int argc, char **argv)
         ctx, "Exact ranks from the rollup database(s), with the previous period's rank.\n"
              "Ties: by the metric, then the key in byte order. See docs/rank.md.");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, period, NULL);
+    g_option_context_add_main_entries(ctx, rest, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1) {
         g_printerr("teiten rank: %s\n",
                    error != NULL ? error->message : "unexpected argument (see --help)");

@@ -125,6 +125,35 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
     return TRUE;
 }
 
+void tt_period_opts_entries(tt_period_opts *p, GOptionEntry out[TT_PERIOD_OPTS_ENTRIES])
+{
+    const GOptionEntry entries[TT_PERIOD_OPTS_ENTRIES] = {
+        {"quarter", 'q', 0, G_OPTION_ARG_STRING, &p->quarter, "calendar quarter, e.g. 2019Q1",
+         "YYYYQn"},
+        {"month", 'm', 0, G_OPTION_ARG_STRING, &p->month, "month, e.g. 2019-03", "YYYY-MM"},
+        {"year", 'y', 0, G_OPTION_ARG_STRING, &p->year, "year, e.g. 2019", "YYYY"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &p->from, "first day (included)", "YYYY-MM-DD"},
+        {"to", 0, 0, G_OPTION_ARG_STRING, &p->to, "last day (included)", "YYYY-MM-DD"},
+        G_OPTION_ENTRY_NULL};
+    memcpy(out, entries, sizeof entries);
+}
+
+gboolean tt_period_opts_resolve(const tt_period_opts *p, tt_period_kind *kind, tt_rank_period *cur,
+                                tt_rank_period *prev, GError **error)
+{
+    return tt_rank_periods(p->quarter, p->month, p->year, p->from, p->to, kind, cur, prev, error);
+}
+
+void tt_period_opts_clear(tt_period_opts *p)
+{
+    g_free(p->quarter);
+    g_free(p->month);
+    g_free(p->year);
+    g_free(p->from);
+    g_free(p->to);
+    memset(p, 0, sizeof *p);
+}
+
 /* ---- ranking -------------------------------------------------------------- */
 
 guint64 tt_rank_metric(const tt_rank_counts *c, const char *metric)

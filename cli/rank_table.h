@@ -14,12 +14,7 @@
 #include "rollup_db.h"
 
 typedef enum { TT_RANK_TEXT, TT_RANK_CSV, TT_RANK_JSON, TT_RANK_MD } tt_rank_format;
-typedef enum {
-    TT_PERIOD_QUARTER,
-    TT_PERIOD_MONTH,
-    TT_PERIOD_YEAR,
-    TT_PERIOD_RANGE
-} tt_period_kind;
+typedef enum { TT_PERIOD_QUARTER, TT_PERIOD_MONTH, TT_PERIOD_YEAR, TT_PERIOD_RANGE } tt_period_kind;
 
 /** A range of local days, both included, and its label ("2019Q1"). */
 typedef struct tt_rank_period {
@@ -62,10 +57,25 @@ typedef struct tt_rank_table {
  * (exactly one), and the one before it. Labels in @a cur and @a prev are
  * (transfer full): free with tt_rank_period_clear.
  */
-gboolean tt_rank_periods(const char *quarter, const char *month, const char *year,
-                         const char *from, const char *to, tt_period_kind *kind,
-                         tt_rank_period *cur, tt_rank_period *prev, GError **error);
+gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
+                         const char *to, tt_period_kind *kind, tt_rank_period *cur,
+                         tt_rank_period *prev, GError **error);
 void tt_rank_period_clear(tt_rank_period *p);
+
+/** The period options `teiten rank` and `teiten report` share. */
+typedef struct {
+    char *quarter, *month, *year, *from, *to;
+} tt_period_opts;
+
+/** Number of GOptionEntry tt_period_opts_entries() fills, its terminator included. */
+#define TT_PERIOD_OPTS_ENTRIES 6
+
+/** --quarter, --month, --year, --from and --to into @a p, then G_OPTION_ENTRY_NULL. */
+void tt_period_opts_entries(tt_period_opts *p, GOptionEntry out[TT_PERIOD_OPTS_ENTRIES]);
+/** tt_rank_periods() of the options given. */
+gboolean tt_period_opts_resolve(const tt_period_opts *p, tt_period_kind *kind, tt_rank_period *cur,
+                                tt_rank_period *prev, GError **error);
+void tt_period_opts_clear(tt_period_opts *p);
 
 /**
  * Open every database of @a data (directories) and @a dbs (files); they must

@@ -31,7 +31,7 @@ static const char *const report_classes[3] = {"scan", "backscatter", "other"};
 
 typedef struct report_opts {
     char **data;
-    char *quarter, *month, *year, *from, *to;
+    tt_period_opts period;
     char *out, *lang, *metric, *annotations, *daemon;
     int top;
 } report_opts;
@@ -409,8 +409,7 @@ static int report_run(report_opts *o)
         g_printerr("teiten report: --lang en|ja, --top N > 0, --metric packets|flows|bytes\n");
         return 2;
     }
-    if (!tt_rank_periods(o->quarter, o->month, o->year, o->from, o->to, &m.kind, &cur, &prev,
-                         &error)) {
+    if (!tt_period_opts_resolve(&o->period, &m.kind, &cur, &prev, &error)) {
         g_printerr("teiten report: %s\n", error->message);
         return 2;
     }
@@ -470,12 +469,10 @@ int tt_cli_report(int argc, char **argv)
         {"data", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.data,
          "a collector's data directory (repeatable: rollups are summed; graphs use the first)",
          "DIR"},
-        {"quarter", 'q', 0, G_OPTION_ARG_STRING, &o.quarter, "calendar quarter, e.g. 2019Q1",
-         "YYYYQn"},
-        {"month", 'm', 0, G_OPTION_ARG_STRING, &o.month, "month, e.g. 2019-03", "YYYY-MM"},
-        {"year", 'y', 0, G_OPTION_ARG_STRING, &o.year, "year, e.g. 2019", "YYYY"},
-        {"from", 0, 0, G_OPTION_ARG_STRING, &o.from, "first day (included)", "YYYY-MM-DD"},
-        {"to", 0, 0, G_OPTION_ARG_STRING, &o.to, "last day (included)", "YYYY-MM-DD"},
+        G_OPTION_ENTRY_NULL};
+    GOptionEntry period[TT_PERIOD_OPTS_ENTRIES];
+    tt_period_opts_entries(&o.period, period);
+    GOptionEntry rest[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.out, "directory to write", "OUT"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o.top, "rows per table (default 10)", "N"},
         {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric, "ranking metric (default packets)",
@@ -490,6 +487,8 @@ int tt_cli_report(int argc, char **argv)
         ctx, "A static site (index.html, PNG graphs, CSV/JSON/Markdown tables) for a period.\n"
              "Tables equal `teiten rank` for the same data. See docs/quickstart.md.");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, period, NULL);
+    g_option_context_add_main_entries(ctx, rest, NULL);
     int status = 2;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 || o.data == NULL ||
         o.out == NULL) {
@@ -504,8 +503,8 @@ int tt_cli_report(int argc, char **argv)
     status = report_run(&o);
 out:
     g_strfreev(o.data);
-    char *strings[] = {o.quarter, o.month, o.year,        o.from,   o.to,
-                       o.out,     o.lang,  o.annotations, o.daemon, o.metric};
+    tt_period_opts_clear(&o.period);
+    char *strings[] = {o.out, o.lang, o.annotations, o.daemon, o.metric};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(strings[i]);
     return status;
