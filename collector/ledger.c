@@ -25,21 +25,15 @@
  */
 #include "ledger.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #define LEDGER_NAME "ingest-ledger.ini"
-#define LEDGER_LOCK "ingest-ledger.lock"
 
 G_DEFINE_QUARK(tt_ledger_error_quark, tt_ledger_error)
 
 struct tt_ledger {
     char *path; /* DATA/ingest-ledger.ini */
-    int lock_fd;
     GKeyFile *kf;
 };
 
@@ -48,25 +42,7 @@ static const char *const state_names[] = {"new", "reading", "done"};
 tt_ledger *tt_ledger_open(const char *data_dir, GError **error)
 {
     g_return_val_if_fail(data_dir != NULL, NULL);
-    g_autofree char *lock = g_build_filename(data_dir, LEDGER_LOCK, NULL);
-    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int saved = errno;
-        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_FILE, "%s: %s", lock,
-                    g_strerror(saved));
-        return NULL;
-    }
-    /* released by the kernel when the process dies, so a crash never leaves it held */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int saved = errno;
-        close(fd);
-        g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_LOCKED, "%s: %s", lock,
-                    saved == EWOULDBLOCK ? "another teitend --read is using this data-dir"
-                                         : g_strerror(saved));
-        return NULL;
-    }
     tt_ledger *ledger = g_new0(tt_ledger, 1);
-    ledger->lock_fd = fd;
     ledger->path = g_build_filename(data_dir, LEDGER_NAME, NULL);
     ledger->kf = g_key_file_new();
     g_key_file_set_list_separator(ledger->kf, ';');
@@ -91,7 +67,6 @@ void tt_ledger_free(tt_ledger *ledger)
         return;
     if (ledger->kf != NULL)
         g_key_file_free(ledger->kf);
-    close(ledger->lock_fd);
     g_free(ledger->path);
     g_free(ledger);
 }

@@ -28,7 +28,6 @@
 GQuark tt_ledger_error_quark(void);
 
 typedef enum {
-    TT_LEDGER_ERROR_LOCKED, /* another --read holds the data directory */
     TT_LEDGER_ERROR_FILE,   /* the ledger or an input file cannot be read or written */
     TT_LEDGER_ERROR_MIXED,  /* new files and files to re-read in one run */
     TT_LEDGER_ERROR_BATCH,  /* a crashed run resumed with other files */
@@ -55,9 +54,9 @@ typedef struct tt_ledger_file {
 typedef struct tt_ledger tt_ledger;
 
 /**
- * Open (creating) DATA/ingest-ledger.ini and take DATA/ingest-ledger.lock.
- * Fails with TT_LEDGER_ERROR_LOCKED while another process holds it.
- * (transfer full)
+ * Open (creating) DATA/ingest-ledger.ini. The caller holds the data
+ * directory's lock (main.c, DATA/teitend.lock): one process writes the
+ * ledger at a time. (transfer full)
  */
 tt_ledger *tt_ledger_open(const char *data_dir, GError **error);
 /** Release the lock. NULL is a no-op. */
