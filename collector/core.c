@@ -92,8 +92,8 @@ struct tt_core {
     uint64_t records_in;
     uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
     gboolean replay;         /* --read re-reading files: stores skip what they hold */
-    void (*listener_stats)(GString *json, void *data);
-    void *listener_stats_data;
+    const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
+    void *listeners_data;
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -191,6 +191,12 @@ static gboolean host_sensor_info(const tt_host *host, uint32_t sensor, tt_sensor
     info->geoip_type = core->geo != NULL ? tt_geo_type(core->geo) : NULL;
     info->geoip_build = core->geo != NULL ? tt_geo_build_epoch(core->geo) : 0;
     return TRUE;
+}
+
+/* tt_host.loss_foreach (ABI 1.3): what was lost, for the rollup's loss table (loss.c). */
+static void host_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
+{
+    tt_core_loss_foreach(host->ctx, fn, data);
 }
 
 static uint32_t core_resolve(void *data, const uint8_t addr[16], uint32_t domain)
@@ -546,6 +552,7 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     core->host.rrd_finish = host_rrd_finish;
     core->host.sensor_info = host_sensor_info; /* rollup: per-day sensor facts */
     core->host.replaying = host_replaying;
+    core->host.loss_foreach = host_loss_foreach;
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -615,9 +622,18 @@ const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor)
 
 static void core_write_stats_now(tt_core *core);
 
+/* The kernel's drop counters, read now: each tick and before the stop's close. */
+static void core_refresh_listeners(tt_core *core)
+{
+    if (core->listeners != NULL && core->listeners->refresh != NULL &&
+        core->listeners->refresh(core->listeners_data))
+        core->stats_dirty = TRUE;
+}
+
 void tt_core_tick(tt_core *core, int64_t now)
 {
     gboolean changed = FALSE;
+    core_refresh_listeners(core);
     /* silence is measured on the monotonic clock, `now` (wall) only stamps stats */
     int64_t mono = g_get_monotonic_time() / G_USEC_PER_SEC;
     for (guint i = 0; i < core->states->len; i++) {
@@ -652,6 +668,9 @@ static void core_stopping_run(void *data)
 void tt_core_close_all(tt_core *core)
 {
     g_return_if_fail(core != NULL);
+    /* drops after the last datagram read belong to this run: count them before the last
+     * buckets close (the rollup stores losses with them) and the last stats are written */
+    core_refresh_listeners(core);
     /* ahead of the last buckets' jobs: a hung rrdcached must not hold the stop for minutes */
     tt_writer_submit(core->writer, core_stopping_run, core->rrd, NULL);
     for (guint i = 0; i < core->states->len; i++) {
@@ -708,12 +727,18 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
     return TRUE;
 }
 
-void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *, void *), void *data)
+void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *data)
 {
-    core->listener_stats = fn;
-    core->listener_stats_data = data;
-    tt_health_set_live(core->health, fn != NULL); /* listeners: a live stream, not --read */
-    tt_writer_set_limit(core->writer, fn != NULL ? TT_WRITER_QUEUE_LIVE : TT_WRITER_QUEUE_READ);
+    core->listeners = hooks;
+    core->listeners_data = data;
+    tt_health_set_live(core->health, hooks != NULL); /* listeners: a live stream, not --read */
+    tt_writer_set_limit(core->writer, hooks != NULL ? TT_WRITER_QUEUE_LIVE : TT_WRITER_QUEUE_READ);
+}
+
+void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data)
+{
+    if (core->listeners != NULL && core->listeners->loss_foreach != NULL)
+        core->listeners->loss_foreach(core->listeners_data, fn, data);
 }
 
 void tt_core_set_replay(tt_core *core, gboolean replay)
@@ -845,8 +870,8 @@ guint tt_core_writer_pending(tt_core *core)
 
 void tt_core_listener_stats(tt_core *core, GString *json)
 {
-    if (core->listener_stats != NULL)
-        core->listener_stats(json, core->listener_stats_data);
+    if (core->listeners != NULL && core->listeners->stats_json != NULL)
+        core->listeners->stats_json(json, core->listeners_data);
     else
         g_string_append(json, "[]");
 }

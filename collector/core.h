@@ -11,6 +11,7 @@
 #define TT_CORE_H
 
 #include <glib.h>
+#include <teiten/plugin.h>
 
 #include "config.h"
 #include "decode.h"
@@ -58,8 +59,21 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error);
 void tt_core_write_stats(tt_core *core);
 /** Log a one-screen summary (SIGUSR1). */
 void tt_core_log_stats(tt_core *core);
-/** Register a function that appends the listeners' JSON array to the stats. */
-void tt_core_set_listener_stats(tt_core *core, void (*fn)(GString *json, void *data), void *data);
+/** What the listeners give the core (listen.c registers them, the core calls them). */
+typedef struct tt_listener_hooks {
+    /** Append the listeners' JSON array to the stats. */
+    void (*stats_json)(GString *json, void *data);
+    /** Read the sockets' own drop counters now (each tick, and before the stop's close). */
+    gboolean (*refresh)(void *data); /* TRUE when a counter moved */
+    /** Report the listeners' loss counters (tt_host.loss_foreach). */
+    void (*loss_foreach)(void *data, tt_loss_fn fn, void *fn_data);
+} tt_listener_hooks;
+/** Register the listeners' hooks; @a hooks must outlive the core. */
+void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *data);
+/** The listeners' losses, when registered (loss.c). */
+void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data);
+/** Every loss counter that is not 0, cumulative (loss.c; tt_host.loss_foreach). */
+void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data);
 
 const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor);
 /** Wait until the writer has run every job queued so far. */

@@ -4,16 +4,22 @@
  *
  * UDP (IPFIX, NetFlow v9, NetFlow v5): a socket of our own with a receive
  * buffer we size (SO_RCVBUFFORCE when root, SO_RCVBUF otherwise, and the size
- * we got is logged when smaller), SO_RXQ_OVFL so kernel drops are counted,
- * and recvmmsg batches. A [::] socket also takes IPv4 (IPv4-mapped peers are
- * matched as IPv4 by the sensors). libfixbuf's UDP listener was measured to
- * drop a softflowd burst with its default buffer and offers no hook to check
- * a datagram before it decodes it, so it is used only where nothing else can
- * do the job: sFlow v5, whose translator lives inside libfixbuf's read path.
- * There we still own the decision: the datagram is peeked (MSG_PEEK) before
- * libfixbuf reads, non-sFlow noise is discarded, what libfixbuf's translator
- * would read past (tt_sflow_check) is counted as malformed and discarded, and
- * the listener's socket is found and given the same buffer size.
+ * we got is logged when smaller), and recvmmsg batches. A [::] socket also
+ * takes IPv4 (IPv4-mapped peers are matched as IPv4 by the sensors).
+ * libfixbuf's UDP listener was measured to drop a softflowd burst with its
+ * default buffer and offers no hook to check a datagram before it decodes it,
+ * so it is used only where nothing else can do the job: sFlow v5, whose
+ * translator lives inside libfixbuf's read path. There we still own the
+ * decision: the datagram is peeked (MSG_PEEK) before libfixbuf reads,
+ * non-sFlow noise is discarded, what libfixbuf's translator would read past
+ * (tt_sflow_check) is counted as malformed and discarded, and the listener's
+ * socket is found and given the same buffer size.
+ *
+ * Kernel drops are the socket's own counter (SK_MEMINFO_DROPS through
+ * SO_MEMINFO, what `ss -m` shows as `d`), read every tick and at the stop for
+ * each UDP socket, libfixbuf's sFlow socket included. Rejected: SO_RXQ_OVFL,
+ * the same counter delivered with the next datagram read, so drops after the
+ * last datagram were never counted (the kernel said 2,259, we said 0).
  *
  * TCP (IPFIX) and files are byte streams framed by the IPFIX header's length;
  * each message goes to the exporter's session exactly as a datagram would.
@@ -28,6 +34,7 @@
 #include <fcntl.h>
 #include <fixbuf/public.h>
 #include <glib-unix.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -47,10 +54,11 @@ typedef struct {
     uint64_t datagrams;
     uint64_t bytes;
     uint64_t noise;          /* not the listener's protocol */
-    uint64_t kernel_drops;   /* SO_RXQ_OVFL: datagrams the kernel dropped */
+    uint64_t kernel_drops;   /* the socket's SK_MEMINFO_DROPS: datagrams the kernel dropped */
     uint64_t exporter_cap;   /* refused: the exporter cap was reached */
     uint64_t connections;    /* TCP connections accepted */
     uint64_t stream_errors;  /* TCP connections closed for broken framing */
+    uint64_t streams_cut;    /* TCP connections that ended inside a message, or broken */
 } listener_stats;
 
 typedef struct tt_listeners tt_listeners;
@@ -61,8 +69,7 @@ typedef struct {
     tt_listen_spec spec;
     int fd;
     guint watch;
-    uint32_t last_ovfl;
-    gboolean have_ovfl;
+    uint32_t drops_read; /* SK_MEMINFO_DROPS at the last read (a 32-bit kernel counter) */
     fbListener_t *fb_listener; /* sFlow only */
     listener_stats stats;
 } listener;
@@ -85,7 +92,6 @@ struct tt_listeners {
     struct mmsghdr msgs[RECV_BATCH];
     struct iovec iov[RECV_BATCH];
     struct sockaddr_storage peers[RECV_BATCH];
-    char cmsg[RECV_BATCH][CMSG_SPACE(sizeof(uint32_t))];
     uint8_t *bufs; /* RECV_BATCH * RECV_BUFSZ */
 };
 
@@ -150,10 +156,8 @@ static int listener_bind(const tt_listen_spec *spec, int type, uint32_t rcvbuf, 
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (type == SOCK_DGRAM) {
+    if (type == SOCK_DGRAM)
         socket_size_rcvbuf(fd, rcvbuf, spec->spec);
-        (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
-    }
     if (bind(fd, (struct sockaddr *)&ss, slen) != 0)
         goto err_close_fd;
     if (type == SOCK_STREAM && listen(fd, 64) != 0)
@@ -227,20 +231,27 @@ tt_listeners *tt_listeners_open(const tt_config *config, GError **error)
 
 /* ---- UDP ------------------------------------------------------------------ */
 
-static void udp_account_drops(listener *l, struct msghdr *mh)
+/*
+ * Catch up with the kernel's drop counter of @a l's socket. The counter
+ * starts at 0 when the socket is created (before any slow start-up work, so
+ * what the kernel dropped meanwhile counts too) and is 32 bits: the
+ * difference is taken modulo 2^32 and added to our 64-bit total.
+ */
+static gboolean listener_read_drops(listener *l)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-            uint32_t ovfl;
-            memcpy(&ovfl, CMSG_DATA(c), sizeof ovfl);
-            if (l->have_ovfl && ovfl != l->last_ovfl)
-                l->stats.kernel_drops += (uint32_t)(ovfl - l->last_ovfl);
-            else if (!l->have_ovfl)
-                l->stats.kernel_drops += ovfl;
-            l->last_ovfl = ovfl;
-            l->have_ovfl = TRUE;
-        }
-    }
+    if (l->fd < 0 || l->spec.kind == TT_LISTEN_IPFIX_TCP)
+        return FALSE;
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof mem;
+    if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof mem[0]))
+        return FALSE;
+    uint32_t drops = mem[SK_MEMINFO_DROPS];
+    if (drops == l->drops_read)
+        return FALSE;
+    l->stats.kernel_drops += (uint32_t)(drops - l->drops_read);
+    l->drops_read = drops;
+    return TRUE;
 }
 
 static void udp_datagram(listener *l, const struct sockaddr *peer, socklen_t plen, uint8_t *buf,
@@ -286,8 +297,8 @@ static int udp_read_batch(listener *l)
         mh->msg_namelen = sizeof ls->peers[i];
         mh->msg_iov = &ls->iov[i];
         mh->msg_iovlen = 1;
-        mh->msg_control = ls->cmsg[i];
-        mh->msg_controllen = sizeof ls->cmsg[i];
+        mh->msg_control = NULL;
+        mh->msg_controllen = 0;
         mh->msg_flags = 0;
     }
     int n = recvmmsg(l->fd, ls->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
@@ -296,7 +307,6 @@ static int udp_read_batch(listener *l)
     int64_t now = now_s();
     for (int i = 0; i < n; i++) {
         struct msghdr *mh = &ls->msgs[i].msg_hdr;
-        udp_account_drops(l, mh);
         if (mh->msg_flags & MSG_TRUNC) {
             l->stats.noise++;
             continue;
@@ -427,6 +437,12 @@ static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
     for (int round = 0; round < BATCHES_PER_WAKEUP; round++) {
         ssize_t n = recv(c->fd, c->buf + c->used, TCP_BUFSZ - c->used, MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            if (c->used > 0) {
+                /* the exporter went away inside a message: its records are lost */
+                g_warning("%s: %s: connection ended inside a message (%zu bytes unread)",
+                          c->l->spec.spec, tt_exporter_label(c->exporter), c->used);
+                c->l->stats.streams_cut++;
+            }
             c->watch = 0;
             tcp_conn_close(c);
             return G_SOURCE_REMOVE;
@@ -439,6 +455,7 @@ static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
             g_warning("%s: %s: broken IPFIX framing, connection closed", c->l->spec.spec,
                       tt_exporter_label(c->exporter));
             c->l->stats.stream_errors++;
+            c->l->stats.streams_cut++;
             c->watch = 0;
             tcp_conn_close(c);
             return G_SOURCE_REMOVE;
@@ -487,19 +504,61 @@ static void listeners_stats_json(GString *out, void *data)
             "%s{\"listen\":\"%s\",\"datagrams\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
             ",\"noise\":%" G_GUINT64_FORMAT ",\"kernel_drops\":%" G_GUINT64_FORMAT
             ",\"exporter_cap\":%" G_GUINT64_FORMAT ",\"connections\":%" G_GUINT64_FORMAT
-            ",\"stream_errors\":%" G_GUINT64_FORMAT "}",
+            ",\"stream_errors\":%" G_GUINT64_FORMAT ",\"streams_cut\":%" G_GUINT64_FORMAT "}",
             i ? "," : "", l->spec.spec, l->stats.datagrams, l->stats.bytes, l->stats.noise,
             l->stats.kernel_drops, l->stats.exporter_cap, l->stats.connections,
-            l->stats.stream_errors);
+            l->stats.stream_errors, l->stats.streams_cut);
     }
     g_string_append_c(out, ']');
+}
+
+gboolean tt_listeners_refresh(tt_listeners *ls)
+{
+    g_return_val_if_fail(ls != NULL, FALSE);
+    gboolean moved = FALSE;
+    for (guint i = 0; i < ls->list->len; i++)
+        moved |= listener_read_drops(g_ptr_array_index(ls->list, i));
+    return moved;
+}
+
+static gboolean listeners_refresh(void *data)
+{
+    return tt_listeners_refresh(data);
+}
+
+static void listeners_loss_foreach(void *data, tt_loss_fn fn, void *fn_data)
+{
+    tt_listeners *ls = data;
+    for (guint i = 0; i < ls->list->len; i++) {
+        const listener *l = g_ptr_array_index(ls->list, i);
+        const struct {
+            const char *reason, *unit;
+            uint64_t count;
+        } losses[] = {
+            {"kernel_drops", "datagrams", l->stats.kernel_drops},
+            {"exporter_cap", "datagrams", l->stats.exporter_cap},
+            {"streams_cut", "streams", l->stats.streams_cut},
+        };
+        for (gsize k = 0; k < G_N_ELEMENTS(losses); k++) {
+            if (losses[k].count == 0)
+                continue;
+            tt_loss loss = {"listener", l->spec.spec, losses[k].reason, losses[k].unit,
+                            losses[k].count};
+            fn(&loss, fn_data);
+        }
+    }
 }
 
 void tt_listeners_start(tt_listeners *ls, tt_core *core)
 {
     g_return_if_fail(ls != NULL && core != NULL);
+    static const tt_listener_hooks hooks = {
+        .stats_json = listeners_stats_json,
+        .refresh = listeners_refresh,
+        .loss_foreach = listeners_loss_foreach,
+    };
     ls->core = core;
-    tt_core_set_listener_stats(core, listeners_stats_json, ls);
+    tt_core_set_listeners(core, &hooks, ls);
     tt_listeners_attach(ls, tt_core_decoder(core));
 }
 
@@ -539,6 +598,8 @@ void tt_listeners_drain(tt_listeners *ls)
         while (udp_read_batch(l) > 0)
             ;
     }
+    /* what the kernel dropped up to now, the last datagram's aftermath included */
+    (void)tt_listeners_refresh(ls);
     for (guint i = 0; i < ls->conns->len;) {
         tcp_conn *c = g_ptr_array_index(ls->conns, i);
         guint before = ls->conns->len;

@@ -38,8 +38,15 @@ void tt_listeners_start(tt_listeners *listeners, tt_core *core);
  */
 void tt_listeners_attach(tt_listeners *listeners, tt_decoder *decoder);
 void tt_listeners_free(tt_listeners *listeners);
-/** Drain what the sockets hold right now (before a clean stop). */
+/** Drain what the sockets hold right now (before a clean stop), then tt_listeners_refresh(). */
 void tt_listeners_drain(tt_listeners *listeners);
+/**
+ * Read every UDP socket's own drop counter (SK_MEMINFO_DROPS) into its
+ * listener's kernel_drops. The core calls it each tick and before the stop's
+ * last close, so drops after the last datagram read are counted too.
+ * Returns TRUE when a counter moved.
+ */
+gboolean tt_listeners_refresh(tt_listeners *listeners);
 
 /**
  * Read the IPFIX file @a path, attributing every record to @a sensor.

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 2
+#define TT_PLUGIN_ABI_MINOR 3
 
 /** Sensor index meaning "all sensors" in tt_bucket.sensor. */
 #define TT_SENSOR_ALL UINT32_MAX
@@ -73,6 +73,22 @@ typedef struct tt_sensor_info {
     const char *geoip_type; /**< database type in use, NULL without one (transfer none) */
     int64_t geoip_build;    /**< its build time, epoch seconds; 0 without one */
 } tt_sensor_info;
+
+/**
+ * (ABI 1.3) One cumulative loss counter, as tt_host.loss_foreach() reports it:
+ * something that should have been counted and was not, where it happened.
+ * The strings are borrowed for the callback only.
+ */
+typedef struct tt_loss {
+    const char *scope;  /**< "listener", "exporters", "sensor" or "store" */
+    const char *name;   /**< listen spec, "all", sensor name or store ("rrd") */
+    const char *reason; /**< e.g. "kernel_drops", "seq_lost", "too_old", "refused" */
+    const char *unit;   /**< what count counts: "datagrams", "records", "messages", ... */
+    uint64_t count;     /**< since the daemon started; never decreases */
+} tt_loss;
+
+/** (ABI 1.3) Called by tt_host.loss_foreach() once per non-zero loss counter. */
+typedef void (*tt_loss_fn)(const tt_loss *loss, void *data);
 
 /**
  * (ABI 1.1) RRD file kinds; the kind selects the schema (DESIGN.md §3):
@@ -164,6 +180,21 @@ struct tt_host {
      * check before calling. Dispatch thread only (bucket_open/close, ...).
      */
     gboolean (*sensor_info)(const tt_host *host, uint32_t sensor, struct tt_sensor_info *info);
+
+    /*
+     * (ABI 1.3) Fields below are valid when abi_minor >= 3 and struct_size
+     * covers them; they are appended here, never inserted.
+     */
+    /**
+     * Call @a fn for every loss counter that is not zero: the kernel's drops
+     * of each UDP socket (its own SK_MEMINFO_DROPS counter, read each second
+     * and at the stop), TCP streams cut, exporters' sequence gaps and refused
+     * messages and records, each sensor's refused records, RRD lines refused.
+     * Counts are cumulative since the daemon started, so a plugin stores the
+     * difference to what it saw last (the rollup plugin keeps them per day).
+     * Dispatch thread only (bucket_close, fini).
+     */
+    void (*loss_foreach)(const tt_host *host, tt_loss_fn fn, void *data);
 };
 
 /** The table a plugin exports through tt_plugin_entry(). */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * loss.c - every loss counter of the collector, in one walk (tt_host.loss_foreach).
+ *
+ * Losses are counted where they happen: the kernel's drops and TCP streams cut
+ * per listener (listen.c), sequence gaps and refused messages and records per
+ * exporter (decode.c), records refused per sensor (core.c), RRD steps the
+ * store could not write (rrd/). This file only gathers them, cumulative since
+ * the start, for the plugins that keep them beside their data (the rollup
+ * plugin stores per-day differences; `teiten rank` and the report print a
+ * completeness line from them). Nothing here is on the per-flow path: it runs
+ * at bucket close and at the stop, and reports only counters that are not 0.
+ *
+ * Exporter counters are summed over live and retired exporters: an exporter
+ * that is evicted or whose connection ends moves its counts into the retired
+ * totals, so the sum never decreases, where a per-exporter series would vanish
+ * and come back under another name (a UDP source port changes on restart).
+ * stats.json keeps the per-exporter detail.
+ */
+#include "core.h"
+#include "health.h"
+
+static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *into)
+{
+    into->seq_lost += s->seq_lost;
+    into->future_records += s->future_records;
+    into->unknown_template_sets += s->unknown_template_sets;
+    for (int i = 0; i < TT_DROP_COUNT; i++)
+        into->dropped[i] += s->dropped[i];
+}
+
+static void loss_exporter(const tt_exporter *e, void *data)
+{
+    loss_add_exporter(tt_exporter_get_stats(e), data);
+}
+
+static void loss_report(tt_loss_fn fn, void *data, const char *scope, const char *name,
+                        const char *reason, const char *unit, uint64_t count)
+{
+    if (count == 0)
+        return;
+    tt_loss loss = {scope, name, reason, unit, count};
+    fn(&loss, data);
+}
+
+void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
+{
+    g_return_if_fail(core != NULL && fn != NULL);
+    tt_core_listener_loss(core, fn, data);
+
+    tt_decoder *dec = tt_core_decoder(core);
+    tt_exporter_stats sum = {0};
+    tt_decoder_foreach_exporter(dec, loss_exporter, &sum);
+    loss_add_exporter(tt_decoder_retired_stats(dec), &sum);
+    loss_report(fn, data, "exporters", "all", "seq_lost", "sequence numbers", sum.seq_lost);
+    loss_report(fn, data, "exporters", "all", "future", "records", sum.future_records);
+    loss_report(fn, data, "exporters", "all", "no_template", "sets", sum.unknown_template_sets);
+    for (int i = 0; i < TT_DROP_COUNT; i++)
+        loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i),
+                    "messages", sum.dropped[i]);
+
+    for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
+        const char *name = tt_core_sensor_name(core, i);
+        const tt_sensor_stats *s = name != NULL ? tt_core_sensor_stats(core, i) : NULL;
+        if (s != NULL)
+            loss_report(fn, data, "sensor", name, "too_old", "records", s->too_old);
+    }
+
+    tt_health_stats h;
+    tt_health_get(tt_core_health(core), &h);
+    loss_report(fn, data, "store", "rrd", "refused", "steps", h.rrd.refused);
+}

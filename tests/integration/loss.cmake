@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Loss accounting (collector/listen.c, collector/loss.c, the rollup's loss table,
+# the completeness line of teiten rank and report).
+tt_add_script_test(overload overload.sh)

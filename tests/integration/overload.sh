@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# UDP overload: teitend with a 64 KiB receive buffer is stopped (SIGSTOP) while
+# flowgen blasts ~10,000 datagrams at it, so the kernel drops most of them,
+# the last ones included. The kernel's own drop counter for teitend's socket is
+# read independently (/proc/net/udp's drops column, found by the socket's
+# inode, and `ss -m`'s d field when ss exists) before teitend runs again. After
+# SIGCONT and a clean stop, stats.json's kernel_drops must equal it exactly,
+# datagrams read + kernel drops must equal datagrams sent, and `teiten rank`
+# for the day must print a completeness line naming that number of drops.
+. "$(dirname "$0")/lib.sh"
+tt_tmpdir
+cd "$TT_TMP"
+port=$(tt_port udp)
+cat >t.conf <<CONF
+[collector]
+listen = ipfix+udp://127.0.0.1:$port
+data-dir = $TT_TMP/data
+plugin-dir = $TT_PLUGIN_DIR
+rcvbuf = 65536
+timezone = UTC
+
+[sensor:s1]
+exporters = 127.0.0.0/8
+darknet = 203.0.113.0/24
+
+[plugin:rollup]
+CONF
+tt_start t.conf d.log
+pid=$TT_DAEMON_PID
+
+# the inode of teitend's one UDP socket: the kernel's row for it, not another process's
+inode=""
+for fd in /proc/$pid/fd/*; do
+    link=$(readlink "$fd" 2>/dev/null || true)
+    case $link in socket:\[*\])
+        ino=${link#socket:[}; ino=${ino%]}
+        if awk -v p="$(printf '%04X' "$port")" -v i="$ino" \
+            'NR > 1 { split($2, a, ":"); if (a[2] == p && $10 == i) f = 1 } END { exit !f }' \
+            /proc/net/udp; then inode=$ino; fi ;;
+    esac
+done
+[ -n "$inode" ] || tt_fail "no UDP socket of teitend bound to port $port in /proc/net/udp"
+kernel_drops() { awk -v i="$inode" 'NR > 1 && $10 == i { print $NF }' /proc/net/udp; }
+rx_queue() { awk -v i="$inode" 'NR > 1 && $10 == i { split($5, a, ":"); print (a[2] ~ /^0+$/) ? 0 : a[2] }' /proc/net/udp; }
+
+kill -STOP "$pid"
+"$FLOWGEN" --blast --records 260000 --rate 0 --out "udp://127.0.0.1:$port" --report send.json \
+    >fg.log 2>&1 || { kill -CONT "$pid"; cat fg.log >&2; tt_fail "flowgen failed"; }
+sleep 0.2
+kdrops=$(kernel_drops)
+if command -v ss >/dev/null; then
+    ssd=$(ss -u -a -m -n "sport = :$port" | grep -o 'd[0-9]*)' | tr -dc 0-9)
+    [ "$ssd" = "$kdrops" ] || { kill -CONT "$pid"; tt_fail "ss says d$ssd, /proc/net/udp $kdrops"; }
+fi
+kill -CONT "$pid"
+[ "${kdrops:-0}" -gt 0 ] || tt_fail "the kernel dropped nothing: no overload to count"
+tt_note "kernel: $kdrops datagrams dropped on teitend's socket (inode $inode)"
+# wait until teitend has read what the kernel queued
+for _ in $(seq 1 100); do [ "$(rx_queue)" = 0 ] && break; sleep 0.1; done
+[ "$(rx_queue)" = 0 ] || tt_fail "teitend did not read its queue"
+[ "$(kernel_drops)" = "$kdrops" ] || tt_fail "the kernel's count moved after the sender ended"
+tt_stop
+
+"$PY" - data/stats.json send.json "$kdrops" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); sent = json.load(open(sys.argv[2])); kd = int(sys.argv[3])
+l = s['listeners'][0]
+nsent = sent['datagrams'] + sent['template_datagrams']
+print(f"# stats.json: kernel_drops {l['kernel_drops']}, datagrams {l['datagrams']}; "
+      f"flowgen sent {nsent} datagrams", file=sys.stderr)
+if l['kernel_drops'] != kd:
+    sys.exit(f"FAIL: kernel_drops {l['kernel_drops']}, the kernel counted {kd}")
+if l['datagrams'] + l['kernel_drops'] != nsent:
+    sys.exit(f"FAIL: read {l['datagrams']} + dropped {l['kernel_drops']} != sent {nsent}")
+PY
+tt_note "kernel_drops = $kdrops, exact"
