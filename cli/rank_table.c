@@ -355,6 +355,8 @@ static void rank_print_json(const tt_rank_table *r, gboolean ja, GString *out)
     g_string_append_printf(out, ",\"total\":%" G_GUINT64_FORMAT, r->total);
     if (r->sources >= 0)
         g_string_append_printf(out, ",\"sources\":%.0f", r->sources);
+    g_string_append(out, ",\"completeness\":");
+    tt_completeness_json(r->complete, out);
     g_string_append(out, ",\"rows\":[");
     for (guint i = 0; i < r->rows->len; i++) {
         const tt_rank_row *row = &g_array_index(r->rows, tt_rank_row, i);
@@ -457,6 +459,9 @@ static void rank_print_table(const tt_rank_table *r, gboolean ja, tt_rank_format
             }
             g_string_append_c(out, '\n');
         }
+        g_string_append_c(out, '\n');
+        tt_completeness_line(r->complete, ja, out);
+        g_string_append_c(out, '\n');
     } else {
         glong width[7];
         for (guint c = 0; c < ncols; c++) {
@@ -490,6 +495,8 @@ static void rank_print_table(const tt_rank_table *r, gboolean ja, tt_rank_format
             g_string_append_printf(out, "; %s %.0f",
                                    ja ? "送信元数 (推定)" : "distinct sources (estimate)",
                                    r->sources);
+        g_string_append_c(out, '\n');
+        tt_completeness_line(r->complete, ja, out);
         g_string_append(out, ja ? "\n同数の場合はキーのバイト順。\n"
                                 : "\nTies: by the metric, then the key in byte order.\n");
     }
@@ -586,6 +593,11 @@ tt_rank_table *tt_rank_table_build(GPtrArray *dbs, const tt_rank_query *q, tt_pe
             return NULL;
         }
     }
+    t->complete = tt_completeness_build(dbs, cur->from, cur->to, q->sensor, error);
+    if (t->complete == NULL) {
+        tt_rank_table_free(t);
+        return NULL;
+    }
     const tt_rank_counts *all = g_hash_table_lookup(total, "all");
     t->total = all != NULL ? tt_rank_metric(all, q->metric) : 0;
     /* sketches hold every class: stated only for the unfiltered class */
@@ -619,6 +631,7 @@ void tt_rank_table_free(tt_rank_table *t)
     if (t->rows != NULL)
         g_array_free(t->rows, TRUE);
     g_hash_table_destroy(t->sums);
+    tt_completeness_free(t->complete);
     g_free(t);
 }
 

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "completeness.h"
 #include "rollup_db.h"
 
 typedef enum { TT_RANK_TEXT, TT_RANK_CSV, TT_RANK_JSON, TT_RANK_MD } tt_rank_format;
@@ -50,6 +51,7 @@ typedef struct tt_rank_table {
     double sources;                   /* distinct sources, < 0 unknown */
     GArray *rows;                     /* of tt_rank_row, the top N */
     GHashTable *sums;                 /* keeps the rows' keys alive */
+    tt_completeness *complete;        /* losses counted in the period */
 } tt_rank_table;
 
 /**

@@ -128,6 +128,7 @@ static const report_words words_ja = {
 static const char report_css[] =
     "body{font:15px/1.45 'DejaVu Sans','Noto Sans CJK JP',sans-serif;color:#1d2733;"
     "background:#eef1f5;margin:0}"
+    ".incomplete{color:#a40000;font-weight:bold}"
     "header{background:#12283f;color:#fff;padding:22px 40px 18px}"
     "header h1{margin:0;font-size:26px;font-weight:600}"
     "header p{margin:6px 0 0;color:#b8c7d9}"
@@ -397,6 +398,13 @@ char *tt_report_html(const report_model *m)
     card(out, w->sensors, ns);
     card(out, w->days, days);
     g_string_append(out, "</div>\n");
+    /* the completeness line, as `teiten rank` prints it: losses are never hidden */
+    g_autoptr(GString) line = g_string_new(NULL);
+    tt_completeness_line(m->ports->complete, m->ja, line);
+    g_string_append_printf(out, "<p id=\"completeness\" class=\"%s\">",
+                           tt_completeness_complete(m->ports->complete) ? "muted" : "incomplete");
+    esc(out, line->str);
+    g_string_append(out, "</p>\n");
     image(out, m->total_graph, w->graph_total);
     g_string_append(out, "</section>\n");
 

@@ -286,3 +286,68 @@ gboolean tt_rollup_db_geoip(tt_rollup_db *db, const char *from, const char *to, 
                         " ORDER BY sensor, min(day)",
                         TRUE, from, to, facts, error);
 }
+
+static void rollup_loss_clear(gpointer data)
+{
+    tt_rollup_loss *l = data;
+    g_free(l->scope);
+    g_free(l->name);
+    g_free(l->reason);
+    g_free(l->unit);
+}
+
+GArray *tt_rollup_losses_new(void)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(tt_rollup_loss));
+    g_array_set_clear_func(a, rollup_loss_clear);
+    return a;
+}
+
+gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
+                             const char *sensor, GArray *losses, gboolean *recorded,
+                             GError **error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'loss'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, error);
+    gboolean has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!has) {
+        *recorded = FALSE;
+        return TRUE;
+    }
+    st = rollup_query(db,
+                      "SELECT scope, name, reason, max(unit), sum(count) FROM loss"
+                      " WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR scope <> 'sensor' OR name = ?3)"
+                      " GROUP BY scope, name, reason ORDER BY CASE scope WHEN 'listener' THEN 0"
+                      " WHEN 'exporters' THEN 1 WHEN 'sensor' THEN 2 ELSE 3 END, scope, name, reason",
+                      from, to, error);
+    if (st == NULL)
+        return FALSE;
+    if (sensor != NULL)
+        sqlite3_bind_text(st, 3, sensor, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *scope = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *reason = (const char *)sqlite3_column_text(st, 2);
+        guint64 count = (guint64)sqlite3_column_int64(st, 4);
+        guint i;
+        for (i = 0; i < losses->len; i++) {
+            tt_rollup_loss *l = &g_array_index(losses, tt_rollup_loss, i);
+            if (strcmp(l->scope, scope) == 0 && strcmp(l->name, name) == 0 &&
+                strcmp(l->reason, reason) == 0) {
+                l->count += count;
+                break;
+            }
+        }
+        if (i < losses->len)
+            continue;
+        tt_rollup_loss l = {g_strdup(scope), g_strdup(name), g_strdup(reason),
+                            g_strdup((const char *)sqlite3_column_text(st, 3)), count};
+        g_array_append_val(losses, l);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TRUE : db_fail(db, error);
+}

@@ -80,4 +80,23 @@ gboolean tt_rollup_db_sampling(tt_rollup_db *db, const char *from, const char *t
 gboolean tt_rollup_db_geoip(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
                             GError **error);
 
+/** One loss counter summed over a period (table loss, docs/storage.md). */
+typedef struct tt_rollup_loss {
+    char *scope, *name, *reason, *unit; /* (transfer full) */
+    guint64 count;
+} tt_rollup_loss;
+
+/** A GArray for tt_rollup_db_losses, clearing its elements. (transfer full) */
+GArray *tt_rollup_losses_new(void);
+/**
+ * Add the losses of [@a from, @a to] to @a losses, summed per scope, name and
+ * reason (rows already in @a losses, from another database, grow). With
+ * @a sensor, other sensors' own losses are left out; losses of listeners,
+ * exporters and stores, which belong to no one sensor, are kept. *@a recorded
+ * is set FALSE when the database predates the loss table (nothing was counted).
+ */
+gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
+                             const char *sensor, GArray *losses, gboolean *recorded,
+                             GError **error);
+
 #endif

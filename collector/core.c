@@ -94,6 +94,8 @@ struct tt_core {
     gboolean replay;         /* --read re-reading files: stores skip what they hold */
     const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
     void *listeners_data;
+    GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */
+    GPtrArray *final_losses;    /* tt_loss: every count, kept when the decoder goes */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -196,7 +198,11 @@ static gboolean host_sensor_info(const tt_host *host, uint32_t sensor, tt_sensor
 /* tt_host.loss_foreach (ABI 1.3): what was lost, for the rollup's loss table (loss.c). */
 static void host_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
 {
-    tt_core_loss_foreach(host->ctx, fn, data);
+    tt_core *core = host->ctx;
+    if (core->final_losses != NULL)
+        tt_loss_list_foreach(core->final_losses, fn, data); /* fini: the decoder is gone */
+    else
+        tt_core_loss_foreach(core, fn, data);
 }
 
 static uint32_t core_resolve(void *data, const uint8_t addr[16], uint32_t domain)
@@ -571,6 +577,10 @@ void tt_core_free(tt_core *core)
 {
     if (core == NULL)
         return;
+    /* the plugins' fini stores what was lost since their last close: keep the counts */
+    core->final_losses = tt_loss_list_new();
+    if (core->decoder != NULL)
+        tt_core_loss_foreach(core, tt_loss_list_add, core->final_losses);
     tt_decoder_free(core->decoder);
     core->decoder = NULL;
     /* plugins' fini() may still submit jobs: the writer outlives them */
@@ -585,6 +595,9 @@ void tt_core_free(tt_core *core)
         g_free(s->open);
     }
     g_array_free(core->states, TRUE);
+    if (core->listener_losses != NULL)
+        g_ptr_array_free(core->listener_losses, TRUE);
+    g_ptr_array_free(core->final_losses, TRUE);
     tt_sensor_table_free(core->sensors);
     tt_geo_free(core->geo);
     tt_config_free(core->config);
@@ -735,10 +748,26 @@ void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *
     tt_writer_set_limit(core->writer, hooks != NULL ? TT_WRITER_QUEUE_LIVE : TT_WRITER_QUEUE_READ);
 }
 
+void tt_core_detach_listeners(tt_core *core)
+{
+    g_return_if_fail(core != NULL);
+    if (core->listeners == NULL)
+        return;
+    core_refresh_listeners(core);
+    if (core->listener_losses == NULL)
+        core->listener_losses = tt_loss_list_new();
+    g_ptr_array_set_size(core->listener_losses, 0);
+    tt_core_listener_loss(core, tt_loss_list_add, core->listener_losses);
+    core->listeners = NULL;
+    core->listeners_data = NULL;
+}
+
 void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data)
 {
     if (core->listeners != NULL && core->listeners->loss_foreach != NULL)
         core->listeners->loss_foreach(core->listeners_data, fn, data);
+    else
+        tt_loss_list_foreach(core->listener_losses, fn, data);
 }
 
 void tt_core_set_replay(tt_core *core, gboolean replay)

@@ -70,8 +70,18 @@ typedef struct tt_listener_hooks {
 } tt_listener_hooks;
 /** Register the listeners' hooks; @a hooks must outlive the core. */
 void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *data);
-/** The listeners' losses, when registered (loss.c). */
+/**
+ * The listeners are going away (before the core, at the stop): read their drop
+ * counters a last time and keep their losses, so the plugins' fini still sees
+ * them. The hooks are not called again.
+ */
+void tt_core_detach_listeners(tt_core *core);
+/** The listeners' losses: live while registered, their last counts once detached. */
 void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data);
+/* A list of owned tt_loss copies (loss.c): new, add (a tt_loss_fn), walk. */
+GPtrArray *tt_loss_list_new(void);
+void tt_loss_list_add(const tt_loss *loss, void *list);
+void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data);
 /** Every loss counter that is not 0, cumulative (loss.c; tt_host.loss_foreach). */
 void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data);
 

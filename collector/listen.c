@@ -613,6 +613,8 @@ void tt_listeners_free(tt_listeners *ls)
 {
     if (ls == NULL)
         return;
+    if (ls->core != NULL)
+        tt_core_detach_listeners(ls->core); /* the plugins' fini still reads our losses */
     while (ls->conns->len > 0)
         tcp_conn_close(g_ptr_array_index(ls->conns, 0));
     for (guint i = 0; i < ls->list->len; i++) {

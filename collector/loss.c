@@ -43,6 +43,35 @@ static void loss_report(tt_loss_fn fn, void *data, const char *scope, const char
     fn(&loss, data);
 }
 
+static void loss_free(gpointer data)
+{
+    tt_loss *l = data;
+    g_free((char *)l->scope);
+    g_free((char *)l->name);
+    g_free((char *)l->reason);
+    g_free((char *)l->unit);
+    g_free(l);
+}
+
+GPtrArray *tt_loss_list_new(void)
+{
+    return g_ptr_array_new_with_free_func(loss_free);
+}
+
+void tt_loss_list_add(const tt_loss *loss, void *list)
+{
+    tt_loss *copy = g_new(tt_loss, 1);
+    *copy = (tt_loss){g_strdup(loss->scope), g_strdup(loss->name), g_strdup(loss->reason),
+                      g_strdup(loss->unit), loss->count};
+    g_ptr_array_add(list, copy);
+}
+
+void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data)
+{
+    for (guint i = 0; list != NULL && i < list->len; i++)
+        fn(g_ptr_array_index(list, i), data);
+}
+
 void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
 {
     g_return_if_fail(core != NULL && fn != NULL);

@@ -17,6 +17,18 @@
  * recycled: after the commit only the blocks marked used are cleared, so a
  * sparse bucket costs what it used, not a 16 MB calloc and walk.
  *
+ * Losses (ABI 1.3, tt_host.loss_foreach: kernel drops per listener,
+ * sequence gaps, refused messages and records, TCP streams cut, RRD steps
+ * refused) are cumulative in the host; each close takes the difference to
+ * what the plugin saw last and stores it in the loss table on the closing
+ * bucket's day, so a loss is dated by the stream time being received when it
+ * was counted (a replayed 2019 capture's drops land in 2019). A sensor's own
+ * counters wait for that sensor's close; fini stores what is left on the day
+ * of the last close, so drops counted at the stop are kept too. The host's
+ * walk visits every exporter, so a close asks at most once a second (a
+ * sparse replay closes thousands of buckets a second; nothing is lost by
+ * asking less often, only dated by a later close).
+ *
  * When the host is replaying (`teitend --read` reading a file again after a
  * crash, or --force), each close is marked so: the store skips a bucket it
  * already committed, and with it the late records that rode in that commit.
@@ -49,6 +61,10 @@ typedef struct rollup_state {
     const tt_host *host;
     rollup_store *store; /* a reference */
     GArray *sensors;     /* rollup_sensor, by index */
+    GHashTable *loss_seen; /* "scope\x1fname\x1freason" -> guint64* count at the last close */
+    gint64 last_start;     /* start of the newest bucket closed, for fini's losses */
+    gboolean closed_any;
+    gint64 loss_asked;     /* monotonic µs of the last loss walk at a close */
 } rollup_state;
 
 static rollup_sensor *rollup_sensor_of(rollup_state *s, guint32 sensor)
@@ -63,6 +79,51 @@ static gboolean rollup_replaying(const tt_host *host)
 {
     return host->struct_size >= G_STRUCT_OFFSET(tt_host, replaying) + sizeof(void *) &&
            host->replaying != NULL && host->replaying(host);
+}
+
+/* tt_host.loss_foreach, where the host has it (ABI 1.3; NULL in older and fake hosts). */
+static gboolean rollup_has_loss(const tt_host *host)
+{
+    return host->abi_minor >= 3 &&
+           host->struct_size >= G_STRUCT_OFFSET(tt_host, loss_foreach) + sizeof(void *) &&
+           host->loss_foreach != NULL;
+}
+
+typedef struct rollup_loss_walk {
+    rollup_state *s;
+    const char *sensor; /* only this sensor's own counters; NULL: every sensor's */
+    GArray *out;        /* rollup_loss, created on the first difference */
+} rollup_loss_walk;
+
+static void rollup_loss_one(const tt_loss *loss, void *data)
+{
+    rollup_loss_walk *w = data;
+    if (w->sensor != NULL && strcmp(loss->scope, "sensor") == 0 && strcmp(loss->name, w->sensor) != 0)
+        return; /* another sensor's: it goes with that sensor's next close */
+    g_autofree char *key = g_strdup_printf("%s\x1f%s\x1f%s", loss->scope, loss->name, loss->reason);
+    guint64 *seen = g_hash_table_lookup(w->s->loss_seen, key);
+    if (seen == NULL) {
+        seen = g_new0(guint64, 1);
+        g_hash_table_insert(w->s->loss_seen, g_steal_pointer(&key), seen);
+    }
+    if (loss->count <= *seen)
+        return;
+    rollup_loss l = {g_strdup(loss->scope), g_strdup(loss->name), g_strdup(loss->reason),
+                     g_strdup(loss->unit), loss->count - *seen};
+    *seen = loss->count;
+    if (w->out == NULL)
+        w->out = g_array_new(FALSE, FALSE, sizeof(rollup_loss));
+    g_array_append_val(w->out, l);
+}
+
+/* The losses counted since the previous close, or NULL when none. (transfer full) */
+static GArray *rollup_take_losses(rollup_state *s, const char *sensor)
+{
+    if (!rollup_has_loss(s->host))
+        return NULL;
+    rollup_loss_walk w = {s, sensor, NULL};
+    s->host->loss_foreach(s->host, rollup_loss_one, &w);
+    return w.out;
 }
 
 static void rollup_acc_free(void *data)
@@ -126,6 +187,7 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
     s->host = host;
     s->store = store;
     s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
+    s->loss_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     *state = s;
     return TRUE;
 }
@@ -148,6 +210,17 @@ static void rollup_fini(void *state)
         acc->store = rollup_store_ref(s->store);
         s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
     }
+    /* losses counted after the last close (the stop's last drops): the last close's day */
+    GArray *loss = rollup_take_losses(s, NULL);
+    if (loss != NULL) {
+        rollup_acc *acc = rollup_store_take_acc(s->store);
+        acc->sensor = g_strdup("");
+        acc->loss = loss;
+        acc->loss_day = s->closed_any ? s->last_start : g_get_real_time() / G_USEC_PER_SEC;
+        acc->store = rollup_store_ref(s->store);
+        s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+    }
+    g_hash_table_destroy(s->loss_seen);
     g_array_free(s->sensors, TRUE);
     rollup_store_unref(s->store);
     g_free(s);
@@ -277,6 +350,15 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
         acc->geoip_build = info.geoip_build;
     }
     acc->late = g_steal_pointer(&rs->late);
+    gint64 mono = g_get_monotonic_time();
+    if (mono - s->loss_asked >= G_USEC_PER_SEC) {
+        s->loss_asked = mono;
+        acc->loss = rollup_take_losses(s, acc->sensor);
+        acc->loss_day = bucket->start;
+    }
+    if (!s->closed_any || bucket->start > s->last_start)
+        s->last_start = bucket->start;
+    s->closed_any = TRUE;
     acc->replay = rollup_replaying(s->host);
     acc->store = rollup_store_ref(s->store);
     s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);

@@ -39,6 +39,15 @@ typedef struct rollup_late {
     gint64 bucket_start;
 } rollup_late;
 
+/* Losses counted since the previous close (tt_host.loss_foreach differences). */
+typedef struct rollup_loss {
+    char *scope;
+    char *name;
+    char *reason;
+    char *unit;
+    guint64 count;
+} rollup_loss;
+
 typedef struct rollup_store rollup_store;
 typedef struct rollup_acc rollup_acc;
 
@@ -72,6 +81,10 @@ struct rollup_acc {
     /* tt_host.replaying at the close: skip the transaction when the database
      * already has (sensor, start); its late records rode in that commit too */
     gboolean replay;
+    /* rollup_loss to add to the loss table on the day of loss_day, or NULL; kept
+     * last (give_acc frees it before clearing the fields from country_seen on) */
+    GArray *loss;
+    gint64 loss_day;
 };
 
 /* 64-bit hash of a source address: the same in every collector, so sketches merge. */
@@ -98,6 +111,8 @@ void rollup_store_unref(rollup_store *store);
 rollup_acc *rollup_store_take_acc(rollup_store *store);
 /* Clear what @a acc used and keep it as a spare (or free it); drops its store reference. */
 void rollup_store_give_acc(rollup_acc *acc);
+/* Free an array of rollup_loss and the strings of its elements. */
+void rollup_loss_array_free(GArray *loss);
 /* Writer thread: commit @a acc in one transaction. Logs and counts on failure. */
 void rollup_store_commit(rollup_store *store, rollup_acc *acc);
 

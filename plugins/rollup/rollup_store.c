@@ -18,6 +18,13 @@
  * so the ledger never believes stored what a power cut could take back; a
  * file still `reading` is replayed and its lost buckets committed again.
  * Readers (`teiten rank`) read a snapshot without blocking the writer.
+ *
+ * Losses: the table `loss` adds, per local day, scope (listener, exporters,
+ * sensor, store), name and reason, what the collector counted as lost
+ * (docs/storage.md), in the same transaction as the bucket whose close
+ * noticed them. A transaction rolled back is itself a loss: its records, and
+ * the loss rows that rode in it, are kept in memory and written with the next
+ * commit that succeeds (scope store, name rollup, reason rolled_back).
  * Rejected: synchronous=FULL (one fsync per bucket: a 2880-bucket --read
  * took 39 s instead of 12 s) and one transaction per day (a crash would lose
  * the day).
@@ -45,6 +52,8 @@ struct rollup_store {
     guint64 replay_skipped;   /* replayed buckets the database already had */
     guint64 replay_committed; /* replayed buckets it lacked */
     guint64 committed;        /* transactions committed through this connection */
+    sqlite3_stmt *up_loss;
+    GArray *pending_loss;     /* store_loss_row: rows a rolled-back transaction owed */
     GMutex lock; /* protects spare: taken on the dispatch thread, given on the writer */
     GSList *spare;
     guint n_spare;
@@ -75,7 +84,16 @@ static const char rollup_schema[] =
     " PRIMARY KEY(day, sensor, country)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS buckets(sensor TEXT NOT NULL, start INTEGER NOT NULL,"
     " day TEXT NOT NULL, records INTEGER NOT NULL, commits INTEGER NOT NULL,"
-    " PRIMARY KEY(sensor, start)) WITHOUT ROWID;";
+    " PRIMARY KEY(sensor, start)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS loss(day TEXT NOT NULL, scope TEXT NOT NULL,"
+    " name TEXT NOT NULL, reason TEXT NOT NULL, unit TEXT NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY(day, scope, name, reason)) WITHOUT ROWID;";
+
+/* One loss row owed by a rolled-back transaction. */
+typedef struct store_loss_row {
+    char day[11];
+    rollup_loss loss;
+} store_loss_row;
 
 guint64 rollup_hash_addr(const guint8 addr[16])
 {
@@ -201,8 +219,13 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
         !store_prepare(s, &s->put_hll, "INSERT OR REPLACE INTO sources VALUES(?1,?2,?3,?4)",
                        error) ||
         !store_prepare(s, &s->has_bucket, "SELECT 1 FROM buckets WHERE sensor = ?1 AND start = ?2",
+                       error) ||
+        !store_prepare(s, &s->up_loss,
+                       "INSERT INTO loss VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET"
+                       " count = count + excluded.count",
                        error))
         goto err_unref;
+    s->pending_loss = g_array_new(FALSE, FALSE, sizeof(store_loss_row));
     return s;
 
 err_unref:
@@ -235,6 +258,8 @@ void rollup_store_give_acc(rollup_acc *acc)
     g_free(acc->geoip_type);
     if (acc->late != NULL)
         g_array_free(acc->late, TRUE);
+    if (acc->loss != NULL)
+        rollup_loss_array_free(acc->loss);
     /* clear only what on_flow marked */
     rollup_counter *flat = &acc->port[0][0];
     for (guint w = 0; w < G_N_ELEMENTS(acc->port_blocks); w++)
@@ -265,13 +290,37 @@ void rollup_store_give_acc(rollup_acc *acc)
     rollup_store_unref(store);
 }
 
+static void rollup_loss_clear(rollup_loss *l)
+{
+    g_free(l->scope);
+    g_free(l->name);
+    g_free(l->reason);
+    g_free(l->unit);
+}
+
+void rollup_loss_array_free(GArray *loss)
+{
+    for (guint i = 0; i < loss->len; i++)
+        rollup_loss_clear(&g_array_index(loss, rollup_loss, i));
+    g_array_free(loss, TRUE);
+}
+
 static void store_clear(gpointer data)
 {
     rollup_store *s = data;
     g_slist_free_full(s->spare, g_free);
     g_mutex_clear(&s->lock);
-    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day,  &s->up_bucket, &s->up_rate,
-                              &s->up_geoip, &s->get_hll, &s->put_hll,   &s->has_bucket};
+    if (s->pending_loss != NULL) {
+        if (s->pending_loss->len > 0)
+            g_warning("%s: %u loss rows of rolled-back transactions could not be stored", s->path,
+                      s->pending_loss->len);
+        for (guint i = 0; i < s->pending_loss->len; i++)
+            rollup_loss_clear(&g_array_index(s->pending_loss, store_loss_row, i).loss);
+        g_array_free(s->pending_loss, TRUE);
+    }
+    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day,    &s->up_bucket,
+                              &s->up_rate,  &s->up_geoip,  &s->get_hll,
+                              &s->put_hll,  &s->has_bucket, &s->up_loss};
     for (gsize i = 0; i < G_N_ELEMENTS(stmts); i++)
         sqlite3_finalize(*stmts[i]);
     if (s->replay_skipped + s->replay_committed > 0)
@@ -552,10 +601,76 @@ static gboolean store_late(rollup_store *s, rollup_acc *acc)
     return TRUE;
 }
 
+static gboolean store_loss_row_put(rollup_store *s, const char *day, const rollup_loss *l)
+{
+    sqlite3_stmt *st = s->up_loss;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, l->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, l->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, l->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)MIN(l->count, (guint64)G_MAXINT64));
+    return store_step(s, st);
+}
+
+/* The acc's loss rows, then what earlier rolled-back transactions owed. */
+static gboolean store_losses(rollup_store *s, rollup_acc *acc)
+{
+    char day[11];
+    if (acc->loss != NULL && acc->loss->len > 0) {
+        store_day(s, acc->loss_day, day, NULL);
+        for (guint i = 0; i < acc->loss->len; i++)
+            if (!store_loss_row_put(s, day, &g_array_index(acc->loss, rollup_loss, i)))
+                return FALSE;
+    }
+    for (guint i = 0; i < s->pending_loss->len; i++) {
+        store_loss_row *r = &g_array_index(s->pending_loss, store_loss_row, i);
+        if (!store_loss_row_put(s, r->day, &r->loss))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void store_owe(rollup_store *s, const char *day, const char *scope, const char *name,
+                      const char *reason, const char *unit, guint64 count)
+{
+    if (count == 0)
+        return;
+    for (guint i = 0; i < s->pending_loss->len; i++) {
+        store_loss_row *r = &g_array_index(s->pending_loss, store_loss_row, i);
+        if (strcmp(r->day, day) == 0 && strcmp(r->loss.scope, scope) == 0 &&
+            strcmp(r->loss.name, name) == 0 && strcmp(r->loss.reason, reason) == 0) {
+            r->loss.count += count;
+            return;
+        }
+    }
+    store_loss_row r = {.loss = {g_strdup(scope), g_strdup(name), g_strdup(reason),
+                                 g_strdup(unit), count}};
+    g_strlcpy(r.day, day, sizeof r.day);
+    g_array_append_val(s->pending_loss, r);
+}
+
+/* A transaction is lost: owe its records and its loss rows to the next commit. */
+static void store_rolled_back(rollup_store *s, rollup_acc *acc)
+{
+    char day[11];
+    s->failed++;
+    guint64 records = (acc->has_bucket ? acc->observed : 0) + (acc->late ? acc->late->len : 0);
+    store_day(s, acc->has_bucket ? acc->start : acc->loss_day, day, NULL);
+    store_owe(s, day, "store", "rollup", "rolled_back", "records", records);
+    if (acc->loss != NULL) {
+        store_day(s, acc->loss_day, day, NULL);
+        for (guint i = 0; i < acc->loss->len; i++) {
+            const rollup_loss *l = &g_array_index(acc->loss, rollup_loss, i);
+            store_owe(s, day, l->scope, l->name, l->reason, l->unit, l->count);
+        }
+    }
+}
+
 void rollup_store_commit(rollup_store *s, rollup_acc *acc)
 {
     if (!store_exec(s, "BEGIN IMMEDIATE", NULL)) {
-        s->failed++;
+        store_rolled_back(s, acc);
         g_warning("%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT " of %s lost",
                   s->path, sqlite3_errmsg(s->db), acc->start, acc->sensor);
         return;
@@ -579,14 +694,19 @@ void rollup_store_commit(rollup_store *s, rollup_acc *acc)
         ok = store_late(s, acc);
     if (ok && acc->has_bucket)
         ok = store_bucket(s, acc);
+    if (ok)
+        ok = store_losses(s, acc);
     if (ok && store_exec(s, "COMMIT", NULL)) {
         s->committed++;
+        for (guint i = 0; i < s->pending_loss->len; i++)
+            rollup_loss_clear(&g_array_index(s->pending_loss, store_loss_row, i).loss);
+        g_array_set_size(s->pending_loss, 0);
         if (acc->replay && acc->has_bucket)
             s->replay_committed++;
         return;
     }
-    s->failed++;
     g_warning("%s: bucket %" G_GINT64_FORMAT " of %s rolled back: %s", s->path, acc->start,
               acc->sensor, sqlite3_errmsg(s->db));
     store_exec(s, "ROLLBACK", NULL);
+    store_rolled_back(s, acc);
 }

@@ -8,6 +8,10 @@
 # SIGCONT and a clean stop, stats.json's kernel_drops must equal it exactly,
 # datagrams read + kernel drops must equal datagrams sent, and `teiten rank`
 # for the day must print a completeness line naming that number of drops.
+# Records: every record decoded is stored, and what was sent but not stored is
+# what the dropped datagrams held (26 a datagram, less the template-only
+# datagrams among the drops: between 26 x (drops - templates sent) and
+# 26 x drops).
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -75,3 +79,34 @@ if l['datagrams'] + l['kernel_drops'] != nsent:
     sys.exit(f"FAIL: read {l['datagrams']} + dropped {l['kernel_drops']} != sent {nsent}")
 PY
 tt_note "kernel_drops = $kdrops, exact"
+
+"$TEITEN" rank --data data --from 2019-01-01 --to 2019-01-01 >rank.txt
+"$TEITEN" rank --data data --from 2019-01-01 --to 2019-01-01 --lang ja >rank.ja
+"$TEITEN" rank --data data --from 2019-01-01 --to 2019-01-01 --format json >rank.json
+line=$(grep -E '^(complete|INCOMPLETE)' rank.txt || true)
+tt_note "rank: $line"
+case $line in
+    "INCOMPLETE: "*"$kdrops kernel drops on ipfix+udp://127.0.0.1:$port"*) ;;
+    *) cat rank.txt >&2; tt_fail "rank's completeness line does not show the $kdrops kernel drops" ;;
+esac
+grep -q "^不完全: .*ipfix+udp://127.0.0.1:$port でカーネル破棄 $kdrops データグラム" rank.ja ||
+    { cat rank.ja >&2; tt_fail "the Japanese completeness line does not show the drops"; }
+"$PY" - rank.json data/stats.json send.json "$kdrops" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))['completeness']; s = json.load(open(sys.argv[2]))
+sent = json.load(open(sys.argv[3])); kd = int(sys.argv[4])
+decoded = sum(e['records'] for e in s['exporters']) + s['retired_exporters']['records']
+stored, per, tmpl = r['records'], sent['records_per_datagram'], sent['template_datagrams']
+drops = [l['count'] for l in r['losses'] if l['reason'] == 'kernel_drops']
+print(f"# sent {sent['records']} records, stored {stored}, decoded {decoded}; "
+      f"losses {r['losses']}", file=sys.stderr)
+if r['complete'] or drops != [kd]:
+    sys.exit(f"FAIL: rank's losses {r['losses']}, want kernel_drops {kd}")
+if stored != decoded:
+    sys.exit(f"FAIL: {decoded} records decoded, {stored} stored")
+lost = sent['records'] - stored
+if lost % per != 0 or not (per * (kd - tmpl) <= lost <= per * kd):
+    sys.exit(f"FAIL: sent {sent['records']} - stored {stored} = {lost} is not what "
+             f"{kd} dropped datagrams ({tmpl} template-only sent) held")
+PY
+tt_note "rank: INCOMPLETE with $kdrops kernel drops; sent = stored + what the drops held"
