@@ -10,8 +10,9 @@
  * `sources-max` slots (8 bytes each; the default 262 144 pairs = 4 MiB), so a
  * bucket touches only the memory its distinct pairs need: the total and
  * country sets of a bench bucket stay in cache, and nothing is cleared up
- * front. Growth allocates at most log2(cap / 4096) times per bucket (the one
- * allocation on_flow may do, amortised to nothing per flow). Each new
+ * front. Growth allocates at most log2(cap / 4096) times per accumulator (the
+ * one allocation on_flow may do, amortised to nothing per flow; a recycled
+ * accumulator keeps the size its busiest bucket grew it to). Each new
  * (key, source) pair increments that key's `sources`: exact (up to hash
  * collisions, ~n^2/2^47) while the bucket holds at most `sources-max` distinct
  * pairs over all keys; past that, new pairs are not counted, the value is a
@@ -24,13 +25,25 @@
  * overlap instead of following one another (the port plugin's 4 MiB counter
  * array and its set are two misses per flow otherwise).
  *
- * Life cycle: bucket_close hands the sensor's bucket to a writer job for the
- * per-sensor files and keeps it (a reference) until all_closed covers its
- * start; then one job merges every sensor's bucket of that start and writes
- * the all-sensor files. Idle keys are never written (store.c fills the gaps).
+ * Life cycle: bucket_close takes a snapshot of what the bucket touched (its
+ * keys, sorted, their counters, its set entries from the log) and clears
+ * exactly those slots, so the dense arrays go back to a spare list for the
+ * next bucket_open: a closed bucket costs what it touched, never the key
+ * space, on the dispatch thread or the writer's, and a sparse replay (months
+ * of steps holding one or two flows) faults in no fresh pages. The snapshot
+ * goes to a writer job for the per-sensor files and is kept (a reference)
+ * until all_closed covers its start; then one job merges every sensor's
+ * snapshot of that start (a walk of sorted keys and one set sized for their
+ * entries) and writes the all-sensor files. Idle keys are never written
+ * (store.c fills the gaps with one 0 at the next step with data).
+ * The set logs the slot of each entry it takes, so growth rehashes and the
+ * close clears only entries, never empty slots.
  *
  * Rejected: a HyperLogLog per key (2^12 registers x 131 073 keys x open
  * buckets is gigabytes); a hash table per key (allocation on the hot path);
+ * a fresh zeroed accumulator per bucket and a compaction walk over all keys
+ * at the close (as first built: 51 % of a sparse replay's dispatch thread,
+ * a third of it page faults); a dirty bitmap (still a walk of the bitmap);
  * 32-bit fingerprints (half the memory, but ~n^2/2^33 collisions: 8 expected
  * at 262 144 pairs, no longer exact).
  */
@@ -39,25 +52,43 @@
 #include <math.h>
 #include <string.h>
 
+#include "touched.h"
+
 #define RRDPLUG_SOURCES_MAX_DEFAULT 262144
 #define RRDPLUG_HASH_BITS 46
 #define RRDPLUG_SET_MIN_SLOTS 4096
 /* flows hashed and prefetched ahead: more misses in flight than a core tracks,
  * few enough that the chunk's keys and entries stay in L1 */
 #define RRDPLUG_BATCH 32
+/* open accumulators kept for reuse: more than the buckets a few sensors hold open */
+#define RRDPLUG_SPARE_MAX 16
+/* a close walks the dense array (or the whole set) instead of its lists when
+ * that is at most this many slots per touched key (or entry): still what the
+ * bucket touched, in one sequential pass instead of a sort and random reads */
+#define RRDPLUG_DENSE_RATIO 8
 
 struct rrdplug_acc {
-    gint ref;
     uint32_t nkeys;
-    rrdplug_counter *c; /* dense over nkeys while open; only the touched keys once compact */
-    uint32_t *keys;     /* NULL while open; the touched keys, ascending, once compact */
-    uint32_t nsparse;   /* entries of c and keys once compact */
+    rrdplug_counter *c; /* dense over nkeys; zero but for the touched keys */
+    uint32_t *touched;  /* the keys with a flow, in first-touch order (room for nkeys) */
+    uint32_t ntouched;
     uint64_t *set;
+    uint32_t *set_log; /* slot of each entry in insertion order (room for half the slots) */
     uint64_t set_mask;
     uint32_t set_shift; /* 64 - log2(slots): home slot = top bits of a product */
     uint64_t set_cap;   /* slots the set may grow to: 2 x set_max, a power of two */
     uint32_t set_used, set_max;
     uint32_t set_grow_at; /* set_used that doubles the set: half its slots */
+    gboolean saturated;
+};
+
+struct rrdplug_snap {
+    gint ref;
+    uint32_t n;         /* touched keys */
+    uint32_t *keys;     /* ascending */
+    rrdplug_counter *c; /* parallel to keys */
+    uint32_t nentries;
+    uint64_t *entries; /* the distinct (key, source) entries; none in a merged sum */
     gboolean saturated;
     int64_t start, end;
     char *sensor; /* file-safe sensor name */
@@ -68,19 +99,20 @@ typedef struct rrdplug_state {
     const tt_host *host;
     gboolean per_sensor;
     uint32_t sources_max;
-    GList *held;             /* of rrdplug_acc*, closed and waiting for all_closed */
+    GQueue held;             /* of rrdplug_snap*, closed and waiting for all_closed, by start */
+    GPtrArray *spare;        /* of rrdplug_acc*, cleared, for the next bucket_open */
     gint *saturation_logged; /* shared with jobs */
 } rrdplug_state;
 
-/* ---- accumulator -------------------------------------------------------- */
+/* ---- open accumulator ---------------------------------------------------- */
 
-/* An empty set of @a slots (a power of two); the old one is the caller's. */
+/* An empty set of @a slots (a power of two) and a log with room for its entries. */
 static void rrdplug_set_alloc(rrdplug_acc *acc, uint64_t slots)
 {
     acc->set = g_new0(uint64_t, slots);
+    acc->set_log = g_renew(uint32_t, acc->set_log, MAX(slots / 2, 1));
     acc->set_mask = slots - 1;
     acc->set_shift = 64u - (uint32_t)g_bit_storage(slots - 1);
-    acc->set_used = 0;
     acc->set_grow_at = slots >= acc->set_cap ? UINT32_MAX : (uint32_t)(slots / 2);
 }
 
@@ -89,38 +121,38 @@ static void rrdplug_set_alloc(rrdplug_acc *acc, uint64_t slots)
  * (Middle bits, as first done here, ignored the key: one source scanning every
  * port put all its pairs on one home slot, and probes ran hundreds long.)
  */
-static inline uint64_t rrdplug_set_home(const rrdplug_acc *acc, uint64_t entry)
+static inline uint64_t rrdplug_set_home(uint64_t entry, uint32_t shift)
 {
-    return (entry * 0x9e3779b97f4a7c15ull) >> acc->set_shift;
+    return (entry * 0x9e3779b97f4a7c15ull) >> shift;
 }
 
-/* Put an entry known to be absent (rehashing); no accounting. */
-static void rrdplug_set_put(rrdplug_acc *acc, uint64_t entry)
+/* Put an entry known to be absent; returns its slot. */
+static uint64_t rrdplug_set_put(uint64_t *set, uint64_t mask, uint32_t shift, uint64_t entry)
 {
-    uint64_t i = rrdplug_set_home(acc, entry);
-    while (acc->set[i] != 0)
-        i = (i + 1) & acc->set_mask;
-    acc->set[i] = entry;
-    acc->set_used++;
+    uint64_t i = rrdplug_set_home(entry, shift);
+    while (set[i] != 0)
+        i = (i + 1) & mask;
+    set[i] = entry;
+    return i;
 }
 
-/* Rehash into @a slots. */
+/* Rehash into @a slots: the log names every entry, so this costs the entries, not the slots. */
 static void rrdplug_set_resize(rrdplug_acc *acc, uint64_t slots)
 {
-    uint64_t *old = acc->set, oldn = acc->set_mask + 1;
+    uint64_t *old = acc->set;
     rrdplug_set_alloc(acc, slots);
-    for (uint64_t i = 0; i < oldn; i++)
-        if (old[i] != 0)
-            rrdplug_set_put(acc, old[i]);
+    for (uint32_t i = 0; i < acc->set_used; i++)
+        acc->set_log[i] = (uint32_t)rrdplug_set_put(acc->set, acc->set_mask, acc->set_shift,
+                                                    old[acc->set_log[i]]);
     g_free(old);
 }
 
 rrdplug_acc *rrdplug_acc_new(uint32_t nkeys, uint32_t sources_max)
 {
     rrdplug_acc *acc = g_new0(rrdplug_acc, 1);
-    acc->ref = 1;
     acc->nkeys = nkeys;
     acc->c = g_new0(rrdplug_counter, nkeys);
+    acc->touched = g_new(uint32_t, nkeys);
     uint64_t cap = 16;
     while (cap < 2ull * sources_max)
         cap <<= 1;
@@ -130,26 +162,15 @@ rrdplug_acc *rrdplug_acc_new(uint32_t nkeys, uint32_t sources_max)
     return acc;
 }
 
-void rrdplug_acc_unref(rrdplug_acc *acc)
+void rrdplug_acc_free(rrdplug_acc *acc)
 {
-    if (acc == NULL || !g_atomic_int_dec_and_test(&acc->ref))
+    if (acc == NULL)
         return;
     g_free(acc->c);
-    g_free(acc->keys);
+    g_free(acc->touched);
     g_free(acc->set);
-    g_free(acc->sensor);
+    g_free(acc->set_log);
     g_free(acc);
-}
-
-/* Dense slot count, or the sparse entries once compact. */
-static uint32_t rrdplug_acc_len(const rrdplug_acc *acc)
-{
-    return acc->keys != NULL ? acc->nsparse : acc->nkeys;
-}
-
-static uint32_t rrdplug_acc_key(const rrdplug_acc *acc, uint32_t i)
-{
-    return acc->keys != NULL ? acc->keys[i] : i;
 }
 
 static uint64_t rrdplug_hash(const uint8_t a[16])
@@ -170,7 +191,7 @@ static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
     /* full: no insert can count any more, so skip the probe (and its cache miss) */
     if (acc->saturated)
         return FALSE;
-    uint64_t i = rrdplug_set_home(acc, entry);
+    uint64_t i = rrdplug_set_home(entry, acc->set_shift);
     for (;;) {
         uint64_t e = acc->set[i];
         if (e == entry)
@@ -186,11 +207,11 @@ static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
     if (G_UNLIKELY(acc->set_used >= acc->set_grow_at)) {
         /* half full below the cap: double, then find the entry's slot in the new set */
         rrdplug_set_resize(acc, (acc->set_mask + 1) * 2);
-        rrdplug_set_put(acc, entry);
-        return TRUE;
+        i = rrdplug_set_put(acc->set, acc->set_mask, acc->set_shift, entry);
+    } else {
+        acc->set[i] = entry;
     }
-    acc->set[i] = entry;
-    acc->set_used++;
+    acc->set_log[acc->set_used++] = (uint32_t)i;
     return TRUE;
 }
 
@@ -204,10 +225,13 @@ static inline void rrdplug_acc_add_entry(rrdplug_acc *acc, uint32_t key, uint64_
                                          const tt_flow *flow)
 {
     rrdplug_counter *c = &acc->c[key];
+    if (!c->touched) {
+        c->touched = 1;
+        acc->touched[acc->ntouched++] = key;
+    }
     c->flows++;
     c->packets += flow->packets;
     c->bytes += flow->bytes;
-    c->touched = 1;
     if (rrdplug_set_insert(acc, entry))
         c->sources++;
 }
@@ -217,76 +241,9 @@ void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow)
     rrdplug_acc_add_entry(acc, key, rrdplug_entry(key, flow), flow);
 }
 
-void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src)
-{
-    g_return_if_fail(dst->keys == NULL);
-    for (uint32_t i = 0; i < rrdplug_acc_len(src); i++) {
-        const rrdplug_counter *s = &src->c[i];
-        uint32_t k = rrdplug_acc_key(src, i);
-        if (!s->touched)
-            continue;
-        dst->c[k].flows += s->flows;
-        dst->c[k].packets += s->packets;
-        dst->c[k].bytes += s->bytes;
-        dst->c[k].touched = 1;
-    }
-    for (uint64_t i = 0; i <= src->set_mask; i++) {
-        uint64_t e = src->set[i];
-        if (e != 0 && rrdplug_set_insert(dst, e))
-            dst->c[(e >> RRDPLUG_HASH_BITS) - 1].sources++;
-    }
-    if (src->saturated)
-        dst->saturated = TRUE;
-}
-
 const rrdplug_counter *rrdplug_acc_get(const rrdplug_acc *acc, uint32_t key)
 {
-    static const rrdplug_counter zero;
-    if (acc->keys == NULL)
-        return &acc->c[key];
-    uint32_t lo = 0, hi = acc->nsparse;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (acc->keys[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < acc->nsparse && acc->keys[lo] == key ? &acc->c[lo] : &zero;
-}
-
-/*
- * A closed bucket keeps only what it saw: the touched keys and a source set
- * sized to its entries. A dense port accumulator is 3 MiB and its source set
- * 4 MiB; all-sensor files hold closed buckets until the slowest sensor passes
- * them, and a sensor hours ahead of another (a replay, a lagging exporter)
- * would otherwise hold gigabytes.
- */
-void rrdplug_acc_compact(rrdplug_acc *acc)
-{
-    if (acc->keys != NULL)
-        return;
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < acc->nkeys; k++)
-        n += acc->c[k].touched != 0;
-    rrdplug_counter *sc = g_new(rrdplug_counter, MAX(n, 1));
-    uint32_t *keys = g_new(uint32_t, MAX(n, 1));
-    for (uint32_t k = 0, i = 0; k < acc->nkeys; k++) {
-        if (acc->c[k].touched) {
-            keys[i] = k;
-            sc[i++] = acc->c[k];
-        }
-    }
-    g_free(acc->c);
-    acc->c = sc;
-    acc->keys = keys;
-    acc->nsparse = n;
-
-    uint64_t slots = 16;
-    while (slots < 2ull * acc->set_used)
-        slots <<= 1;
-    if (slots < acc->set_mask + 1)
-        rrdplug_set_resize(acc, slots);
+    return &acc->c[key];
 }
 
 gboolean rrdplug_acc_saturated(const rrdplug_acc *acc)
@@ -294,35 +251,200 @@ gboolean rrdplug_acc_saturated(const rrdplug_acc *acc)
     return acc->saturated;
 }
 
+uint32_t rrdplug_acc_touched(const rrdplug_acc *acc)
+{
+    return acc->ntouched;
+}
+
+/* ---- closed buckets ------------------------------------------------------ */
+
+/*
+ * A closed bucket keeps only what it saw: the touched keys, sorted (so an
+ * all-sensor merge is a walk and a lookup a bisection), and its entries as a
+ * plain array. The dense arrays stay behind, cleared slot by slot from the
+ * touched list and log, for the next bucket: a 4 MiB port accumulator is
+ * faulted in once per open bucket of the run, not once per step. All-sensor
+ * files hold closed buckets until the slowest sensor passes them; a sensor
+ * hours ahead of another holds what its buckets touched, not 4 MiB each.
+ */
+rrdplug_snap *rrdplug_snap_take(rrdplug_acc *acc)
+{
+    rrdplug_snap *snap = g_new0(rrdplug_snap, 1);
+    uint32_t n = acc->ntouched;
+    snap->ref = 1;
+    snap->n = n;
+    snap->keys = g_new(uint32_t, MAX(n, 1));
+    snap->c = g_new(rrdplug_counter, MAX(n, 1));
+    if ((uint64_t)n * RRDPLUG_DENSE_RATIO >= acc->nkeys) {
+        /* a dense bucket: one sequential pass (at most RATIO slots per key) beats sorting */
+        for (uint32_t k = 0, i = 0; i < n; k++) {
+            if (!acc->c[k].touched)
+                continue;
+            snap->keys[i] = k;
+            snap->c[i++] = acc->c[k];
+            memset(&acc->c[k], 0, sizeof acc->c[k]);
+        }
+    } else {
+        memcpy(snap->keys, acc->touched, n * sizeof *snap->keys);
+        touched_sort_alloc(snap->keys, n);
+        for (uint32_t i = 0; i < n; i++) {
+            rrdplug_counter *c = &acc->c[snap->keys[i]];
+            snap->c[i] = *c;
+            memset(c, 0, sizeof *c);
+        }
+    }
+    uint32_t used = acc->set_used;
+    snap->nentries = used;
+    snap->entries = g_new(uint64_t, MAX(used, 1));
+    if ((acc->set_mask + 1) <= (uint64_t)used * RRDPLUG_DENSE_RATIO) {
+        /* the log's order is random over the set: sequential is cheaper when it is this full */
+        for (uint64_t i = 0, j = 0; j < used; i++)
+            if (acc->set[i] != 0)
+                snap->entries[j++] = acc->set[i];
+        memset(acc->set, 0, (acc->set_mask + 1) * sizeof *acc->set);
+    } else {
+        for (uint32_t i = 0; i < used; i++) {
+            snap->entries[i] = acc->set[acc->set_log[i]];
+            acc->set[acc->set_log[i]] = 0;
+        }
+    }
+    snap->saturated = acc->saturated;
+    acc->ntouched = 0;
+    acc->set_used = 0;
+    acc->saturated = FALSE;
+    return snap;
+}
+
+void rrdplug_snap_unref(rrdplug_snap *snap)
+{
+    if (snap == NULL || !g_atomic_int_dec_and_test(&snap->ref))
+        return;
+    g_free(snap->keys);
+    g_free(snap->c);
+    g_free(snap->entries);
+    g_free(snap->sensor);
+    g_free(snap);
+}
+
+static uint32_t rrdplug_snap_index(const rrdplug_snap *snap, uint32_t key)
+{
+    uint32_t lo = 0, hi = snap->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (snap->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const rrdplug_counter *rrdplug_snap_get(const rrdplug_snap *snap, uint32_t key)
+{
+    static const rrdplug_counter zero;
+    uint32_t i = rrdplug_snap_index(snap, key);
+    return i < snap->n && snap->keys[i] == key ? &snap->c[i] : &zero;
+}
+
+uint32_t rrdplug_snap_len(const rrdplug_snap *snap)
+{
+    return snap->n;
+}
+
+gboolean rrdplug_snap_saturated(const rrdplug_snap *snap)
+{
+    return snap->saturated;
+}
+
+/*
+ * Writer thread: the union of the keys (sorted, deduplicated), counts added
+ * by walking each sorted snapshot beside it, and every entry put in one set
+ * sized for all of them, a new pair counting one source for its key. The
+ * sum never saturates (its set has room for every entry); it is a lower
+ * bound when one of its parts was.
+ */
+rrdplug_snap *rrdplug_snap_merge(rrdplug_snap *const *snaps, guint n)
+{
+    g_return_val_if_fail(n > 0, NULL);
+    size_t nkeys = 0, nentries = 0;
+    for (guint s = 0; s < n; s++) {
+        nkeys += snaps[s]->n;
+        nentries += snaps[s]->nentries;
+    }
+    rrdplug_snap *sum = g_new0(rrdplug_snap, 1);
+    sum->ref = 1;
+    sum->start = snaps[0]->start;
+    sum->end = snaps[0]->end;
+    sum->keys = g_new(uint32_t, MAX(nkeys, 1));
+    for (guint s = 0, at = 0; s < n; at += snaps[s]->n, s++)
+        memcpy(sum->keys + at, snaps[s]->keys, snaps[s]->n * sizeof *sum->keys);
+    touched_sort_alloc(sum->keys, nkeys);
+    uint32_t m = 0;
+    for (size_t i = 0; i < nkeys; i++)
+        if (m == 0 || sum->keys[m - 1] != sum->keys[i])
+            sum->keys[m++] = sum->keys[i];
+    sum->n = m;
+    sum->c = g_new0(rrdplug_counter, MAX(m, 1));
+    for (guint s = 0; s < n; s++) {
+        const rrdplug_snap *p = snaps[s];
+        for (uint32_t i = 0, j = 0; i < p->n; i++) {
+            while (sum->keys[j] < p->keys[i])
+                j++;
+            sum->c[j].flows += p->c[i].flows;
+            sum->c[j].packets += p->c[i].packets;
+            sum->c[j].bytes += p->c[i].bytes;
+            sum->c[j].touched = 1;
+        }
+        if (p->saturated)
+            sum->saturated = TRUE;
+    }
+    uint64_t slots = 16;
+    while (slots < 2 * (uint64_t)nentries)
+        slots <<= 1;
+    uint64_t *set = g_new0(uint64_t, slots), mask = slots - 1;
+    uint32_t shift = 64u - (uint32_t)g_bit_storage(slots - 1);
+    for (guint s = 0; s < n; s++) {
+        for (uint32_t i = 0; i < snaps[s]->nentries; i++) {
+            uint64_t e = snaps[s]->entries[i];
+            uint64_t h = rrdplug_set_home(e, shift);
+            while (set[h] != 0 && set[h] != e)
+                h = (h + 1) & mask;
+            if (set[h] == e)
+                continue;
+            set[h] = e;
+            sum->c[rrdplug_snap_index(sum, (uint32_t)(e >> RRDPLUG_HASH_BITS) - 1)].sources++;
+        }
+    }
+    g_free(set);
+    return sum;
+}
+
 /* ---- writer jobs -------------------------------------------------------- */
 
 typedef struct rrdplug_job {
     const rrdplug_dim *dim;
     const tt_host *host;
-    GPtrArray *accs;      /* of rrdplug_acc* (references) */
+    GPtrArray *snaps;     /* of rrdplug_snap* (references) */
     gboolean all_sensors; /* merge and write the all-sensor files, else per-sensor */
     gint *saturation_logged;
 } rrdplug_job;
 
-static void rrdplug_write(rrdplug_job *job, const rrdplug_acc *acc, const char *prefix,
+static void rrdplug_write(rrdplug_job *job, const rrdplug_snap *snap, const char *prefix,
                           const char *scope, tt_rrd_kind kind)
 {
     char key_path[64];
     guint errors = 0;
-    if (acc->saturated && g_atomic_int_compare_and_exchange(job->saturation_logged, 0, 1))
+    if (snap->saturated && g_atomic_int_compare_and_exchange(job->saturation_logged, 0, 1))
         g_warning("%s: more distinct (key, source) pairs in one step than sources-max; "
                   "`sources` is a lower bound from %" G_GINT64_FORMAT " on",
-                  job->dim->name, acc->start);
-    for (uint32_t i = 0; i < rrdplug_acc_len(acc); i++) {
-        const rrdplug_counter *c = &acc->c[i];
-        uint32_t k = rrdplug_acc_key(acc, i);
-        if (!c->touched)
-            continue;
-        job->dim->path(k, key_path, sizeof key_path);
+                  job->dim->name, snap->start);
+    for (uint32_t i = 0; i < snap->n; i++) {
+        const rrdplug_counter *c = &snap->c[i];
+        job->dim->path(snap->keys[i], key_path, sizeof key_path);
         g_autofree char *path = g_strconcat(prefix, key_path, NULL);
         tt_rrd_values v = {c->flows, c->packets, c->bytes, (double)c->sources};
         g_autoptr(GError) error = NULL;
-        if (!job->host->rrd_update(job->host, kind, scope, path, acc->start, acc->end, &v,
+        if (!job->host->rrd_update(job->host, kind, scope, path, snap->start, snap->end, &v,
                                    &error) &&
             errors++ < 3)
             g_warning("%s: %s", job->dim->name, error->message);
@@ -332,39 +454,35 @@ static void rrdplug_write(rrdplug_job *job, const rrdplug_acc *acc, const char *
 static void rrdplug_job_run(void *data)
 {
     rrdplug_job *job = data;
+    rrdplug_snap *first = g_ptr_array_index(job->snaps, 0);
     if (!job->all_sensors) {
-        const rrdplug_acc *acc = g_ptr_array_index(job->accs, 0);
-        g_autofree char *prefix = g_strdup_printf("sensor/%s/", acc->sensor);
-        rrdplug_write(job, acc, prefix, acc->sensor, job->dim->sensor_kind);
+        g_autofree char *prefix = g_strdup_printf("sensor/%s/", first->sensor);
+        rrdplug_write(job, first, prefix, first->sensor, job->dim->sensor_kind);
         return;
     }
-    const rrdplug_acc *first = g_ptr_array_index(job->accs, 0);
-    if (job->accs->len == 1) {
+    if (job->snaps->len == 1) {
         rrdplug_write(job, first, "", NULL, job->dim->kind);
         return;
     }
-    rrdplug_acc *sum = rrdplug_acc_new(first->nkeys, first->set_max * job->accs->len);
-    sum->start = first->start;
-    sum->end = first->end;
-    for (guint i = 0; i < job->accs->len; i++)
-        rrdplug_acc_merge(sum, g_ptr_array_index(job->accs, i));
+    rrdplug_snap *sum =
+        rrdplug_snap_merge((rrdplug_snap *const *)job->snaps->pdata, job->snaps->len);
     rrdplug_write(job, sum, "", NULL, job->dim->kind);
-    rrdplug_acc_unref(sum);
+    rrdplug_snap_unref(sum);
 }
 
 static void rrdplug_job_free(void *data)
 {
     rrdplug_job *job = data;
-    g_ptr_array_unref(job->accs);
+    g_ptr_array_unref(job->snaps);
     g_free(job);
 }
 
-static void rrdplug_submit(rrdplug_state *st, GPtrArray *accs, gboolean all_sensors)
+static void rrdplug_submit(rrdplug_state *st, GPtrArray *snaps, gboolean all_sensors)
 {
     rrdplug_job *job = g_new0(rrdplug_job, 1);
     job->dim = st->dim;
     job->host = st->host;
-    job->accs = accs;
+    job->snaps = snaps;
     job->all_sensors = all_sensors;
     job->saturation_logged = st->saturation_logged;
     st->host->submit(st->host, rrdplug_job_run, job, rrdplug_job_free);
@@ -422,31 +540,25 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
     st->host = host;
     st->per_sensor = per_sensor;
     st->sources_max = sources_max;
+    st->spare = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_free);
     /* shared with queued jobs; freed by the last job fini queues (jobs run in order) */
     st->saturation_logged = g_new0(gint, 1);
     *state = st;
     return TRUE;
 }
 
-static gint rrdplug_by_start(gconstpointer a, gconstpointer b)
-{
-    const rrdplug_acc *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* Hand every held bucket starting before @a end to the all-sensor writer. */
 static void rrdplug_release(rrdplug_state *st, int64_t end)
 {
-    while (st->held != NULL) {
-        rrdplug_acc *head = st->held->data;
+    while (!g_queue_is_empty(&st->held)) {
+        rrdplug_snap *head = g_queue_peek_head(&st->held);
         if (head->start >= end)
             break;
-        GPtrArray *accs = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_unref);
-        while (st->held != NULL && ((rrdplug_acc *)st->held->data)->start == head->start) {
-            g_ptr_array_add(accs, st->held->data);
-            st->held = g_list_delete_link(st->held, st->held);
-        }
-        rrdplug_submit(st, accs, TRUE);
+        GPtrArray *snaps = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_snap_unref);
+        while (!g_queue_is_empty(&st->held) &&
+               ((rrdplug_snap *)g_queue_peek_head(&st->held))->start == head->start)
+            g_ptr_array_add(snaps, g_queue_pop_head(&st->held));
+        rrdplug_submit(st, snaps, TRUE);
     }
 }
 
@@ -456,18 +568,17 @@ void rrdplug_fini(void *state)
     rrdplug_release(st, INT64_MAX);
     st->host->submit(st->host, rrdplug_finish_run, (void *)st->host, NULL);
     st->host->submit(st->host, rrdplug_nothing_run, st->saturation_logged, g_free);
+    g_ptr_array_free(st->spare, TRUE);
     g_free(st);
 }
 
 void *rrdplug_bucket_open(void *state, const tt_bucket *bucket)
 {
     rrdplug_state *st = state;
-    rrdplug_acc *acc = rrdplug_acc_new(st->dim->nkeys, st->sources_max);
-    acc->start = bucket->start;
-    acc->end = bucket->end;
-    acc->sensor =
-        g_strdelimit(g_strdup(bucket->sensor_name != NULL ? bucket->sensor_name : "?"), "/\\", '_');
-    return acc;
+    (void)bucket;
+    if (st->spare->len > 0)
+        return g_ptr_array_steal_index_fast(st->spare, st->spare->len - 1);
+    return rrdplug_acc_new(st->dim->nkeys, st->sources_max);
 }
 
 void rrdplug_on_flow(void *state, void *acc, const tt_flow *flow)
@@ -495,7 +606,7 @@ void rrdplug_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
             entries[j] = rrdplug_entry(key, f);
             __builtin_prefetch(&acc->c[key], 1);
             if (!acc->saturated)
-                __builtin_prefetch(&acc->set[rrdplug_set_home(acc, entries[j])], 1);
+                __builtin_prefetch(&acc->set[rrdplug_set_home(entries[j], acc->set_shift)], 1);
         }
         for (size_t j = 0; j < m; j++)
             if (keys[j] != RRDPLUG_NO_KEY)
@@ -503,21 +614,40 @@ void rrdplug_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
     }
 }
 
+/*
+ * The bucket's snapshot (what it touched) goes to the writer and the held
+ * list; its dense arrays, cleared, back to the spares. Closes come in start
+ * order per sensor and nearly so across sensors, so the held list is
+ * searched from its tail.
+ */
 void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)
 {
     rrdplug_state *st = state;
     rrdplug_acc *acc = accp;
     if (acc == NULL)
         return;
-    rrdplug_acc_compact(acc);
+    rrdplug_snap *snap = rrdplug_snap_take(acc);
+    if (st->spare->len < RRDPLUG_SPARE_MAX)
+        g_ptr_array_add(st->spare, acc);
+    else
+        rrdplug_acc_free(acc);
+    snap->start = bucket->start;
+    snap->end = bucket->end;
+    snap->sensor =
+        g_strdelimit(g_strdup(bucket->sensor_name != NULL ? bucket->sensor_name : "?"), "/\\", '_');
     if (st->per_sensor) {
-        GPtrArray *one = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_unref);
-        g_atomic_int_inc(&acc->ref);
-        g_ptr_array_add(one, acc);
+        GPtrArray *one = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_snap_unref);
+        g_atomic_int_inc(&snap->ref);
+        g_ptr_array_add(one, snap);
         rrdplug_submit(st, one, FALSE);
     }
-    st->held = g_list_insert_sorted(st->held, acc, rrdplug_by_start);
-    (void)bucket;
+    GList *after = st->held.tail;
+    while (after != NULL && ((rrdplug_snap *)after->data)->start > snap->start)
+        after = after->prev;
+    if (after != NULL)
+        g_queue_insert_after(&st->held, after, snap);
+    else
+        g_queue_push_head(&st->held, snap);
 }
 
 void rrdplug_all_closed(void *state, int64_t start, int64_t end)

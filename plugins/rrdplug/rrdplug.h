@@ -6,6 +6,10 @@
  * the host's RRD services. Compiled into each of the three plugins (never a
  * library of its own: plugins link nothing but GLib).
  *
+ * An open bucket is dense (a counter per key, recycled from bucket to
+ * bucket); a closed one is a snapshot of the keys it touched (rrdplug_snap),
+ * so a close costs what the bucket touched, never the key space.
+ *
  * A plugin describes its dimension (rrdplug_dim): how many keys, which key a
  * flow counts under, which file a key is written to, and which schema.
  */
@@ -38,7 +42,7 @@ void rrdplug_on_flows(void *state, void *acc, const tt_flow *flows, size_t n);
 void rrdplug_bucket_close(void *state, void *acc, const tt_bucket *bucket);
 void rrdplug_all_closed(void *state, int64_t start, int64_t end);
 
-/* The accumulator, public for the unit tests. */
+/* The accumulators, public for the unit tests. */
 typedef struct rrdplug_counter {
     uint64_t flows;
     uint64_t packets;
@@ -47,41 +51,55 @@ typedef struct rrdplug_counter {
     uint32_t touched; /* non-zero once the key had a flow */
 } rrdplug_counter;
 
+/* An open bucket: dense over the keys, recycled (dispatch thread only). */
 typedef struct rrdplug_acc rrdplug_acc;
 rrdplug_acc *rrdplug_acc_new(uint32_t nkeys, uint32_t sources_max);
+void rrdplug_acc_free(rrdplug_acc *acc);
 void rrdplug_acc_add(rrdplug_acc *acc, uint32_t key, const tt_flow *flow);
-/** Add @a src's counts to @a dst; sources are merged as sets (not summed). */
-void rrdplug_acc_merge(rrdplug_acc *dst, const rrdplug_acc *src);
 const rrdplug_counter *rrdplug_acc_get(const rrdplug_acc *acc, uint32_t key);
 gboolean rrdplug_acc_saturated(const rrdplug_acc *acc);
-/** Keep only the touched keys and a right-sized source set (a closed bucket). */
-void rrdplug_acc_compact(rrdplug_acc *acc);
-void rrdplug_acc_unref(rrdplug_acc *acc);
+/** Keys touched since the last rrdplug_snap_take (or since new). */
+uint32_t rrdplug_acc_touched(const rrdplug_acc *acc);
+
+/* A closed bucket: its touched keys ascending, their counters, its distinct pairs. */
+typedef struct rrdplug_snap rrdplug_snap;
+/**
+ * What @a acc holds as a closed bucket (transfer full); @a acc is left empty
+ * for the next bucket, clearing only the slots it touched. Costs what the
+ * bucket touched, never the key space.
+ */
+rrdplug_snap *rrdplug_snap_take(rrdplug_acc *acc);
+/** The all-sensor sum of @a n snapshots: counts added, sources merged as sets (transfer full). */
+rrdplug_snap *rrdplug_snap_merge(rrdplug_snap *const *snaps, guint n);
+const rrdplug_counter *rrdplug_snap_get(const rrdplug_snap *snap, uint32_t key);
+uint32_t rrdplug_snap_len(const rrdplug_snap *snap);
+gboolean rrdplug_snap_saturated(const rrdplug_snap *snap);
+void rrdplug_snap_unref(rrdplug_snap *snap);
 
 /*
  * The plugin table and entry point of an RRD plugin over dimension DIM (a
  * static const rrdplug_dim): every RRD plugin is the same five callbacks.
  */
-#define RRDPLUG_DEFINE(PREFIX, NAME, DESCRIPTION, DIM)                                          \
-    static gboolean PREFIX##_init(const tt_host *host, GKeyFile *config, const char *group,    \
-                                  void **state, GError **error)                                \
-    {                                                                                          \
-        return rrdplug_init(&(DIM), host, config, group, state, error);                         \
-    }                                                                                          \
-    static const tt_plugin_info PREFIX##_info = {                                              \
-        TT_PLUGIN_HEADER(NAME, "1.0", DESCRIPTION),                                            \
-        .init = PREFIX##_init,                                                                 \
-        .fini = rrdplug_fini,                                                                  \
-        .bucket_open = rrdplug_bucket_open,                                                    \
-        .on_flow = rrdplug_on_flow,                                                            \
-        .bucket_close = rrdplug_bucket_close,                                                  \
-        .all_closed = rrdplug_all_closed,                                                      \
-        .on_flows = rrdplug_on_flows,                                                          \
-    };                                                                                         \
-    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);                              \
-    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)                               \
-    {                                                                                          \
-        return &PREFIX##_info;                                                                 \
+#define RRDPLUG_DEFINE(PREFIX, NAME, DESCRIPTION, DIM)                                             \
+    static gboolean PREFIX##_init(const tt_host *host, GKeyFile *config, const char *group,        \
+                                  void **state, GError **error)                                    \
+    {                                                                                              \
+        return rrdplug_init(&(DIM), host, config, group, state, error);                            \
+    }                                                                                              \
+    static const tt_plugin_info PREFIX##_info = {                                                  \
+        TT_PLUGIN_HEADER(NAME, "1.0", DESCRIPTION),                                                \
+        .init = PREFIX##_init,                                                                     \
+        .fini = rrdplug_fini,                                                                      \
+        .bucket_open = rrdplug_bucket_open,                                                        \
+        .on_flow = rrdplug_on_flow,                                                                \
+        .bucket_close = rrdplug_bucket_close,                                                      \
+        .all_closed = rrdplug_all_closed,                                                          \
+        .on_flows = rrdplug_on_flows,                                                              \
+    };                                                                                             \
+    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);                                  \
+    TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)                                   \
+    {                                                                                              \
+        return &PREFIX##_info;                                                                     \
     }
 
 #endif
