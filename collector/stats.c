@@ -9,7 +9,10 @@
  * counts records, NetFlow v9 packets, NetFlow v5 flows), dropped messages by
  * reason and the sampling rate in use. Per sensor: observed, leaks, late and
  * how far behind its watermark records arrived (to size `grace`). Writer lag
- * and the RRD store's counters come from health.c.
+ * and the RRD store's counters come from health.c. `losses` lists every loss
+ * counter that is not 0, exactly as tt_host.loss_foreach hands them to the
+ * rollup plugin (loss.c), so stats.json and `teiten rank`'s completeness line
+ * count the same things.
  * The document is built by hand with GString: it is small, flat and written
  * on a slow path; a JSON library would be one more dependency for nothing.
  */
@@ -101,6 +104,26 @@ static void stats_exporter(const tt_exporter *e, void *data)
     g_string_append(ctx->out, "}");
 }
 
+typedef struct {
+    GString *out;
+    gboolean first;
+} loss_ctx;
+
+static void stats_loss(const tt_loss *l, void *data)
+{
+    loss_ctx *ctx = data;
+    g_string_append(ctx->out, ctx->first ? "{\"scope\":" : ",{\"scope\":");
+    ctx->first = FALSE;
+    json_string(ctx->out, l->scope);
+    g_string_append(ctx->out, ",\"name\":");
+    json_string(ctx->out, l->name);
+    g_string_append(ctx->out, ",\"reason\":");
+    json_string(ctx->out, l->reason);
+    g_string_append(ctx->out, ",\"unit\":");
+    json_string(ctx->out, l->unit);
+    g_string_append_printf(ctx->out, ",\"count\":%" PRIu64 "}", l->count);
+}
+
 char *tt_stats_json(tt_core *core)
 {
     g_return_val_if_fail(core != NULL, NULL);
@@ -143,6 +166,10 @@ char *tt_stats_json(tt_core *core)
         h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside);
     g_string_append(out, ",\n\"listeners\":");
     tt_core_listener_stats(core, out);
+    g_string_append(out, ",\n\"losses\":[");
+    loss_ctx lctx = {out, TRUE};
+    tt_core_loss_foreach(core, stats_loss, &lctx);
+    g_string_append_c(out, ']');
     g_string_append(out, ",\n\"exporters\":[");
     exporter_ctx ctx = {out, TRUE};
     tt_decoder_foreach_exporter(dec, stats_exporter, &ctx);
