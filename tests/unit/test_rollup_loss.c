@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_rollup_loss.c - the real rollup.so keeps the host's loss counters per
+ * day (the loss table), driven through a fake host whose loss_foreach
+ * reports scripted cumulative counts and whose submit() runs a real writer.
+ *
+ * - differences, not totals, land on the day of the close that noticed them;
+ *   a sensor's own counter waits for that sensor's close; what moved after
+ *   the last close is stored at fini on the last close's day;
+ * - a host without loss_foreach (ABI 1.2) stores nothing and still works;
+ * - a transaction rolled back (the loss table dropped under the store) is
+ *   owed: its records and its loss rows land with the next good commit.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "plugin_loader.h"
+#include "writer.h"
+
+#define DAY1 1546300800 /* 2019-01-01T00:00:00Z */
+#define DAY2 (DAY1 + 86400)
+
+typedef struct fixture {
+    char *data_dir;
+    char *db_path;
+    tt_writer *writer;
+    tt_host host;
+    GKeyFile *config;
+    tt_plugin *plugin;
+    guint64 kernel_drops; /* listener ipfix+udp://x */
+    guint64 too_old[2];   /* per sensor */
+} fixture;
+
+static fixture *the_fixture; /* the fake host's loss_foreach reads it */
+
+static const char *sensor_names[] = {"s0", "s1"};
+
+static void writer_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
+{
+    tt_writer_submit(host->ctx, run, data, free_fn);
+}
+
+static uint32_t fake_sensor_count(const tt_host *host)
+{
+    return G_N_ELEMENTS(sensor_names);
+}
+
+static const char *fake_sensor_name(const tt_host *host, uint32_t sensor)
+{
+    return sensor < G_N_ELEMENTS(sensor_names) ? sensor_names[sensor] : NULL;
+}
+
+static void fake_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
+{
+    fixture *fx = the_fixture;
+    if (fx->kernel_drops > 0) {
+        tt_loss l = {"listener", "ipfix+udp://x", "kernel_drops", "datagrams", fx->kernel_drops};
+        fn(&l, data);
+    }
+    for (guint i = 0; i < 2; i++) {
+        if (fx->too_old[i] == 0)
+            continue;
+        tt_loss l = {"sensor", sensor_names[i], "too_old", "records", fx->too_old[i]};
+        fn(&l, data);
+    }
+}
+
+static void fixture_setup(fixture *fx, gconstpointer with_loss)
+{
+    g_autoptr(GError) error = NULL;
+    memset(fx, 0, sizeof *fx);
+    the_fixture = fx;
+    fx->data_dir = g_dir_make_tmp("test_rollup_loss.XXXXXX", &error);
+    g_assert_no_error(error);
+    fx->db_path = g_build_filename(fx->data_dir, "rollup.sqlite", NULL);
+    fx->writer = tt_writer_new();
+    fx->host = (tt_host){
+        .struct_size = sizeof(tt_host),
+        .abi_minor = with_loss != NULL ? TT_PLUGIN_ABI_MINOR : 2,
+        .data_dir = fx->data_dir,
+        .step = 300,
+        .grace = 120,
+        .timezone = "UTC",
+        .ctx = fx->writer,
+        .sensor_count = fake_sensor_count,
+        .sensor_name = fake_sensor_name,
+        .submit = writer_submit,
+        .loss_foreach = with_loss != NULL ? fake_loss_foreach : NULL,
+    };
+    fx->config = g_key_file_new();
+    g_key_file_set_string(fx->config, "plugin:rollup", "path", "rollup.sqlite");
+    fx->plugin = tt_plugin_load(TT_TEST_PLUGIN_DIR, "rollup", &error);
+    g_assert_no_error(error);
+    g_assert_true(tt_plugin_init(fx->plugin, &fx->host, fx->config, &error));
+    g_assert_no_error(error);
+}
+
+static void fixture_teardown(fixture *fx, gconstpointer unused)
+{
+    if (fx->plugin != NULL)
+        tt_plugin_free(fx->plugin);
+    tt_writer_free(fx->writer);
+    g_key_file_free(fx->config);
+    g_autoptr(GDir) dir = g_dir_open(fx->data_dir, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *child = g_build_filename(fx->data_dir, name, NULL);
+        g_unlink(child);
+    }
+    g_rmdir(fx->data_dir);
+    g_free(fx->db_path);
+    g_free(fx->data_dir);
+}
+
+/* One bucket of @a sensor at @a start with one observed flow, closed. */
+static void close_bucket(fixture *fx, guint32 sensor, gint64 start)
+{
+    const tt_plugin_info *p = fx->plugin->info;
+    tt_bucket b = {.start = start, .end = start + 300, .sensor = sensor,
+                   .sensor_name = sensor_names[sensor]};
+    void *acc = p->bucket_open(fx->plugin->state, &b);
+    tt_flow f = {0};
+    f.start_ms = start * 1000 + 1000;
+    f.end_ms = f.start_ms;
+    f.proto = 6;
+    f.dst_port = 23;
+    f.family = 4;
+    f.sampling = 1;
+    f.raw_packets = f.packets = 1;
+    f.raw_bytes = f.bytes = 40;
+    memcpy(f.country, "ZZ", 2);
+    p->on_flow(fx->plugin->state, acc, &f);
+    p->bucket_close(fx->plugin->state, acc, &b);
+}
+
+/* The loss table as "day scope name reason count" lines, sorted. */
+static char *loss_rows(fixture *fx)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    GString *out = g_string_new(NULL);
+    tt_writer_flush(fx->writer);
+    g_assert_cmpint(sqlite3_open_v2(fx->db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(db,
+                                       "SELECT day, scope, name, reason, unit, count FROM loss"
+                                       " ORDER BY day, scope, name, reason",
+                                       -1, &st, NULL),
+                    ==, SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_string_append_printf(out, "%s %s %s %s %s %lld\n", sqlite3_column_text(st, 0),
+                               sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                               sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
+                               (long long)sqlite3_column_int64(st, 5));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return g_string_free(out, FALSE);
+}
+
+/* The plugin asks the host at most once a second: wait that out between closes. */
+static void next_walk(void)
+{
+    g_usleep(1100 * 1000);
+}
+
+static void test_days(fixture *fx, gconstpointer unused)
+{
+    fx->kernel_drops = 5;
+    close_bucket(fx, 0, DAY1);
+    next_walk();
+    fx->kernel_drops = 12;
+    fx->too_old[1] = 3; /* s1's: waits for s1's close */
+    close_bucket(fx, 0, DAY2);
+    g_autofree char *mid = loss_rows(fx);
+    g_assert_cmpstr(mid, ==,
+                    "2019-01-01 listener ipfix+udp://x kernel_drops datagrams 5\n"
+                    "2019-01-02 listener ipfix+udp://x kernel_drops datagrams 7\n");
+    next_walk();
+    close_bucket(fx, 1, DAY1 + 600); /* s1 closes a bucket of day 1: its too_old lands there */
+    fx->kernel_drops = 20;           /* after the last close: fini stores it */
+    tt_plugin_free(fx->plugin);
+    fx->plugin = NULL;
+    g_autofree char *end = loss_rows(fx);
+    g_assert_cmpstr(end, ==,
+                    "2019-01-01 listener ipfix+udp://x kernel_drops datagrams 5\n"
+                    "2019-01-01 sensor s1 too_old records 3\n"
+                    "2019-01-02 listener ipfix+udp://x kernel_drops datagrams 15\n");
+}
+
+static void test_old_host(fixture *fx, gconstpointer unused)
+{
+    fx->kernel_drops = 5;
+    close_bucket(fx, 0, DAY1);
+    tt_plugin_free(fx->plugin);
+    fx->plugin = NULL;
+    g_autofree char *rows = loss_rows(fx);
+    g_assert_cmpstr(rows, ==, "");
+}
+
+static void test_rolled_back(fixture *fx, gconstpointer unused)
+{
+    close_bucket(fx, 0, DAY1); /* creates the database's rows; no loss yet */
+    tt_writer_flush(fx->writer);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(fx->db_path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(db, "DROP TABLE loss", NULL, NULL, NULL), ==, SQLITE_OK);
+    next_walk();
+    fx->kernel_drops = 4;
+    g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*no such table*");
+    g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*rolled back*");
+    close_bucket(fx, 0, DAY1 + 300); /* its loss row cannot be written: rolled back */
+    tt_writer_flush(fx->writer);
+    g_test_assert_expected_messages();
+    g_assert_cmpint(sqlite3_exec(db,
+                                 "CREATE TABLE loss(day TEXT NOT NULL, scope TEXT NOT NULL,"
+                                 " name TEXT NOT NULL, reason TEXT NOT NULL, unit TEXT NOT NULL,"
+                                 " count INTEGER NOT NULL, PRIMARY KEY(day, scope, name, reason))"
+                                 " WITHOUT ROWID",
+                                 NULL, NULL, NULL),
+                    ==, SQLITE_OK);
+    sqlite3_close(db);
+    close_bucket(fx, 0, DAY2); /* a good commit: what the rolled-back one owed comes with it */
+    g_autofree char *rows = loss_rows(fx);
+    g_assert_cmpstr(rows, ==,
+                    "2019-01-01 listener ipfix+udp://x kernel_drops datagrams 4\n"
+                    "2019-01-01 store rollup rolled_back records 1\n");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add("/rollup/loss/days", fixture, "loss", fixture_setup, test_days, fixture_teardown);
+    g_test_add("/rollup/loss/old-host", fixture, NULL, fixture_setup, test_old_host,
+               fixture_teardown);
+    g_test_add("/rollup/loss/rolled-back", fixture, "loss", fixture_setup, test_rolled_back,
+               fixture_teardown);
+    return g_test_run();
+}
