@@ -6,19 +6,22 @@
  * Approach: an accumulator per open bucket made of flat arrays indexed by
  * what on_flow already has in hand (tcp[port], udp[port], proto[number],
  * country[tt_country_index]), so on_flow is a handful of additions with no
- * lookup, no allocation and no branch that can fail. bucket_close only stamps
- * the accumulator with the bucket and hands it to the writer thread, where a
- * job formats the lines, appends them to the file and recycles the
- * accumulator into a small spare list (shared by both threads, so behind a
- * mutex, and refcounted with the file name so jobs still queued at fini
- * outlive the instance). Formatting walks 131 000 port slots; doing it on the
- * writer keeps that off the dispatch path. Slots are cleared as they are
- * read and only when non-zero, so a sparse bucket never dirties the pages it
- * did not use.
+ * lookup, no allocation and no branch that can fail, plus one branch that
+ * appends a slot to the touched lists the first time it counts.
+ * bucket_close costs what the bucket touched: it sorts the touched lists
+ * (keys proto << 16 | port and country indexes, whose order is the line
+ * order), copies those counters into a snapshot, clears exactly those slots
+ * and puts the accumulator back on a spare list for the next bucket_open (the
+ * dispatch thread's alone: no lock). The writer job formats the snapshot's
+ * lines and appends them to the file; the sink (the file name) is refcounted
+ * so jobs still queued at fini outlive the instance.
  *
  * Rejected: hash tables per bucket (an allocation per new key on the hot
  * path); keeping the file open across buckets (logrotate would have us write
- * into a deleted file; one open per bucket is nothing).
+ * into a deleted file; one open per bucket is nothing); formatting from the
+ * dense accumulator on the writer, as first built (every closed bucket walked
+ * 131 000 port slots, and the writer's backlog held one 3 MiB accumulator per
+ * queued bucket, freshly faulted in: 88 % of a sparse replay's time).
  * Late records (on_late_flow) are rare: they are formatted at once into a
  * buffer that travels with the next closed bucket, or is written at fini.
  */
@@ -33,9 +36,13 @@
 
 #include <teiten/plugin.h>
 
+#include "touched.h"
+
 #define JSONL_GROUP_KEY_PATH "path"
-/* Spare accumulators kept for reuse (about 3 MiB each). */
+/* Spare accumulators kept for reuse (about 3.5 MiB each). */
 #define JSONL_SPARE_MAX 4
+/* Port-dimension keys: protocol << 16 | port (TCP, UDP), protocol << 16 (the rest). */
+#define JSONL_PORT_KEYS (2 * 65536 + 256)
 
 typedef struct jsonl_counter {
     guint64 flows;
@@ -43,34 +50,47 @@ typedef struct jsonl_counter {
     guint64 bytes;
 } jsonl_counter;
 
-/* What outlives the instance while jobs are queued: the file and the spares. */
+/* What outlives the instance while jobs are queued: the file. */
 typedef struct jsonl_sink {
     char *path;
-    GMutex lock;
-    GSList *spare; /* of jsonl_acc *, protected by lock */
-    guint n_spare; /* protected by lock */
 } jsonl_sink;
 
+/* An open bucket (dispatch thread only); zero but for the slots in the touched lists. */
 typedef struct jsonl_acc {
     jsonl_counter tcp[65536];
     jsonl_counter udp[65536];
     jsonl_counter proto[256]; /* every protocol but TCP and UDP, ICMP and ICMPv6 included */
     jsonl_counter country[TT_COUNTRY_SLOTS];
     jsonl_counter total;
-    /* Set at bucket_close, for the writer job. */
-    gboolean dirty; /* counters may be non-zero */
+    guint32 nports, ncountries;
+    guint32 ports[JSONL_PORT_KEYS];      /* port keys in first-touch order */
+    guint32 countries[TT_COUNTRY_SLOTS]; /* country indexes in first-touch order */
+} jsonl_acc;
+
+/* One non-zero slot of a closed bucket. */
+typedef struct jsonl_item {
+    guint32 key;
+    jsonl_counter c;
+} jsonl_item;
+
+/* A closed bucket, on its way to the writer: what it touched, in line order. */
+typedef struct jsonl_snap {
     gint64 start;
     gint64 end;
     char *sensor_json; /* the sensor name, JSON-escaped */
     GString *late;     /* late lines to write first, or NULL */
-    GString *text;     /* formatting buffer, kept across reuses */
-    jsonl_sink *sink;  /* a reference while the job is queued */
-} jsonl_acc;
+    jsonl_counter total;
+    guint32 nports, ncountries;
+    jsonl_item *ports;     /* by key: protocol, then port */
+    jsonl_item *countries; /* by country index: A..Z */
+    jsonl_sink *sink;      /* a reference while the job is queued */
+} jsonl_snap;
 
 typedef struct jsonl_state {
     const tt_host *host;
     jsonl_sink *sink; /* a reference */
     GString *late;    /* late lines not yet handed to the writer */
+    GPtrArray *spare; /* of jsonl_acc *, cleared */
 } jsonl_state;
 
 typedef struct jsonl_late_job {
@@ -78,22 +98,9 @@ typedef struct jsonl_late_job {
     GString *text;
 } jsonl_late_job;
 
-static void jsonl_acc_destroy(gpointer data)
-{
-    jsonl_acc *acc = data;
-    g_free(acc->sensor_json);
-    if (acc->late != NULL)
-        g_string_free(acc->late, TRUE);
-    if (acc->text != NULL)
-        g_string_free(acc->text, TRUE);
-    g_free(acc);
-}
-
 static void jsonl_sink_clear(gpointer data)
 {
     jsonl_sink *sink = data;
-    g_slist_free_full(sink->spare, jsonl_acc_destroy);
-    g_mutex_clear(&sink->lock);
     g_free(sink->path);
 }
 
@@ -172,14 +179,29 @@ static void jsonl_proto_key(char *buf, size_t size, unsigned proto)
         g_snprintf(buf, size, "proto-%u", proto);
 }
 
-/* Where on_flow and on_late_flow count a flow in the port dimension. */
-static jsonl_counter *jsonl_port_slot(jsonl_acc *acc, const tt_flow *flow)
+/* Where on_flow counts a flow in the port dimension, and its key there. */
+static jsonl_counter *jsonl_port_slot(jsonl_acc *acc, const tt_flow *flow, guint32 *key)
 {
-    if (flow->proto == TT_PROTO_TCP)
+    if (flow->proto == TT_PROTO_TCP) {
+        *key = (guint32)TT_PROTO_TCP << 16 | flow->dst_port;
         return &acc->tcp[flow->dst_port];
-    if (flow->proto == TT_PROTO_UDP)
+    }
+    if (flow->proto == TT_PROTO_UDP) {
+        *key = (guint32)TT_PROTO_UDP << 16 | flow->dst_port;
         return &acc->udp[flow->dst_port];
+    }
+    *key = (guint32)flow->proto << 16;
     return &acc->proto[flow->proto];
+}
+
+static jsonl_counter *jsonl_port_of_key(jsonl_acc *acc, guint32 key)
+{
+    guint proto = key >> 16;
+    if (proto == TT_PROTO_TCP)
+        return &acc->tcp[key & 0xffff];
+    if (proto == TT_PROTO_UDP)
+        return &acc->udp[key & 0xffff];
+    return &acc->proto[proto];
 }
 
 static inline void jsonl_count(jsonl_counter *c, const tt_flow *flow)
@@ -189,92 +211,113 @@ static inline void jsonl_count(jsonl_counter *c, const tt_flow *flow)
     c->bytes += flow->bytes;
 }
 
-/* One line for a non-zero slot, which is cleared for the next bucket. */
-static void jsonl_emit(jsonl_acc *acc, const char *dim, const char *key, jsonl_counter *c)
+/* One line for a non-zero counter. */
+static void jsonl_emit(GString *out, const jsonl_snap *snap, const char *dim, const char *key,
+                       const jsonl_counter *c)
 {
     if (c->flows == 0 && c->packets == 0 && c->bytes == 0)
         return;
-    jsonl_line(acc->text, acc->start, acc->end, acc->sensor_json, dim, key, c, FALSE);
-    memset(c, 0, sizeof(*c));
-}
-
-static void jsonl_emit_ports(jsonl_acc *acc, jsonl_counter *ports, const char *suffix)
-{
-    char key[16];
-    for (unsigned port = 0; port < 65536; port++) {
-        if (ports[port].flows == 0 && ports[port].packets == 0 && ports[port].bytes == 0)
-            continue;
-        g_snprintf(key, sizeof(key), "%u/%s", port, suffix);
-        jsonl_emit(acc, "port", key, &ports[port]);
-    }
+    jsonl_line(out, snap->start, snap->end, snap->sensor_json, dim, key, c, FALSE);
 }
 
 /* Total, then ports by protocol number and port, then countries A..Z. */
-static void jsonl_format(jsonl_acc *acc)
+static void jsonl_format(GString *out, const jsonl_snap *snap)
 {
     char key[16];
 
-    jsonl_emit(acc, "total", "all", &acc->total);
-    for (unsigned proto = 0; proto < 256; proto++) {
-        if (proto == TT_PROTO_TCP) {
-            jsonl_emit_ports(acc, acc->tcp, "tcp");
-        } else if (proto == TT_PROTO_UDP) {
-            jsonl_emit_ports(acc, acc->udp, "udp");
-        } else {
+    jsonl_emit(out, snap, "total", "all", &snap->total);
+    for (guint32 i = 0; i < snap->nports; i++) {
+        guint proto = snap->ports[i].key >> 16, port = snap->ports[i].key & 0xffff;
+        if (proto == TT_PROTO_TCP || proto == TT_PROTO_UDP)
+            g_snprintf(key, sizeof(key), "%u/%s", port, proto == TT_PROTO_TCP ? "tcp" : "udp");
+        else
             jsonl_proto_key(key, sizeof(key), proto);
-            jsonl_emit(acc, "port", key, &acc->proto[proto]);
-        }
+        jsonl_emit(out, snap, "port", key, &snap->ports[i].c);
     }
-    for (unsigned i = 0; i < TT_COUNTRY_SLOTS; i++) {
-        key[0] = (char)('A' + i / 26);
-        key[1] = (char)('A' + i % 26);
+    for (guint32 i = 0; i < snap->ncountries; i++) {
+        guint ci = snap->countries[i].key;
+        key[0] = (char)('A' + ci / 26);
+        key[1] = (char)('A' + ci % 26);
         key[2] = '\0';
-        jsonl_emit(acc, "country", key, &acc->country[i]);
+        jsonl_emit(out, snap, "country", key, &snap->countries[i].c);
     }
-    acc->dirty = FALSE;
 }
 
 static void jsonl_bucket_job(void *data)
 {
-    jsonl_acc *acc = data;
+    jsonl_snap *snap = data;
+    GString *text = g_string_sized_new(256 + 160 * (gsize)(snap->nports + snap->ncountries));
 
-    g_string_truncate(acc->text, 0);
-    if (acc->late != NULL)
-        g_string_append_len(acc->text, acc->late->str, (gssize)acc->late->len);
-    jsonl_format(acc);
-    jsonl_sink_write(acc->sink, acc->text);
+    if (snap->late != NULL)
+        g_string_append_len(text, snap->late->str, (gssize)snap->late->len);
+    jsonl_format(text, snap);
+    jsonl_sink_write(snap->sink, text);
+    g_string_free(text, TRUE);
 }
 
-/* After the job ran (or if it never will): back to the spares, or freed. */
-static void jsonl_acc_release(void *data)
+static void jsonl_snap_free(void *data)
 {
-    jsonl_acc *acc = data;
-    jsonl_sink *sink = g_steal_pointer(&acc->sink);
+    jsonl_snap *snap = data;
+    g_free(snap->sensor_json);
+    if (snap->late != NULL)
+        g_string_free(snap->late, TRUE);
+    g_free(snap->ports);
+    g_free(snap->countries);
+    jsonl_sink_unref(snap->sink);
+    g_free(snap);
+}
 
-    if (acc->dirty) {
-        memset(acc, 0, offsetof(jsonl_acc, dirty));
-        acc->dirty = FALSE;
-    }
-    g_clear_pointer(&acc->sensor_json, g_free);
-    if (acc->late != NULL) {
-        g_string_free(acc->late, TRUE);
-        acc->late = NULL;
-    }
-    if (acc->text != NULL && acc->text->allocated_len > 1024 * 1024) {
-        g_string_free(acc->text, TRUE);
-        acc->text = NULL;
-    }
+/*
+ * The touched slots of @a acc into @a snap, in line order, each cleared
+ * behind it. A bucket that touched at least one port slot in JSONL_DENSE_RATIO
+ * reads them in one ordered pass instead of sorting its list: still what the
+ * bucket touched, and sequential.
+ */
+#define JSONL_DENSE_RATIO 8
 
-    g_mutex_lock(&sink->lock);
-    if (sink->n_spare < JSONL_SPARE_MAX) {
-        sink->spare = g_slist_prepend(sink->spare, acc);
-        sink->n_spare++;
-        acc = NULL;
+static void jsonl_take_ports(jsonl_acc *acc, jsonl_snap *snap)
+{
+    guint32 n = acc->nports;
+    snap->nports = n;
+    snap->ports = g_new(jsonl_item, MAX(n, 1));
+    if ((gsize)n * JSONL_DENSE_RATIO >= JSONL_PORT_KEYS) {
+        guint32 i = 0;
+        for (guint proto = 0; proto < 256; proto++) {
+            guint ports = proto == TT_PROTO_TCP || proto == TT_PROTO_UDP ? 65536 : 1;
+            for (guint port = 0; port < ports; port++) {
+                guint32 key = (guint32)proto << 16 | port;
+                jsonl_counter *c = jsonl_port_of_key(acc, key);
+                if (c->flows == 0)
+                    continue;
+                snap->ports[i].key = key;
+                snap->ports[i++].c = *c;
+                memset(c, 0, sizeof *c);
+            }
+        }
+        g_assert(i == n);
+    } else {
+        touched_sort_alloc(acc->ports, n);
+        for (guint32 i = 0; i < n; i++) {
+            jsonl_counter *c = jsonl_port_of_key(acc, acc->ports[i]);
+            snap->ports[i].key = acc->ports[i];
+            snap->ports[i].c = *c;
+            memset(c, 0, sizeof *c);
+        }
     }
-    g_mutex_unlock(&sink->lock);
-    if (acc != NULL)
-        jsonl_acc_destroy(acc);
-    jsonl_sink_unref(sink);
+    acc->nports = 0;
+
+    n = acc->ncountries;
+    snap->ncountries = n;
+    snap->countries = g_new(jsonl_item, MAX(n, 1));
+    touched_sort_alloc(acc->countries, n);
+    for (guint32 i = 0; i < n; i++) {
+        snap->countries[i].key = acc->countries[i];
+        snap->countries[i].c = acc->country[acc->countries[i]];
+        memset(&acc->country[acc->countries[i]], 0, sizeof acc->country[0]);
+    }
+    acc->ncountries = 0;
+    snap->total = acc->total;
+    memset(&acc->total, 0, sizeof acc->total);
 }
 
 static void jsonl_late_job_run(void *data)
@@ -338,11 +381,11 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
 
     jsonl_sink *sink = g_atomic_rc_box_new0(jsonl_sink);
     sink->path = g_steal_pointer(&path);
-    g_mutex_init(&sink->lock);
 
     jsonl_state *s = g_new0(jsonl_state, 1);
     s->host = host;
     s->sink = sink;
+    s->spare = g_ptr_array_new_with_free_func(g_free);
     *state = s;
     return TRUE;
 }
@@ -360,6 +403,7 @@ static void jsonl_fini(void *state)
     }
     if (s->late != NULL)
         g_string_free(s->late, TRUE);
+    g_ptr_array_free(s->spare, TRUE);
     jsonl_sink_unref(s->sink);
     g_free(s);
 }
@@ -367,28 +411,27 @@ static void jsonl_fini(void *state)
 static void *jsonl_bucket_open(void *state, const tt_bucket *bucket)
 {
     jsonl_state *s = state;
-    jsonl_acc *acc = NULL;
-
-    g_mutex_lock(&s->sink->lock);
-    if (s->sink->spare != NULL) {
-        acc = s->sink->spare->data;
-        s->sink->spare = g_slist_delete_link(s->sink->spare, s->sink->spare);
-        s->sink->n_spare--;
-    }
-    g_mutex_unlock(&s->sink->lock);
-
-    if (acc == NULL)
-        acc = g_new0(jsonl_acc, 1);
-    return acc;
+    (void)bucket;
+    if (s->spare->len > 0)
+        return g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1);
+    return g_new0(jsonl_acc, 1);
 }
 
 static void jsonl_on_flow(void *state, void *accp, const tt_flow *flow)
 {
     jsonl_acc *acc = accp;
+    guint32 key;
+    jsonl_counter *port = jsonl_port_slot(acc, flow, &key);
+    unsigned ci = tt_country_index(flow->country);
 
+    (void)state;
+    if (port->flows == 0)
+        acc->ports[acc->nports++] = key;
+    if (acc->country[ci].flows == 0)
+        acc->countries[acc->ncountries++] = ci;
     jsonl_count(&acc->total, flow);
-    jsonl_count(jsonl_port_slot(acc, flow), flow);
-    jsonl_count(&acc->country[tt_country_index(flow->country)], flow);
+    jsonl_count(port, flow);
+    jsonl_count(&acc->country[ci], flow);
 }
 
 /*
@@ -405,7 +448,8 @@ static void jsonl_on_flows(void *state, void *accp, const tt_flow *flows, size_t
     for (size_t base = 0; base < n; base += JSONL_BATCH) {
         size_t m = MIN(n - base, (size_t)JSONL_BATCH);
         for (size_t j = 0; j < m; j++) {
-            __builtin_prefetch(jsonl_port_slot(acc, &flows[base + j]), 1);
+            guint32 key;
+            __builtin_prefetch(jsonl_port_slot(acc, &flows[base + j], &key), 1);
             __builtin_prefetch(&acc->country[tt_country_index(flows[base + j].country)], 1);
         }
         for (size_t j = 0; j < m; j++)
@@ -417,16 +461,19 @@ static void jsonl_bucket_close(void *state, void *accp, const tt_bucket *bucket)
 {
     jsonl_state *s = state;
     jsonl_acc *acc = accp;
+    jsonl_snap *snap = g_new0(jsonl_snap, 1);
 
-    acc->dirty = TRUE;
-    acc->start = bucket->start;
-    acc->end = bucket->end;
-    acc->sensor_json = jsonl_sensor_json(s, bucket);
-    acc->late = g_steal_pointer(&s->late);
-    if (acc->text == NULL)
-        acc->text = g_string_sized_new(4096);
-    acc->sink = g_atomic_rc_box_acquire(s->sink);
-    s->host->submit(s->host, jsonl_bucket_job, acc, jsonl_acc_release);
+    jsonl_take_ports(acc, snap);
+    if (s->spare->len < JSONL_SPARE_MAX)
+        g_ptr_array_add(s->spare, acc);
+    else
+        g_free(acc);
+    snap->start = bucket->start;
+    snap->end = bucket->end;
+    snap->sensor_json = jsonl_sensor_json(s, bucket);
+    snap->late = g_steal_pointer(&s->late);
+    snap->sink = g_atomic_rc_box_acquire(s->sink);
+    s->host->submit(s->host, jsonl_bucket_job, snap, jsonl_snap_free);
 }
 
 static void jsonl_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)

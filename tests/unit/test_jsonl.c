@@ -8,10 +8,14 @@
  * the next bucket and one written at fini; then reads the file back and checks
  * every line, their order, and that per dimension the lines sum to the input.
  * Also: unknown and missing keys, and a path relative to the data directory.
+ * A closed bucket costs what it touched: a bucket after a dense one (in the
+ * recycled accumulator) writes only its own lines, and 20 000 buckets of one
+ * to three flows, queued behind a held writer, fault in no fresh pages.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "plugin_loader.h"
 #include "writer.h"
@@ -365,6 +369,144 @@ static void test_unwritable_path(void)
     expect_init_error("path", "/", "[plugin:jsonl] path: cannot open");
 }
 
+/*
+ * A bucket of 30 000 TCP and 30 000 UDP ports, then a bucket of two flows:
+ * the second reuses the first's accumulator and writes its own four lines.
+ */
+static void test_recycled_clean(void)
+{
+    fixture fx = {0};
+    g_autoptr(GError) error = NULL;
+    fixture_setup(&fx, "out.jsonl");
+    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    const tt_plugin_info *info = fx.plugin->info;
+    void *st = fx.plugin->state;
+
+    tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
+    void *dense = info->bucket_open(st, &a);
+    for (guint i = 0; i < 60000; i++) {
+        tt_flow f = mkflow(i % 2 ? TT_PROTO_UDP : TT_PROTO_TCP, (uint16_t)(i / 2),
+                           i % 3 ? "RU" : "US", 1, 40, 1);
+        feed(&fx, dense, &f);
+    }
+    info->bucket_close(st, dense, &a);
+    tt_writer_flush(fx.writer);
+
+    tt_bucket b = {
+        .start = A_START + 300, .end = A_START + 600, .sensor = 0, .sensor_name = "tokyo-1"};
+    void *acc = info->bucket_open(st, &b);
+    g_assert_true(acc == dense);
+    tt_flow f1 = mkflow(TT_PROTO_TCP, 23, "CN", 3, 180, 1);
+    tt_flow f2 = mkflow(TT_PROTO_TCP, 23, "CN", 1, 60, 1);
+    feed(&fx, acc, &f1);
+    feed(&fx, acc, &f2);
+    info->bucket_close(st, acc, &b);
+    tt_writer_flush(fx.writer);
+
+    g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
+    g_auto(GStrv) lines = read_lines(path);
+    guint n = g_strv_length(lines);
+    g_assert_cmpuint(n, ==, 1 + 60000 + 2 + 3);
+    g_autofree char *total = line(A_START + 300, "tokyo-1", "total", "all", 2, 4, 240, FALSE);
+    g_autofree char *port = line(A_START + 300, "tokyo-1", "port", "23/tcp", 2, 4, 240, FALSE);
+    g_autofree char *cc = line(A_START + 300, "tokyo-1", "country", "CN", 2, 4, 240, FALSE);
+    g_assert_cmpstr(lines[n - 3], ==, total);
+    g_assert_cmpstr(lines[n - 2], ==, port);
+    g_assert_cmpstr(lines[n - 1], ==, cc);
+    check_sums(lines, fx.fed);
+    fixture_teardown(&fx);
+}
+
+/* A writer job that holds the queue until released. */
+typedef struct gate {
+    GMutex lock;
+    GCond cond;
+    gboolean open;
+} gate;
+
+static void gate_run(void *data)
+{
+    gate *g = data;
+    g_mutex_lock(&g->lock);
+    while (!g->open)
+        g_cond_wait(&g->cond, &g->lock);
+    g_mutex_unlock(&g->lock);
+}
+
+static void gate_release(gate *g)
+{
+    g_mutex_lock(&g->lock);
+    g->open = TRUE;
+    g_cond_signal(&g->cond);
+    g_mutex_unlock(&g->lock);
+}
+
+static long minflt(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/*
+ * A sparse replay's shape while the writer lags: rounds of 2 000 buckets of
+ * one to three flows queue behind a held writer, then drain. The old plugin
+ * handed each queued bucket its own fresh 3 MiB accumulator and walked its
+ * 131 072 port slots on the writer (~770 page faults a bucket, 15 million in
+ * all); now the queue holds what the buckets touched and the one accumulator
+ * is recycled.
+ */
+static void test_sparse_cost(void)
+{
+    fixture fx = {0};
+    g_autoptr(GError) error = NULL;
+    fixture_setup(&fx, "out.jsonl");
+    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    const tt_plugin_info *info = fx.plugin->info;
+    void *st = fx.plugin->state;
+    const guint rounds = 10, per_round = 2000, buckets = rounds * per_round;
+    guint64 want_lines = 0;
+    long before = 0;
+
+    for (guint r = 0; r <= rounds; r++) {
+        if (r == 1) /* the first round warms the heap, the file and the writer up */
+            before = minflt();
+        gate g = {.open = FALSE};
+        g_mutex_init(&g.lock);
+        g_cond_init(&g.cond);
+        tt_writer_submit(fx.writer, gate_run, &g, NULL);
+        for (guint i = 0; i < per_round; i++) {
+            guint k = r * per_round + i;
+            tt_bucket b = {.start = A_START + (gint64)k * 300,
+                           .end = A_START + (gint64)k * 300 + 300,
+                           .sensor = 0,
+                           .sensor_name = "tokyo-1"};
+            void *acc = info->bucket_open(st, &b);
+            guint m = 1 + k % 3;
+            for (guint j = 0; j < m; j++) {
+                tt_flow f = mkflow(j == 2 ? TT_PROTO_UDP : TT_PROTO_TCP,
+                                   (uint16_t)(k * 7 + j * 1000), j ? "RU" : "US", 1, 40, 1);
+                feed(&fx, acc, &f);
+            }
+            info->bucket_close(st, acc, &b);
+            want_lines += 1 + m + (m > 1 ? 2 : 1);
+        }
+        gate_release(&g);
+        tt_writer_flush(fx.writer);
+        g_cond_clear(&g.cond);
+        g_mutex_clear(&g.lock);
+    }
+    long faults = minflt() - before;
+    g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);
+    g_assert_cmpint(faults, <, (long)buckets / 10);
+
+    g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
+    g_auto(GStrv) lines = read_lines(path);
+    g_assert_cmpuint(g_strv_length(lines), ==, want_lines);
+    check_sums(lines, fx.fed);
+    fixture_teardown(&fx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -379,5 +521,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonl/unknown-key", test_unknown_key);
     g_test_add_func("/jsonl/missing-path", test_missing_path);
     g_test_add_func("/jsonl/unwritable-path", test_unwritable_path);
+    g_test_add_func("/jsonl/recycled-clean", test_recycled_clean);
+    g_test_add_func("/jsonl/sparse-cost", test_sparse_cost);
     return g_test_run();
 }
