@@ -38,11 +38,17 @@ static const struct {
 };
 
 static const char *const config_collector_keys[] = {
-    "listen",       "data-dir",        "plugin-dir",   "step",
-    "grace",        "timezone",        "geoip",        "rrdcached",
-    "user",         "pidfile",         "rcvbuf",       "max-templates",
-    "max-sessions", "max-exporters",   "max-domains",  "export-time-tolerance",
-    "silent-after", "writer-lag-warn", "rrd-archives", NULL,
+    "listen",       "data-dir",
+    "plugin-dir",   "step",
+    "grace",        "timezone",
+    "geoip",        "rrdcached",
+    "user",         "pidfile",
+    "rcvbuf",       "max-templates",
+    "max-sessions", "max-exporters",
+    "max-domains",  "export-time-tolerance",
+    "silent-after", "writer-lag-warn",
+    "rrd-archives", "writer-backlog",
+    "stop-timeout", NULL,
 };
 
 static const char *const config_sensor_keys[] = {"exporters", "darknet", "sampling", NULL};
@@ -455,14 +461,45 @@ static gboolean config_load_listen(tt_config *config, const char *name, GError *
     return TRUE;
 }
 
+/* "N", "NK", "NM" or "NG" (binary units) into bytes, without overflow. */
+static gboolean config_parse_size(const char *text, guint64 *out)
+{
+    g_autofree char *digits = g_strdup(text);
+    gsize n = strlen(digits);
+    guint64 unit = 1, v = 0;
+
+    if (n > 1) {
+        switch (g_ascii_toupper(digits[n - 1])) {
+        case 'K':
+            unit = G_GUINT64_CONSTANT(1) << 10;
+            break;
+        case 'M':
+            unit = G_GUINT64_CONSTANT(1) << 20;
+            break;
+        case 'G':
+            unit = G_GUINT64_CONSTANT(1) << 30;
+            break;
+        default:
+            break;
+        }
+    }
+    if (unit != 1)
+        digits[n - 1] = '\0';
+    if (!config_parse_decimal(digits, &v) || v > G_MAXUINT64 / unit)
+        return FALSE;
+    *out = v * unit;
+    return TRUE;
+}
+
 static gboolean config_load_collector(tt_config *config, const char *name, GError **error)
 {
     static const char *const group = "collector";
     GKeyFile *kf = config->kf;
     guint64 step = 300, grace = 120, rcvbuf = 4194304, max_templates = 4096;
     guint64 max_sessions = 4096, max_exporters = 1024, tolerance = 600, silent = 900;
-    guint64 lag = 3, max_domains = 64;
+    guint64 lag = 3, max_domains = 64, stop_timeout = 10, backlog = TT_CONFIG_WRITER_BACKLOG;
     g_autofree char *rcvbuf_text = NULL;
+    g_autofree char *backlog_text = NULL;
     g_autofree char *archives_text = NULL;
 
     if (!config_check_keys(kf, name, group, config_collector_keys, error) ||
@@ -484,6 +521,8 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
                          error) ||
         !config_get_uint(kf, name, group, "silent-after", 1, 31536000, &silent, error) ||
         !config_get_uint(kf, name, group, "writer-lag-warn", 1, G_MAXUINT32, &lag, error) ||
+        !config_get_uint(kf, name, group, "stop-timeout", 1, 86400, &stop_timeout, error) ||
+        !config_get_string(kf, name, group, "writer-backlog", &backlog_text, error) ||
         !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error) ||
         !config_get_string(kf, name, group, "rrd-archives", &archives_text, error))
         return FALSE;
@@ -513,6 +552,18 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
             return FALSE;
         }
         rcvbuf *= unit;
+    }
+    if (backlog_text != NULL && !config_parse_size(backlog_text, &backlog)) {
+        config_value_error(error, name, group, "writer-backlog",
+                           "\"%s\" is not a size (bytes, or a number with K, M or G; "
+                           "1 MiB to 1 TiB)",
+                           backlog_text);
+        return FALSE;
+    }
+    if (backlog < 1024 * 1024 || backlog > (G_GUINT64_CONSTANT(1) << 40)) {
+        config_value_error(error, name, group, "writer-backlog",
+                           "\"%s\" is out of range (1 MiB to 1 TiB)", backlog_text);
+        return FALSE;
     }
     {
         GTimeZone *tz = g_time_zone_new_identifier(config->timezone);
@@ -551,6 +602,8 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
     config->export_time_tolerance = (int64_t)tolerance;
     config->silent_after = (int64_t)silent;
     config->writer_lag_warn = (uint32_t)lag;
+    config->writer_backlog = backlog;
+    config->stop_timeout = (int64_t)stop_timeout;
     return TRUE;
 }
 

@@ -63,6 +63,9 @@ typedef struct tt_sensor_conf {
     uint32_t sampling;   /* 0 = auto (what the exporter announces), else fixed 1-in-N */
 } tt_sensor_conf;
 
+/** Default `writer-backlog`: bytes of closed buckets the writer may hold queued. */
+#define TT_CONFIG_WRITER_BACKLOG (G_GUINT64_CONSTANT(256) << 20)
+
 typedef struct tt_config {
     char *path;              /* file name used in messages */
     GKeyFile *kf;            /* the whole file, kept for the plugins' groups */
@@ -87,6 +90,8 @@ typedef struct tt_config {
     int64_t silent_after;    /* `silent-after` s of host time without data, default 900 */
     uint32_t writer_lag_warn;/* `writer-lag-warn` buckets, default 3 */
     tt_rrd_archives rrd_archives; /* `rrd-archives`, default from the step */
+    uint64_t writer_backlog; /* `writer-backlog` bytes queued for the writer, default 256 MiB */
+    int64_t stop_timeout;    /* `stop-timeout` s from SIGTERM to exit, default 10 */
 
     GPtrArray *sensors;      /* of tt_sensor_conf*, in file order */
     GPtrArray *plugins;      /* of char*: NAME of each [plugin:NAME], in file order */

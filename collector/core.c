@@ -27,6 +27,7 @@
 #include <glib/gstdio.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "classify.h"
 #include "geo.h"
@@ -37,18 +38,17 @@
 #include "writer.h"
 
 /*
- * Writer jobs that may be pending before the dispatch path waits for the
- * writer. A closed bucket makes about ten jobs (one per plugin, stats,
- * health); closed buckets are compact (only the keys they saw), so a job is
- * kilobytes to a few MB. Reading files (--read) loses nothing by waiting, so
- * it waits early and stays within a few hundred MB however fast it reads. A
- * live collector must keep receiving while the disk or rrdcached stalls, so it
- * waits only past hundreds of buckets of backlog (tens of minutes of a
- * stalled rrdcached at the default step), and what the kernel then drops is
- * counted as kernel_drops.
+ * The writer's backlog (writer.c). Reading files (--read) loses nothing by
+ * waiting, so it waits early (64 jobs, or `writer-backlog` bytes) and stays
+ * within a few hundred MB however fast it reads. A live collector never waits:
+ * past `writer-backlog` bytes a plugin's job is refused and counted
+ * (writer_refused_jobs/bytes in stats.json), so the sockets keep being read
+ * while the disk or rrdcached stalls. A job submitted without its size (a
+ * plugin older than ABI 1.3) counts TT_WRITER_JOB_BYTES.
  */
 #define TT_WRITER_QUEUE_READ 64
-#define TT_WRITER_QUEUE_LIVE 8192
+#define TT_WRITER_JOB_BYTES (64 * 1024)
+#define TT_REFUSAL_LOG_EVERY 10 /* seconds between two warnings about refused jobs */
 
 typedef struct {
     int64_t start;  /* seconds */
@@ -96,6 +96,12 @@ struct tt_core {
     void *listeners_data;
     GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */
     GPtrArray *final_losses;    /* tt_loss: every count, kept when the decoder goes */
+    gboolean checking;        /* --check-config: validate, create and write nothing */
+    gboolean live;            /* listeners feed it: the writer never makes dispatch wait */
+    int64_t refusal_logged;   /* monotonic seconds of the last refusal warning; dispatch thread */
+    uint64_t refusals_logged; /* refused jobs already told in a warning */
+    int64_t stop_deadline;    /* monotonic µs: the writer's work ends by then; 0 = no deadline */
+    char *listeners_final;    /* the listeners' JSON at the stop: they are freed before the core */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -119,6 +125,8 @@ static void core_job_run(void *data)
 {
     core_job *job = data;
     job->run(job->data);
+    if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
+        return;
     tt_rrd_store_commit(job->rrd);
     tt_health_job_done(job->health);
 }
@@ -136,13 +144,19 @@ static gboolean host_rrd_update(const tt_host *host, tt_rrd_kind kind, const cha
                                 const tt_rrd_values *values, GError **error)
 {
     const tt_core *core = host->ctx;
+    if (core->rrd == NULL) {
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "%s: no RRD store (--check-config)",
+                    path);
+        return FALSE;
+    }
     return tt_rrd_store_update(core->rrd, kind, scope, path, start, end, values, error);
 }
 
 static void host_rrd_finish(const tt_host *host)
 {
     const tt_core *core = host->ctx;
-    tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
+    if (core->rrd != NULL)
+        tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
 }
 
 /* ---- host services ------------------------------------------------------- */
@@ -159,12 +173,49 @@ static const char *host_sensor_name(const tt_host *host, uint32_t sensor)
     return tt_sensor_name(core->sensors, sensor);
 }
 
-static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
+/* Past the backlog a live job is refused: say so, at most every TT_REFUSAL_LOG_EVERY s. */
+static void core_log_refusal(tt_core *core)
 {
-    const tt_core *core = host->ctx;
+    int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
+    if (core->refusal_logged != 0 && now - core->refusal_logged < TT_REFUSAL_LOG_EVERY)
+        return;
+    tt_writer_stats ws;
+    tt_writer_get_stats(core->writer, &ws);
+    g_warning("writer backlog full (%.1f MB queued, writer-backlog = %.1f MB): %" G_GUINT64_FORMAT
+              " closed-bucket jobs (%.1f MB) refused since start, %" G_GUINT64_FORMAT
+              " of them since the last warning; their counts are lost (writer_refused_jobs in "
+              "stats.json)",
+              (double)ws.pending_bytes / 1e6, (double)core->config->writer_backlog / 1e6,
+              ws.refused_jobs, (double)ws.refused_bytes / 1e6,
+              ws.refused_jobs - core->refusals_logged);
+    core->refusal_logged = now;
+    core->refusals_logged = ws.refused_jobs;
+}
+
+/* (ABI 1.3) A plugin's job with its size: refused past the backlog when live. */
+static gboolean host_submit_sized(const tt_host *host, tt_job_fn run, void *data,
+                                  GDestroyNotify free_fn, size_t bytes)
+{
+    tt_core *core = host->ctx;
     core_job *job = g_new(core_job, 1);
     *job = (core_job){run, data, free_fn, core->rrd, core->health};
-    tt_writer_submit(core->writer, core_job_run, job, core_job_free);
+    if (tt_writer_submit_sized(core->writer, core_job_run, job, core_job_free, bytes + sizeof *job,
+                               TRUE))
+        return TRUE;
+    core_log_refusal(core);
+    return FALSE;
+}
+
+static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
+{
+    host_submit_sized(host, run, data, free_fn, TT_WRITER_JOB_BYTES);
+}
+
+/* tt_host.checking (ABI 1.3): --check-config builds plugins that must write nothing. */
+static gboolean host_checking(const tt_host *host)
+{
+    const tt_core *core = host->ctx;
+    return core->checking;
 }
 
 /* tt_host.replaying: set by --read when it reads files again (ledger.c). */
@@ -503,10 +554,81 @@ static void plugin_free_cb(gpointer p)
     tt_plugin_free(p);
 }
 
-tt_core *tt_core_new(tt_config *config, GError **error)
+/*
+ * Can this process write @a path? It need not exist when its directory lets
+ * it be created. A file or directory it cannot write is named in @a error:
+ * teitend refuses to start rather than accept flows it would lose at the
+ * first close (a --check-config run as root used to leave root's files
+ * behind for a daemon that drops to `user =`).
+ */
+static gboolean core_writable(const char *path, gboolean dir, GError **error)
+{
+    if (g_access(path, F_OK) == 0) {
+        if (g_access(path, dir ? (W_OK | X_OK) : W_OK) == 0)
+            return TRUE;
+    } else {
+        g_autofree char *parent = g_path_get_dirname(path);
+        if (g_access(parent, W_OK | X_OK) == 0)
+            return TRUE;
+        path = parent;
+        dir = TRUE;
+    }
+    int saved = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                "%s%s is not writable by uid %u: %s", path, dir ? "/" : "", (unsigned)geteuid(),
+                g_strerror(saved));
+    return FALSE;
+}
+
+/* Every directory and .rrd file under @a dir (the RRD tree), and its .clock and .journal. */
+static gboolean core_writable_tree(const char *dir, GError **error)
+{
+    if (!core_writable(dir, TRUE, error))
+        return FALSE;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d == NULL)
+        return TRUE; /* not there yet: its parent was checked */
+    const char *name;
+    gboolean ok = TRUE;
+    while (ok && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        if (g_file_test(path, G_FILE_TEST_IS_DIR))
+            ok = core_writable_tree(path, error);
+        else if (g_str_has_suffix(name, ".rrd") || strcmp(name, ".clock") == 0 ||
+                 strcmp(name, ".journal") == 0)
+            ok = core_writable(path, FALSE, error);
+    }
+    g_dir_close(d);
+    return ok;
+}
+
+/*
+ * The core's own files, after the privilege drop and before anything is
+ * written: the data directory, stats.json, the RRD tree (unless a remote
+ * rrdcached writes it). Plugins check theirs in init() (tt_host.checking).
+ */
+static gboolean core_check_writable(const tt_config *config, GError **error)
+{
+    g_autofree char *stats = g_build_filename(config->data_dir, "stats.json", NULL);
+    g_autofree char *rrd = g_build_filename(config->data_dir, "rrd", NULL);
+    gboolean remote = config->rrdcached != NULL && !g_str_has_prefix(config->rrdcached, "unix:");
+    if (!core_writable(config->data_dir, TRUE, error) || !core_writable(stats, FALSE, error) ||
+        (!remote && !core_writable_tree(rrd, error))) {
+        g_prefix_error(error, "%s: ", config->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void core_write_stats_now(tt_core *core);
+
+static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
 {
     g_return_val_if_fail(config != NULL, NULL);
     tt_core *core = g_new0(tt_core, 1);
+    core->checking = checking;
     g_mutex_init(&core->stats_lock);
 
     core->config = config;
@@ -518,12 +640,14 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     core->plugins = g_ptr_array_new_with_free_func(plugin_free_cb);
     core->sensors = tt_sensor_table_new(config, NULL);
 
-    if (g_mkdir_with_parents(config->data_dir, 0755) != 0) {
+    if (!checking && g_mkdir_with_parents(config->data_dir, 0755) != 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: data-dir %s: %s",
                     config->path, config->data_dir, g_strerror(saved));
         goto err_free_core;
     }
+    if (!checking && !core_check_writable(config, error))
+        goto err_free_core;
     if (config->geoip != NULL) {
         core->geo = tt_geo_open(config->geoip, error);
         if (core->geo == NULL) {
@@ -537,13 +661,23 @@ tt_core *tt_core_new(tt_config *config, GError **error)
         if (archives.n == 0) /* a tt_config built by hand, not by tt_config_load */
             archives = tt_rrd_archives_default(config->step);
         core->max_age_ms = tt_rrd_archives_span(&archives) * 1000;
-        core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
-        if (core->rrd == NULL)
-            goto err_free_core;
+        /* --check-config: the store would create the tree and replay the journal */
+        if (!checking) {
+            core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
+            if (core->rrd == NULL)
+                goto err_free_core;
+        }
     }
+    if (config->writer_backlog == 0) /* a tt_config built by hand */
+        config->writer_backlog = TT_CONFIG_WRITER_BACKLOG;
+    if (config->stop_timeout == 0)
+        config->stop_timeout = 10;
     core->writer = tt_writer_new();
     tt_writer_set_limit(core->writer, TT_WRITER_QUEUE_READ);
-    core->health = tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
+    tt_writer_set_backlog(core->writer, config->writer_backlog, TRUE);
+    if (!checking)
+        core->health =
+            tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
     core->host.data_dir = config->data_dir;
@@ -559,6 +693,8 @@ tt_core *tt_core_new(tt_config *config, GError **error)
     core->host.sensor_info = host_sensor_info; /* rollup: per-day sensor facts */
     core->host.replaying = host_replaying;
     core->host.loss_foreach = host_loss_foreach;
+    core->host.submit_sized = host_submit_sized;
+    core->host.checking = host_checking;
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -573,6 +709,69 @@ err_free_core:
     return NULL;
 }
 
+tt_core *tt_core_new(tt_config *config, GError **error)
+{
+    return core_new(config, FALSE, error);
+}
+
+tt_core *tt_core_new_checking(tt_config *config, GError **error)
+{
+    return core_new(config, TRUE, error);
+}
+
+void tt_core_stopping(tt_core *core)
+{
+    g_return_if_fail(core != NULL);
+    if (core->stop_deadline == 0)
+        core->stop_deadline = g_get_monotonic_time() + core->config->stop_timeout * G_USEC_PER_SEC;
+}
+
+static void core_stop_progress(guint64 jobs, guint64 bytes, void *data)
+{
+    tt_core *core = data;
+    double left = (double)(core->stop_deadline - g_get_monotonic_time()) / G_USEC_PER_SEC;
+    g_message("stopping: %" G_GUINT64_FORMAT " writer jobs pending, %.1f MB, %.0f s left of "
+              "stop-timeout",
+              jobs, (double)bytes / 1e6, MAX(left, 0.0));
+}
+
+/*
+ * The writer's part of a stop, within the deadline tt_core_stopping() set
+ * (DESIGN §3, docs/operations.md): wait for the queue, telling its progress
+ * once a second; near the deadline (half of it, at most its last 3 s), or at
+ * once when rrdcached is known to be down, the RRD store stops sending and
+ * keeps what it has not sent (new files' CREATE lines included) for its journal (rrd/.journal,
+ * replayed first at the next start), so the jobs still queued run in microseconds each; at the
+ * deadline whatever is still queued is dropped unrun and counted as lost (writer_lost_jobs).
+ */
+static void core_stop_writer(tt_core *core)
+{
+    gint64 timeout = core->config->stop_timeout * G_USEC_PER_SEC;
+    gint64 reserve = MIN(3 * G_USEC_PER_SEC, timeout / 2);
+    tt_writer_stats ws;
+    tt_writer_get_stats(core->writer, &ws);
+    if (ws.pending_jobs > 0)
+        core_stop_progress(ws.pending_jobs, ws.pending_bytes, core);
+    if (tt_rrd_store_is_down(core->rrd)) {
+        g_warning("stopping: rrdcached is not answering: RRD updates not sent yet go to the "
+                  "journal (rrd/.journal) and are stored at the next start");
+    } else {
+        if (tt_writer_drain(core->writer, core->stop_deadline - reserve, core_stop_progress, core))
+            return;
+        g_warning("stopping: stop-timeout is near: RRD updates not sent yet go to the journal "
+                  "(rrd/.journal) and are stored at the next start");
+    }
+    tt_rrd_store_abandon(core->rrd);
+    if (tt_writer_drain(core->writer, core->stop_deadline, core_stop_progress, core))
+        return;
+    guint64 bytes = 0;
+    guint64 lost = tt_writer_discard(core->writer, &bytes);
+    if (lost > 0)
+        g_warning("stopping: stop-timeout reached: %" G_GUINT64_FORMAT " writer jobs (%.1f MB) "
+                  "were not run; their counts are lost (writer_lost_jobs in stats.json)",
+                  lost, (double)bytes / 1e6);
+}
+
 void tt_core_free(tt_core *core)
 {
     if (core == NULL)
@@ -581,10 +780,14 @@ void tt_core_free(tt_core *core)
     core->final_losses = tt_loss_list_new();
     if (core->decoder != NULL)
         tt_core_loss_foreach(core, tt_loss_list_add, core->final_losses);
-    tt_decoder_free(core->decoder);
-    core->decoder = NULL;
     /* plugins' fini() may still submit jobs: the writer outlives them */
     g_ptr_array_free(core->plugins, TRUE);
+    if (core->stop_deadline != 0 && core->writer != NULL && core->rrd != NULL) {
+        core_stop_writer(core);
+        core_write_stats_now(core); /* the last word: refused, lost, journaled; needs the decoder */
+    }
+    tt_decoder_free(core->decoder);
+    core->decoder = NULL;
     tt_writer_free(core->writer);
     tt_health_free(core->health); /* after the writer: its jobs use the health */
     tt_rrd_store_free(core->rrd); /* after the writer: its jobs use the store */
@@ -601,6 +804,7 @@ void tt_core_free(tt_core *core)
     tt_sensor_table_free(core->sensors);
     tt_geo_free(core->geo);
     tt_config_free(core->config);
+    g_free(core->listeners_final);
     g_mutex_clear(&core->stats_lock);
     g_free(core);
 }
@@ -684,6 +888,10 @@ void tt_core_close_all(tt_core *core)
     /* drops after the last datagram read belong to this run: count them before the last
      * buckets close (the rollup stores losses with them) and the last stats are written */
     core_refresh_listeners(core);
+    /* nothing is received any more and the stop has its deadline: the last buckets are queued
+     * whatever the backlog holds, and journaled or counted as lost if they cannot run in time */
+    if (core->live)
+        tt_writer_set_backlog(core->writer, 0, FALSE);
     /* ahead of the last buckets' jobs: a hung rrdcached must not hold the stop for minutes */
     tt_writer_submit(core->writer, core_stopping_run, core->rrd, NULL);
     for (guint i = 0; i < core->states->len; i++) {
@@ -745,7 +953,9 @@ void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *
     core->listeners = hooks;
     core->listeners_data = data;
     tt_health_set_live(core->health, hooks != NULL); /* listeners: a live stream, not --read */
-    tt_writer_set_limit(core->writer, hooks != NULL ? TT_WRITER_QUEUE_LIVE : TT_WRITER_QUEUE_READ);
+    core->live = hooks != NULL;
+    tt_writer_set_limit(core->writer, core->live ? 0 : TT_WRITER_QUEUE_READ);
+    tt_writer_set_backlog(core->writer, core->config->writer_backlog, !core->live);
 }
 
 void tt_core_detach_listeners(tt_core *core)
@@ -754,6 +964,12 @@ void tt_core_detach_listeners(tt_core *core)
     if (core->listeners == NULL)
         return;
     core_refresh_listeners(core);
+    /* the core's last stats.json comes after the writer's stop, after the listeners are gone:
+     * their JSON as it is now */
+    GString *json = g_string_new(NULL);
+    tt_core_listener_stats(core, json);
+    g_free(core->listeners_final);
+    core->listeners_final = g_string_free(json, FALSE);
     if (core->listener_losses == NULL)
         core->listener_losses = tt_loss_list_new();
     g_ptr_array_set_size(core->listener_losses, 0);
@@ -892,6 +1108,11 @@ guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us)
     return tt_writer_stalls(core->writer, stalled_us);
 }
 
+void tt_core_writer_stats(tt_core *core, tt_writer_stats *out)
+{
+    tt_writer_get_stats(core->writer, out);
+}
+
 guint tt_core_writer_pending(tt_core *core)
 {
     return tt_writer_pending(core->writer);
@@ -901,6 +1122,8 @@ void tt_core_listener_stats(tt_core *core, GString *json)
 {
     if (core->listeners != NULL && core->listeners->stats_json != NULL)
         core->listeners->stats_json(json, core->listeners_data);
+    else if (core->listeners_final != NULL)
+        g_string_append(json, core->listeners_final);
     else
         g_string_append(json, "[]");
 }

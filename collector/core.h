@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "decode.h"
+#include "writer.h"
 
 typedef struct tt_core tt_core;
 
@@ -36,7 +37,22 @@ typedef struct tt_sensor_stats {
  * starts the writer. (transfer full)
  */
 tt_core *tt_core_new(tt_config *config, GError **error);
+/**
+ * The same for `teitend --check-config`: every key and plugin group is
+ * validated, nothing is created or written (no data directory, RRD store,
+ * rollup database or jsonl file; plugins see tt_host.checking). Only
+ * tt_core_free may follow. (transfer full)
+ */
+tt_core *tt_core_new_checking(tt_config *config, GError **error);
+/**
+ * Free the core. After tt_core_stopping() the writer's queue is given until
+ * the deadline (`stop-timeout`), with a progress line each second; RRD lines
+ * not sent by then are journaled, jobs not run are counted as lost, and a
+ * last stats.json is written. Without it (--read) every job runs.
+ */
 void tt_core_free(tt_core *core);
+/** SIGTERM: the stop's deadline is now + `stop-timeout`. Call before tt_core_close_all. */
+void tt_core_stopping(tt_core *core);
 
 tt_decoder *tt_core_decoder(tt_core *core);
 const tt_config *tt_core_config(tt_core *core);
@@ -102,6 +118,8 @@ const char *tt_core_sensor_name(tt_core *core, uint32_t sensor);
 gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
                               int64_t *closed_until, gboolean *silent);
 guint tt_core_writer_pending(tt_core *core);
+/** The writer's backlog counters (writer.h). */
+void tt_core_writer_stats(tt_core *core, tt_writer_stats *out);
 /** Times the dispatch path waited for room in the writer's queue, and for how long (µs). */
 guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us);
 /** Self RRD, writer lag and RRD store counters (health.h). (transfer none) */

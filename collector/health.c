@@ -120,7 +120,7 @@ static void health_check(tt_health *h, int64_t now)
         if (crossed || now - h->warned_at >= HEALTH_LOG_EVERY) {
             g_log(G_LOG_DOMAIN, h->live ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
                   "writer is %" G_GUINT64_FORMAT " steps behind (writer-lag-warn = %u, %u jobs "
-                  "queued): RRD updates wait in memory, nothing is dropped%s",
+                  "queued): RRD updates wait in memory up to writer-backlog%s",
                   lag, h->st.lag_warn, pending, h->live ? "" : " (reading files)");
             h->warned_at = now;
         }

@@ -638,6 +638,12 @@ void tt_listeners_free(tt_listeners *ls)
 
 gboolean tt_read_file(tt_core *core, const char *path, uint32_t sensor, GError **error)
 {
+    return tt_read_file_full(core, path, sensor, NULL, NULL, error);
+}
+
+gboolean tt_read_file_full(tt_core *core, const char *path, uint32_t sensor,
+                           tt_read_progress_fn progress, void *progress_data, GError **error)
+{
     g_return_val_if_fail(core != NULL && path != NULL, FALSE);
     g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
     if (map == NULL)
@@ -651,6 +657,7 @@ gboolean tt_read_file(tt_core *core, const char *path, uint32_t sensor, GError *
 
     const uint8_t *data = (const uint8_t *)g_mapped_file_get_contents(map);
     size_t size = g_mapped_file_get_length(map), off = 0;
+    guint64 messages = 0;
     uint8_t *msg = g_malloc(65536);
     gboolean ok = TRUE;
     while (off < size) {
@@ -669,6 +676,8 @@ gboolean tt_read_file(tt_core *core, const char *path, uint32_t sensor, GError *
         memcpy(msg, data + off, msglen);
         tt_decoder_ipfix(decoder, e, msg, msglen);
         off += msglen;
+        if (progress != NULL && ++messages % 4096 == 0)
+            progress(off, progress_data);
     }
     g_free(msg);
     tt_decoder_exporter_release(decoder, e);

@@ -54,5 +54,10 @@ gboolean tt_listeners_refresh(tt_listeners *listeners);
  * file whose framing breaks is reported with the offset.
  */
 gboolean tt_read_file(tt_core *core, const char *path, uint32_t sensor, GError **error);
+/** Told the bytes of the file read so far, every few thousand messages (--read's progress). */
+typedef void (*tt_read_progress_fn)(guint64 offset, void *data);
+/** tt_read_file() telling @a progress (may be NULL) how far it has read. */
+gboolean tt_read_file_full(tt_core *core, const char *path, uint32_t sensor,
+                           tt_read_progress_fn progress, void *data, GError **error);
 
 #endif

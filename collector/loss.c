@@ -98,4 +98,10 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
     tt_health_stats h;
     tt_health_get(tt_core_health(core), &h);
     loss_report(fn, data, "store", "rrd", "refused", "steps", h.rrd.refused);
+
+    /* closed-bucket jobs the writer refused (live, past writer-backlog) or dropped at the stop */
+    tt_writer_stats ws;
+    tt_core_writer_stats(core, &ws);
+    loss_report(fn, data, "store", "writer", "refused", "jobs", ws.refused_jobs);
+    loss_report(fn, data, "store", "writer", "lost", "jobs", ws.lost_jobs);
 }

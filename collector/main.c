@@ -101,6 +101,7 @@ static gboolean on_stop(gpointer data)
 {
     daemon_ctx *ctx = data;
     g_message("stopping: closing every open bucket");
+    tt_core_stopping(ctx->core); /* the stop-timeout counts from the signal */
     g_main_loop_quit(ctx->loop);
     return G_SOURCE_CONTINUE;
 }
@@ -243,6 +244,48 @@ static int lock_data_dir(const char *data_dir, GError **error)
     return fd;
 }
 
+/*
+ * --read's progress on a terminal: one line on stderr, rewritten in place at
+ * most READ_PROGRESS_HZ times a second (files, records, rate, ETA from the
+ * bytes read). Nothing when stderr is not a terminal (logs, CI).
+ */
+#define READ_PROGRESS_HZ 4
+
+typedef struct {
+    tt_core *core;
+    guint files, nfiles;
+    guint64 bytes_total, bytes_before; /* all files; those finished */
+    gint64 t0, last;                   /* monotonic µs */
+    gboolean shown;
+} read_progress;
+
+static void read_progress_show(guint64 offset, void *data)
+{
+    read_progress *p = data;
+    gint64 now = g_get_monotonic_time();
+    if (now - p->last < G_USEC_PER_SEC / READ_PROGRESS_HZ)
+        return;
+    p->last = now;
+    double elapsed = (double)(now - p->t0) / G_USEC_PER_SEC;
+    guint64 done = p->bytes_before + offset, records = tt_core_records_in(p->core);
+    char eta[32] = "--:--";
+    if (done > 0 && p->bytes_total > done && elapsed > 0.5) {
+        guint64 left = (guint64)(elapsed * (double)(p->bytes_total - done) / (double)done);
+        g_snprintf(eta, sizeof eta, "%" G_GUINT64_FORMAT ":%02u", left / 60, (unsigned)(left % 60));
+    } else if (p->bytes_total <= done) {
+        g_strlcpy(eta, "0:00", sizeof eta);
+    }
+    /* \r and erase-to-end: the line is rewritten; a log line in between starts on its own */
+    fprintf(stderr,
+            "\r\033[Kreading: file %u/%u, %" G_GUINT64_FORMAT " records, %.0f records/s, "
+            "%.0f %%, ETA %s",
+            MIN(p->files + 1, p->nfiles), p->nfiles, records,
+            elapsed > 0 ? (double)records / elapsed : 0.0,
+            p->bytes_total > 0 ? 100.0 * (double)done / (double)p->bytes_total : 100.0, eta);
+    fflush(stderr);
+    p->shown = TRUE;
+}
+
 static int run_read(tt_config *config, char **files, const char *sensor_name, gboolean force)
 {
     g_autoptr(GError) error = NULL;
@@ -304,14 +347,30 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
         status = 1;
         goto out_free_core;
     }
+    read_progress progress = {.core = core, .nfiles = plan.read->len};
+    progress.t0 = progress.last = g_get_monotonic_time();
+    for (guint i = 0; i < plan.read->len; i++)
+        progress.bytes_total += ((tt_ledger_file *)g_ptr_array_index(plan.read, i))->size;
+    gboolean tty = isatty(STDERR_FILENO);
     for (guint i = 0; i < plan.read->len; i++) {
         tt_ledger_file *f = g_ptr_array_index(plan.read, i);
-        if (!tt_read_file(core, f->path, sensor, &error)) {
+        progress.files = i;
+        if (!tt_read_file_full(core, f->path, sensor, tty ? read_progress_show : NULL, &progress,
+                               &error)) {
+            if (progress.shown)
+                fputc('\n', stderr);
             g_printerr("teitend: %s\n", error->message);
             f->read_error = g_strdup(error->message);
             g_clear_error(&error);
             status = 1;
         }
+        progress.bytes_before += f->size;
+    }
+    if (tty && progress.shown) {
+        progress.last = 0;
+        progress.files = plan.read->len;
+        read_progress_show(0, &progress);
+        fputc('\n', stderr);
     }
     tt_core_close_all(core);
     int64_t watermark_ms = 0, closed_until = INT64_MIN;
@@ -362,6 +421,18 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
     }
     if (config->user != NULL && !drop_privileges(config->user, config->data_dir, &error))
         goto err_free_listeners;
+    /* the pidfile was written before the drop; its removal at the stop comes after it */
+    if (pidfile != NULL) {
+        g_autofree char *dir = g_path_get_dirname(pidfile);
+        if (g_access(dir, W_OK | X_OK) != 0) {
+            int saved = errno;
+            g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                        "pidfile %s: its directory %s/ is not writable by uid %u: %s", pidfile, dir,
+                        (unsigned)geteuid(), g_strerror(saved));
+            g_unlink(pidfile);
+            goto err_free_listeners;
+        }
+    }
     ctx.core = tt_core_new(config, &error);
     if (ctx.core == NULL)
         goto err_free_listeners;
@@ -469,7 +540,9 @@ int main(int argc, char **argv)
         config->plugin_dir = default_plugin_dir();
 
     if (check) {
-        tt_core *core = tt_core_new(config, &error);
+        /* validates everything and writes nothing: as root it would leave root's files for
+         * a daemon that drops to `user =` (the quickstart's ExecStartPre) */
+        tt_core *core = tt_core_new_checking(config, &error);
         if (core == NULL) {
             g_printerr("teitend: %s\n", error->message);
             tt_config_free(config);

@@ -132,16 +132,26 @@ char *tt_stats_json(tt_core *core)
     int64_t build = 0;
     const char *geo = tt_core_geo_describe(core, &build);
 
-    gint64 stalled_us = 0;
-    guint64 stalls = tt_core_writer_stalls(core, &stalled_us);
+    tt_writer_stats ws;
+    tt_core_writer_stats(core, &ws);
     g_string_append_printf(out,
                            "{\"time\":%" PRId64 ",\"records_in\":%" PRIu64
                            ",\"exporters_alive\":%u,\"exporter_evictions\":%" PRIu64
-                           ",\"writer_pending\":%u,\"writer_stalls\":%" PRIu64
-                           ",\"writer_stalled_s\":%.3f,\"geoip\":",
+                           ",\"writer_pending\":%" PRIu64 ",\"writer_stalls\":%" PRIu64
+                           ",\"writer_stalled_s\":%.3f",
                            g_get_real_time() / G_USEC_PER_SEC, tt_core_records_in(core),
                            tt_decoder_exporter_count(dec), tt_decoder_evictions(dec),
-                           tt_core_writer_pending(core), stalls, (double)stalled_us / 1e6);
+                           ws.pending_jobs, ws.stalls, (double)ws.stalled_us / 1e6);
+    /* the backlog (writer.h); refused and lost jobs are losses: their counts never reached a
+     * store (per-day loss counters take writer_refused_jobs from here) */
+    g_string_append_printf(
+        out,
+        ",\"writer_pending_bytes\":%" PRIu64 ",\"writer_peak_jobs\":%" PRIu64
+        ",\"writer_peak_bytes\":%" PRIu64 ",\"writer_backlog\":%" PRIu64
+        ",\"writer_refused_jobs\":%" PRIu64 ",\"writer_refused_bytes\":%" PRIu64
+        ",\"writer_lost_jobs\":%" PRIu64 ",\"writer_lost_bytes\":%" PRIu64 ",\"geoip\":",
+        ws.pending_bytes, ws.peak_jobs, ws.peak_bytes, tt_core_config(core)->writer_backlog,
+        ws.refused_jobs, ws.refused_bytes, ws.lost_jobs, ws.lost_bytes);
     if (geo != NULL) {
         g_string_append(out, "{\"type\":");
         json_string(out, geo);

@@ -23,6 +23,23 @@
  * core evenly with that burst, and the socket buffer overflows. At nice 10
  * the receiver keeps ~90 % of a contended core and the writer takes what is
  * left (its lag is watched: `writer-lag-warn`); measured in bench/run's soak.
+ *
+ * The backlog is bounded in jobs and in bytes (each job declares what its data
+ * holds; a closed bucket's snapshot is kilobytes to megabytes). Past a bound a
+ * `--read` submitter waits: it loses nothing by waiting, and memory stays a few
+ * hundred MB however fast files are read. A live submitter is the thread that
+ * reads the sockets: if it waited, UDP would overflow in the kernel and TCP
+ * exporters would stall, so a job that may be refused is refused instead, freed
+ * at once on the submitting thread and counted (jobs and bytes) as a loss
+ * everyone can see in stats.json. The core's own small jobs (stats, health) are
+ * never refused. Rejected: a job-count bound alone (jobs differ by 1000x in
+ * size, so any count is either too small for light jobs or unbounded in memory
+ * for heavy ones); spilling refused jobs to disk (the jobs are opaque closures).
+ *
+ * A stop has a deadline (`stop-timeout`): tt_writer_drain waits for the queue
+ * with a progress callback once a second, and tt_writer_discard has the writer
+ * thread drop what is still queued (free_fn, not run), counted as lost. Jobs
+ * and their free_fn still run on the writer thread only, but for refused jobs.
  */
 #define _GNU_SOURCE
 #include "writer.h"
@@ -37,6 +54,7 @@ typedef struct writer_job {
     tt_job_fn run;
     void *data;
     GDestroyNotify free_fn;
+    gsize bytes;
 } writer_job;
 
 struct tt_writer {
@@ -46,12 +64,14 @@ struct tt_writer {
     GCond done;     /* a job finished */
     GQueue queue;   /* of writer_job *, protected by lock */
     guint64 queued; /* jobs ever queued, protected by lock */
-    guint64 ran;    /* jobs ever finished, protected by lock */
+    guint64 ran;    /* jobs ever finished (or discarded), protected by lock */
     gboolean stop;  /* protected by lock */
+    gboolean discard; /* the thread drops queued jobs unrun, protected by lock */
     gint pending;   /* atomic: queued - ran */
-    guint limit;    /* submitters wait while this many jobs are pending; 0 = never */
-    guint64 stalls; /* submissions that had to wait, protected by lock */
-    gint64 stalled_us; /* time spent waiting, protected by lock */
+    guint limit;    /* bound in jobs; 0 = none */
+    guint64 max_bytes;  /* bound in bytes; 0 = none */
+    gboolean wait;      /* past a bound: wait (TRUE) or refuse what may be refused */
+    tt_writer_stats st; /* protected by lock; pending_* kept here too */
 };
 
 static void writer_job_finish(writer_job *job)
@@ -78,14 +98,23 @@ static gpointer writer_thread_main(gpointer data)
             g_cond_wait(&writer->wake, &writer->lock);
             continue;
         }
+        gboolean run = !writer->discard;
         g_mutex_unlock(&writer->lock);
 
-        job->run(job->data);
+        if (run)
+            job->run(job->data);
+        gsize bytes = job->bytes;
         writer_job_finish(job);
         g_atomic_int_add(&writer->pending, -1);
 
         g_mutex_lock(&writer->lock);
         writer->ran++;
+        writer->st.pending_jobs--;
+        writer->st.pending_bytes -= bytes;
+        if (!run) {
+            writer->st.lost_jobs++;
+            writer->st.lost_bytes += bytes;
+        }
         g_cond_broadcast(&writer->done);
     }
     g_mutex_unlock(&writer->lock);
@@ -100,44 +129,75 @@ tt_writer *tt_writer_new(void)
     g_cond_init(&writer->wake);
     g_cond_init(&writer->done);
     g_queue_init(&writer->queue);
+    writer->wait = TRUE;
     /* g_thread_new aborts if no thread can be made: nothing sensible to return then. */
     writer->thread = g_thread_new("tt-writer", writer_thread_main, writer);
     return writer;
 }
 
-void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNotify free_fn)
+/* Is there no room for @a bytes more? Lock held. An empty queue always has room. */
+static gboolean writer_full(const tt_writer *writer, gsize bytes)
 {
-    g_return_if_fail(writer != NULL);
-    g_return_if_fail(run != NULL);
+    if (writer->st.pending_jobs == 0)
+        return FALSE;
+    if (writer->limit > 0 && writer->st.pending_jobs >= writer->limit)
+        return TRUE;
+    return writer->max_bytes > 0 && writer->st.pending_bytes + bytes > writer->max_bytes;
+}
 
+gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
+                                GDestroyNotify free_fn, gsize bytes, gboolean may_refuse)
+{
+    g_return_val_if_fail(writer != NULL, FALSE);
+    g_return_val_if_fail(run != NULL, FALSE);
+
+    g_mutex_lock(&writer->lock);
+    /*
+     * Backpressure: a closed bucket's snapshot can be megabytes, and a replay
+     * closes buckets far faster than disks take them. Without a bound the queue
+     * grows until the kernel kills the process. --read waits; live reception
+     * must not (see the top of the file): it refuses and counts.
+     */
+    if (g_thread_self() != writer->thread && writer_full(writer, bytes)) {
+        if (!writer->wait && may_refuse) {
+            writer->st.refused_jobs++;
+            writer->st.refused_bytes += bytes;
+            g_mutex_unlock(&writer->lock);
+            if (free_fn != NULL)
+                free_fn(data);
+            return FALSE;
+        }
+        if (writer->wait) {
+            gint64 t0 = g_get_monotonic_time();
+            writer->st.stalls++;
+            while (writer_full(writer, bytes))
+                g_cond_wait(&writer->done, &writer->lock);
+            writer->st.stalled_us += g_get_monotonic_time() - t0;
+        }
+    }
     writer_job *job = g_new(writer_job, 1);
     job->run = run;
     job->data = data;
     job->free_fn = free_fn;
-
-    g_mutex_lock(&writer->lock);
-    /*
-     * Backpressure: a closed bucket's snapshot can be megabytes (a dense array
-     * over the port space, a distinct-source set), and a replay closes buckets
-     * far faster than disks take them. Without a bound the queue grows until the
-     * kernel kills the process; with it the submitter (the reception thread)
-     * waits, so a live collector that falls that far behind loses datagrams in
-     * the kernel, counted as kernel_drops, instead of everything.
-     */
-    if (writer->limit > 0 && g_thread_self() != writer->thread &&
-        (guint)g_atomic_int_get(&writer->pending) >= writer->limit) {
-        gint64 t0 = g_get_monotonic_time();
-        writer->stalls++;
-        while ((guint)g_atomic_int_get(&writer->pending) >= writer->limit)
-            g_cond_wait(&writer->done, &writer->lock);
-        writer->stalled_us += g_get_monotonic_time() - t0;
-    }
+    job->bytes = bytes;
     g_atomic_int_inc(&writer->pending);
+    writer->st.pending_jobs++;
+    writer->st.pending_bytes += bytes;
+    if (writer->st.pending_jobs > writer->st.peak_jobs)
+        writer->st.peak_jobs = writer->st.pending_jobs;
+    if (writer->st.pending_bytes > writer->st.peak_bytes)
+        writer->st.peak_bytes = writer->st.pending_bytes;
     g_warn_if_fail(!writer->stop || g_thread_self() == writer->thread);
     g_queue_push_tail(&writer->queue, job);
     writer->queued++;
     g_cond_signal(&writer->wake);
     g_mutex_unlock(&writer->lock);
+    return TRUE;
+}
+
+void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNotify free_fn)
+{
+    tt_writer_submit_sized(writer, run, data, free_fn, 0, FALSE);
 }
 
 void tt_writer_set_limit(tt_writer *writer, guint limit)
@@ -148,13 +208,24 @@ void tt_writer_set_limit(tt_writer *writer, guint limit)
     g_mutex_unlock(&writer->lock);
 }
 
+void tt_writer_set_backlog(tt_writer *writer, guint64 max_bytes, gboolean wait)
+{
+    g_return_if_fail(writer != NULL);
+    g_mutex_lock(&writer->lock);
+    writer->max_bytes = max_bytes;
+    writer->wait = wait;
+    /* a submitter waiting under the old bounds may fit under the new ones */
+    g_cond_broadcast(&writer->done);
+    g_mutex_unlock(&writer->lock);
+}
+
 guint64 tt_writer_stalls(tt_writer *writer, gint64 *stalled_us)
 {
     g_return_val_if_fail(writer != NULL, 0);
     g_mutex_lock(&writer->lock);
-    guint64 n = writer->stalls;
+    guint64 n = writer->st.stalls;
     if (stalled_us != NULL)
-        *stalled_us = writer->stalled_us;
+        *stalled_us = writer->st.stalled_us;
     g_mutex_unlock(&writer->lock);
     return n;
 }
@@ -164,6 +235,14 @@ guint tt_writer_pending(tt_writer *writer)
     g_return_val_if_fail(writer != NULL, 0);
 
     return (guint)g_atomic_int_get(&writer->pending);
+}
+
+void tt_writer_get_stats(tt_writer *writer, tt_writer_stats *out)
+{
+    g_return_if_fail(writer != NULL && out != NULL);
+    g_mutex_lock(&writer->lock);
+    *out = writer->st;
+    g_mutex_unlock(&writer->lock);
 }
 
 void tt_writer_flush(tt_writer *writer)
@@ -176,6 +255,56 @@ void tt_writer_flush(tt_writer *writer)
     while (writer->ran < target)
         g_cond_wait(&writer->done, &writer->lock);
     g_mutex_unlock(&writer->lock);
+}
+
+gboolean tt_writer_drain(tt_writer *writer, gint64 deadline_us,
+                         void (*progress)(guint64 jobs, guint64 bytes, void *data), void *data)
+{
+    g_return_val_if_fail(writer != NULL, FALSE);
+    g_return_val_if_fail(g_thread_self() != writer->thread, FALSE);
+
+    gint64 next = g_get_monotonic_time() + G_USEC_PER_SEC;
+    g_mutex_lock(&writer->lock);
+    /* ran < queued, not a target taken now: jobs queued by jobs belong to the stop too */
+    while (writer->ran < writer->queued) {
+        gint64 until = MIN(next, deadline_us);
+        if (g_cond_wait_until(&writer->done, &writer->lock, until))
+            continue;
+        gint64 now = g_get_monotonic_time();
+        if (now >= deadline_us)
+            break;
+        if (now >= next && progress != NULL) {
+            guint64 jobs = writer->st.pending_jobs, bytes = writer->st.pending_bytes;
+            g_mutex_unlock(&writer->lock);
+            progress(jobs, bytes, data);
+            g_mutex_lock(&writer->lock);
+        }
+        if (now >= next)
+            next = now + G_USEC_PER_SEC;
+    }
+    gboolean all = writer->ran >= writer->queued;
+    g_mutex_unlock(&writer->lock);
+    return all;
+}
+
+guint64 tt_writer_discard(tt_writer *writer, guint64 *bytes)
+{
+    g_return_val_if_fail(writer != NULL, 0);
+    g_return_val_if_fail(g_thread_self() != writer->thread, 0);
+
+    g_mutex_lock(&writer->lock);
+    guint64 lost0 = writer->st.lost_jobs, lost_bytes0 = writer->st.lost_bytes;
+    /* the writer thread drops them, so free_fn keeps running on that thread alone */
+    writer->discard = TRUE;
+    g_cond_signal(&writer->wake);
+    while (writer->ran < writer->queued)
+        g_cond_wait(&writer->done, &writer->lock);
+    writer->discard = FALSE;
+    guint64 n = writer->st.lost_jobs - lost0;
+    if (bytes != NULL)
+        *bytes = writer->st.lost_bytes - lost_bytes0;
+    g_mutex_unlock(&writer->lock);
+    return n;
 }
 
 void tt_writer_free(tt_writer *writer)

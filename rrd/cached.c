@@ -25,11 +25,13 @@
 #include <unistd.h>
 
 #define CACHED_TIMEOUT_MS 30000
+#define CACHED_SLICE_MS 100
 
 struct tt_cached {
     char *addr;
     int fd;
     int timeout_ms; /* per wait for the socket */
+    gint aborted;   /* atomic, set from any thread: every wait fails from now on */
     GString *in; /* bytes read and not yet consumed */
 };
 
@@ -46,6 +48,11 @@ tt_cached *tt_cached_new(const char *addr)
 void tt_cached_set_timeout(tt_cached *c, int ms)
 {
     c->timeout_ms = ms;
+}
+
+void tt_cached_abort(tt_cached *c)
+{
+    g_atomic_int_set(&c->aborted, 1);
 }
 
 void tt_cached_free(tt_cached *c)
@@ -125,13 +132,22 @@ gboolean tt_cached_connect(tt_cached *c, GError **error)
     return TRUE;
 }
 
+/* Waits in slices of CACHED_SLICE_MS so that tt_cached_abort() ends a wait within one. */
 static gboolean cached_wait(tt_cached *c, short events, GError **error)
 {
     struct pollfd p = {.fd = c->fd, .events = events};
+    gint64 end = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
     int rc;
-    do
-        rc = poll(&p, 1, c->timeout_ms);
-    while (rc < 0 && errno == EINTR);
+    for (;;) {
+        if (g_atomic_int_get(&c->aborted))
+            return cached_fail(c, error, "abandoned at the stop deadline", ECANCELED);
+        gint64 left_ms = (end - g_get_monotonic_time()) / 1000;
+        rc = poll(&p, 1, (int)CLAMP(left_ms, 0, CACHED_SLICE_MS));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc != 0 || left_ms <= 0)
+            break;
+    }
     if (rc == 0)
         return cached_fail(c, error, "timeout", ETIMEDOUT);
     if (rc < 0)

@@ -24,6 +24,8 @@ tt_cached *tt_cached_new(const char *addr);
 void tt_cached_free(tt_cached *c);
 /** Deadline of every wait for the socket (default 30 s). */
 void tt_cached_set_timeout(tt_cached *c, int ms);
+/** Make every wait, current or later, fail at once. Any thread. */
+void tt_cached_abort(tt_cached *c);
 gboolean tt_cached_is_remote(const tt_cached *c);
 /** Connect if not connected. */
 gboolean tt_cached_connect(tt_cached *c, GError **error);

@@ -25,6 +25,12 @@
  * in memory, in order, and are retried with back-off (1 s doubling to 60 s);
  * reception never notices. Lines still queued at the stop are written to
  * DATA/rrd/.journal and replayed before anything else at the next start.
+ * Near the stop's deadline (`stop-timeout`) the core abandons the backend
+ * (tt_rrd_store_abandon, from its own thread): a wait on rrdcached in progress
+ * ends, nothing more is sent, and every line made from then on (the last
+ * buckets, the stop's fill to midnight) goes to the journal. Replaying is
+ * exactly-once because every line carries its times: a line rrdcached did
+ * take before the deadline is refused as a past update and counted as such.
  */
 #include "store.h"
 
@@ -38,6 +44,8 @@
 #include "rrd_private.h"
 
 #define STORE_BACKOFF_MAX 60
+/* a journal line "TT-CREATE KIND DAY REL": a file to create (local) before the lines after it */
+#define STORE_JOURNAL_CREATE "TT-CREATE"
 #define STORE_CREATE_RETRY 10 /* seconds before a file that could not be created is tried again */
 
 typedef struct store_file {
@@ -60,6 +68,8 @@ struct tt_rrd_store {
     int64_t retry_at;        /* monotonic seconds: no reconnect before this */
     int backoff;             /* seconds */
     gboolean down_logged;
+    gint abandoned; /* atomic: the stop's deadline is near, journal everything */
+    gint down;      /* atomic: rrdcached's last answer was a failure */
     tt_rrd_store_stats st;
 };
 
@@ -137,6 +147,24 @@ static void store_save_clock(tt_rrd_store *store)
         g_warning("rrd: %s", error->message);
 }
 
+/* "KIND DAY REL" of a TT-CREATE journal line: create the file now, before its updates go out. */
+static void store_journal_create(tt_rrd_store *store, const char *args)
+{
+    g_auto(GStrv) f = g_strsplit(args, " ", 3);
+    g_autoptr(GError) error = NULL;
+    gboolean created = FALSE;
+    if (g_strv_length(f) != 3) {
+        g_warning("rrd: journal: a malformed create line (%s) skipped", args);
+        return;
+    }
+    g_autofree char *abs = store_abs(store, f[2]);
+    if (!tt_rrd_create_file(abs, (tt_rrd_kind)g_ascii_strtoll(f[0], NULL, 10), &store->archives,
+                            g_ascii_strtoll(f[1], NULL, 10), &created, &error))
+        g_warning("rrd: journal: %s", error->message);
+    else if (created)
+        store->st.created++;
+}
+
 static void store_load_journal(tt_rrd_store *store)
 {
     g_autofree char *path = g_build_filename(store->dir, ".journal", NULL);
@@ -148,8 +176,12 @@ static void store_load_journal(tt_rrd_store *store)
     for (char **l = lines; *l != NULL; l++) {
         if (**l == '\0')
             continue;
-        g_ptr_array_add(store->pending, g_strdup(*l));
         n++;
+        if (g_str_has_prefix(*l, STORE_JOURNAL_CREATE " ")) {
+            store_journal_create(store, *l + strlen(STORE_JOURNAL_CREATE " "));
+            continue;
+        }
+        g_ptr_array_add(store->pending, g_strdup(*l));
     }
     store->st.replayed = n;
     g_message("rrd: replaying %u update lines journaled at the last stop", n);
@@ -239,7 +271,10 @@ static gboolean store_recover_line(tt_rrd_store *store, char **argv, int n)
 
 static void store_commit_direct(tt_rrd_store *store)
 {
-    for (guint i = 0; i < store->pending->len; i++) {
+    guint i = 0;
+    for (; i < store->pending->len; i++) {
+        if (g_atomic_int_get(&store->abandoned))
+            break; /* the rest goes to the journal */
         const char *line = g_ptr_array_index(store->pending, i);
         g_auto(GStrv) argv = g_strsplit(line, " ", -1);
         g_autoptr(GError) error = NULL;
@@ -252,7 +287,7 @@ static void store_commit_direct(tt_rrd_store *store)
             g_warning("rrd: %s", error->message);
         }
     }
-    g_ptr_array_set_size(store->pending, 0);
+    g_ptr_array_remove_range(store->pending, 0, i);
 }
 
 static void store_commit_cached(tt_rrd_store *store)
@@ -262,6 +297,7 @@ static void store_commit_cached(tt_rrd_store *store)
     if (store->retry_at > mono_s())
         return;
     if (!tt_cached_batch(store->cached, store->pending, &failed, &error)) {
+        g_atomic_int_set(&store->down, 1);
         store->st.daemon_errors++;
         store->backoff = store->backoff == 0 ? 1 : MIN(store->backoff * 2, STORE_BACKOFF_MAX);
         store->retry_at = mono_s() + store->backoff;
@@ -276,6 +312,7 @@ static void store_commit_cached(tt_rrd_store *store)
         store->st.reconnects++;
     }
     store->down_logged = FALSE;
+    g_atomic_int_set(&store->down, 0);
     store->backoff = 0;
     for (guint i = 0; i < failed->len; i++) {
         const char *msg = g_ptr_array_index(failed, i);
@@ -296,7 +333,7 @@ static void store_commit_cached(tt_rrd_store *store)
 void tt_rrd_store_commit(tt_rrd_store *store)
 {
     g_return_if_fail(store != NULL);
-    if (store->pending->len == 0)
+    if (store->pending->len == 0 || g_atomic_int_get(&store->abandoned))
         return;
     if (store->cached == NULL)
         store_commit_direct(store);
@@ -329,6 +366,7 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
     f->kind = kind;
     g_hash_table_insert(store->files, g_strdup(rel), f);
     int64_t day = start - start % 86400; /* a new file starts at the UTC midnight before its data */
+    g_autofree char *abs = store_abs(store, rel);
     if (store->cached != NULL && tt_cached_is_remote(store->cached)) {
         /* remote files: created by rrdcached itself (-O: never over an existing file) */
         if (store_cached_last(store, rel, &f->last))
@@ -338,7 +376,15 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         store->st.created++;
         return f;
     }
-    g_autofree char *abs = store_abs(store, rel);
+    if (g_atomic_int_get(&store->abandoned) && !g_file_test(abs, G_FILE_TEST_EXISTS)) {
+        /* near the stop's deadline a file is not created (hundreds of ms each on a busy
+         * disk): the journal says which, and the next start creates it before its updates */
+        g_ptr_array_add(store->pending,
+                        g_strdup_printf(STORE_JOURNAL_CREATE " %d %" G_GINT64_FORMAT " %s",
+                                        (int)kind, day, rel));
+        f->last = day;
+        return f;
+    }
     gboolean created = FALSE;
     if (!tt_rrd_create_file(abs, kind, &store->archives, day, &created, error)) {
         f->refused = TRUE;
@@ -479,6 +525,20 @@ void tt_rrd_store_stopping(tt_rrd_store *store)
         tt_cached_set_timeout(store->cached, TT_RRD_STOP_TIMEOUT_MS);
 }
 
+void tt_rrd_store_abandon(tt_rrd_store *store)
+{
+    if (store == NULL)
+        return;
+    g_atomic_int_set(&store->abandoned, 1);
+    if (store->cached != NULL)
+        tt_cached_abort(store->cached);
+}
+
+gboolean tt_rrd_store_is_down(tt_rrd_store *store)
+{
+    return store != NULL && g_atomic_int_get(&store->down);
+}
+
 void tt_rrd_store_finish(tt_rrd_store *store, int64_t now)
 {
     g_return_if_fail(store != NULL);
@@ -559,7 +619,9 @@ void tt_rrd_store_free(tt_rrd_store *store)
 {
     if (store == NULL)
         return;
-    if (store->pending->len > 0 && store->cached != NULL) {
+    if (g_atomic_int_get(&store->abandoned)) {
+        /* the stop's deadline: nothing more is sent, all of it is journaled */
+    } else if (store->pending->len > 0 && store->cached != NULL) {
         /* one last try now, bypassing the back-off, with the short stop deadline */
         tt_rrd_store_stopping(store);
         store->retry_at = 0;

@@ -127,6 +127,15 @@ void tt_rrd_store_commit(tt_rrd_store *store);
  */
 void tt_rrd_store_stopping(tt_rrd_store *store);
 #define TT_RRD_STOP_TIMEOUT_MS 3000
+/**
+ * The stop's deadline is near: end a wait on rrdcached in progress, send
+ * nothing more; every update line queued or made from now on is journaled
+ * by tt_rrd_store_free and replayed at the next start. Any thread (the core
+ * calls it while the writer thread may be inside a job). NULL is a no-op.
+ */
+void tt_rrd_store_abandon(tt_rrd_store *store);
+/** Was rrdcached's last answer a failure (unreachable, timed out)? Any thread. */
+gboolean tt_rrd_store_is_down(tt_rrd_store *store);
 /** See tt_host.rrd_finish; @a now is the host clock, seconds. */
 void tt_rrd_store_finish(tt_rrd_store *store, int64_t now);
 /** Copy the counters. Writer thread only (the store takes no lock). */

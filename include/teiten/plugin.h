@@ -36,6 +36,7 @@
 #define TEITEN_PLUGIN_H
 
 #include <glib.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <teiten/flow.h>
@@ -195,7 +196,48 @@ struct tt_host {
      * Dispatch thread only (bucket_close, fini).
      */
     void (*loss_foreach)(const tt_host *host, tt_loss_fn fn, void *data);
+    /**
+     * (ABI 1.3) host->submit() declaring the @a bytes @a data holds (what
+     * freeing it gives back), so the writer's backlog is bounded in bytes. In
+     * live operation a job past `writer-backlog` is refused rather than made
+     * to wait (reception never waits on the writer): @a free_fn(@a data) is
+     * then called at once, on the calling thread, the job and its bytes are
+     * counted as a loss, and FALSE is returned. Returns TRUE when queued.
+     * Use tt_host_submit_sized(), which falls back to submit() on older hosts.
+     */
+    gboolean (*submit_sized)(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn,
+                             size_t bytes);
+    /**
+     * (ABI 1.3) TRUE while `teitend --check-config` builds the plugins only to
+     * validate their groups: init() must then check its keys and create,
+     * open for writing or change nothing. In a real start, init() runs after
+     * the privilege drop and must fail, naming the file, when a file it will
+     * write is not writable (create it, or open it for writing, there). NULL
+     * in older and fake hosts: treat NULL as FALSE.
+     */
+    gboolean (*checking)(const tt_host *host);
 };
+
+/** Does @a host (a daemon of any 1.x minor) have member @a member? */
+#define tt_host_has(host, member)                                                                  \
+    ((host)->struct_size >= offsetof(tt_host, member) + sizeof((host)->member) &&                  \
+     (host)->member != NULL)
+
+/** host->submit_sized() where the host has it, host->submit() otherwise. */
+static inline gboolean tt_host_submit_sized(const tt_host *host, tt_job_fn run, void *data,
+                                            GDestroyNotify free_fn, size_t bytes)
+{
+    if (tt_host_has(host, submit_sized))
+        return host->submit_sized(host, run, data, free_fn, bytes);
+    host->submit(host, run, data, free_fn);
+    return TRUE;
+}
+
+/** host->checking() where the host has it: TRUE under `teitend --check-config`. */
+static inline gboolean tt_host_checking(const tt_host *host)
+{
+    return tt_host_has(host, checking) && host->checking(host);
+}
 
 /** The table a plugin exports through tt_plugin_entry(). */
 typedef struct tt_plugin_info {

@@ -360,8 +360,11 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
             ? g_strdup(value)
             : g_build_filename(host->data_dir != NULL ? host->data_dir : ".", value, NULL);
 
-    /* Fail at start-up, not at the first bucket, when the file cannot be written. */
+    /* Fail at start-up, not at the first bucket, when the file cannot be written;
+     * under --check-config create nothing (tt_host_checking). */
     g_autofree char *dir = g_path_get_dirname(path);
+    if (tt_host_checking(host))
+        goto checked;
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
@@ -379,6 +382,7 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
     }
     fclose(f);
 
+checked:;
     jsonl_sink *sink = g_atomic_rc_box_new0(jsonl_sink);
     sink->path = g_steal_pointer(&path);
 
@@ -399,7 +403,8 @@ static void jsonl_fini(void *state)
         jsonl_late_job *job = g_new(jsonl_late_job, 1);
         job->sink = g_atomic_rc_box_acquire(s->sink);
         job->text = g_steal_pointer(&s->late);
-        s->host->submit(s->host, jsonl_late_job_run, job, jsonl_late_job_free);
+        tt_host_submit_sized(s->host, jsonl_late_job_run, job, jsonl_late_job_free,
+                             sizeof *job + job->text->allocated_len);
     }
     if (s->late != NULL)
         g_string_free(s->late, TRUE);
@@ -473,7 +478,10 @@ static void jsonl_bucket_close(void *state, void *accp, const tt_bucket *bucket)
     snap->sensor_json = jsonl_sensor_json(s, bucket);
     snap->late = g_steal_pointer(&s->late);
     snap->sink = g_atomic_rc_box_acquire(s->sink);
-    s->host->submit(s->host, jsonl_bucket_job, snap, jsonl_snap_free);
+    tt_host_submit_sized(s->host, jsonl_bucket_job, snap, jsonl_snap_free,
+                         sizeof *snap +
+                             ((gsize)snap->nports + snap->ncountries) * sizeof(jsonl_item) +
+                             (snap->late != NULL ? snap->late->allocated_len : 0));
 }
 
 static void jsonl_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)

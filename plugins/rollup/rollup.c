@@ -170,6 +170,15 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
             ? g_strdup(name)
             : g_build_filename(host->data_dir != NULL ? host->data_dir : ".", name, NULL);
     g_autofree char *dir = g_path_get_dirname(path);
+    if (tt_host_checking(host)) {
+        /* --check-config: the keys are valid; open and create nothing (run as root it would
+         * leave a database the daemon, once it has dropped to `user =`, cannot write) */
+        rollup_state *s = g_new0(rollup_state, 1);
+        s->host = host;
+        s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
+        *state = s;
+        return TRUE;
+    }
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
@@ -208,7 +217,9 @@ static void rollup_fini(void *state)
          * bucket holding the newest flow is still open when the late records arrive */
         acc->replay = rollup_replaying(s->host);
         acc->store = rollup_store_ref(s->store);
-        s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+        tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free,
+                             64 * 1024 +
+                                 (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
     }
     /* losses counted after the last close (the stop's last drops): the last close's day */
     GArray *loss = rollup_take_losses(s, NULL);
@@ -361,7 +372,10 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
     s->closed_any = TRUE;
     acc->replay = rollup_replaying(s->host);
     acc->store = rollup_store_ref(s->store);
-    s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+    /* the accumulator's resident part is estimated (64 KiB) until it tracks what it touched */
+    tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free,
+                         64 * 1024 +
+                             (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
 }
 
 static void rollup_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)

@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rollup.h"
 
@@ -169,8 +170,41 @@ static gboolean store_check_meta(rollup_store *s, const char *tz_name, gint64 st
     return ok;
 }
 
+/*
+ * The database, its -wal and -shm and their directory must be writable by
+ * this process (teitend runs this after dropping to `user =`): SQLite would
+ * otherwise open a root-owned file read-only without a word and fail at the
+ * first commit, after the daemon had said "receiving".
+ */
+static gboolean store_check_writable(const char *path, GError **error)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "%s/ is not writable by uid %u: %s", dir, (unsigned)geteuid(),
+                    g_strerror(saved));
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *p = g_strconcat(path, suffixes[i], NULL);
+        if (access(p, F_OK) == 0 && access(p, W_OK) != 0) {
+            int saved = errno;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                        "%s is not writable by uid %u: %s", p, (unsigned)geteuid(),
+                        g_strerror(saved));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step, GError **error)
 {
+    if (!store_check_writable(path, error))
+        return NULL;
+
     rollup_store *s = g_atomic_rc_box_new0(rollup_store);
     g_mutex_init(&s->lock);
     s->path = g_strdup(path);
@@ -183,6 +217,10 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
         SQLITE_OK) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
                     s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+        goto err_unref;
+    }
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_ACCES, "%s: opened read-only", path);
         goto err_unref;
     }
     /* readers (teiten rank) hold snapshots briefly; never fail a commit for them */

@@ -7,7 +7,7 @@
 tt_tmpdir
 prefix="$TT_TMP/prefix"
 cmake --install "$TT_BUILD" --prefix "$prefix" >/dev/null
-for f in bin/teitend bin/teiten bin/flowgen lib/teiten/plugins/jsonl.so; do
+for f in bin/teitend bin/teiten bin/flowgen lib/teiten/plugins/jsonl.so lib/systemd/system/teitend.service; do
     [ -e "$prefix/$f" ] || tt_fail "missing $prefix/$f after install"
 done
 cat >"$TT_TMP/t.conf" <<CONF

@@ -52,6 +52,8 @@ static void test_config_defaults(void)
     g_assert_cmpint(c->export_time_tolerance, ==, 600);
     g_assert_cmpint(c->silent_after, ==, 900);
     g_assert_cmpuint(c->writer_lag_warn, ==, 3);
+    g_assert_cmpuint(c->writer_backlog, ==, 256u << 20);
+    g_assert_cmpint(c->stop_timeout, ==, 10);
     g_assert_cmpuint(c->sensors->len, ==, 0);
     g_assert_cmpuint(c->plugins->len, ==, 0);
 }
@@ -142,6 +144,7 @@ static void test_config_values(void)
         "step = 60\ngrace = 0\nrcvbuf = 8M\nmax-templates = 10\n"
         "max-sessions = 20\nmax-exporters = 30\nmax-domains = 7\nexport-time-tolerance = 0\n"
         "silent-after = 1\nwriter-lag-warn = 9\npidfile = /run/teitend.pid\n"
+        "writer-backlog = 2G\nstop-timeout = 3\n"
         "rrdcached = [::1]:42217\n"
         "data-dir =   /srv/teiten  \n",
         &error);
@@ -161,6 +164,8 @@ static void test_config_values(void)
     g_assert_cmpint(c->export_time_tolerance, ==, 0);
     g_assert_cmpint(c->silent_after, ==, 1);
     g_assert_cmpuint(c->writer_lag_warn, ==, 9);
+    g_assert_cmpuint(c->writer_backlog, ==, G_GUINT64_CONSTANT(2) << 30);
+    g_assert_cmpint(c->stop_timeout, ==, 3);
     g_assert_cmpstr(c->pidfile, ==, "/run/teitend.pid");
     g_assert_cmpstr(c->data_dir, ==, "/srv/teiten");
     g_clear_pointer(&c, tt_config_free);
@@ -251,6 +256,13 @@ typedef struct {
 #define C "[collector]\n"
 
 static const config_bad config_bad_files[] = {
+    {C "writer-backlog = lots\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] writer-backlog: \"lots\" is not a size (bytes, or a number with K, M "
+     "or G; 1 MiB to 1 TiB)"},
+    {C "writer-backlog = 512K\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] writer-backlog: \"512K\" is out of range (1 MiB to 1 TiB)"},
+    {C "stop-timeout = 0\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] stop-timeout: 0 is out of range (1..86400)"},
     {C "step = abc\n", TT_CONFIG_ERROR_VALUE,
      "t.conf: [collector] step: \"abc\" is not an integer"},
     {C "step = 12abc\n", TT_CONFIG_ERROR_VALUE,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_writer.c - the writer thread: order, flush, pending count, drain on free.
+ * test_writer.c - the writer thread: order, flush, pending count, drain on free,
+ * the byte-bounded backlog (refused when live, waited for when reading files),
+ * the stop's deadline (drain with progress, discard counted as lost).
  *
  * Runs the real tt_writer with jobs that record what they saw. Jobs that must
  * stay in the queue for a while block on a gate the test opens, rather than
@@ -294,6 +296,181 @@ static void test_flush_empty_and_free_null(void)
     tt_writer_free(NULL);
 }
 
+/* A sized job: counts runs and frees in a shared record. */
+typedef struct sized_rec {
+    gint ran;
+    gint freed;
+} sized_rec;
+
+static void sized_run(void *data)
+{
+    sized_rec *r = data;
+    g_atomic_int_inc(&r->ran);
+}
+
+static void sized_free(void *data)
+{
+    sized_rec *r = data;
+    g_atomic_int_inc(&r->freed);
+}
+
+/*
+ * Live: past the byte bound, a job that may be refused is refused at once (the
+ * submitter does not wait: this test would hang if it did), freed, counted
+ * with its bytes; a job that may not be refused is queued anyway; an empty
+ * queue takes a job larger than the bound.
+ */
+static void test_backlog_refuses_when_live(void)
+{
+    tt_writer *w = tt_writer_new();
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+    sized_rec r = {0};
+
+    tt_writer_set_backlog(w, 1000, FALSE);
+    g_assert_true(tt_writer_submit_sized(w, gate_job, &g, NULL, 400, TRUE));
+    gate_wait_entered(&g);
+    g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 500, TRUE));
+    /* 900 of 1000 bytes pending: 200 more do not fit */
+    g_assert_false(tt_writer_submit_sized(w, sized_run, &r, sized_free, 200, TRUE));
+    g_assert_cmpint(g_atomic_int_get(&r.freed), ==, 1); /* freed at once, never run */
+    g_assert_false(tt_writer_submit_sized(w, sized_run, &r, sized_free, 300, TRUE));
+    g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 100, TRUE));   /* fits */
+    g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 5000, FALSE)); /* core job */
+
+    tt_writer_stats st;
+    tt_writer_get_stats(w, &st);
+    g_assert_cmpuint(st.pending_jobs, ==, 4);
+    g_assert_cmpuint(st.pending_bytes, ==, 6000);
+    g_assert_cmpuint(st.peak_bytes, ==, 6000);
+    g_assert_cmpuint(st.peak_jobs, ==, 4);
+    g_assert_cmpuint(st.refused_jobs, ==, 2);
+    g_assert_cmpuint(st.refused_bytes, ==, 500);
+    g_assert_cmpuint(st.stalls, ==, 0);
+
+    gate_open(&g);
+    tt_writer_flush(w);
+    g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 3);
+    g_assert_cmpint(g_atomic_int_get(&r.freed), ==, 5);
+    tt_writer_get_stats(w, &st);
+    g_assert_cmpuint(st.pending_jobs, ==, 0);
+    g_assert_cmpuint(st.pending_bytes, ==, 0);
+    g_assert_cmpuint(st.peak_bytes, ==, 6000);
+    /* an empty queue takes even a job larger than the bound */
+    g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 5000, TRUE));
+    tt_writer_free(w);
+    g_assert_cmpint(r.ran, ==, 4);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
+typedef struct {
+    tt_writer *w;
+    sized_rec *r;
+    gint done;
+    gboolean queued;
+} sized_submitter;
+
+static gpointer sized_submitter_main(gpointer data)
+{
+    sized_submitter *s = data;
+    s->queued = tt_writer_submit_sized(s->w, sized_run, s->r, sized_free, 600, TRUE);
+    g_atomic_int_set(&s->done, 1);
+    return NULL;
+}
+
+/* Reading files: past the byte bound the submitter waits (counted), nothing is refused. */
+static void test_backlog_waits_when_reading(void)
+{
+    tt_writer *w = tt_writer_new();
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+    sized_rec r = {0};
+
+    tt_writer_set_backlog(w, 1000, TRUE);
+    tt_writer_submit_sized(w, gate_job, &g, NULL, 600, TRUE);
+    gate_wait_entered(&g);
+    sized_submitter sub = {w, &r, 0, FALSE};
+    GThread *t = g_thread_new("submitter", sized_submitter_main, &sub);
+    /* it cannot finish before the gate opens; wait until it is counted as stalled */
+    while (tt_writer_stalls(w, NULL) == 0)
+        g_usleep(1000);
+    g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 0);
+    gate_open(&g);
+    g_thread_join(t);
+    g_assert_true(sub.queued);
+    tt_writer_flush(w);
+    tt_writer_stats st;
+    tt_writer_get_stats(w, &st);
+    g_assert_cmpuint(st.refused_jobs, ==, 0);
+    g_assert_cmpuint(st.stalls, ==, 1);
+    g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 1);
+    tt_writer_free(w);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
+static void count_progress(guint64 jobs, guint64 bytes, void *data)
+{
+    guint64 *calls = data;
+    calls[0]++;
+    calls[1] = jobs;
+    calls[2] = bytes;
+}
+
+/*
+ * The stop: a drain held by a gate ends at its deadline (FALSE), having told
+ * its progress (jobs and bytes pending); discard then has the writer thread
+ * free what is queued without running it, counted as lost; a drain of an
+ * empty queue returns TRUE at once.
+ */
+static void test_drain_deadline_and_discard(void)
+{
+    tt_writer *w = tt_writer_new();
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+    sized_rec r = {0};
+
+    tt_writer_submit_sized(w, gate_job, &g, NULL, 10, FALSE);
+    for (guint i = 0; i < 5; i++)
+        tt_writer_submit_sized(w, sized_run, &r, sized_free, 100, TRUE);
+    gate_wait_entered(&g);
+    guint64 calls[3] = {0};
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_false(tt_writer_drain(w, t0 + 2500 * 1000, count_progress, calls));
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 2500 * 1000);
+    g_assert_cmpuint(calls[0], >=, 1); /* about once a second: at 1 s and 2 s */
+    g_assert_cmpuint(calls[0], <=, 2);
+    g_assert_cmpuint(calls[1], ==, 6);
+    g_assert_cmpuint(calls[2], ==, 510);
+
+    /* the gate job is running: discard waits for it, so open the gate from elsewhere */
+    GThread *opener = g_thread_new("opener", gate_opener_main, &g);
+    guint64 bytes = 0;
+    g_assert_cmpuint(tt_writer_discard(w, &bytes), ==, 5);
+    g_thread_join(opener);
+    g_assert_cmpuint(bytes, ==, 500);
+    g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 0);
+    g_assert_cmpint(g_atomic_int_get(&r.freed), ==, 5);
+    tt_writer_stats st;
+    tt_writer_get_stats(w, &st);
+    g_assert_cmpuint(st.lost_jobs, ==, 5);
+    g_assert_cmpuint(st.lost_bytes, ==, 500);
+    g_assert_cmpuint(st.pending_jobs, ==, 0);
+    g_assert_cmpuint(st.pending_bytes, ==, 0);
+
+    /* after a discard the writer runs jobs again; an idle queue drains at once */
+    tt_writer_submit_sized(w, sized_run, &r, sized_free, 100, TRUE);
+    g_assert_true(tt_writer_drain(w, g_get_monotonic_time() + 10 * G_USEC_PER_SEC, NULL, NULL));
+    g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 1);
+    tt_writer_free(w);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -303,5 +480,8 @@ int main(int argc, char **argv)
     g_test_add_func("/writer/backpressure", test_backpressure);
     g_test_add_func("/writer/concurrent-submitters", test_concurrent_submitters);
     g_test_add_func("/writer/flush-empty-and-free-null", test_flush_empty_and_free_null);
+    g_test_add_func("/writer/backlog-refuses-when-live", test_backlog_refuses_when_live);
+    g_test_add_func("/writer/backlog-waits-when-reading", test_backlog_waits_when_reading);
+    g_test_add_func("/writer/drain-deadline-and-discard", test_drain_deadline_and_discard);
     return g_test_run();
 }
