@@ -49,6 +49,9 @@
 #define RECV_BUFSZ 65536
 #define BATCHES_PER_WAKEUP 32
 #define TCP_BUFSZ (2 * 65536)
+/* the stop reads the sockets for at most this long: a 64 MiB buffer takes ~1 s, and a sender
+ * that keeps sending must not hold the stop (stop-timeout) for ever */
+#define DRAIN_MAX_US (2 * G_USEC_PER_SEC)
 
 typedef struct {
     uint64_t datagrams;
@@ -590,12 +593,14 @@ void tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder)
 
 void tt_listeners_drain(tt_listeners *ls)
 {
+    /* what the sockets hold, not what a sender keeps sending: the stop has its deadline */
+    gint64 until = g_get_monotonic_time() + DRAIN_MAX_US;
     for (guint i = 0; i < ls->list->len; i++) {
         listener *l = g_ptr_array_index(ls->list, i);
         if (l->fd < 0 || l->spec.kind == TT_LISTEN_IPFIX_TCP ||
             l->spec.kind == TT_LISTEN_SFLOW_UDP)
             continue;
-        while (udp_read_batch(l) > 0)
+        while (udp_read_batch(l) > 0 && g_get_monotonic_time() < until)
             ;
     }
     /* what the kernel dropped up to now, the last datagram's aftermath included */

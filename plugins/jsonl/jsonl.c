@@ -334,6 +334,29 @@ static void jsonl_late_job_free(void *data)
     g_free(job);
 }
 
+/* Create the file's directory and open it for appending once: it must be writable now. */
+static gboolean jsonl_check_writable(const char *path, const char *group, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "[%s] %s: cannot create directory %s: %s", group, JSONL_GROUP_KEY_PATH, dir,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    FILE *f = fopen(path, "ae");
+    if (f == NULL) {
+        int saved = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                    "[%s] %s: cannot open %s for appending: %s", group, JSONL_GROUP_KEY_PATH, path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    fclose(f);
+    return TRUE;
+}
+
 static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
                            GError **error)
 {
@@ -362,27 +385,9 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
 
     /* Fail at start-up, not at the first bucket, when the file cannot be written;
      * under --check-config create nothing (tt_host_checking). */
-    g_autofree char *dir = g_path_get_dirname(path);
-    if (tt_host_checking(host))
-        goto checked;
-    if (g_mkdir_with_parents(dir, 0755) != 0) {
-        int saved = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "[%s] %s: cannot create directory %s: %s", group, JSONL_GROUP_KEY_PATH, dir,
-                    g_strerror(saved));
+    if (!tt_host_checking(host) && !jsonl_check_writable(path, group, error))
         return FALSE;
-    }
-    FILE *f = fopen(path, "ae");
-    if (f == NULL) {
-        int saved = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                    "[%s] %s: cannot open %s for appending: %s", group, JSONL_GROUP_KEY_PATH, path,
-                    g_strerror(saved));
-        return FALSE;
-    }
-    fclose(f);
 
-checked:;
     jsonl_sink *sink = g_atomic_rc_box_new0(jsonl_sink);
     sink->path = g_steal_pointer(&path);
 
