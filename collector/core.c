@@ -778,7 +778,7 @@ void tt_core_free(tt_core *core)
         return;
     /* the plugins' fini stores what was lost since their last close: keep the counts */
     core->final_losses = tt_loss_list_new();
-    if (core->decoder != NULL)
+    if (core->decoder != NULL && core->health != NULL) /* no health under --check-config */
         tt_core_loss_foreach(core, tt_loss_list_add, core->final_losses);
     /* plugins' fini() may still submit jobs: the writer outlives them */
     g_ptr_array_free(core->plugins, TRUE);
