@@ -96,12 +96,12 @@ struct tt_core {
     void *listeners_data;
     GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */
     GPtrArray *final_losses;    /* tt_loss: every count, kept when the decoder goes */
-    gboolean checking;        /* --check-config: validate, create and write nothing */
-    gboolean live;            /* listeners feed it: the writer never makes dispatch wait */
-    int64_t refusal_logged;   /* monotonic seconds of the last refusal warning; dispatch thread */
-    uint64_t refusals_logged; /* refused jobs already told in a warning */
-    int64_t stop_deadline;    /* monotonic µs: the writer's work ends by then; 0 = no deadline */
-    char *listeners_final;    /* the listeners' JSON at the stop: they are freed before the core */
+    gboolean checking;          /* --check-config: validate, create and write nothing */
+    gboolean live;              /* listeners feed it: the writer never makes dispatch wait */
+    int64_t refusal_logged;     /* monotonic seconds of the last refusal warning; dispatch thread */
+    uint64_t refusals_logged;   /* refused jobs already told in a warning */
+    int64_t stop_deadline;      /* monotonic µs: the writer's work ends by then; 0 = no deadline */
+    char *listeners_final; /* the listeners' JSON at the stop: they are freed before the core */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
