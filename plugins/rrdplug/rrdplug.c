@@ -485,7 +485,14 @@ static void rrdplug_submit(rrdplug_state *st, GPtrArray *snaps, gboolean all_sen
     job->snaps = snaps;
     job->all_sensors = all_sensors;
     job->saturation_logged = st->saturation_logged;
-    st->host->submit(st->host, rrdplug_job_run, job, rrdplug_job_free);
+    /* what the snapshots hold (one shared by two jobs counts in both: an upper bound) */
+    gsize bytes = sizeof *job;
+    for (guint i = 0; i < snaps->len; i++) {
+        const rrdplug_snap *snap = g_ptr_array_index(snaps, i);
+        bytes += sizeof *snap + (gsize)snap->n * (sizeof *snap->keys + sizeof *snap->c) +
+                 (gsize)snap->nentries * sizeof *snap->entries;
+    }
+    tt_host_submit_sized(st->host, rrdplug_job_run, job, rrdplug_job_free, bytes);
 }
 
 static void rrdplug_finish_run(void *data)

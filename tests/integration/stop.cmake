@@ -2,3 +2,4 @@
 # Starting and stopping: the shipped systemd unit's Exec lines, the stop-timeout and its journal.
 tt_add_script_test(service_unit service.sh)
 tt_add_script_test(stop_timeout stop_timeout.sh)
+tt_add_script_test(writer_backlog backlog.sh)
