@@ -5,7 +5,8 @@
 # first minutes of flow time. Every record must still be received and dispatched (the
 # sockets keep being read), the jobs past the bound refused and counted (jobs and bytes,
 # in stats.json and in losses[]), the backlog's peak held near the bound, and a warning
-# logged; after SIGCONT the daemon stops cleanly.
+# logged. Then, with a sender still blasting, SIGTERM is acted on within a second and the
+# daemon is gone within stop-timeout (plus the 2 s the stop may spend reading the sockets).
 . "$(dirname "$0")/lib.sh"
 command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
 tt_tmpdir
@@ -39,5 +40,22 @@ assert loss and loss[0]["count"] == s["writer_refused_jobs"], s.get("losses")
 PYEOF
 grep -q "writer backlog full" run.log || { kill -CONT "$CACHED_PID"; cat run.log >&2; tt_fail "no warning about refused jobs"; }
 kill -CONT "$CACHED_PID"
-tt_stop
 tt_note "writer stuck, writer-backlog = 1M: every record received, refusals counted and logged"
+
+# SIGTERM while a sender is still blasting: acted on within a second, stopped in stop-timeout
+"$FLOWGEN" --seed 8 --flows 400000 --start 2019-05-02T00:00:00Z --duration 43200 \
+    --out "udp://127.0.0.1:$port" --rate 100000 >/dev/null 2>&1 &
+SENDER=$!
+TT_PIDS+=("$SENDER")
+sleep 1
+t0=$(date +%s.%N)
+kill -TERM "$TT_DAEMON_PID"
+for _ in $(seq 1 200); do grep -q "stopping: closing every open bucket" run.log && break; sleep 0.01; done
+t1=$(date +%s.%N)
+for _ in $(seq 1 200); do kill -0 "$TT_DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+t2=$(date +%s.%N)
+kill -0 "$TT_DAEMON_PID" 2>/dev/null && tt_fail "teitend still running 20 s after SIGTERM"
+wait "$TT_DAEMON_PID" || tt_fail "teitend exited non-zero"
+wait "$SENDER" 2>/dev/null || true
+"$PY" -c "import sys; a, b = $t1 - $t0, $t2 - $t0; print('# SIGTERM under load: stopping after %.2f s, exited after %.2f s' % (a, b), file=sys.stderr); sys.exit(0 if a < 1.0 and b < 10 + 2 + 1 else 1)" ||
+    { tail -5 run.log >&2; tt_fail "SIGTERM not acted on within 1 s, or the stop outlasted stop-timeout"; }
