@@ -78,6 +78,11 @@ static void loss_words(const tt_rollup_loss *l, gboolean ja, GString *out)
                                ja ? "%s で途中切断の TCP ストリーム %" G_GUINT64_FORMAT
                                   : "%2$" G_GUINT64_FORMAT " TCP streams cut on %1$s",
                                l->name, n);
+    else if (is(l, "listener", "unread_at_stop"))
+        g_string_append_printf(out,
+                               ja ? "%s で停止時に未読 %" G_GUINT64_FORMAT " データグラム"
+                                  : "%2$" G_GUINT64_FORMAT " datagrams unread at the stop on %1$s",
+                               l->name, n);
     else if (is(l, "exporters", "seq_lost"))
         g_string_append_printf(out, ja ? "シーケンス番号の欠落 %" G_GUINT64_FORMAT
                                        : "%" G_GUINT64_FORMAT " sequence gaps",

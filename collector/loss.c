@@ -95,8 +95,11 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
             loss_report(fn, data, "sensor", name, "too_old", "records", s->too_old);
     }
 
+    struct tt_health *health = tt_core_health(core);
+    if (health == NULL) /* --check-config builds no health */
+        return;
     tt_health_stats h;
-    tt_health_get(tt_core_health(core), &h);
+    tt_health_get(health, &h);
     loss_report(fn, data, "store", "rrd", "refused", "steps", h.rrd.refused);
 
     /* closed-bucket jobs the writer refused (live, past writer-backlog) or dropped at the stop */
