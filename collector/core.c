@@ -942,6 +942,8 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
     core->config = config;
     core->host.data_dir = config->data_dir;
     core->host.timezone = config->timezone;
+    /* writer-backlog and stop-timeout take effect at once (a stop reads the latter) */
+    tt_writer_set_backlog(core->writer, config->writer_backlog, !core->live);
     tt_decoder_invalidate_sensors(core->decoder);
     g_message("reloaded %s: %u sensors, geoip %s", config->path, tt_sensor_count(sensors),
               config->geoip != NULL ? config->geoip : "none");
