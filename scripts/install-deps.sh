@@ -9,7 +9,7 @@ BUILD_PKGS=(cmake gcc make pkg-config libglib2.0-dev libfixbuf-dev librrd-dev li
             libsqlite3-dev)
 RUN_PKGS=(rrdtool rrdcached sqlite3)
 TEST_PKGS=(chromium softflowd pmacct nfdump tshark libmaxmind-db-writer-perl python3 python3-scapy
-           binutils iproute2 procps file clang libclang-rt-14-dev faketime)
+           binutils iproute2 procps file clang libclang-rt-14-dev faketime systemd)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 case "${1:-}" in

@@ -3,3 +3,4 @@
 tt_add_script_test(service_unit service.sh)
 tt_add_script_test(stop_timeout stop_timeout.sh)
 tt_add_script_test(writer_backlog backlog.sh)
+tt_add_script_test(read_progress read_progress.sh)
