@@ -9,13 +9,22 @@
  * on_flows (ABI 1.2) does the same for a run, a chunk at a time: positions
  * first with their cache lines prefetched, then the counting (one rollup_add
  * shared with on_flow).
- * bucket_close stamps the accumulator with the bucket, the sensor's leaks
+ * The first count of a port, country or country sketch appends it to a
+ * touched list (one branch). bucket_close costs what the bucket touched: it
+ * sorts those lists (their order is the order the rows had when the store
+ * walked dense arrays), copies the counters and sketches into a snapshot
+ * (rollup_acc) and clears exactly those slots, so the dense accumulator
+ * (about 18 MB of address space, zero pages until touched) goes straight back
+ * to a spare list of the dispatch thread for the next bucket_open: a sparse
+ * replay faults in no fresh pages and a lagging writer holds snapshots, not
+ * accumulators. The snapshot is stamped with the bucket, the sensor's leaks
  * since its previous close and the GeoIP database in use (host->sensor_info,
- * when the host has it) and the late records delivered meanwhile, and hands
- * it to the writer thread, where rollup_store.c commits it as one
- * transaction. Accumulators (about 16 MB, zero pages until touched) are
- * recycled: after the commit only the blocks marked used are cleared, so a
- * sparse bucket costs what it used, not a 16 MB calloc and walk.
+ * when the host has it) and the late records delivered meanwhile, and handed
+ * to the writer thread, where rollup_store.c commits it as one transaction.
+ * Rejected: the dense accumulator itself travelling to the writer with
+ * bitmaps of used blocks, as first built (a fresh 16 MB calloc per queued
+ * bucket while the writer lagged, and bitmap and 676-country walks per
+ * commit).
  *
  * Losses (ABI 1.3, tt_host.loss_foreach: kernel drops per listener,
  * sequence gaps, refused messages and records, TCP streams cut, RRD steps
@@ -48,6 +57,7 @@
 #include <string.h>
 
 #include "rollup.h"
+#include "touched.h"
 
 #define ROLLUP_KEY_PATH "path"
 #define ROLLUP_DEFAULT_PATH "rollup.sqlite"
@@ -57,14 +67,41 @@ typedef struct rollup_sensor {
     guint64 leaks_seen; /* cumulative leaks at the previous close */
 } rollup_sensor;
 
+/* Spare dense accumulators kept for reuse (dispatch thread only). */
+#define ROLLUP_SPARE_MAX 4
+
+/*
+ * An open bucket: flat arrays indexed by what on_flow has in hand, zero but
+ * for the slots in its touched lists (dispatch thread only, recycled).
+ */
+typedef struct rollup_dense {
+    rollup_counter port[TT_CLASS_COUNT][ROLLUP_PORT_SLOTS];
+    rollup_counter country[TT_CLASS_COUNT][TT_COUNTRY_SLOTS];
+    rollup_counter total[TT_CLASS_COUNT];
+    guint8 hll[ROLLUP_HLL_M];
+    guint8 hll_country[TT_COUNTRY_SLOTS][ROLLUP_HLL_M]; /* pages touched only when used */
+    guint64 country_seen[(TT_COUNTRY_SLOTS + 63) / 64];
+    guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
+    guint32 rates[ROLLUP_MAX_RATES];
+    guint64 rate_records[ROLLUP_MAX_RATES];
+    guint nrates;
+    guint64 observed;
+    gint64 start;
+    guint nports, ncountries, nsketches;
+    guint32 port_keys[TT_CLASS_COUNT * ROLLUP_PORT_SLOTS];   /* first-touch order */
+    guint32 country_keys[TT_CLASS_COUNT * TT_COUNTRY_SLOTS]; /* first-touch order */
+    guint32 sketch_keys[TT_COUNTRY_SLOTS];                   /* first-touch order */
+} rollup_dense;
+
 typedef struct rollup_state {
     const tt_host *host;
-    rollup_store *store; /* a reference */
-    GArray *sensors;     /* rollup_sensor, by index */
+    rollup_store *store;   /* a reference */
+    GArray *sensors;       /* rollup_sensor, by index */
     GHashTable *loss_seen; /* "scope\x1fname\x1freason" -> guint64* count at the last close */
     gint64 last_start;     /* start of the newest bucket closed, for fini's losses */
     gboolean closed_any;
-    gint64 loss_asked;     /* monotonic µs of the last loss walk at a close */
+    gint64 loss_asked; /* monotonic µs of the last loss walk at a close */
+    GPtrArray *spare;  /* of rollup_dense*, cleared */
 } rollup_state;
 
 static rollup_sensor *rollup_sensor_of(rollup_state *s, guint32 sensor)
@@ -98,7 +135,8 @@ typedef struct rollup_loss_walk {
 static void rollup_loss_one(const tt_loss *loss, void *data)
 {
     rollup_loss_walk *w = data;
-    if (w->sensor != NULL && strcmp(loss->scope, "sensor") == 0 && strcmp(loss->name, w->sensor) != 0)
+    if (w->sensor != NULL && strcmp(loss->scope, "sensor") == 0 &&
+        strcmp(loss->name, w->sensor) != 0)
         return; /* another sensor's: it goes with that sensor's next close */
     g_autofree char *key = g_strdup_printf("%s\x1f%s\x1f%s", loss->scope, loss->name, loss->reason);
     guint64 *seen = g_hash_table_lookup(w->s->loss_seen, key);
@@ -197,6 +235,7 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
     s->store = store;
     s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
     s->loss_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->spare = g_ptr_array_new_with_free_func(g_free);
     *state = s;
     return TRUE;
 }
@@ -232,6 +271,7 @@ static void rollup_fini(void *state)
         s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
     }
     g_hash_table_destroy(s->loss_seen);
+    g_ptr_array_free(s->spare, TRUE);
     g_array_free(s->sensors, TRUE);
     rollup_store_unref(s->store);
     g_free(s);
@@ -240,9 +280,10 @@ static void rollup_fini(void *state)
 static void *rollup_bucket_open(void *state, const tt_bucket *bucket)
 {
     rollup_state *s = state;
-    rollup_acc *acc = rollup_store_take_acc(s->store);
-    acc->start = bucket->start;
-    return acc;
+    rollup_dense *d = s->spare->len > 0 ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
+                                        : g_new0(rollup_dense, 1);
+    d->start = bucket->start;
+    return d;
 }
 
 /* Where one flow lands in an accumulator: computed before it is counted, so
@@ -267,12 +308,14 @@ static inline rollup_pos rollup_pos_of(const tt_flow *flow)
 }
 
 /* The one place a flow is counted; on_flow and on_flows both end here. */
-static inline void rollup_add(rollup_acc *acc, const tt_flow *flow, rollup_pos p)
+static inline void rollup_add(rollup_dense *acc, const tt_flow *flow, rollup_pos p)
 {
-    guint block = (p.cls * ROLLUP_PORT_SLOTS + p.slot) / 64;
-    acc->port_blocks[block / 64] |= (guint64)1 << (block % 64);
     rollup_counter *c[3] = {&acc->total[p.cls], &acc->port[p.cls][p.slot],
                             &acc->country[p.cls][p.ci]};
+    if (c[1]->records == 0)
+        acc->port_keys[acc->nports++] = p.cls * ROLLUP_PORT_SLOTS + p.slot;
+    if (c[2]->records == 0)
+        acc->country_keys[acc->ncountries++] = p.cls * TT_COUNTRY_SLOTS + p.ci;
     for (guint i = 0; i < 3; i++) {
         c[i]->flows += flow->sampling;
         c[i]->packets += flow->packets;
@@ -281,7 +324,11 @@ static inline void rollup_add(rollup_acc *acc, const tt_flow *flow, rollup_pos p
     }
     rollup_hll_add(acc->hll, p.h);
     rollup_hll_add(acc->hll_country[p.ci], p.h);
-    acc->country_seen[p.ci / 64] |= (guint64)1 << (p.ci % 64);
+    guint64 bit_ci = (guint64)1 << (p.ci % 64);
+    if (!(acc->country_seen[p.ci / 64] & bit_ci)) {
+        acc->country_seen[p.ci / 64] |= bit_ci;
+        acc->sketch_keys[acc->nsketches++] = p.ci;
+    }
     acc->observed++;
 
     /* the minute heard, relative to the bucket's first minute (a bucket spans <= 16) */
@@ -320,7 +367,7 @@ static void rollup_on_flow(void *state, void *accp, const tt_flow *flow)
 static void rollup_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
 {
     (void)state;
-    rollup_acc *acc = accp;
+    rollup_dense *acc = accp;
     rollup_pos pos[ROLLUP_BATCH];
     for (size_t base = 0; base < n; base += ROLLUP_BATCH) {
         size_t m = MIN(n - base, (size_t)ROLLUP_BATCH);
@@ -336,10 +383,67 @@ static void rollup_on_flows(void *state, void *accp, const tt_flow *flows, size_
     }
 }
 
+/*
+ * The touched slots of @a d into a new snapshot, sorted, each cleared behind
+ * it; @a d is left as bucket_open wants it. Costs what the bucket touched.
+ */
+static rollup_acc *rollup_snapshot(rollup_state *s, rollup_dense *d)
+{
+    rollup_acc *acc = rollup_store_take_acc(s->store);
+    rollup_counter *flat_port = &d->port[0][0], *flat_country = &d->country[0][0];
+
+    acc->nports = d->nports;
+    acc->ports = g_new(rollup_item, MAX(d->nports, 1));
+    touched_sort_alloc(d->port_keys, d->nports);
+    for (guint i = 0; i < d->nports; i++) {
+        acc->ports[i].key = d->port_keys[i];
+        acc->ports[i].c = flat_port[d->port_keys[i]];
+        memset(&flat_port[d->port_keys[i]], 0, sizeof *flat_port);
+    }
+    acc->ncountries = d->ncountries;
+    acc->countries = g_new(rollup_item, MAX(d->ncountries, 1));
+    touched_sort_alloc(d->country_keys, d->ncountries);
+    for (guint i = 0; i < d->ncountries; i++) {
+        acc->countries[i].key = d->country_keys[i];
+        acc->countries[i].c = flat_country[d->country_keys[i]];
+        memset(&flat_country[d->country_keys[i]], 0, sizeof *flat_country);
+    }
+    acc->nsketches = d->nsketches;
+    acc->sketches = g_new(rollup_sketch, MAX(d->nsketches, 1));
+    touched_sort_alloc(d->sketch_keys, d->nsketches);
+    for (guint i = 0; i < d->nsketches; i++) {
+        guint ci = d->sketch_keys[i];
+        acc->sketches[i].ci = ci;
+        memcpy(acc->sketches[i].regs, d->hll_country[ci], ROLLUP_HLL_M);
+        memset(d->hll_country[ci], 0, ROLLUP_HLL_M);
+        d->country_seen[ci / 64] = 0;
+    }
+    memcpy(acc->total, d->total, sizeof acc->total);
+    memcpy(acc->hll, d->hll, sizeof acc->hll);
+    acc->minutes = d->minutes;
+    memcpy(acc->rates, d->rates, sizeof acc->rates);
+    memcpy(acc->rate_records, d->rate_records, sizeof acc->rate_records);
+    acc->nrates = d->nrates;
+    acc->observed = d->observed;
+    memset(d->total, 0, sizeof d->total);
+    memset(d->hll, 0, sizeof d->hll);
+    d->minutes = 0;
+    memset(d->rates, 0, sizeof d->rates);
+    memset(d->rate_records, 0, sizeof d->rate_records);
+    d->nrates = 0;
+    d->observed = 0;
+    d->nports = d->ncountries = d->nsketches = 0;
+    if (s->spare->len < ROLLUP_SPARE_MAX)
+        g_ptr_array_add(s->spare, d);
+    else
+        g_free(d);
+    return acc;
+}
+
 static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket)
 {
     rollup_state *s = state;
-    rollup_acc *acc = accp;
+    rollup_acc *acc = rollup_snapshot(s, accp);
     rollup_sensor *rs = rollup_sensor_of(s, bucket->sensor);
 
     acc->has_bucket = TRUE;

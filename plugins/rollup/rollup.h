@@ -3,9 +3,9 @@
  * rollup.h - shared between the rollup plugin's callbacks (rollup.c, the
  * dispatch thread) and its SQLite store (rollup_store.c, the writer thread).
  *
- * A closed bucket travels from one to the other as a rollup_acc: flat
- * counter arrays indexed by what on_flow has in hand (class, protocol and
- * port, country index), the bucket's distinct-source sketches, the minutes
+ * A closed bucket travels from one to the other as a rollup_acc: the
+ * counters it counted (class, protocol and port, country), sorted by key,
+ * its distinct-source sketches (overall and per country seen), the minutes
  * heard, the sampling rates seen, and the late records delivered since the
  * sensor's previous close. The store turns it into one transaction.
  * Internal to the plugin: nothing here is ABI.
@@ -51,15 +51,33 @@ typedef struct rollup_loss {
 typedef struct rollup_store rollup_store;
 typedef struct rollup_acc rollup_acc;
 
+/* One counter of a closed bucket that counted records. */
+typedef struct rollup_item {
+    guint32
+        key; /* port: class x ROLLUP_PORT_SLOTS + slot; country: class x TT_COUNTRY_SLOTS + index */
+    rollup_counter c;
+} rollup_item;
+
+/* One country's distinct-source sketch of a closed bucket. */
+typedef struct rollup_sketch {
+    guint ci; /* country index */
+    guint8 regs[ROLLUP_HLL_M];
+} rollup_sketch;
+
+/*
+ * A closed bucket on its way to the store: only what it counted (the open
+ * bucket's dense arrays stay in rollup.c, recycled), keys ascending, so the
+ * rows go in the order a walk of the dense arrays gave.
+ */
 struct rollup_acc {
-    rollup_counter port[TT_CLASS_COUNT][ROLLUP_PORT_SLOTS];
-    rollup_counter country[TT_CLASS_COUNT][TT_COUNTRY_SLOTS];
     rollup_counter total[TT_CLASS_COUNT];
+    rollup_item *ports; /* ascending key */
+    guint nports;
+    rollup_item *countries; /* ascending key */
+    guint ncountries;
+    rollup_sketch *sketches; /* ascending country */
+    guint nsketches;
     guint8 hll[ROLLUP_HLL_M];
-    guint8 hll_country[TT_COUNTRY_SLOTS][ROLLUP_HLL_M]; /* pages touched only when used */
-    guint64 country_seen[(TT_COUNTRY_SLOTS + 63) / 64];
-    /* bit b: port[][] slots b*64 .. b*64+63 of the flattened array may be non-zero */
-    guint64 port_blocks[(TT_CLASS_COUNT * ROLLUP_PORT_SLOTS / 64 + 63) / 64];
     guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
     guint32 rates[ROLLUP_MAX_RATES];
     guint64 rate_records[ROLLUP_MAX_RATES];
@@ -81,8 +99,7 @@ struct rollup_acc {
     /* tt_host.replaying at the close: skip the transaction when the database
      * already has (sensor, start); its late records rode in that commit too */
     gboolean replay;
-    /* rollup_loss to add to the loss table on the day of loss_day, or NULL; kept
-     * last (give_acc frees it before clearing the fields from country_seen on) */
+    /* rollup_loss to add to the loss table on the day of loss_day, or NULL */
     GArray *loss;
     gint64 loss_day;
 };
@@ -107,9 +124,9 @@ static inline void rollup_hll_add(guint8 *regs, guint64 h)
 rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 step, GError **error);
 rollup_store *rollup_store_ref(rollup_store *store);
 void rollup_store_unref(rollup_store *store);
-/* A cleared accumulator: a recycled one when the store has a spare. (transfer full) */
+/* An empty closed bucket (a batch of late records or losses alone). (transfer full) */
 rollup_acc *rollup_store_take_acc(rollup_store *store);
-/* Clear what @a acc used and keep it as a spare (or free it); drops its store reference. */
+/* Free @a acc and what it holds; drops its store reference. */
 void rollup_store_give_acc(rollup_acc *acc);
 /* Free an array of rollup_loss and the strings of its elements. */
 void rollup_loss_array_free(GArray *loss);

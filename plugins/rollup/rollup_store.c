@@ -54,14 +54,8 @@ struct rollup_store {
     guint64 replay_committed; /* replayed buckets it lacked */
     guint64 committed;        /* transactions committed through this connection */
     sqlite3_stmt *up_loss;
-    GArray *pending_loss;     /* store_loss_row: rows a rolled-back transaction owed */
-    GMutex lock; /* protects spare: taken on the dispatch thread, given on the writer */
-    GSList *spare;
-    guint n_spare;
+    GArray *pending_loss; /* store_loss_row: rows a rolled-back transaction owed */
 };
-
-/* Spare accumulators kept (16 MB of address space each, mostly untouched). */
-#define ROLLUP_SPARE_MAX 4
 
 static const char rollup_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -206,7 +200,6 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
         return NULL;
 
     rollup_store *s = g_atomic_rc_box_new0(rollup_store);
-    g_mutex_init(&s->lock);
     s->path = g_strdup(path);
     s->tz = g_time_zone_new_identifier(tz_name);
     if (s->tz == NULL) {
@@ -278,15 +271,8 @@ rollup_store *rollup_store_ref(rollup_store *store)
 
 rollup_acc *rollup_store_take_acc(rollup_store *store)
 {
-    rollup_acc *acc = NULL;
-    g_mutex_lock(&store->lock);
-    if (store->spare != NULL) {
-        acc = store->spare->data;
-        store->spare = g_slist_delete_link(store->spare, store->spare);
-        store->n_spare--;
-    }
-    g_mutex_unlock(&store->lock);
-    return acc != NULL ? acc : g_new0(rollup_acc, 1);
+    (void)store;
+    return g_new0(rollup_acc, 1);
 }
 
 void rollup_store_give_acc(rollup_acc *acc)
@@ -298,34 +284,12 @@ void rollup_store_give_acc(rollup_acc *acc)
         g_array_free(acc->late, TRUE);
     if (acc->loss != NULL)
         rollup_loss_array_free(acc->loss);
-    /* clear only what on_flow marked */
-    rollup_counter *flat = &acc->port[0][0];
-    for (guint w = 0; w < G_N_ELEMENTS(acc->port_blocks); w++)
-        for (guint64 bits = acc->port_blocks[w]; bits != 0; bits &= bits - 1)
-            memset(flat + (w * 64 + (guint)__builtin_ctzll(bits)) * 64, 0, 64 * sizeof *flat);
-    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
-        if (!(acc->country_seen[i / 64] & ((guint64)1 << (i % 64))))
-            continue;
-        memset(acc->hll_country[i], 0, ROLLUP_HLL_M);
-        for (guint c = 0; c < TT_CLASS_COUNT; c++)
-            memset(&acc->country[c][i], 0, sizeof acc->country[c][i]);
-    }
-    memset(acc->total, 0, sizeof acc->total);
-    memset(acc->hll, 0, sizeof acc->hll);
-    memset(acc->country_seen, 0, sizeof *acc - G_STRUCT_OFFSET(rollup_acc, country_seen));
-    if (store == NULL) {
-        g_free(acc);
-        return;
-    }
-    g_mutex_lock(&store->lock);
-    if (store->n_spare < ROLLUP_SPARE_MAX) {
-        store->spare = g_slist_prepend(store->spare, acc);
-        store->n_spare++;
-        acc = NULL;
-    }
-    g_mutex_unlock(&store->lock);
+    g_free(acc->ports);
+    g_free(acc->countries);
+    g_free(acc->sketches);
     g_free(acc);
-    rollup_store_unref(store);
+    if (store != NULL)
+        rollup_store_unref(store);
 }
 
 static void rollup_loss_clear(rollup_loss *l)
@@ -346,8 +310,6 @@ void rollup_loss_array_free(GArray *loss)
 static void store_clear(gpointer data)
 {
     rollup_store *s = data;
-    g_slist_free_full(s->spare, g_free);
-    g_mutex_clear(&s->lock);
     if (s->pending_loss != NULL) {
         if (s->pending_loss->len > 0)
             g_warning("%s: %u loss rows of rolled-back transactions could not be stored", s->path,
@@ -356,9 +318,8 @@ static void store_clear(gpointer data)
             rollup_loss_clear(&g_array_index(s->pending_loss, store_loss_row, i).loss);
         g_array_free(s->pending_loss, TRUE);
     }
-    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day,    &s->up_bucket,
-                              &s->up_rate,  &s->up_geoip,  &s->get_hll,
-                              &s->put_hll,  &s->has_bucket, &s->up_loss};
+    sqlite3_stmt **stmts[] = {&s->up_count, &s->up_day,  &s->up_bucket,  &s->up_rate, &s->up_geoip,
+                              &s->get_hll,  &s->put_hll, &s->has_bucket, &s->up_loss};
     for (gsize i = 0; i < G_N_ELEMENTS(stmts); i++)
         sqlite3_finalize(*stmts[i]);
     if (s->replay_skipped + s->replay_committed > 0)
@@ -545,28 +506,28 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
     store_day(s, acc->start, day, &day_start);
     const char *sensor = acc->sensor;
 
+    /* class by class: the total, its ports, its countries (the lists are sorted class-major) */
+    guint pi = 0, ci = 0;
     for (guint c = 0; c < TT_CLASS_COUNT; c++) {
         if (acc->total[c].records == 0)
             continue;
         if (!store_count(s, day, sensor, "total", c, "all", &acc->total[c]))
             return FALSE;
-        for (guint slot = 0; slot < ROLLUP_PORT_SLOTS; slot++) {
-            guint block = (c * ROLLUP_PORT_SLOTS + slot) / 64;
-            if (!(acc->port_blocks[block / 64] & ((guint64)1 << (block % 64)))) {
-                slot += 63 - slot % 64; /* skip the untouched block */
+        for (; pi < acc->nports && acc->ports[pi].key / ROLLUP_PORT_SLOTS <= c; pi++) {
+            const rollup_item *it = &acc->ports[pi];
+            if (it->key / ROLLUP_PORT_SLOTS < c || it->c.records == 0)
                 continue;
-            }
-            if (acc->port[c][slot].records == 0)
-                continue;
-            port_key(key, sizeof key, slot);
-            if (!store_count(s, day, sensor, "port", c, key, &acc->port[c][slot]))
+            port_key(key, sizeof key, it->key % ROLLUP_PORT_SLOTS);
+            if (!store_count(s, day, sensor, "port", c, key, &it->c))
                 return FALSE;
         }
-        for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
-            if (acc->country[c][i].records == 0)
+        for (; ci < acc->ncountries && acc->countries[ci].key / TT_COUNTRY_SLOTS <= c; ci++) {
+            const rollup_item *it = &acc->countries[ci];
+            guint i = it->key % TT_COUNTRY_SLOTS;
+            if (it->key / TT_COUNTRY_SLOTS < c || it->c.records == 0)
                 continue;
             char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
-            if (!store_count(s, day, sensor, "country", c, cc, &acc->country[c][i]))
+            if (!store_count(s, day, sensor, "country", c, cc, &it->c))
                 return FALSE;
         }
     }
@@ -600,11 +561,10 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
     }
     if (acc->observed > 0 && !store_merge_hll(s, day, sensor, "", acc->hll))
         return FALSE;
-    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++) {
-        if (!(acc->country_seen[i / 64] & ((guint64)1 << (i % 64))))
-            continue;
+    for (guint j = 0; j < acc->nsketches; j++) {
+        guint i = acc->sketches[j].ci;
         char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
-        if (!store_merge_hll(s, day, sensor, cc, acc->hll_country[i]))
+        if (!store_merge_hll(s, day, sensor, cc, acc->sketches[j].regs))
             return FALSE;
     }
     return TRUE;
@@ -682,8 +642,8 @@ static void store_owe(rollup_store *s, const char *day, const char *scope, const
             return;
         }
     }
-    store_loss_row r = {.loss = {g_strdup(scope), g_strdup(name), g_strdup(reason),
-                                 g_strdup(unit), count}};
+    store_loss_row r = {
+        .loss = {g_strdup(scope), g_strdup(name), g_strdup(reason), g_strdup(unit), count}};
     g_strlcpy(r.day, day, sizeof r.day);
     g_array_append_val(s->pending_loss, r);
 }
