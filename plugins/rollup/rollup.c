@@ -154,6 +154,30 @@ static void rollup_loss_one(const tt_loss *loss, void *data)
     g_array_append_val(w->out, l);
 }
 
+/*
+ * A job refused by the writer (live, past writer-backlog; the host counts its
+ * records as lost) must not take its loss differences with it: what it carried
+ * is given back to loss_seen, so the next close reports it again. @a owed holds
+ * "scope\x1fname\x1freason" keys with the counts, taken before the submission.
+ */
+typedef struct rollup_owed {
+    char *key;
+    guint64 count;
+} rollup_owed;
+
+static GArray *rollup_owed_of(const GArray *loss)
+{
+    if (loss == NULL)
+        return NULL;
+    GArray *owed = g_array_sized_new(FALSE, FALSE, sizeof(rollup_owed), loss->len);
+    for (guint i = 0; i < loss->len; i++) {
+        const rollup_loss *l = &g_array_index(loss, rollup_loss, i);
+        rollup_owed o = {g_strdup_printf("%s\x1f%s\x1f%s", l->scope, l->name, l->reason), l->count};
+        g_array_append_val(owed, o);
+    }
+    return owed;
+}
+
 /* The losses counted since the previous close, or NULL when none. (transfer full) */
 static GArray *rollup_take_losses(rollup_state *s, const char *sensor)
 {
@@ -173,6 +197,22 @@ static void rollup_acc_job(void *data)
 {
     rollup_acc *acc = data;
     rollup_store_commit(acc->store, acc);
+}
+
+/* Submit @a acc; when the writer refuses it, its loss differences are owed to the next close. */
+static void rollup_submit(rollup_state *s, rollup_acc *acc, gsize bytes)
+{
+    GArray *owed = rollup_owed_of(acc->loss);
+    gboolean queued = tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free, bytes);
+    for (guint i = 0; owed != NULL && i < owed->len; i++) {
+        rollup_owed *o = &g_array_index(owed, rollup_owed, i);
+        guint64 *seen = g_hash_table_lookup(s->loss_seen, o->key);
+        if (!queued && seen != NULL)
+            *seen = *seen >= o->count ? *seen - o->count : 0;
+        g_free(o->key);
+    }
+    if (owed != NULL)
+        g_array_free(owed, TRUE);
 }
 
 static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *group, void **state,
@@ -477,9 +517,8 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
     acc->replay = rollup_replaying(s->host);
     acc->store = rollup_store_ref(s->store);
     /* the accumulator's resident part is estimated (64 KiB) until it tracks what it touched */
-    tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free,
-                         64 * 1024 +
-                             (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
+    rollup_submit(s, acc,
+                  64 * 1024 + (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
 }
 
 static void rollup_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)

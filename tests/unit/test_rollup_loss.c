@@ -31,6 +31,8 @@ typedef struct fixture {
     tt_plugin *plugin;
     guint64 kernel_drops; /* listener ipfix+udp://x */
     guint64 too_old[2];   /* per sensor */
+    gboolean refuse;      /* submit_sized refuses, as a live writer past writer-backlog */
+    guint refused;
 } fixture;
 
 static fixture *the_fixture; /* the fake host's loss_foreach reads it */
@@ -40,6 +42,19 @@ static const char *sensor_names[] = {"s0", "s1"};
 static void writer_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
 {
     tt_writer_submit(host->ctx, run, data, free_fn);
+}
+
+/* ABI 1.3 submit_sized: refuses while fx->refuse is set (free at once, FALSE), as the daemon */
+static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *data,
+                                    GDestroyNotify free_fn, size_t bytes)
+{
+    if (the_fixture->refuse) {
+        the_fixture->refused++;
+        free_fn(data);
+        return FALSE;
+    }
+    tt_writer_submit(host->ctx, run, data, free_fn);
+    return TRUE;
 }
 
 static uint32_t fake_sensor_count(const tt_host *host)
@@ -88,6 +103,7 @@ static void fixture_setup(fixture *fx, gconstpointer with_loss)
         .sensor_name = fake_sensor_name,
         .submit = writer_submit,
         .loss_foreach = with_loss != NULL ? fake_loss_foreach : NULL,
+        .submit_sized = g_strcmp0(with_loss, "refuse") == 0 ? writer_submit_sized : NULL,
     };
     fx->config = g_key_file_new();
     g_key_file_set_string(fx->config, "plugin:rollup", "path", "rollup.sqlite");
@@ -227,11 +243,33 @@ static void test_rolled_back(fixture *fx, gconstpointer unused)
                     "2019-01-01 store rollup rolled_back records 1\n");
 }
 
+/*
+ * A bucket's job refused by the writer (live, past writer-backlog): its records are
+ * the host's loss to count, but the loss differences it carried are owed to the
+ * next close, not dropped with it.
+ */
+static void test_refused(fixture *fx, gconstpointer unused)
+{
+    close_bucket(fx, 0, DAY1);
+    next_walk();
+    fx->kernel_drops = 6;
+    fx->refuse = TRUE;
+    close_bucket(fx, 0, DAY1 + 300); /* carries the 6 drops, refused */
+    fx->refuse = FALSE;
+    g_assert_cmpuint(fx->refused, ==, 1);
+    next_walk();
+    close_bucket(fx, 0, DAY2); /* reports them again, on its own day */
+    g_autofree char *rows = loss_rows(fx);
+    g_assert_cmpstr(rows, ==, "2019-01-02 listener ipfix+udp://x kernel_drops datagrams 6\n");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add("/rollup/loss/days", fixture, "loss", fixture_setup, test_days, fixture_teardown);
     g_test_add("/rollup/loss/old-host", fixture, NULL, fixture_setup, test_old_host,
+               fixture_teardown);
+    g_test_add("/rollup/loss/refused", fixture, "refuse", fixture_setup, test_refused,
                fixture_teardown);
     g_test_add("/rollup/loss/rolled-back", fixture, "loss", fixture_setup, test_rolled_back,
                fixture_teardown);
