@@ -199,6 +199,14 @@ static void rollup_acc_job(void *data)
     rollup_store_commit(acc->store, acc);
 }
 
+/* What a closed bucket's snapshot holds (tt_host.submit_sized). */
+static gsize rollup_acc_bytes(const rollup_acc *acc)
+{
+    return sizeof *acc + ((gsize)acc->nports + acc->ncountries) * sizeof(rollup_item) +
+           (gsize)acc->nsketches * sizeof(rollup_sketch) +
+           (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0);
+}
+
 /* Submit @a acc; when the writer refuses it, its loss differences are owed to the next close. */
 static void rollup_submit(rollup_state *s, rollup_acc *acc, gsize bytes)
 {
@@ -296,9 +304,7 @@ static void rollup_fini(void *state)
          * bucket holding the newest flow is still open when the late records arrive */
         acc->replay = rollup_replaying(s->host);
         acc->store = rollup_store_ref(s->store);
-        tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free,
-                             64 * 1024 +
-                                 (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
+        tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free, rollup_acc_bytes(acc));
     }
     /* losses counted after the last close (the stop's last drops): the last close's day */
     GArray *loss = rollup_take_losses(s, NULL);
@@ -516,9 +522,7 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
     s->closed_any = TRUE;
     acc->replay = rollup_replaying(s->host);
     acc->store = rollup_store_ref(s->store);
-    /* the accumulator's resident part is estimated (64 KiB) until it tracks what it touched */
-    rollup_submit(s, acc,
-                  64 * 1024 + (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0));
+    rollup_submit(s, acc, rollup_acc_bytes(acc));
 }
 
 static void rollup_on_late_flow(void *state, const tt_flow *flow, const tt_bucket *bucket)
