@@ -48,7 +48,9 @@ static const char *const config_collector_keys[] = {
     "max-domains",  "export-time-tolerance",
     "silent-after", "writer-lag-warn",
     "rrd-archives", "writer-backlog",
-    "stop-timeout", NULL,
+    "stop-timeout", "export-ahead-max",
+    "clamp-max",    "clock-corroborate",
+    NULL,
 };
 
 static const char *const config_sensor_keys[] = {"exporters", "darknet", "sampling", NULL};
@@ -491,6 +493,29 @@ static gboolean config_parse_size(const char *text, guint64 *out)
     return TRUE;
 }
 
+/*
+ * The time policy's keys: how far a message's export time may run ahead of
+ * the host clock (routers on local time east of UTC sit up to 14 h ahead),
+ * and how far a record may start past its message's export time and still be
+ * kept at the export time (FortiOS 5.2.1 stamps about 7 days), and how
+ * long a stream must keep a jump of a sensor's clock up before it is taken.
+ */
+static gboolean config_load_time_policy(tt_config *config, const char *name, GError **error)
+{
+    guint64 ahead = 54000, clamp = 691200, corroborate = 60;
+
+    if (!config_get_uint(config->kf, name, "collector", "export-ahead-max", 0, 31536000, &ahead,
+                         error) ||
+        !config_get_uint(config->kf, name, "collector", "clamp-max", 0, 31536000, &clamp, error) ||
+        !config_get_uint(config->kf, name, "collector", "clock-corroborate", 0, 86400, &corroborate,
+                         error))
+        return FALSE;
+    config->clock_corroborate = (int64_t)corroborate;
+    config->export_ahead_max = (int64_t)ahead;
+    config->clamp_max = (int64_t)clamp;
+    return TRUE;
+}
+
 static gboolean config_load_collector(tt_config *config, const char *name, GError **error)
 {
     static const char *const group = "collector";
@@ -525,6 +550,8 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
         !config_get_string(kf, name, group, "writer-backlog", &backlog_text, error) ||
         !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error) ||
         !config_get_string(kf, name, group, "rrd-archives", &archives_text, error))
+        return FALSE;
+    if (!config_load_time_policy(config, name, error))
         return FALSE;
 
     if (900 % step != 0) {

@@ -87,6 +87,9 @@ typedef struct tt_config {
     uint32_t max_exporters;  /* `max-exporters`, default 1024 */
     uint32_t max_domains;    /* `max-domains` per exporter, default 64 */
     int64_t export_time_tolerance; /* `export-time-tolerance` s, default 600 */
+    int64_t export_ahead_max; /* `export-ahead-max` s, default 54000 (15 h) */
+    int64_t clamp_max;        /* `clamp-max` s, default 691200 (8 days) */
+    int64_t clock_corroborate; /* `clock-corroborate` s, default 60 */
     int64_t silent_after;    /* `silent-after` s of host time without data, default 900 */
     uint32_t writer_lag_warn;/* `writer-lag-warn` buckets, default 3 */
     tt_rrd_archives rrd_archives; /* `rrd-archives`, default from the step */

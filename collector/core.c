@@ -35,6 +35,7 @@
 #include "plugin_loader.h"
 #include "store.h"
 #include "sensor.h"
+#include "timepolicy.h"
 #include "writer.h"
 
 /*
@@ -63,6 +64,8 @@ typedef struct {
     int64_t last_heard;     /* monotonic seconds: a wall-clock jump neither rushes nor stalls */
     open_bucket *open;      /* sorted by start */
     guint nopen, cap;
+    tt_clock_state clock;   /* corroboration of the watermark's jumps (timepolicy.h) */
+    gboolean held_logged;
     tt_sensor_stats stats;
 } sensor_state;
 
@@ -80,6 +83,7 @@ struct tt_core {
     int64_t step;
     int64_t grace;
     int64_t max_age_ms;      /* longest RRD archive: older than watermark - this is refused */
+    tt_clock_rules clock_rules; /* how far the watermark moves uncorroborated */
     int64_t global_closed;   /* seconds; INT64_MIN before the first close */
     int64_t earliest;        /* first bucket start ever opened */
     gboolean stats_dirty;
@@ -430,6 +434,73 @@ static void core_run_flush(tt_core *core, core_run *run)
     run->n = 0;
 }
 
+/*
+ * Offer one message's flows (a sink call holds records of one exporter and
+ * domain, so of one sensor, and of one message, or part of one beyond 512
+ * records) to its sensor's clock (timepolicy.h). Only UDP sources are
+ * spoofable: TCP connections and files move the clock as they always did,
+ * and confirm it. Returns the latest start the
+ * flows may have: later ones belong to a jump not yet corroborated and are
+ * held back. A re-anchored clock forgets its watermark and closed range: the
+ * buckets opened at the anchor's times stay open and close in time order.
+ */
+static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t domain,
+                               const tt_flow *flows, size_t n)
+{
+    int64_t limit = INT64_MAX, newest = INT64_MIN;
+    if (n == 0 || tt_sensor_name(core->sensors, flows[0].sensor) == NULL)
+        return limit;
+    for (size_t i = 0; i < n; i++)
+        if (flows[i].start_ms > newest)
+            newest = flows[i].start_ms;
+    uint32_t sensor = flows[0].sensor;
+    sensor_state *s = core_state(core, sensor);
+    if (exporter == NULL || tt_exporter_kind(exporter) == TT_LISTEN_IPFIX_TCP) {
+        /* a TCP connection (a handshake, no blind spoofing) or a file --read: believed */
+        s->clock.confirmed = TRUE;
+        s->clock.cand = NULL;
+        return limit;
+    }
+    uint64_t msg = tt_exporter_get_stats(exporter)->messages;
+    const char *label = tt_exporter_label(exporter);
+    switch (tt_clock_offer(&s->clock, &core->clock_rules, s->started ? s->watermark_ms : INT64_MIN,
+                           exporter, domain, msg, newest, g_get_monotonic_time() / G_USEC_PER_SEC,
+                           &limit)) {
+    case TT_CLOCK_START:
+    case TT_CLOCK_FOLLOW:
+        break;
+    case TT_CLOCK_HELD:
+        if (!s->held_logged) {
+            s->held_logged = TRUE;
+            g_warning("sensor %s: %s (domain %u) sends records %" G_GINT64_FORMAT
+                      " s ahead of the sensor's clock; held back (unconfirmed) until %u "
+                      "messages over %" G_GINT64_FORMAT " s corroborate the jump",
+                      tt_sensor_name(core->sensors, sensor), label, domain,
+                      (newest - s->watermark_ms) / 1000, core->clock_rules.confirm,
+                      core->clock_rules.confirm_s);
+        }
+        break;
+    case TT_CLOCK_JUMP:
+        s->stats.clock_jumps++;
+        g_message("sensor %s: clock jumps %" G_GINT64_FORMAT " s ahead, corroborated by %s "
+                  "(domain %u)",
+                  tt_sensor_name(core->sensors, sensor), (newest - s->watermark_ms) / 1000, label,
+                  domain);
+        break;
+    case TT_CLOCK_REANCHOR:
+        s->stats.clock_reanchored++;
+        g_warning("sensor %s: clock re-anchored %" G_GINT64_FORMAT " s back to %s (domain %u): "
+                  "the source that started it was not corroborated",
+                  tt_sensor_name(core->sensors, sensor), (s->watermark_ms - newest) / 1000, label,
+                  domain);
+        s->started = FALSE;
+        s->watermark_ms = INT64_MIN;
+        s->closed_until = INT64_MIN;
+        break;
+    }
+    return limit;
+}
+
 static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
                       size_t n)
 {
@@ -439,6 +510,7 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
     int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
 
     core_run run = {0};
+    int64_t limit_ms = core_sink_clock(core, exporter, domain, flows, n);
 
     core->records_in += n;
     for (size_t i = 0; i < MIN(n, (size_t)CORE_GEO_AHEAD); i++)
@@ -461,6 +533,10 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
             s->stats.leaks++;
             continue;
         }
+        if (f->start_ms > limit_ms) {
+            s->stats.unconfirmed++; /* a jump of the clock not corroborated yet */
+            continue;
+        }
         /* older than the longest archive behind the watermark: no file could hold it, and
          * a forged record from years ago must not reach the exact rollups either */
         if (s->started && f->start_ms < s->watermark_ms - core->max_age_ms) {
@@ -470,13 +546,16 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
         uint32_t fixed = tt_sensor_sampling(core->sensors, sensor);
         if (fixed != 0)
             f->sampling = fixed;
-        f->packets = f->raw_packets * f->sampling;
-        f->bytes = f->raw_bytes * f->sampling;
+        bool saturated = false;
+        f->packets = tt_count_mul(f->raw_packets, f->sampling, &saturated);
+        f->bytes = tt_count_mul(f->raw_bytes, f->sampling, &saturated);
+        if (saturated)
+            s->stats.saturated++;
         tt_geo_lookup(core->geo, f->src, f->country);
         f->cls = (uint8_t)tt_classify(f);
         s->stats.observed++;
-        s->stats.packets += f->packets;
-        s->stats.raw_packets += f->raw_packets;
+        s->stats.packets = tt_count_add(s->stats.packets, f->packets);
+        s->stats.raw_packets = tt_count_add(s->stats.raw_packets, f->raw_packets);
         if (s->silent) {
             s->silent = FALSE; /* heard again: it rejoins the global close */
         }
@@ -526,8 +605,6 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
         core_global_close(core);
         tt_core_write_stats(core);
     }
-    (void)exporter;
-    (void)domain;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -636,6 +713,11 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     core->grace = config->grace;
     core->global_closed = INT64_MIN;
     core->earliest = INT64_MIN;
+    /* a step of more than a day (or the grace) needs 3 messages over clock-corroborate
+     * seconds (docs/security.md) */
+    core->clock_rules.window_ms = MAX((int64_t)86400, config->grace + config->step) * 1000;
+    core->clock_rules.confirm = 3;
+    core->clock_rules.confirm_s = config->clock_corroborate;
     core->states = g_array_new(FALSE, TRUE, sizeof(sensor_state));
     core->plugins = g_ptr_array_new_with_free_func(plugin_free_cb);
     core->sensors = tt_sensor_table_new(config, NULL);

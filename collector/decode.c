@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "timepolicy.h"
 #include "v5.h"
 
 #define TID_FLOW 0xF001
@@ -36,7 +37,13 @@
 #define SAMPLERS_PER_DOMAIN 16
 #define NTP_EPOCH_OFFSET 2208988800ULL
 
-/* The fields we read, transcoded by libfixbuf. Order and widths must match flow_spec. */
+/*
+ * The fields we read, transcoded by libfixbuf. Order and widths must match
+ * flow_spec. Every counter and identifier is read into 64 bits whatever its
+ * type says (libfixbuf widens a shorter field and keeps the low bytes of a
+ * longer one), so a field sent in 1 to 8 bytes arrives whole and normalise()
+ * checks that its value fits; addresses and timestamps keep their lengths.
+ */
 typedef struct {
     uint64_t start_ms, end_ms;   /* 152, 153 */
     uint64_t start_us, end_us;   /* 154, 155 (NTP format) */
@@ -50,37 +57,35 @@ typedef struct {
     uint64_t initiator_packets;  /* 298 */
     uint64_t observation_ms;     /* 323 */
     uint64_t selector_id;        /* 302 */
+    uint64_t sampling_interval;  /* 34 */
+    uint64_t sampler_random;     /* 50 */
+    uint64_t packet_interval;    /* 305 (sFlow's N, Nokia's 1 of interval+space) */
+    uint64_t packet_space;       /* 306 */
+    uint64_t src_port, dst_port; /* 7, 11 */
+    uint64_t icmp4, icmp6;       /* 32, 139 */
+    uint64_t tcp_flags;          /* 6 */
+    uint64_t proto;              /* 4 */
+    uint64_t ip_version;         /* 60 */
+    uint64_t icmp_type4, icmp_code4; /* 176, 177 */
+    uint64_t icmp_type6, icmp_code6; /* 178, 179 */
+    uint64_t sampler_id;         /* 48 */
     uint8_t src6[16];            /* 27 */
     uint8_t dst6[16];            /* 28 */
     uint32_t start_s, end_s;     /* 150, 151 */
     uint32_t start_up, end_up;   /* 22, 21 */
     uint32_t src4, dst4;         /* 8, 12 */
-    uint32_t sampling_interval;  /* 34 */
-    uint32_t sampler_random;     /* 50 */
-    uint32_t packet_interval;    /* 305 (sFlow's N, Nokia's 1 of interval+space) */
-    uint32_t packet_space;       /* 306 */
-    uint16_t src_port, dst_port; /* 7, 11 */
-    uint16_t icmp4, icmp6;       /* 32, 139 */
-    uint16_t tcp_flags;          /* 6 */
-    uint8_t proto;               /* 4 */
-    uint8_t ip_version;          /* 60 */
-    uint8_t icmp_type4, icmp_code4; /* 176, 177 */
-    uint8_t icmp_type6, icmp_code6; /* 178, 179 */
-    uint8_t sampler_id;          /* 48 */
-    uint8_t pad[7];
 } fb_flow_rec;
 /* libfixbuf packs internal templates without padding: the struct must have none either */
-G_STATIC_ASSERT(sizeof(fb_flow_rec) == 8 * 15 + 32 + 4 * 10 + 2 * 5 + 1 * 7 + 7);
+G_STATIC_ASSERT(sizeof(fb_flow_rec) == 8 * 31 + 32 + 4 * 6);
 
 typedef struct {
     uint64_t sys_init_ms;        /* 160 */
     uint64_t selector_id;        /* 302 */
-    uint32_t sampling_interval;  /* 34 */
-    uint32_t sampler_random;     /* 50 */
-    uint32_t packet_interval;    /* 305 */
-    uint32_t packet_space;       /* 306 */
-    uint8_t sampler_id;          /* 48 */
-    uint8_t pad[7];
+    uint64_t sampling_interval;  /* 34 */
+    uint64_t sampler_random;     /* 50 */
+    uint64_t packet_interval;    /* 305 */
+    uint64_t packet_space;       /* 306 */
+    uint64_t sampler_id;         /* 48 */
 } fb_opts_rec;
 
 static fbInfoElementSpec_t flow_spec[] = {
@@ -91,27 +96,25 @@ static fbInfoElementSpec_t flow_spec[] = {
     {"packetTotalCount", 8, 0},           {"octetDeltaCount", 8, 0},
     {"octetTotalCount", 8, 0},            {"initiatorOctets", 8, 0},
     {"initiatorPackets", 8, 0},           {"observationTimeMilliseconds", 8, 0},
-    {"selectorId", 8, 0},                 {"sourceIPv6Address", 16, 0},
+    {"selectorId", 8, 0},                 {"samplingInterval", 8, 0},
+    {"samplerRandomInterval", 8, 0},      {"samplingPacketInterval", 8, 0},
+    {"samplingPacketSpace", 8, 0},        {"sourceTransportPort", 8, 0},
+    {"destinationTransportPort", 8, 0},   {"icmpTypeCodeIPv4", 8, 0},
+    {"icmpTypeCodeIPv6", 8, 0},           {"tcpControlBits", 8, 0},
+    {"protocolIdentifier", 8, 0},         {"ipVersion", 8, 0},
+    {"icmpTypeIPv4", 8, 0},               {"icmpCodeIPv4", 8, 0},
+    {"icmpTypeIPv6", 8, 0},               {"icmpCodeIPv6", 8, 0},
+    {"samplerId", 8, 0},                  {"sourceIPv6Address", 16, 0},
     {"destinationIPv6Address", 16, 0},    {"flowStartSeconds", 4, 0},
     {"flowEndSeconds", 4, 0},             {"flowStartSysUpTime", 4, 0},
     {"flowEndSysUpTime", 4, 0},           {"sourceIPv4Address", 4, 0},
-    {"destinationIPv4Address", 4, 0},     {"samplingInterval", 4, 0},
-    {"samplerRandomInterval", 4, 0},      {"samplingPacketInterval", 4, 0},
-    {"samplingPacketSpace", 4, 0},        {"sourceTransportPort", 2, 0},
-    {"destinationTransportPort", 2, 0},   {"icmpTypeCodeIPv4", 2, 0},
-    {"icmpTypeCodeIPv6", 2, 0},           {"tcpControlBits", 2, 0},
-    {"protocolIdentifier", 1, 0},         {"ipVersion", 1, 0},
-    {"icmpTypeIPv4", 1, 0},               {"icmpCodeIPv4", 1, 0},
-    {"icmpTypeIPv6", 1, 0},               {"icmpCodeIPv6", 1, 0},
-    {"samplerId", 1, 0},                  {"paddingOctets", 7, 0},
-    FB_IESPEC_NULL};
+    {"destinationIPv4Address", 4, 0},     FB_IESPEC_NULL};
 
 static fbInfoElementSpec_t opts_spec[] = {
     {"systemInitTimeMilliseconds", 8, 0}, {"selectorId", 8, 0},
-    {"samplingInterval", 4, 0},           {"samplerRandomInterval", 4, 0},
-    {"samplingPacketInterval", 4, 0},     {"samplingPacketSpace", 4, 0},
-    {"samplerId", 1, 0},                  {"paddingOctets", 7, 0},
-    FB_IESPEC_NULL};
+    {"samplingInterval", 8, 0},           {"samplerRandomInterval", 8, 0},
+    {"samplingPacketInterval", 8, 0},     {"samplingPacketSpace", 8, 0},
+    {"samplerId", 8, 0},                  FB_IESPEC_NULL};
 
 /* Which fields a template carries (zero is a valid value, presence is not). */
 #define B(n) ((uint64_t)1 << (n))
@@ -150,7 +153,14 @@ static fbInfoElementSpec_t opts_spec[] = {
 #define F_PKT_INTERVAL B(32)
 #define F_PKT_SPACE B(33)
 
-/* One IE we read: number, presence bit, and the lengths we accept (min..max). */
+/*
+ * One IE we read: number, presence bit, and the lengths we accept (min..max).
+ * Counters and identifiers: any length from 1 to 8 (reduced-size encoding,
+ * RFC 7011 6.2, and the widened fields some exporters send, e.g. Cisco NBAR's
+ * 4-byte FLOW_SAMPLER_ID); normalise() refuses a record whose value does not
+ * fit. Addresses and absolute timestamps: their exact length. Uptimes
+ * (unsigned32) may be reduced. The table is in docs/security.md.
+ */
 typedef struct {
     uint16_t num;
     uint64_t bit;
@@ -165,12 +175,12 @@ static const read_field read_fields[] = {
     {298, F_INIT_PKT, 1, 8},      {323, F_OBS_MS, 8, 8},       {302, F_SELECTOR, 1, 8},
     {27, F_SRC6, 16, 16},         {28, F_DST6, 16, 16},        {150, F_START_S, 4, 4},
     {151, F_END_S, 4, 4},         {22, F_START_UP, 1, 4},      {21, F_END_UP, 1, 4},
-    {8, F_SRC4, 4, 4},            {12, F_DST4, 4, 4},          {34, F_SAMPLING, 1, 4},
-    {50, F_SAMPLER_RANDOM, 1, 4}, {7, F_SRC_PORT, 1, 2},       {11, F_DST_PORT, 1, 2},
-    {32, F_ICMP4, 1, 2},          {139, F_ICMP6, 1, 2},        {6, F_FLAGS, 1, 2},
-    {4, F_PROTO, 1, 1},           {48, F_SAMPLER_ID, 1, 2},    {60, 0, 1, 1},
-    {176, 0, 1, 1},               {177, 0, 1, 1},              {178, 0, 1, 1},
-    {179, 0, 1, 1},               {305, F_PKT_INTERVAL, 1, 4},  {306, F_PKT_SPACE, 1, 4},
+    {8, F_SRC4, 4, 4},            {12, F_DST4, 4, 4},          {34, F_SAMPLING, 1, 8},
+    {50, F_SAMPLER_RANDOM, 1, 8}, {7, F_SRC_PORT, 1, 8},       {11, F_DST_PORT, 1, 8},
+    {32, F_ICMP4, 1, 8},          {139, F_ICMP6, 1, 8},        {6, F_FLAGS, 1, 8},
+    {4, F_PROTO, 1, 8},           {48, F_SAMPLER_ID, 1, 8},    {60, 0, 1, 8},
+    {176, 0, 1, 8},               {177, 0, 1, 8},              {178, 0, 1, 8},
+    {179, 0, 1, 8},               {305, F_PKT_INTERVAL, 1, 8},  {306, F_PKT_SPACE, 1, 8},
 };
 
 typedef enum { TMPL_FLOW, TMPL_OPTIONS, TMPL_REFUSED } tmpl_kind;
@@ -221,6 +231,8 @@ struct tt_exporter {
     GHashTable *domains;  /* domain -> tt_domain* */
     tt_domain *last_domain;
     GHashTable *tids;     /* (domain << 16 | tid) of every template seen */
+    GHashTable *refusals_logged; /* (domain << 16 | tid) of refused templates logged */
+    gboolean clamp_logged, impossible_logged, offset_logged, ahead_logged, absurd_logged;
     tt_exporter_stats stats;
 };
 
@@ -244,6 +256,8 @@ struct tt_decoder {
     uint32_t max_domains;       /* per exporter */
     GArray *sessions;           /* guint per listener id: shared exporters on it */
     int64_t tolerance_ms;
+    tt_time_rules time_rules;   /* export-time-tolerance, clamp-max */
+    int64_t ahead_max_ms;       /* export-ahead-max */
     GHashTable *exporters; /* exporter_key* -> tt_exporter* (shared UDP exporters) */
     GPtrArray *privates;   /* tt_exporter* (files, TCP connections) */
     tt_exporter_stats retired;
@@ -316,6 +330,11 @@ static void stats_add(tt_exporter_stats *into, const tt_exporter_stats *s)
         into->wire_reasons[i] += s->wire_reasons[i];
     into->future_records += s->future_records;
     into->withdrawals_ignored += s->withdrawals_ignored;
+    into->clock_ahead += s->clock_ahead;
+    into->time_clamped += s->time_clamped;
+    into->time_impossible += s->time_impossible;
+    into->value_range += s->value_range;
+    into->absurd_counts += s->absurd_counts;
 }
 
 void tt_decoder_count_drop(tt_exporter *exporter, tt_drop_reason reason)
@@ -386,6 +405,35 @@ static tmpl_info *template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
     return ti;
 }
 
+/*
+ * A refused template is logged once per exporter, domain and template ID
+ * (exporters resend their templates every few seconds), with the field whose
+ * length we cannot use. The set of logged IDs is bounded by max-templates.
+ */
+static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid,
+                                 fbTemplate_t *tmpl, tt_template_refusal why)
+{
+    gpointer key = GSIZE_TO_POINTER(((gsize)domain << 16) | tid);
+    if (e->refusals_logged == NULL)
+        e->refusals_logged = g_hash_table_new(g_direct_hash, g_direct_equal);
+    if (g_hash_table_contains(e->refusals_logged, key))
+        return;
+    g_hash_table_add(e->refusals_logged, key);
+    char field[64] = "";
+    for (uint32_t i = 0; i < fbTemplateCountElements(tmpl); i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        const read_field *rf = ie->ent == 0 && ie->midx == 0 ? read_field_find(ie->num) : NULL;
+        if (rf != NULL && (ie->len == FB_IE_VARLEN || ie->len < rf->min_len ||
+                           ie->len > rf->max_len)) {
+            g_snprintf(field, sizeof field, ": IE %u is %u bytes long (we read %u..%u)",
+                       ie->num, ie->len, rf->min_len, rf->max_len);
+            break;
+        }
+    }
+    g_warning("%s (domain %u): template %u refused (%s%s); its records are skipped", e->label,
+              domain, tid, tt_template_refusal_key(why), field);
+}
+
 static void template_ctx_free(void *tmpl_ctx, void *app_ctx)
 {
     g_free(tmpl_ctx);
@@ -401,8 +449,10 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
 
     d->template_gen++;
     if (ti->kind == TMPL_REFUSED) {
-        if (e != NULL)
+        if (e != NULL) {
             e->stats.templates_refused[why]++;
+            template_log_refusal(e, fbSessionGetDomain(session), tid, tmpl, why);
+        }
     } else if (e != NULL) {
         e->stats.templates++;
     }
@@ -768,6 +818,8 @@ static void exporter_free(tt_exporter *e)
     fBufFree(e->fbuf); /* frees the session too */
     g_hash_table_destroy(e->domains);
     g_hash_table_destroy(e->tids);
+    if (e->refusals_logged != NULL)
+        g_hash_table_destroy(e->refusals_logged);
     g_free(e);
 }
 
@@ -966,33 +1018,44 @@ static uint32_t domain_rate(const tt_domain *dom, gboolean has_id, uint64_t id)
  * space, the interval alone is the 1-in-N rate (libfixbuf's sFlow translator
  * puts sFlow's N there).
  */
-static uint32_t packet_rate(uint32_t interval, uint32_t space)
+static uint64_t packet_rate(uint64_t interval, uint64_t space)
 {
-    if (space == 0)
+    if (space == 0 || interval == 0)
         return interval;
-    return (uint32_t)MIN(((uint64_t)interval + space) / interval, (uint64_t)UINT32_MAX);
+    if (interval > UINT32_MAX || space > UINT32_MAX)
+        return 0; /* a rate no 32-bit field announces: nonsense */
+    return (interval + space) / interval;
+}
+
+/* A rate as announced, or 0 when it is none or nonsense (counted as unsampled). */
+static uint32_t sane_rate(uint64_t rate)
+{
+    return rate == 0 || rate > MAX_SANE_RATE ? 0 : (uint32_t)rate;
 }
 
 static void options_record(tt_domain *dom, const tmpl_info *ti, const fb_opts_rec *o)
 {
-    uint32_t rate = 0;
+    uint64_t rate = 0;
+    int64_t sys_init;
 
-    if (o->sys_init_ms != 0)
-        dom->sys_init_ms = (int64_t)o->sys_init_ms;
+    if (o->sys_init_ms != 0 && tt_time_from_ms(o->sys_init_ms, &sys_init))
+        dom->sys_init_ms = sys_init;
     if (o->sampling_interval != 0)
         rate = o->sampling_interval;
     else if (o->sampler_random != 0)
         rate = o->sampler_random;
     else if (o->packet_interval != 0)
         rate = packet_rate(o->packet_interval, o->packet_space);
-    if (rate == 0 || rate > MAX_SANE_RATE)
+    if (sane_rate(rate) == 0)
         return;
     uint64_t id = o->sampler_id != 0 ? o->sampler_id : o->selector_id;
-    domain_set_rate(dom, id, rate);
+    domain_set_rate(dom, id, sane_rate(rate));
 }
 
 /* ---- records ------------------------------------------------------------- */
 
+/* NTP timestamp (RFC 5905: seconds since 1900 and a binary fraction) to ms since 1970:
+ * never overflows (the seconds are 32 bits); before 1970 it is negative, refused later. */
 static int64_t ntp_to_ms(uint64_t ntp)
 {
     uint64_t secs = ntp >> 32;
@@ -1004,35 +1067,84 @@ static int64_t ntp_to_ms(uint64_t ntp)
  * Absolute time of a SysUpTime-relative field. With a v9 header at hand the
  * flow's age is the 32-bit difference between the header's uptime and the
  * field, so a counter that wrapped (every 49.7 days) between the two still
- * gives the right time; otherwise the exporter's boot time is added.
+ * gives the right time; otherwise the exporter's boot time is added. FALSE
+ * when the sum leaves the representable range (a forged boot time).
  */
-static int64_t uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime)
+static gboolean uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime,
+                             int64_t *out)
 {
     if (dom->uptime_ref && sys_init == dom->sys_init_ms)
-        return dom->ref_ms - (int64_t)(int32_t)(dom->ref_uptime_ms - uptime);
-    return sys_init + (int64_t)uptime;
+        return tt_time_add(dom->ref_ms, -(int64_t)(int32_t)(dom->ref_uptime_ms - uptime), out);
+    return tt_time_add(sys_init, (int64_t)uptime, out);
 }
 
-static gboolean pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, const tt_domain *dom,
-                          int64_t sys_init, int64_t *out)
+/*
+ * The start or end time of a record, from the most precise field it has.
+ * Returns 0 when it has none, 1 with *out set, -1 when the time is impossible
+ * (beyond 9999 after conversion: 2^63 + 1 ms, 2^64 - 1 ms, a forged boot time).
+ */
+static int pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, const tt_domain *dom,
+                     int64_t sys_init, int64_t *out)
 {
     uint64_t ms = start ? F_START_MS : F_END_MS, us = start ? F_START_US : F_END_US;
     uint64_t ns = start ? F_START_NS : F_END_NS, s = start ? F_START_S : F_END_S;
     uint64_t up = start ? F_START_UP : F_END_UP;
 
     if (f & ms)
-        *out = (int64_t)(start ? r->start_ms : r->end_ms);
-    else if (f & us)
+        return tt_time_from_ms(start ? r->start_ms : r->end_ms, out) ? 1 : -1;
+    if (f & us)
         *out = ntp_to_ms(start ? r->start_us : r->end_us);
     else if (f & ns)
         *out = ntp_to_ms(start ? r->start_ns : r->end_ns);
     else if (f & s)
         *out = (int64_t)(start ? r->start_s : r->end_s) * 1000;
     else if ((f & up) && sys_init != 0)
-        *out = uptime_to_ms(dom, sys_init, start ? r->start_up : r->end_up);
+        return uptime_to_ms(dom, sys_init, start ? r->start_up : r->end_up, out) ? 1 : -1;
     else
+        return 0;
+    return 1;
+}
+
+/* Record-time refusals and clamps: counted always, logged once per exporter. */
+static gboolean normalise_times(tt_decoder *d, tt_exporter *e, int64_t export_ms, int64_t *start,
+                                int64_t *end)
+{
+    int64_t skew = 0;
+    switch (tt_time_record(&d->time_rules, export_ms, start, end, &skew)) {
+    case TT_RTIME_OK:
+        return TRUE;
+    case TT_RTIME_CLAMPED:
+        e->stats.time_clamped++;
+        if (!e->clamp_logged) {
+            e->clamp_logged = TRUE;
+            g_message("%s: records start up to %" G_GINT64_FORMAT
+                      " s after their message's export time (first seen); kept, timed at "
+                      "the export time and counted as time_clamped (clamp-max %" G_GINT64_FORMAT
+                      " s)",
+                      e->label, skew / 1000, d->time_rules.clamp_max_ms / 1000);
+        }
+        return TRUE;
+    case TT_RTIME_FUTURE:
+        e->stats.future_records++;
+        if (!e->clamp_logged) {
+            e->clamp_logged = TRUE;
+            g_warning("%s: a record starts %" G_GINT64_FORMAT
+                      " s after its message's export time, beyond clamp-max (%" G_GINT64_FORMAT
+                      " s): refused as future_records",
+                      e->label, skew / 1000, d->time_rules.clamp_max_ms / 1000);
+        }
         return FALSE;
-    return TRUE;
+    case TT_RTIME_IMPOSSIBLE:
+        break;
+    }
+    e->stats.time_impossible++;
+    if (!e->impossible_logged) {
+        e->impossible_logged = TRUE;
+        g_warning("%s: a record with impossible times (start %" G_GINT64_FORMAT
+                  " ms, end %" G_GINT64_FORMAT " ms) refused as time_impossible",
+                  e->label, *start, *end);
+    }
+    return FALSE;
 }
 
 /* fb_flow_rec -> tt_flow. Returns FALSE when the record must be refused. */
@@ -1040,23 +1152,43 @@ static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const t
                           const fb_flow_rec *r, int64_t export_ms, tt_flow *out)
 {
     uint64_t f = ti->fields;
-    int64_t sys_init = (f & F_SYSINIT) && r->sys_init_ms != 0 ? (int64_t)r->sys_init_ms
-                                                               : dom->sys_init_ms;
-    int64_t start, end;
+    int64_t sys_init = dom->sys_init_ms;
+    int64_t start = 0, end = 0;
+    int got;
 
     memset(out, 0, sizeof *out);
-    if (!pick_time(r, f, TRUE, dom, sys_init, &start)) {
+    if ((f & F_SYSINIT) && r->sys_init_ms != 0 && !tt_time_from_ms(r->sys_init_ms, &sys_init)) {
+        got = -1;
+    } else if ((got = pick_time(r, f, TRUE, dom, sys_init, &start)) == 0) {
         if (f & F_OBS_MS)
-            start = (int64_t)r->observation_ms;
+            got = tt_time_from_ms(r->observation_ms, &start) ? 1 : -1;
         else
             start = export_ms; /* MikroTik and friends: export time is all there is */
     }
-    if (!pick_time(r, f, FALSE, dom, sys_init, &end))
-        end = start;
-    if (end < start)
-        end = start;
-    if (export_ms > 0 && start > export_ms + d->tolerance_ms) {
-        e->stats.future_records++;
+    if (got >= 0) {
+        int got_end = pick_time(r, f, FALSE, dom, sys_init, &end);
+        if (got_end == 0)
+            end = start;
+        got = got_end;
+    }
+    if (got < 0) {
+        e->stats.time_impossible++;
+        if (!e->impossible_logged) {
+            e->impossible_logged = TRUE;
+            g_warning("%s: a record whose time lies beyond the year 9999 refused as "
+                      "time_impossible",
+                      e->label);
+        }
+        return FALSE;
+    }
+    if (!normalise_times(d, e, export_ms, &start, &end))
+        return FALSE;
+    /* counters and identifiers arrive in 64 bits whatever their length on the wire */
+    if (r->src_port > UINT16_MAX || r->dst_port > UINT16_MAX || r->icmp4 > UINT16_MAX ||
+        r->icmp6 > UINT16_MAX || r->tcp_flags > UINT16_MAX || r->proto > UINT8_MAX ||
+        r->ip_version > UINT8_MAX || r->icmp_type4 > UINT8_MAX || r->icmp_code4 > UINT8_MAX ||
+        r->icmp_type6 > UINT8_MAX || r->icmp_code6 > UINT8_MAX) {
+        e->stats.value_range++;
         return FALSE;
     }
     out->start_ms = start;
@@ -1088,24 +1220,24 @@ static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const t
         out->has_dst = (f & F_DST6) != 0;
     }
 
-    out->proto = r->proto;
+    out->proto = (uint8_t)r->proto;
     out->tcp_flags = (uint8_t)r->tcp_flags;
     if (r->proto == TT_PROTO_ICMP || r->proto == TT_PROTO_ICMP6) {
         gboolean six = r->proto == TT_PROTO_ICMP6;
         if (!six && (f & F_ICMP4))
-            out->dst_port = r->icmp4;
+            out->dst_port = (uint16_t)r->icmp4;
         else if (six && (f & F_ICMP6))
-            out->dst_port = r->icmp6;
+            out->dst_port = (uint16_t)r->icmp6;
         else if (!six && (ti->icmp_fields & 1))
             out->dst_port = (uint16_t)(r->icmp_type4 << 8 | r->icmp_code4);
         else if (six && (ti->icmp_fields & 2))
             out->dst_port = (uint16_t)(r->icmp_type6 << 8 | r->icmp_code6);
         else
-            out->dst_port = r->dst_port; /* type*256+code, as pmacct and nfdump export */
+            out->dst_port = (uint16_t)r->dst_port; /* type*256+code, as pmacct and nfdump export */
         out->src_port = 0;
     } else {
-        out->src_port = r->src_port;
-        out->dst_port = r->dst_port;
+        out->src_port = (uint16_t)r->src_port;
+        out->dst_port = (uint16_t)r->dst_port;
     }
 
     if (f & F_PKT_DELTA)
@@ -1120,18 +1252,28 @@ static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const t
         out->raw_bytes = r->octet_total;
     else if (f & F_INIT_OCT)
         out->raw_bytes = r->initiator_octets;
+    if (out->raw_packets > TT_RECORD_PACKETS_MAX || out->raw_bytes > TT_RECORD_BYTES_MAX) {
+        e->stats.absurd_counts++;
+        if (!e->absurd_logged) {
+            e->absurd_logged = TRUE;
+            g_warning("%s: a record of %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
+                      " bytes refused as absurd_counts (caps 2^40 packets, 2^56 bytes)",
+                      e->label, out->raw_packets, out->raw_bytes);
+        }
+        return FALSE;
+    }
 
     uint32_t rate;
     if ((f & F_SAMPLING) && r->sampling_interval != 0)
-        rate = r->sampling_interval; /* Huawei: the rate rides in every record */
+        rate = sane_rate(r->sampling_interval); /* Huawei: the rate rides in every record */
     else if ((f & F_SAMPLER_RANDOM) && r->sampler_random != 0)
-        rate = r->sampler_random;
+        rate = sane_rate(r->sampler_random);
     else if ((f & F_PKT_INTERVAL) && r->packet_interval != 0)
-        rate = packet_rate(r->packet_interval, (f & F_PKT_SPACE) ? r->packet_space : 0);
+        rate = sane_rate(packet_rate(r->packet_interval, (f & F_PKT_SPACE) ? r->packet_space : 0));
     else
         rate = domain_rate(dom, (f & (F_SAMPLER_ID | F_SELECTOR)) != 0,
                            (f & F_SAMPLER_ID) ? r->sampler_id : r->selector_id);
-    if (rate == 0 || rate > MAX_SANE_RATE)
+    if (rate == 0)
         rate = 1;
     out->sampling = rate;
     out->packets = out->raw_packets;
@@ -1292,6 +1434,39 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
     return records;
 }
 
+/*
+ * A message's export time against the host clock. Ahead by more than
+ * export-ahead-max: refused whole (dropped.clock_ahead), so nothing it carries
+ * can reach a sensor's clock from the future; behind is fine (replays). The
+ * offset is kept per exporter and logged once (a router on local time sits
+ * hours off). FALSE: drop the message.
+ */
+static gboolean decoder_export_time(tt_decoder *d, tt_exporter *e, int64_t export_ms)
+{
+    int64_t host_ms = g_get_real_time() / 1000;
+    int64_t offset_s = (export_ms - host_ms) / 1000;
+
+    e->stats.clock_offset_s = offset_s;
+    e->stats.clock_offset_known = TRUE;
+    if (tt_time_export_ahead(export_ms, host_ms, d->ahead_max_ms)) {
+        e->stats.clock_ahead++;
+        if (!e->ahead_logged) {
+            e->ahead_logged = TRUE;
+            g_warning("%s: export time %" G_GINT64_FORMAT " s ahead of the host clock, beyond "
+                      "export-ahead-max (%" G_GINT64_FORMAT " s): message refused as "
+                      "clock_ahead",
+                      e->label, offset_s, d->ahead_max_ms / 1000);
+        }
+        return FALSE;
+    }
+    if (!e->offset_logged) {
+        e->offset_logged = TRUE;
+        g_message("%s: clock offset %+" G_GINT64_FORMAT " s (export time - host clock)", e->label,
+                  offset_s);
+    }
+    return TRUE;
+}
+
 /* Decode a message that passed tt_ipfix_check(). */
 static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
                         const tt_wire_info *info, int64_t v9_sys_init, gboolean v9)
@@ -1304,6 +1479,8 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         refuse_unknown(d, e, dom);
         return;
     }
+    if (!decoder_export_time(d, e, (int64_t)info->export_time * 1000))
+        return;
     uint32_t template_records = 0;
     if (!template_cap_admit(d, e, msg, len, info->domain, &template_records)) {
         e->stats.dropped[TT_DROP_TEMPLATE_CAP]++;
@@ -1423,19 +1600,19 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
         refuse_unknown(d, e, dom);
         return;
     }
+    int64_t export_ms = (int64_t)hdr.unix_secs * 1000 + (int64_t)(hdr.unix_nsecs / 1000000u);
+    if (!decoder_export_time(d, e, export_ms))
+        return;
     e->stats.messages++;
     e->stats.records += n;
     sequence_account(e, dom, hdr.flow_sequence, hdr.count, hdr.count, 0);
     uint32_t rate = hdr.sampling_interval > 1 ? hdr.sampling_interval : 1;
-    int64_t export_ms = (int64_t)hdr.unix_secs * 1000 + (int64_t)(hdr.unix_nsecs / 1000000u);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        /* as in normalise(): a record stamped after its own message must not
-         * move the watermark (softflowd -r without -a sends such uptimes) */
-        if (flows[i].start_ms > export_ms + d->tolerance_ms) {
-            e->stats.future_records++;
+        /* as in normalise(): a record stamped after its own message is clamped or
+         * refused (softflowd -r without -a sends such uptimes) */
+        if (!normalise_times(d, e, export_ms, &flows[i].start_ms, &flows[i].end_ms))
             continue;
-        }
         flows[kept] = flows[i];
         flows[kept].sampling = rate;
         flows[kept].sensor = dom->sensor;
@@ -1480,6 +1657,9 @@ tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sin
     d->max_domains = config->max_domains;
     d->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
     d->tolerance_ms = config->export_time_tolerance * 1000;
+    d->time_rules.tolerance_ms = d->tolerance_ms;
+    d->time_rules.clamp_max_ms = config->clamp_max * 1000;
+    d->ahead_max_ms = config->export_ahead_max * 1000;
     d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
                                          exporter_free_cb);
     d->privates = g_ptr_array_new_with_free_func(exporter_free_cb);

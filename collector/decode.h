@@ -52,7 +52,14 @@ typedef struct tt_exporter_stats {
     uint64_t seq_lost;            /* sequence-loss estimate (IPFIX: records, v9: packets, v5: flows) */
     uint64_t dropped[TT_DROP_COUNT];
     uint64_t wire_reasons[TT_WIRE_REASON_COUNT];
-    uint64_t future_records;      /* stamped later than their message allows */
+    uint64_t future_records;      /* start past the export time by more than `clamp-max`: refused */
+    uint64_t clock_ahead;         /* messages whose export time is beyond `export-ahead-max`: dropped */
+    uint64_t time_clamped;        /* start past the export time, up to `clamp-max`: timed at it */
+    uint64_t time_impossible;     /* times beyond 9999, before 1970, or end a day before start */
+    uint64_t value_range;         /* a port, protocol, flags or ICMP value too large for its type */
+    uint64_t absurd_counts;       /* more than 2^40 packets or 2^56 bytes in one record */
+    int64_t clock_offset_s;       /* export time - host clock, latest message */
+    gboolean clock_offset_known;
     uint64_t withdrawals_ignored; /* template withdrawals over UDP (RFC 7011 8.4): not honoured */
     uint32_t sampling;            /* last sampling rate applied (1 = none) */
     int64_t first_seen;           /* host time, seconds */

@@ -59,11 +59,18 @@ static void stats_counters(GString *out, const tt_exporter_stats *s)
                            "\"messages\":%" PRIu64 ",\"records\":%" PRIu64
                            ",\"options_records\":%" PRIu64 ",\"templates\":%" PRIu64
                            ",\"unknown_template_sets\":%" PRIu64 ",\"seq_lost\":%" PRIu64
-                           ",\"future_records\":%" PRIu64 ",\"withdrawals_ignored\":%" PRIu64
-                           ",\"templates_refused\":{",
+                           ",\"future_records\":%" PRIu64 ",\"withdrawals_ignored\":%" PRIu64,
                            s->messages, s->records, s->options_records, s->templates,
                            s->unknown_template_sets, s->seq_lost, s->future_records,
                            s->withdrawals_ignored);
+    /* the time policy and checked counts (timepolicy.h, docs/security.md) */
+    g_string_append_printf(out,
+                           ",\"clock_ahead\":%" PRIu64 ",\"time_clamped\":%" PRIu64
+                           ",\"time_impossible\":%" PRIu64
+                           ",\"value_range\":%" PRIu64 ",\"absurd_counts\":%" PRIu64
+                           ",\"templates_refused\":{",
+                           s->clock_ahead, s->time_clamped, s->time_impossible, s->value_range,
+                           s->absurd_counts);
     for (int i = 0; i < TT_TREFUSE_COUNT; i++)
         g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
                                tt_template_refusal_key((tt_template_refusal)i),
@@ -100,6 +107,8 @@ static void stats_exporter(const tt_exporter *e, void *data)
                            ",\"last_seen\":%" PRId64 ",",
                            kind_name(tt_exporter_kind(e)), s->sampling, s->first_seen,
                            s->last_seen);
+    if (s->clock_offset_known)
+        g_string_append_printf(ctx->out, "\"clock_offset_s\":%" PRId64 ",", s->clock_offset_s);
     stats_counters(ctx->out, s);
     g_string_append(ctx->out, "}");
 }
@@ -207,6 +216,10 @@ char *tt_stats_json(tt_core *core)
                                ",\"max_lag_s\":%.3f,\"too_old\":%" PRIu64,
                                s->records, s->observed, s->leaks, s->late, s->packets,
                                s->raw_packets, (double)s->max_lag_ms / 1000.0, s->too_old);
+        g_string_append_printf(out,
+                               ",\"unconfirmed\":%" PRIu64 ",\"clock_jumps\":%" PRIu64
+                               ",\"clock_reanchored\":%" PRIu64 ",\"saturated\":%" PRIu64,
+                               s->unconfirmed, s->clock_jumps, s->clock_reanchored, s->saturated);
         if (started)
             g_string_append_printf(out,
                                    ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64

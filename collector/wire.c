@@ -15,7 +15,10 @@
  * - A v9 datagram may end in a zero-filled tail (PAN-OS pads to a fixed
  *   size): an all-zero remainder after the last flowset is dropped, not read
  *   as a flowset of length 0. Trailing zero bytes inside template and options
- *   flowsets are padding too; data flowsets are copied with their padding.
+ *   flowsets are padding too, and so are trailing bytes of any value shorter
+ *   than the shortest record (4 bytes in a template flowset, 10 in an options
+ *   template flowset: Cisco WLC pads with non-zero bytes); data flowsets are
+ *   copied with their padding.
  * - A v9 template with zero fields becomes an IPFIX withdrawal record of the
  *   same ID: v9 has no withdrawals, so it can only mean "forget it".
  * - Rejected: patching v9 scope types (System, Interface, ...) into IPFIX
@@ -249,17 +252,20 @@ static tt_wire_status wire_v9_templates(const uint8_t *p, size_t n, wire_out *o)
         o->len += rec;
         off += rec;
     }
-    if (n - off != 0 && !wire_all_zero(p + off, n - off))
-        return TT_WIRE_TEMPLATE_TRUNCATED;
+    /* fewer than 4 bytes hold no record: padding, whatever its bytes (RFC 3954 5.2
+     * says it SHOULD be zero, not MUST) */
     return TT_WIRE_OK;
 }
+
+/* The shortest options template record: its header and one 4-byte scope field. */
+#define WIRE_V9_OPTIONS_MIN 10
 
 /* Options template flowset body -> IPFIX options template set records. */
 static tt_wire_status wire_v9_options(const uint8_t *p, size_t n, wire_out *o)
 {
     size_t off = 0;
 
-    while (n - off >= 6 && !wire_all_zero(p + off, n - off)) {
+    while (n - off >= WIRE_V9_OPTIONS_MIN && !wire_all_zero(p + off, n - off)) {
         uint16_t tid = wire_rd16(p + off);
         size_t scope_len = wire_rd16(p + off + 2);
         size_t opt_len = wire_rd16(p + off + 4);
@@ -292,8 +298,9 @@ static tt_wire_status wire_v9_options(const uint8_t *p, size_t n, wire_out *o)
         if (off % 4 != 0 && n - off >= 2 && wire_rd16(p + off) == 0)
             off += 2;
     }
-    if (n - off != 0 && !wire_all_zero(p + off, n - off))
-        return TT_WIRE_TEMPLATE_TRUNCATED;
+    /* Bytes shorter than the shortest record are padding whatever their value: Cisco
+     * WLC 5520/8510 end the flowset in 2 non-zero bytes, and refusing them dropped the
+     * whole datagram with the data template after it (RFC 3954 5.2: SHOULD be zero). */
     return TT_WIRE_OK;
 }
 

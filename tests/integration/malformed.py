@@ -37,9 +37,11 @@ import sys
 import time
 
 from malformed_layouts import ipfix_layout_cases
+from malformed_time import count_cases, time_cases, vendor_cases
 # the encoders, also for faults.py and domains.py (which import them from here)
-from malformed_wire import (DARK, EXPORT, LAYOUT_B, VALID, Case, Expect, Flows, Udp, b_record,
-                            bump, data, ip4, ipfix, iset, trec, v5, v5_record, v9, valid_record)
+from malformed_wire import (DARK, EXPORT, LAYOUT_B, T0, VALID, Case, Expect, Flows, Udp,
+                            b_record, bump, data, ip4, ipfix, iset, trec, v5, v5_record, v9,
+                            valid_record)
 
 
 def ipfix_tail(case, u, n, tid=256, seq=0, dark=None):
@@ -135,7 +137,7 @@ def ipfix_cases(add, port):
         c.exp.refused["zero_length_record"] += 1
         c.exp.c["unknown_template_sets"] += 1  # the template never reached libfixbuf
 
-    def lying(fields, reason, reclen):
+    def lying(fields, reason, reclen, value_range=False):
         def run(c, u):
             u.send(ipfix([iset(2, trec(257, fields))]))
             if reclen:  # three whole records of the refused layout
@@ -147,7 +149,15 @@ def ipfix_cases(add, port):
                 u.send(ipfix([iset(257, (b"\x07" * 4 + b"\x04" + b"\x07" * 4) * 3)]))
                 c.exp.dropped["decode_error"] += 1
             c.exp.c["messages"] += 2
-            c.exp.refused[reason] += 1
+            if value_range:
+                # a counter or identifier of 1..8 bytes is accepted (RFC 7011 6.2 and
+                # widened fields); 0x0707... does not fit a port or protocol: each record
+                # is read and refused
+                c.exp.c["templates"] += 1
+                c.exp.c["records"] += 3
+                c.exp.c["value_range"] += 3
+            else:
+                c.exp.refused[reason] += 1
         return run
 
     def unknown_template(c, u):  # three data sets for a template never sent
@@ -155,10 +165,11 @@ def ipfix_cases(add, port):
         c.exp.c["messages"] += 1
         c.exp.c["unknown_template_sets"] += 3
 
-    def future(c, u):  # stamped an hour after the export time of their message
+    def future(c, u):
+        # stamped 9 days after the export time of their message: beyond clamp-max (8 days)
         fl = Flows().make(4)
         for f in fl:
-            f["start"] = EXPORT + 3600
+            f["start"] = EXPORT + 9 * 86400
         u.send(ipfix([iset(2, trec(256, VALID))]))
         u.send(ipfix([iset(256, b"".join(valid_record(f) for f in fl))]))
         c.exp.c["messages"] += 2
@@ -187,8 +198,9 @@ def ipfix_cases(add, port):
     add("ipfix_zero_length_record", zero_length_record)
     # a 50-byte IPv4 address (record 50+4+2+1), an 8-byte port (4+4+8+2+1), a varlen address
     add("ipfix_ipv4_50", lying([(8, 50), (12, 4), (11, 2), (4, 1)], "field_length", 57))
-    add("ipfix_port_8", lying([(8, 4), (12, 4), (7, 8), (11, 2), (4, 1)], "field_length", 19))
-    add("ipfix_proto_2", lying([(8, 4), (12, 4), (4, 2)], "field_length", 10))
+    add("ipfix_port_8", lying([(8, 4), (12, 4), (7, 8), (11, 2), (4, 1)], None, 19, True))
+    add("ipfix_proto_2", lying([(8, 4), (12, 4), (4, 2)], None, 10, True))
+    add("ipfix_port_9", lying([(8, 4), (12, 4), (7, 9), (11, 2), (4, 1)], "field_length", 20))
     add("ipfix_varlen_addr", lying([(8, 4), (12, 65535)], "varlen_field", 0))
     add("ipfix_unknown_template", unknown_template)
     add("ipfix_future", future)
@@ -403,8 +415,9 @@ def all_cases(run=None):
     cases = []
 
     def adder(transport):
-        def add(name, fn, alt=False):
+        def add(name, fn, alt=False, sampling=None):
             c = Case(name, "127.0.0.%d" % (10 + len(cases)), transport)
+            c.sensor_sampling = sampling
             if alt:
                 c.alt_addr = "127.0.2.%d" % (10 + len(cases))
             cases.append((c, fn))
@@ -412,7 +425,10 @@ def all_cases(run=None):
 
     ipfix_cases(adder("ipfix+udp"), None)
     ipfix_layout_cases(adder("ipfix+udp"))
+    time_cases(adder("ipfix+udp"))
+    count_cases(adder("ipfix+udp"))
     v9_cases(adder("netflow9+udp"))
+    vendor_cases(adder("netflow9+udp"))
     v5_cases(adder("netflow5+udp"))
     tcp_cases(adder("ipfix+tcp"))
     # valid data from an address that matches no sensor: refused, counted
@@ -425,7 +441,9 @@ def cmd_sensors(args):
     for c, _ in all_cases():
         if c.sensor:
             addrs = c.addr + ("; " + c.alt_addr if c.alt_addr else "")
-            print("[sensor:%s]\nexporters = %s\ndarknet = %s0/24\n" % (c.name, addrs, DARK))
+            print("[sensor:%s]\nexporters = %s\ndarknet = %s0/24\n%s" % (
+                c.name, addrs, DARK,
+                "sampling = %d\n" % c.sensor_sampling if c.sensor_sampling else ""))
 
 
 def cmd_cases(args):
@@ -474,10 +492,14 @@ def cmd_cases(args):
                                  jsonl=c.flows.lines(), sampling=c.sampling,
                                  extra=[dict(label="%s:%d" % (a, p), counters=e.doc())
                                         for a, p, e in c.extra],
-                                 # every flow is dark: observed = records, no leaks
-                                 sensor_stats=dict(records=total[0], observed=total[0], leaks=0,
-                                                   packets=total[1],
-                                                   raw_packets=c.flows.raw_packets)))
+                                 # every flow is dark: observed = records, no leaks; flows
+                                 # held back by the sensor's clock reach it, not the plugins
+                                 sensor_stats=dict(records=total[0] + c.held, observed=total[0],
+                                                   leaks=0, packets=total[1],
+                                                   raw_packets=c.flows.raw_packets,
+                                                   unconfirmed=c.held, too_old=0, late=0,
+                                                   saturated=c.saturated,
+                                                   clock_reanchored=0, clock_jumps=0)))
     json.dump(out, open(args.expect, "w"), indent=1)
     print("sent %d cases" % len(out["cases"]))
 
@@ -488,7 +510,8 @@ def cmd_cases(args):
 def counters_of(e):
     return dict({k: e[k] for k in ("messages", "records", "options_records", "templates",
                                    "unknown_template_sets", "future_records",
-                                   "withdrawals_ignored")},
+                                   "withdrawals_ignored", "clock_ahead", "time_clamped",
+                                   "time_impossible", "value_range", "absurd_counts")},
                 templates_refused=e["templates_refused"], dropped=e["dropped"],
                 malformed=e["malformed"])
 
@@ -662,6 +685,65 @@ def cmd_valid(args):
               open(args.expect, "w"))
 
 
+def cmd_hostile_replay(args):
+    """A 2019 stream replayed from --addr while every hostile-time message and 100 spoofed
+    "now" messages arrive from the sensor's other address (--spoof-addr), from another
+    port of --addr, and from the stream's own socket; the stream must count exactly."""
+    from malformed_time import MS, hostile_time_message, junk
+    u = Udp(args.addr, args.port)        # the replay, and 100 spoofs from its own socket
+    spoof = Udp(args.spoof_addr, args.port)
+    port2 = Udp(args.addr, args.port)
+    c = Case("replay", args.addr, "ipfix+udp")
+    scratch = Case("spoof", args.spoof_addr, "ipfix+udp")
+    now = int(time.time())
+    for s in (u, spoof, port2):
+        s.send(ipfix([iset(2, trec(256, VALID) + trec(258, MS))]))
+    held, k = 0, 0
+    for m in range(args.messages):
+        fl = c.flows.make(25)
+        t = T0 + m * 3000  # a 2019 replay over a week of stream time: buckets close as it runs
+        for i, f in enumerate(fl):
+            f["start"] = t + i
+        u.send(ipfix([data(256, fl)], export=t + 120, seq=25 * m))
+        # every hostile-time kind from the other address and from the stream's own socket
+        for s in (spoof, u):
+            msg, _ = hostile_time_message(k, scratch)
+            s.send(msg)
+            k += 1
+        # plausible datagrams stamped with the host clock: a jump nobody corroborates
+        for s in (spoof, port2, u):
+            s.send(ipfix([data(256, junk(2, now - 5))], export=now))
+            held += 2
+        if m % 20 == 0:
+            time.sleep(0.01)
+    json.dump({"lines": c.flows.lines(), "observed": c.flows.n, "held": held},
+              open(args.expect, "w"))
+    print("replayed %d flows in %d messages between %d hostile-time and %d spoofed messages"
+          % (c.flows.n, args.messages, k, held // 2))
+
+
+def cmd_check_replay(args):
+    st = json.load(open(args.stats))
+    exp = json.load(open(args.expect))
+    got = jsonl_totals(args.jsonl).get(args.sensor, [])
+    failures = []
+    if got != exp["lines"]:
+        failures.append("jsonl %s, want %s" % (got, exp["lines"]))
+    s = next(x for x in st["sensors"] if x["sensor"] == args.sensor)
+    want = dict(observed=exp["observed"], unconfirmed=exp["held"], too_old=0, late=0,
+                leaks=0, clock_jumps=0, clock_reanchored=0,
+                records=exp["observed"] + exp["held"])
+    failures += ["sensor %s: %s %s, want %s" % (args.sensor, k, s[k], v)
+                 for k, v in want.items() if s[k] != v]
+    if s["watermark"] >= T0 + 30 * 86400:
+        failures.append("the sensor's clock left 2019: watermark %d" % s["watermark"])
+    if failures:
+        print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
+        sys.exit(1)
+    print("replay counted exactly: %d flows, %d spoofed flows held back, clock in 2019"
+          % (exp["observed"], exp["held"]))
+
+
 def cmd_flood_exporters(args):
     """One datagram (template + 1 flow) from each of @count source ports."""
     flows, sent, busy = Flows(), 0, 0
@@ -760,6 +842,17 @@ def main():
     e.add_argument("--count", type=int, default=10000)
     e.add_argument("--first-port", type=int, default=20000)
     e.add_argument("--expect", required=True)
+    h = sub.add_parser("hostile-replay")
+    h.add_argument("--addr", required=True)
+    h.add_argument("--spoof-addr", required=True)
+    h.add_argument("--port", type=int, required=True)
+    h.add_argument("--messages", type=int, default=200)
+    h.add_argument("--expect", required=True)
+    r = sub.add_parser("check-replay")
+    r.add_argument("--stats", required=True)
+    r.add_argument("--jsonl", required=True)
+    r.add_argument("--sensor", required=True)
+    r.add_argument("--expect", required=True)
     f = sub.add_parser("check-flood")
     f.add_argument("--stats", required=True)
     f.add_argument("--jsonl", required=True)
@@ -771,7 +864,8 @@ def main():
     args = p.parse_args()
     {"sensors": cmd_sensors, "cases": cmd_cases, "check": cmd_check,
      "flood-templates": cmd_flood_templates, "valid": cmd_valid,
-     "flood-exporters": cmd_flood_exporters, "check-flood": cmd_check_flood}[args.cmd](args)
+     "flood-exporters": cmd_flood_exporters, "check-flood": cmd_check_flood,
+     "hostile-replay": cmd_hostile_replay, "check-replay": cmd_check_replay}[args.cmd](args)
 
 
 if __name__ == "__main__":

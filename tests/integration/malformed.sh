@@ -11,6 +11,9 @@
 #    legitimate exporter on another address is unaffected.
 # 3. 10,000 source ports: the exporter cap evicts, every flow is still counted
 #    exactly, RSS stays bounded.
+# 4. A 2019 replay while every hostile-time case and 100s of datagrams stamped with
+#    the host clock arrive from the sensor's other address, another port and the
+#    replay's own socket: the replay counted exactly, the clock stays in 2019.
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -84,3 +87,22 @@ tt_note "exporter flood: $sent source ports, peak RSS $((peak / 1024)) MiB"
     --sensor spoofed=ports.json --sensor legit=legit2.json --max-exporters 1024 \
     --min-evictions $((sent + 2 - 1024)) --records $((sent + 11)) >&2 || tt_fail "exporter flood"
 tt_note "malformed input, template flood and exporter flood handled"
+
+# ---- 4. a 2019 replay between hostile-time and spoofed "now" messages -------------
+# One sensor, two exporter addresses: the replay from 127.0.0.5, every hostile-time kind
+# and datagrams stamped with the host clock from 127.0.0.6, from another port of
+# 127.0.0.5 and from the replay's own socket. The replay must count exactly, the spoofed
+# "now" flows be held back (unconfirmed), the clock stay in 2019 (docs/security.md).
+pu=$(tt_port udp)
+tt_conf replay.conf "$TT_TMP/replay" "ipfix+udp://127.0.0.1:$pu"
+printf '[sensor:replay]\nexporters = 127.0.0.5; 127.0.0.6\ndarknet = 203.0.113.0/24\n' |
+    tt_conf_sensors replay.conf
+tt_start replay.conf replay.log
+"$PY" "$GEN" hostile-replay --addr 127.0.0.5 --spoof-addr 127.0.0.6 --port "$pu" \
+    --messages 200 --expect replay.json >&2
+alive replay.log
+responsive replay.log
+tt_stop
+"$PY" "$GEN" check-replay --stats replay/stats.json --jsonl replay/flows.jsonl --sensor replay \
+    --expect replay.json >&2 || tt_fail "hostile replay"
+tt_note "a 2019 replay between hostile-time and spoofed messages counted exactly"

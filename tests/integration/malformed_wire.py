@@ -128,7 +128,9 @@ class Expect:
 
     def __init__(self):
         self.c = dict(messages=0, records=0, options_records=0, templates=0,
-                      unknown_template_sets=0, future_records=0, withdrawals_ignored=0)
+                      unknown_template_sets=0, future_records=0, withdrawals_ignored=0,
+                      clock_ahead=0, time_clamped=0, time_impossible=0, value_range=0,
+                      absurd_counts=0)
         self.refused = dict.fromkeys(REFUSALS, 0)
         self.dropped = dict.fromkeys(DROPS, 0)
         self.wire = dict.fromkeys(WIRE, 0)
@@ -155,6 +157,9 @@ class Case:
         self.alt_addr = None    # a second exporter address of the same sensor
         self.extra = []         # (addr, source port, Expect) of further exporters
         self.sampling = 1       # the exporter's "sampling" once its last flow is in
+        self.sensor_sampling = None  # the sensor's fixed `sampling` key
+        self.held = 0           # dark flows held back as an uncorroborated clock jump
+        self.saturated = 0      # flows whose corrected count was held at 2^53
 
 
 # ---- senders -----------------------------------------------------------------

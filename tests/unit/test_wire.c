@@ -467,6 +467,39 @@ static void test_v9_options_lengths(void)
     g_assert_cmpint(v9(b), ==, TT_WIRE_TEMPLATE_TRUNCATED);
 }
 
+/* Cisco WLC 5520/8510 end options template flowsets in 2 bytes of non-zero padding;
+ * RFC 3954 says SHOULD be zero. Bytes shorter than any record are padding. */
+static void test_v9_options_nonzero_padding(void)
+{
+    g_autoptr(GByteArray) b = v9_begin();
+    size_t s = set_begin(b, 1);
+    put16(b, 301), put16(b, 4), put16(b, 8);
+    put16(b, 1), put16(b, 4);  /* scope: System */
+    put16(b, 34), put16(b, 4); /* samplingInterval */
+    put16(b, 48), put16(b, 4); /* FLOW_SAMPLER_ID, 4 bytes (Cisco NBAR) */
+    put16(b, 0xabcd);          /* padding, not zero */
+    set_end(b, s);
+    s = set_begin(b, 0);
+    put16(b, 300), put16(b, 1), put16(b, 8), put16(b, 4);
+    put16(b, 0x0102); /* 2 non-zero bytes: no template record is that short */
+    set_end(b, s);
+    uint8_t out[65535];
+    size_t outlen = 0;
+    tt_wire_info info;
+    g_assert_cmpint(tt_v9_to_ipfix(b->data, b->len, out, sizeof(out), &outlen, &info), ==,
+                    TT_WIRE_OK);
+    g_assert_cmpuint(info.template_sets, ==, 2);
+    g_assert_cmpint(tt_ipfix_check(out, outlen, NULL), ==, TT_WIRE_OK);
+    /* 10 bytes can hold an options record: read as one, and this one does not fit */
+    g_autoptr(GByteArray) cut = v9_begin();
+    s = set_begin(cut, 1);
+    put16(cut, 301), put16(cut, 4), put16(cut, 4);
+    put16(cut, 1), put16(cut, 4), put16(cut, 34), put16(cut, 4);
+    put16(cut, 302), put16(cut, 4), put16(cut, 8), put16(cut, 1), put16(cut, 4);
+    set_end(cut, s);
+    g_assert_cmpint(v9(cut), ==, TT_WIRE_TEMPLATE_TRUNCATED);
+}
+
 static void test_v9_template_checks(void)
 {
     g_autoptr(GByteArray) low = v9_begin();
@@ -743,6 +776,7 @@ int main(int argc, char **argv)
     g_test_add_func("/wire/v9/header-only", test_v9_header_only);
     g_test_add_func("/wire/v9/flowset-length-0", test_v9_flowset_length_0);
     g_test_add_func("/wire/v9/options-scope-length-0", test_v9_options_scope_0);
+    g_test_add_func("/wire/v9/options-nonzero-padding", test_v9_options_nonzero_padding);
     g_test_add_func("/wire/v9/options-lengths", test_v9_options_lengths);
     g_test_add_func("/wire/v9/template-checks", test_v9_template_checks);
     g_test_add_func("/wire/v9/flowset-past-datagram", test_v9_flowset_past_datagram);
