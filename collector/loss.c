@@ -25,6 +25,10 @@ static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *int
     into->seq_lost += s->seq_lost;
     into->future_records += s->future_records;
     into->unknown_template_sets += s->unknown_template_sets;
+    into->clock_ahead += s->clock_ahead;
+    into->time_impossible += s->time_impossible;
+    into->value_range += s->value_range;
+    into->absurd_counts += s->absurd_counts;
     for (int i = 0; i < TT_DROP_COUNT; i++)
         into->dropped[i] += s->dropped[i];
 }
@@ -84,6 +88,11 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
     loss_report(fn, data, "exporters", "all", "seq_lost", "sequence numbers", sum.seq_lost);
     loss_report(fn, data, "exporters", "all", "future", "records", sum.future_records);
     loss_report(fn, data, "exporters", "all", "no_template", "sets", sum.unknown_template_sets);
+    /* the time policy and checked counts (docs/security.md) */
+    loss_report(fn, data, "exporters", "all", "clock_ahead", "messages", sum.clock_ahead);
+    loss_report(fn, data, "exporters", "all", "time_impossible", "records", sum.time_impossible);
+    loss_report(fn, data, "exporters", "all", "value_range", "records", sum.value_range);
+    loss_report(fn, data, "exporters", "all", "absurd_counts", "records", sum.absurd_counts);
     for (int i = 0; i < TT_DROP_COUNT; i++)
         loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i),
                     "messages", sum.dropped[i]);
@@ -91,8 +100,11 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
     for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
         const char *name = tt_core_sensor_name(core, i);
         const tt_sensor_stats *s = name != NULL ? tt_core_sensor_stats(core, i) : NULL;
-        if (s != NULL)
-            loss_report(fn, data, "sensor", name, "too_old", "records", s->too_old);
+        if (s == NULL)
+            continue;
+        loss_report(fn, data, "sensor", name, "too_old", "records", s->too_old);
+        loss_report(fn, data, "sensor", name, "unconfirmed", "records", s->unconfirmed);
+        loss_report(fn, data, "sensor", name, "saturated", "records", s->saturated);
     }
 
     struct tt_health *health = tt_core_health(core);
