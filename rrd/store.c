@@ -493,15 +493,21 @@ gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *
 {
     g_return_val_if_fail(store != NULL && path != NULL && v != NULL, FALSE);
     g_return_val_if_fail(kind != TT_RRD_SELF && end > start, FALSE);
+    /* an RRD holds doubles: beyond 2^53 a count is no longer exact, so it is held there
+     * (and counted) rather than stored rounded, or wrapped by a plugin's sum */
+    const uint64_t max = (uint64_t)1 << 53;
+    uint64_t flows = MIN(v->flows, max), packets = MIN(v->packets, max), bytes = MIN(v->bytes, max);
+    if (flows != v->flows || packets != v->packets || bytes != v->bytes)
+        store->st.saturated++;
     char values[128];
     if (isnan(v->sources))
         g_snprintf(values, sizeof values,
-                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":U", v->flows,
-                   v->packets, v->bytes);
+                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":U", flows,
+                   packets, bytes);
     else
         g_snprintf(values, sizeof values,
-                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%.0f",
-                   v->flows, v->packets, v->bytes, v->sources);
+                   "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%.0f", flows,
+                   packets, bytes, v->sources);
     return store_put(store, kind, scope, path, start, end, values, error);
 }
 

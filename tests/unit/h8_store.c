@@ -176,6 +176,34 @@ static void test_idle_past_and_restart_gap(void)
     g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 3 * 86400 + 300, 0), 30, 1e-9);
 }
 
+/* Counts beyond 2^53 are no longer exact in an RRD double: stored as 2^53 and counted,
+ * never rounded or wrapped (issue 12: 2^62 packets). */
+static void test_saturated(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *file = g_build_filename(dir, "total.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_values v = {3, UINT64_C(1) << 62, UINT64_MAX, 1};
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
+    tt_rrd_values ok = {3, UINT64_C(1) << 53, 7, 1};
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 600, d + 900, &ok, &error));
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.saturated, ==, 1);
+    g_assert_cmpuint(s.updates, ==, 2);
+    tt_rrd_store_free(st);
+    g_assert_cmpfloat(fetch_step(file, d + 600, 1), ==, 9007199254740992.0);
+    g_assert_cmpfloat(fetch_step(file, d + 600, 2), ==, 9007199254740992.0);
+    g_assert_cmpfloat(fetch_step(file, d + 900, 1), ==, 9007199254740992.0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -183,5 +211,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/create-no-overwrite", test_create_no_overwrite);
     g_test_add_func("/rrd/archives-refused", test_archives_refused);
     g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
+    g_test_add_func("/rrd/saturated", test_saturated);
     return g_test_run();
 }
