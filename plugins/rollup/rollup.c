@@ -33,10 +33,10 @@
  * bucket's day, so a loss is dated by the stream time being received when it
  * was counted (a replayed 2019 capture's drops land in 2019). A sensor's own
  * counters wait for that sensor's close; fini stores what is left on the day
- * of the last close, so drops counted at the stop are kept too. The host's
- * walk visits every exporter, so a close asks at most once a second (a
- * sparse replay closes thousands of buckets a second; nothing is lost by
- * asking less often, only dated by a later close).
+ * of the last close, so drops counted at the stop are kept too. Every close
+ * asks (the host's walk costs a few additions per exporter): a --read is
+ * deterministic, so the same losses ride in the same buckets' commits, and a
+ * resumed read that skips a committed bucket skips its losses with it.
  *
  * When the host is replaying (`teitend --read` reading a file again after a
  * crash, or --force), each close is marked so: the store skips a bucket it
@@ -100,7 +100,6 @@ typedef struct rollup_state {
     GHashTable *loss_seen; /* "scope\x1fname\x1freason" -> guint64* count at the last close */
     gint64 last_start;     /* start of the newest bucket closed, for fini's losses */
     gboolean closed_any;
-    gint64 loss_asked; /* monotonic µs of the last loss walk at a close */
     GPtrArray *spare;  /* of rollup_dense*, cleared */
 } rollup_state;
 
@@ -511,12 +510,8 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
         acc->geoip_build = info.geoip_build;
     }
     acc->late = g_steal_pointer(&rs->late);
-    gint64 mono = g_get_monotonic_time();
-    if (mono - s->loss_asked >= G_USEC_PER_SEC) {
-        s->loss_asked = mono;
-        acc->loss = rollup_take_losses(s, acc->sensor);
-        acc->loss_day = bucket->start;
-    }
+    acc->loss = rollup_take_losses(s, acc->sensor);
+    acc->loss_day = bucket->start;
     if (!s->closed_any || bucket->start > s->last_start)
         s->last_start = bucket->start;
     s->closed_any = TRUE;
