@@ -110,6 +110,16 @@ static void loss_words(const tt_rollup_loss *l, gboolean ja, GString *out)
                                ja ? "rollup.sqlite でロールバック %" G_GUINT64_FORMAT " レコード"
                                   : "%" G_GUINT64_FORMAT " records rolled back in rollup.sqlite",
                                n);
+    else if (is(l, "store", "refused") && strcmp(l->name, "writer") == 0)
+        g_string_append_printf(out,
+                               ja ? "書き込みジョブ拒否 %" G_GUINT64_FORMAT " (バックログ超過)"
+                                  : "%" G_GUINT64_FORMAT " writer jobs refused (backlog full)",
+                               n);
+    else if (is(l, "store", "lost") && strcmp(l->name, "writer") == 0)
+        g_string_append_printf(out,
+                               ja ? "停止時に破棄された書き込みジョブ %" G_GUINT64_FORMAT
+                                  : "%" G_GUINT64_FORMAT " writer jobs lost at the stop",
+                               n);
     else if (is(l, "store", "refused"))
         g_string_append_printf(out,
                                ja ? "%s で拒否 %" G_GUINT64_FORMAT " ステップ"
