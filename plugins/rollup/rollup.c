@@ -100,7 +100,7 @@ typedef struct rollup_state {
     GHashTable *loss_seen; /* "scope\x1fname\x1freason" -> guint64* count at the last close */
     gint64 last_start;     /* start of the newest bucket closed, for fini's losses */
     gboolean closed_any;
-    GPtrArray *spare;  /* of rollup_dense*, cleared */
+    GPtrArray *spare; /* of rollup_dense*, cleared */
 } rollup_state;
 
 static rollup_sensor *rollup_sensor_of(rollup_state *s, guint32 sensor)
