@@ -137,9 +137,13 @@ def ipfix_cases(add, port):
         c.exp.refused["zero_length_record"] += 1
         c.exp.c["unknown_template_sets"] += 1  # the template never reached libfixbuf
 
-    def lying(fields, reason, reclen, value_range=False):
+    def lying(fields, reason, reclen, value_range=False, resend=False):
         def run(c, u):
             u.send(ipfix([iset(2, trec(257, fields))]))
+            if resend:  # exporters resend templates: refused (and counted) again, logged once
+                u.send(ipfix([iset(2, trec(257, fields))]))
+                c.exp.c["messages"] += 1
+                c.exp.refused[reason] += 1
             if reclen:  # three whole records of the refused layout
                 u.send(ipfix([iset(257, b"\x07" * (reclen * 3))]))
             else:
@@ -200,7 +204,8 @@ def ipfix_cases(add, port):
     add("ipfix_ipv4_50", lying([(8, 50), (12, 4), (11, 2), (4, 1)], "field_length", 57))
     add("ipfix_port_8", lying([(8, 4), (12, 4), (7, 8), (11, 2), (4, 1)], None, 19, True))
     add("ipfix_proto_2", lying([(8, 4), (12, 4), (4, 2)], None, 10, True))
-    add("ipfix_port_9", lying([(8, 4), (12, 4), (7, 9), (11, 2), (4, 1)], "field_length", 20))
+    add("ipfix_port_9", lying([(8, 4), (12, 4), (7, 9), (11, 2), (4, 1)], "field_length", 20,
+                              resend=True))
     add("ipfix_varlen_addr", lying([(8, 4), (12, 65535)], "varlen_field", 0))
     add("ipfix_unknown_template", unknown_template)
     add("ipfix_future", future)

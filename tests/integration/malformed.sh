@@ -47,6 +47,10 @@ alive cases.log
 responsive cases.log
 tt_stop
 "$PY" "$GEN" check --stats cases/stats.json --jsonl cases/flows.jsonl --expect cases.json >&2
+# a refused template is logged once per exporter and template, with the field (ipfix_port_9
+# sends its template twice)
+n=$(grep -c 'template 257 refused (field_length: IE 7 is 9 bytes long' cases.log || true)
+[ "$n" = 1 ] || tt_fail "the refused template of ipfix_port_9 logged $n times, want once"
 
 # ---- 2. 20,000 template IDs from one exporter -------------------------------
 pu=$(tt_port udp)
