@@ -12,6 +12,9 @@ PY=/usr/bin/python3
 tt_skip() { echo "SKIP: $*" >&2; exit 77; }
 tt_fail() { echo "FAIL: $*" >&2; exit 1; }
 tt_note() { echo "# $*" >&2; }
+# Waits for the daemon (start, stop, stats) are multiplied by TT_TIME_SCALE: the
+# sanitizer run of the suite sets it, its binaries being several times slower.
+TT_SCALE=${TT_TIME_SCALE:-1}
 
 # A private temp dir, removed on exit unless TT_KEEP is set.
 tt_tmpdir() {
@@ -59,7 +62,7 @@ tt_rrdcached() {
         -w 3600 -z 1 -b "$TT_TMP" >>rrdcached.log 2>&1 &
     CACHED_PID=$!
     TT_PIDS+=("$CACHED_PID")
-    for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done
+    for _ in $(seq 1 $((100 * TT_SCALE))); do [ -S "$1" ] && return 0; sleep 0.05; done
     cat rrdcached.log >&2
     tt_fail "rrdcached did not start"
 }
@@ -69,7 +72,7 @@ tt_start() {
     "$TEITEND" -c "$conf" -f >"$log" 2>&1 &
     TT_DAEMON_PID=$!
     TT_PIDS+=("$TT_DAEMON_PID")
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 $((100 * TT_SCALE))); do
         grep -q "receiving" "$log" 2>/dev/null && return 0
         kill -0 "$TT_DAEMON_PID" 2>/dev/null || { cat "$log" >&2; tt_fail "teitend exited at start"; }
         sleep 0.05
@@ -78,12 +81,17 @@ tt_start() {
     tt_fail "teitend did not start"
 }
 
-# tt_stop [PID]: SIGTERM and wait; fails if it does not stop within 60 s.
+# tt_stop [PID]: SIGTERM and wait; fails if it does not stop within 60 s, if it exits
+# non-zero (a sanitizer report aborts with non-zero too) or if it was already gone.
 tt_stop() {
-    local pid=${1:-$TT_DAEMON_PID}
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 600); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    local pid=${1:-$TT_DAEMON_PID} rc=0
+    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || rc=$?; tt_fail "teitend (pid $pid) had already exited (status $rc) before the stop"; }
+    for _ in $(seq 1 $((600 * TT_SCALE))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || rc=$?
+            [ "$rc" -eq 0 ] || tt_fail "teitend (pid $pid) exited with status $rc at the stop"
+            return 0
+        fi
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
@@ -94,7 +102,7 @@ tt_stop_all() { for p in "${TT_PIDS[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>
 # tt_wait_stat DATA EXPR: wait (10 s) until the python EXPR over stats.json `s` is true.
 tt_wait_stat() {
     local data=$1 expr=$2
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 $((100 * TT_SCALE))); do
         if "$PY" - "$data/stats.json" "$expr" 2>/dev/null <<'PYEOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
