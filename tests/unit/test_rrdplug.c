@@ -15,6 +15,7 @@
  * keys), and 20 000 buckets of one to three flows fault in no fresh pages.
  */
 #include <glib.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -414,8 +415,9 @@ static long t_minflt(void)
  * A sparse replay's shape: 20 000 buckets of one to three flows, each
  * opened, filled, closed, written. A bucket must cost what it touched: the
  * old code faulted in a fresh 4 MiB accumulator per bucket and walked all
- * 131 073 keys at the close (~1 000 page faults a bucket, 20 million in
- * all); recycled accumulators fault nothing once warm.
+ * 131 073 keys at the close (measured: 1 025 page faults a bucket; 20 000 of
+ * them did not end in 10 minutes); recycled accumulators fault nothing
+ * once warm.
  */
 static void test_sparse_cost(void)
 {
@@ -448,13 +450,21 @@ static void test_sparse_cost(void)
     g_test_message("%u sparse buckets: %ld minor page faults, %" G_GUINT64_FORMAT " updates",
                    buckets, faults, t_nupdates);
     g_assert_cmpuint(t_nupdates, ==, want);
-    g_assert_cmpint(faults, <, (long)buckets / 10);
+    /* glibc trims and regrows the heap top now and then (~1 000 in all): far from 1 000 a bucket */
+    g_assert_cmpint(faults, <, (long)buckets / 4);
     rrdplug_fini(state);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /*
+     * Large blocks from mmap, always, as the daemon's accumulators came: freed on
+     * the writer thread, trimmed off the heap's top, they were fresh pages at the
+     * next open. (glibc otherwise raises its mmap threshold after the first free
+     * and hands the next 4 MiB back warm, which would hide the old cost here.)
+     */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     g_test_add_func("/rrdplug/scanner", test_scanner);
     g_test_add_func("/rrdplug/grow", test_grow);
     g_test_add_func("/rrdplug/saturation", test_saturation);
