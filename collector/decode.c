@@ -10,9 +10,11 @@
  * two internal templates (flow, options) or refuses it (template pair to 0,
  * so libfixbuf skips its records) when a field we read has a length we cannot
  * trust. libfixbuf then transcodes each record into a fixed C struct
- * (reduced-size integers widened, byte order fixed), and normalise() turns
- * that into a tt_flow: UTC milliseconds from whichever time fields the
- * exporter sent, IPv4-mapped addresses, ICMP type/code in the destination port.
+ * (every counter and identifier in 64 bits, whatever its length on the wire;
+ * byte order fixed), and normalise() turns that into a tt_flow: UTC
+ * milliseconds from whichever time fields the exporter sent, checked and
+ * clamped against the message by timepolicy.c, values checked against their
+ * types, IPv4-mapped addresses, ICMP type/code in the destination port.
  *
  * Rejected: libfixbuf's own UDP listener (no control of the receive buffer, no
  * chance to validate a datagram before it is decoded, sessions we cannot cap)
