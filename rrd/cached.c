@@ -33,6 +33,8 @@ struct tt_cached {
     int timeout_ms; /* per wait for the socket */
     gint aborted;   /* atomic, set from any thread: every wait fails from now on */
     GString *in; /* bytes read and not yet consumed */
+    GString *out; /* a BATCH being sent, kept across batches: a fresh 1 MiB per batch
+                   * was an mmap, its page faults and an munmap for every job */
 };
 
 tt_cached *tt_cached_new(const char *addr)
@@ -42,6 +44,7 @@ tt_cached *tt_cached_new(const char *addr)
     c->fd = -1;
     c->timeout_ms = CACHED_TIMEOUT_MS;
     c->in = g_string_new(NULL);
+    c->out = g_string_new(NULL);
     return c;
 }
 
@@ -61,6 +64,7 @@ void tt_cached_free(tt_cached *c)
         return;
     tt_cached_disconnect(c);
     g_string_free(c->in, TRUE);
+    g_string_free(c->out, TRUE);
     g_free(c->addr);
     g_free(c);
 }
@@ -248,7 +252,8 @@ gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GEr
         return FALSE;
     }
     /* write in chunks of ~1 MiB: rrdcached reads while we write */
-    GString *buf = g_string_sized_new(1 << 20);
+    GString *buf = c->out;
+    g_string_truncate(buf, 0);
     for (guint i = 0; i <= lines->len; i++) {
         if (i < lines->len) {
             g_string_append(buf, g_ptr_array_index(lines, i));
@@ -257,14 +262,11 @@ gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GEr
             g_string_append(buf, ".\n");
         }
         if (buf->len >= (1 << 20) || i == lines->len) {
-            if (!cached_write(c, buf->str, buf->len, error)) {
-                g_string_free(buf, TRUE);
+            if (!cached_write(c, buf->str, buf->len, error))
                 return FALSE;
-            }
             g_string_truncate(buf, 0);
         }
     }
-    g_string_free(buf, TRUE);
     GPtrArray *errs = g_ptr_array_new_with_free_func(g_free);
     if (!cached_read_reply(c, &st, NULL, errs, error)) {
         g_ptr_array_unref(errs);
