@@ -66,6 +66,9 @@ typedef struct {
     guint nopen, cap;
     tt_clock_state clock;   /* corroboration of the watermark's jumps (timepolicy.h) */
     gboolean held_logged;
+    GArray *held;           /* tt_flow beyond an unconfirmed jump, as received; NULL: none */
+    const void *held_cand;  /* the jump's source (tt_clock_state.cand) they belong to */
+    uint32_t held_domain;
     tt_sensor_stats stats;
 } sensor_state;
 
@@ -444,6 +447,30 @@ static void core_run_flush(tt_core *core, core_run *run)
  * held back. A re-anchored clock forgets its watermark and closed range: the
  * buckets opened at the anchor's times stay open and close in time order.
  */
+/*
+ * Records of a jump being corroborated wait here, as received, at most
+ * CORE_HELD_MAX a sensor (about 6 MiB): an honest exporter back from an outage,
+ * or a replay that resumes days later, sends them at once, and refusing them
+ * would lose its first minute (a replayed month, at replay speed). Past the
+ * bound they are refused and counted `unconfirmed`, as a contradicted jump's are.
+ */
+#define CORE_HELD_MAX 65536
+
+static void core_hold(sensor_state *s, const tt_flow *f)
+{
+    if (s->held == NULL)
+        s->held = g_array_new(FALSE, FALSE, sizeof(tt_flow));
+    if (s->held->len >= CORE_HELD_MAX) {
+        s->stats.unconfirmed++;
+        return;
+    }
+    g_array_append_vals(s->held, f, 1);
+    s->stats.held = s->held->len;
+}
+
+static void core_release(tt_core *core, sensor_state *s);
+static void core_refuse_held(sensor_state *s);
+
 static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t domain,
                                const tt_flow *flows, size_t n)
 {
@@ -459,6 +486,7 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
         /* a TCP connection (a handshake, no blind spoofing) or a file --read: believed */
         s->clock.confirmed = TRUE;
         s->clock.cand = NULL;
+        core_refuse_held(s); /* a believed stream contradicts the jump */
         return limit;
     }
     uint64_t msg = tt_exporter_get_stats(exporter)->messages;
@@ -486,6 +514,7 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
                   "(domain %u)",
                   tt_sensor_name(core->sensors, sensor), (newest - s->watermark_ms) / 1000, label,
                   domain);
+        core_release(core, s); /* before this message's records: they came first */
         break;
     case TT_CLOCK_REANCHOR:
         s->stats.clock_reanchored++;
@@ -498,21 +527,32 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
         s->closed_until = INT64_MIN;
         break;
     }
+    /* held records belong to one candidate jump: another, or none, refutes them */
+    if (s->held != NULL && (s->clock.cand != s->held_cand || s->clock.cand_domain != s->held_domain))
+        core_refuse_held(s);
+    if (s->clock.cand != NULL) {
+        s->held_cand = s->clock.cand;
+        s->held_domain = s->clock.cand_domain;
+    }
     return limit;
 }
 
-static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
-                      size_t n)
+/*
+ * Enrich, bin and dispatch @a flows. Records starting after @a limit_ms belong
+ * to a jump of the clock not yet corroborated: kept aside (core_hold). @a fresh:
+ * just received, so counted as records; FALSE for held records released.
+ */
+static void core_dispatch(tt_core *core, tt_flow *flows, size_t n, int64_t limit_ms,
+                          gboolean fresh)
 {
-    tt_core *core = data;
     int64_t step_ms = core->step * 1000;
     gboolean closed_any = FALSE;
     int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
 
     core_run run = {0};
-    int64_t limit_ms = core_sink_clock(core, exporter, domain, flows, n);
 
-    core->records_in += n;
+    if (fresh)
+        core->records_in += n;
     for (size_t i = 0; i < MIN(n, (size_t)CORE_GEO_AHEAD); i++)
         tt_geo_prefetch(core->geo, flows[i].src);
     for (size_t i = 0; i < n; i++) {
@@ -527,14 +567,15 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
             continue;
         }
         sensor_state *s = core_state(core, sensor);
-        s->stats.records++;
+        if (fresh)
+            s->stats.records++;
         s->last_heard = now;
         if (!f->has_dst || !tt_sensor_is_dark(core->sensors, sensor, f->dst)) {
             s->stats.leaks++;
             continue;
         }
         if (f->start_ms > limit_ms) {
-            s->stats.unconfirmed++; /* a jump of the clock not corroborated yet */
+            core_hold(s, f); /* a jump of the clock not corroborated yet */
             continue;
         }
         /* older than the longest archive behind the watermark: no file could hold it, and
@@ -605,6 +646,58 @@ static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flo
      * closing batch was 30-39 % of the writer's time in a sparse replay */
     if (closed_any)
         core_global_close(core);
+}
+
+/*
+ * A held jump whose source was not contradicted: corroborated by time at the
+ * tick, or by its messages alone at the stop (@a final), then released.
+ */
+static void core_settle(tt_core *core, uint32_t sensor, sensor_state *s, int64_t mono,
+                        gboolean final)
+{
+    if (s->held == NULL)
+        return;
+    if (!tt_clock_settle(&s->clock, &core->clock_rules, mono, final)) {
+        if (final)
+            core_refuse_held(s);
+        return;
+    }
+    s->stats.clock_jumps++;
+    g_message("sensor %s: clock jump corroborated %s; %u held records released",
+              tt_sensor_name(core->sensors, sensor), final ? "at the stop" : "by time",
+              s->held->len);
+    core_release(core, s);
+}
+
+/* Release what @a s held for a jump now corroborated, in arrival order. */
+static void core_release(tt_core *core, sensor_state *s)
+{
+    GArray *held = g_steal_pointer(&s->held);
+    if (held == NULL)
+        return;
+    s->held_cand = NULL;
+    s->stats.held = 0;
+    core_dispatch(core, (tt_flow *)(void *)held->data, held->len, INT64_MAX, FALSE);
+    g_array_free(held, TRUE);
+}
+
+/* Refuse what @a s held: the jump it belonged to was contradicted or replaced. */
+static void core_refuse_held(sensor_state *s)
+{
+    if (s->held == NULL)
+        return;
+    s->stats.unconfirmed += s->held->len;
+    s->stats.held = 0;
+    g_array_free(g_steal_pointer(&s->held), TRUE);
+    s->held_cand = NULL;
+}
+
+static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
+                      size_t n)
+{
+    tt_core *core = data;
+    int64_t limit_ms = core_sink_clock(core, exporter, domain, flows, n);
+    core_dispatch(core, flows, n, limit_ms, TRUE);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -878,6 +971,8 @@ void tt_core_free(tt_core *core)
         for (guint j = 0; j < s->cap; j++)
             g_free(s->open[j].acc);
         g_free(s->open);
+        if (s->held != NULL)
+            g_array_free(s->held, TRUE);
     }
     g_array_free(core->states, TRUE);
     if (core->listener_losses != NULL)
@@ -935,6 +1030,8 @@ void tt_core_tick(tt_core *core, int64_t now)
     core_refresh_listeners(core);
     /* silence is measured on the monotonic clock, `now` (wall) only stamps stats */
     int64_t mono = g_get_monotonic_time() / G_USEC_PER_SEC;
+    for (guint i = 0; i < core->states->len; i++)
+        core_settle(core, i, &g_array_index(core->states, sensor_state, i), mono, FALSE);
     for (guint i = 0; i < core->states->len; i++) {
         sensor_state *s = &g_array_index(core->states, sensor_state, i);
         if (!s->started || s->silent || mono - s->last_heard < core->config->silent_after)
@@ -974,6 +1071,10 @@ void tt_core_close_all(tt_core *core)
      * whatever the backlog holds, and journaled or counted as lost if they cannot run in time */
     if (core->live)
         tt_writer_set_backlog(core->writer, 0, FALSE);
+    /* no later message can contradict a held jump now: kept if its messages corroborate it */
+    int64_t mono = g_get_monotonic_time() / G_USEC_PER_SEC;
+    for (guint i = 0; i < core->states->len; i++)
+        core_settle(core, i, &g_array_index(core->states, sensor_state, i), mono, TRUE);
     /* ahead of the last buckets' jobs: a hung rrdcached must not hold the stop for minutes */
     tt_writer_submit(core->writer, core_stopping_run, core->rrd, NULL);
     for (guint i = 0; i < core->states->len; i++) {

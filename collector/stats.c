@@ -217,9 +217,11 @@ char *tt_stats_json(tt_core *core)
                                s->records, s->observed, s->leaks, s->late, s->packets,
                                s->raw_packets, (double)s->max_lag_ms / 1000.0, s->too_old);
         g_string_append_printf(out,
-                               ",\"unconfirmed\":%" PRIu64 ",\"clock_jumps\":%" PRIu64
-                               ",\"clock_reanchored\":%" PRIu64 ",\"saturated\":%" PRIu64,
-                               s->unconfirmed, s->clock_jumps, s->clock_reanchored, s->saturated);
+                               ",\"unconfirmed\":%" PRIu64 ",\"held\":%" PRIu64
+                               ",\"clock_jumps\":%" PRIu64 ",\"clock_reanchored\":%" PRIu64
+                               ",\"saturated\":%" PRIu64,
+                               s->unconfirmed, s->held, s->clock_jumps, s->clock_reanchored,
+                               s->saturated);
         if (started)
             g_string_append_printf(out,
                                    ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64

@@ -161,3 +161,13 @@ tt_clock_verdict tt_clock_offer(tt_clock_state *c, const tt_clock_rules *rules,
     }
     return TT_CLOCK_FOLLOW;
 }
+
+bool tt_clock_settle(tt_clock_state *c, const tt_clock_rules *rules, int64_t now_s, bool final)
+{
+    if (c->cand == NULL || c->cand_msgs < rules->confirm ||
+        (!final && now_s - c->cand_since < rules->confirm_s))
+        return false;
+    clock_anchor(c, c->cand, c->cand_domain, c->cand_msg, now_s);
+    c->confirmed = true;
+    return true;
+}

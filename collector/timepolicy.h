@@ -79,7 +79,9 @@ uint64_t tt_count_add(uint64_t a, uint64_t b);
  * least `confirm_s` seconds of host time, with no message of any source
  * inside the window in between (an honest stream that keeps arriving
  * contradicts the jump). Until then the records beyond the window are held
- * back (refused, counted `unconfirmed`). The first message starts the clock
+ * back: kept aside by the core and released when the jump is corroborated
+ * (tt_clock_settle), refused and counted `unconfirmed` when it is contradicted.
+ * The first message starts the clock
  * provisionally; until its source has corroborated it the same way, a message
  * more than the window behind it re-anchors the clock there (so a spoofed
  * first datagram cannot make an honest replay "too old").
@@ -122,5 +124,14 @@ typedef enum {
 tt_clock_verdict tt_clock_offer(tt_clock_state *c, const tt_clock_rules *rules,
                                 int64_t watermark_ms, const void *source, uint32_t domain,
                                 uint64_t msg, int64_t newest_ms, int64_t now_s, int64_t *limit_ms);
+
+/**
+ * A jump being corroborated whose source has sent `confirm` messages and has
+ * not been contradicted since: TRUE (and the clock is anchored there) once
+ * `confirm_s` host seconds have passed since its first message, or at once
+ * when @a final (the stop: no later message can contradict it, and a replay
+ * sends a month in seconds). The caller then releases the records it held.
+ */
+bool tt_clock_settle(tt_clock_state *c, const tt_clock_rules *rules, int64_t now_s, bool final);
 
 #endif

@@ -215,6 +215,44 @@ static void test_clock_sustained_jump(void)
     g_assert_cmpint(c.wm, ==, later + 10);
 }
 
+static void test_clock_settle(void)
+{
+    /* an exporter back from a five-day outage at replay speed: its whole stream arrives
+     * within seconds; the tick settles it once confirm_s has passed uncontradicted, the
+     * stop at once (final), each only with `confirm` messages */
+    for (int final = 0; final <= 1; final++) {
+        clock_sim c = {.wm = INT64_MIN};
+        for (uint64_t i = 0; i < 4; i++)
+            offer(&c, &honest, i, T2019 + (int64_t)i, (int64_t)i * 30);
+        int64_t later = T2019 + 5 * DAY_MS;
+        g_assert_cmpint(offer(&c, &honest, 10, later, 1000), ==, TT_CLOCK_HELD);
+        g_assert_cmpint(offer(&c, &honest, 11, later + 1, 1001), ==, TT_CLOCK_HELD);
+        g_assert_false(tt_clock_settle(&c.st, &crules, 1001, final)); /* 2 messages */
+        g_assert_cmpint(offer(&c, &honest, 12, later + 2, 1002), ==, TT_CLOCK_HELD);
+        if (!final) {
+            g_assert_false(tt_clock_settle(&c.st, &crules, 1059, FALSE)); /* 59 s */
+            g_assert_true(tt_clock_settle(&c.st, &crules, 1060, FALSE));
+        } else {
+            g_assert_true(tt_clock_settle(&c.st, &crules, 1003, TRUE));
+        }
+        g_assert_true(c.st.confirmed);
+        g_assert_null(c.st.cand);
+        g_assert_true(c.st.anchor == &honest);
+        c.wm = later + 2; /* the core releases the held records: the clock moves */
+        /* settled: nothing left to settle, and the new time is followed */
+        g_assert_false(tt_clock_settle(&c.st, &crules, 5000, TRUE));
+        g_assert_cmpint(offer(&c, &honest, 13, later + 3, 1100), ==, TT_CLOCK_FOLLOW);
+    }
+    /* contradicted: another source inside the window clears the candidate */
+    clock_sim c = {.wm = INT64_MIN};
+    for (uint64_t i = 0; i < 4; i++)
+        offer(&c, &honest, i, T2019 + (int64_t)i, (int64_t)i * 30);
+    for (uint64_t i = 0; i < 5; i++)
+        offer(&c, &spoof, i, T2026, 1000);
+    offer(&c, &honest, 20, T2019 + 10, 1001);
+    g_assert_false(tt_clock_settle(&c.st, &crules, 9999, TRUE));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -226,5 +264,6 @@ int main(int argc, char **argv)
     g_test_add_func("/timepolicy/clock/burst_after_silence", test_clock_burst_after_silence);
     g_test_add_func("/timepolicy/clock/spoof_first", test_clock_spoof_first);
     g_test_add_func("/timepolicy/clock/sustained_jump", test_clock_sustained_jump);
+    g_test_add_func("/timepolicy/clock/settle", test_clock_settle);
     return g_test_run();
 }
