@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# A sparse two-quarter capture replayed by softflowd (IPFIX, v9) and pmacct nfprobe (one
+# sensor, then four at once) into every plugin through rrdcached: exact counts, a stop
+# within 10 s of SIGTERM, nothing journaled (issue 11).
+tt_add_script_test(sparse_replay sparse_replay.sh)
