@@ -30,5 +30,7 @@ TT_DEMO_SETUP=0 TT_BUILD_DIR="$TT_BUILD" TT_DEMO_DIR="$TT_TMP/demo" TT_DEMO_GEOI
 cat demo.log >&2
 [ $rc -eq 0 ] || tt_fail "the demo's scenario exited $rc: what was sent is not what was stored"
 grep -q '^demo check: every record sent is stored' demo.log || tt_fail "the demo did not run its check"
-grep -q 'osaka-1  report: .*2019-02-10..2019-02-14' demo.log || tt_fail "osaka-1's outage is not reported"
+# the check prints the sensor's name on its "sent:" line and the report's days below it
+grep -A1 '^ *osaka-1  sent: ' demo.log | grep -q 'report: .*2019-02-10\.\.2019-02-14' ||
+    tt_fail "osaka-1's outage is not reported"
 tt_note "the demo's scenario (3 months, 2 sensors, UDP, TCP, sampled v9) stored every record in $(($(date +%s) - started)) s"
