@@ -38,7 +38,7 @@ tt_rrdcached "$SOCK"
 # speed that case still loses datagrams to the kernel (counted, and rank says
 # INCOMPLETE) and its stop drains tens of thousands of writer jobs for over 10 s;
 # bench/sparse measures it, and issue 11 stays open on it.
-STOP_MS=10000
+STOP_MS=$((10000 * TT_SCALE))
 conf() {
     local name=$1
     shift
