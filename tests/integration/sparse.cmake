@@ -3,3 +3,5 @@
 # sensor, then four at once) into every plugin through rrdcached: exact counts, a stop
 # within 10 s of SIGTERM, nothing journaled (issue 11).
 tt_add_script_test(sparse_replay sparse_replay.sh)
+# It measures a stop against the clock (10 s): alone, not beside the suite's other tests.
+set_tests_properties(sparse_replay PROPERTIES RUN_SERIAL TRUE)
