@@ -25,7 +25,7 @@ cmake --build "$san_dir" -j "$(nproc)"
     ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TT_TIME_SCALE=4 \
     ctest --output-on-failure -j "$(nproc)" --timeout 1800 -LE fuzz \
-        -E '^(demo|sparse_replay|bench_smoke)$')
+        -E '^(demo|bench_smoke)$')
 
 # The fuzz targets (tests/fuzz) need clang with libFuzzer: a second tree built with
 # clang, ASan + UBSan, each target run for a bounded time (ctest label "fuzz").
