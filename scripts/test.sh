@@ -15,7 +15,7 @@ ctest --output-on-failure -j "$(nproc)" --timeout 900
 # for the life of the process by design. libfaketime (clockjump) is preloaded
 # ahead of the ASan runtime, which must not refuse it. Waits are scaled. The
 # tests that measure a whole run against the clock at full speed (the demo's
-# scenario, the sparse replay's 10 s stop, the benchmark smoke) run in the plain
+# scenario, the benchmark smoke) run in the plain
 # tree only: at ASan's speed they would measure the sanitizer; their code paths
 # run under it in the other tests.
 san_dir="${TT_SANITIZE_BUILD_DIR:-$top/build-sanitize}"
