@@ -498,7 +498,13 @@ static void test_sparse_cost(void)
     }
     long faults = minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator (quarantine, shadow) faults pages in on its own: the plain
+     * build's run of this test is the one that checks the faults */
+    (void)faults;
+#else
     g_assert_cmpint(faults, <, (long)buckets / 10);
+#endif
 
     g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
     g_auto(GStrv) lines = read_lines(path);

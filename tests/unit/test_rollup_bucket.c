@@ -186,12 +186,14 @@ static long minflt(void)
     return ru.ru_minflt;
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 static long maxrss_kib(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss;
 }
+#endif
 
 static void test_sparse_cost(fixture *fx, gconstpointer unused)
 {
@@ -234,10 +236,17 @@ static void test_sparse_cost(fixture *fx, gconstpointer unused)
     long faults = minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);
     /* the old plugin: ~10 fresh pages per queued bucket; now SQLite's own growth */
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator (quarantine, shadow) faults pages in and keeps freed blocks
+     * resident on its own: the plain build's run of this test checks both */
+    (void)faults;
+#else
     g_assert_cmpint(faults, <, (long)buckets / 2);
     /* 2 000 queued buckets hold their snapshots, not 2 000 accumulators (the old
-     * plugin's reused heap chunks were cleared whole: 24 GB resident, killed) */
+     * plugin's reused heap chunks were cleared whole: 24 GB resident, killed);
+     * ASan's quarantine keeps freed blocks resident, so this too is the plain run's */
     g_assert_cmpint(maxrss_kib(), <, 512 * 1024);
+#endif
 
     g_autofree char *stored =
         rows(fx, "SELECT count(*), sum(records) FROM buckets WHERE start >= " G_STRINGIFY(
