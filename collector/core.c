@@ -67,8 +67,9 @@ typedef struct {
     tt_clock_state clock;   /* corroboration of the watermark's jumps (timepolicy.h) */
     gboolean held_logged;
     GArray *held;           /* tt_flow beyond an unconfirmed jump, as received; NULL: none */
-    const void *held_cand;  /* the jump's source (tt_clock_state.cand) they belong to */
+    const void *held_cand;  /* the jump's current source (tt_clock_state.cand) */
     uint32_t held_domain;
+    int64_t held_newest;    /* newest record start the current source's messages carried */
     tt_sensor_stats stats;
 } sensor_state;
 
@@ -468,7 +469,7 @@ static void core_hold(sensor_state *s, const tt_flow *f)
     s->stats.held = s->held->len;
 }
 
-static void core_release(tt_core *core, sensor_state *s);
+static void core_release(tt_core *core, sensor_state *s, int64_t newest_ms);
 static void core_refuse_held(sensor_state *s);
 
 static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t domain,
@@ -514,7 +515,8 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
                   "(domain %u)",
                   tt_sensor_name(core->sensors, sensor), (newest - s->watermark_ms) / 1000, label,
                   domain);
-        core_release(core, s); /* before this message's records: they came first */
+        /* before this message's records: they came first */
+        core_release(core, s, MAX(newest, s->held_cand != NULL ? s->held_newest : newest));
         break;
     case TT_CLOCK_REANCHOR:
         s->stats.clock_reanchored++;
@@ -527,12 +529,21 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
         s->closed_until = INT64_MIN;
         break;
     }
-    /* held records belong to one candidate jump: another, or none, refutes them */
-    if (s->held != NULL && (s->clock.cand != s->held_cand || s->clock.cand_domain != s->held_domain))
+    /*
+     * No jump being corroborated (a message inside the window contradicted it, or
+     * the clock re-anchored): what was held is refused. Another source jumping
+     * ahead too does not contradict it (an exporter back from an outage, then a
+     * new process for the next month): the held records wait for whichever jump
+     * is corroborated, and are released only as far as its window reaches.
+     */
+    if (s->clock.cand == NULL) {
         core_refuse_held(s);
-    if (s->clock.cand != NULL) {
+    } else if (s->clock.cand != s->held_cand || s->clock.cand_domain != s->held_domain) {
         s->held_cand = s->clock.cand;
         s->held_domain = s->clock.cand_domain;
+        s->held_newest = newest;
+    } else if (newest > s->held_newest) {
+        s->held_newest = newest;
     }
     return limit;
 }
@@ -666,18 +677,34 @@ static void core_settle(tt_core *core, uint32_t sensor, sensor_state *s, int64_t
     g_message("sensor %s: clock jump corroborated %s; %u held records released",
               tt_sensor_name(core->sensors, sensor), final ? "at the stop" : "by time",
               s->held->len);
-    core_release(core, s);
+    core_release(core, s, s->held_newest);
 }
 
-/* Release what @a s held for a jump now corroborated, in arrival order. */
-static void core_release(tt_core *core, sensor_state *s)
+/*
+ * Release what @a s held for a jump now corroborated, in arrival order: the
+ * records within the window of @a newest_ms, the newest start the corroborating
+ * source sent. Records another source sent further ahead (a spoofed 2100 held
+ * while an honest exporter came back from an outage) are refused, `unconfirmed`.
+ */
+static void core_release(tt_core *core, sensor_state *s, int64_t newest_ms)
 {
     GArray *held = g_steal_pointer(&s->held);
-    if (held == NULL)
-        return;
     s->held_cand = NULL;
     s->stats.held = 0;
-    core_dispatch(core, (tt_flow *)(void *)held->data, held->len, INT64_MAX, FALSE);
+    if (held == NULL)
+        return;
+    int64_t limit = newest_ms > INT64_MAX - core->clock_rules.window_ms
+                        ? INT64_MAX
+                        : newest_ms + core->clock_rules.window_ms;
+    tt_flow *f = (tt_flow *)(void *)held->data;
+    guint kept = 0;
+    for (guint i = 0; i < held->len; i++) {
+        if (f[i].start_ms > limit)
+            s->stats.unconfirmed++;
+        else
+            f[kept++] = f[i];
+    }
+    core_dispatch(core, f, kept, INT64_MAX, FALSE);
     g_array_free(held, TRUE);
 }
 

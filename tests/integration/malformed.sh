@@ -14,6 +14,9 @@
 # 4. A 2019 replay while every hostile-time case and 100s of datagrams stamped with
 #    the host clock arrive from the sensor's other address, another port and the
 #    replay's own socket: the replay counted exactly, the clock stays in 2019.
+# 5. An exporter back from a ten-day outage, the next month from a new source port and
+#    a spoofer's year-ahead datagrams between them: every honest flow stored, the
+#    spoofer's refused, the clock at the next month.
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -112,3 +115,16 @@ tt_stop
 "$PY" "$GEN" check-replay --stats replay/stats.json --jsonl replay/flows.jsonl --sensor replay \
     --expect replay.json >&2 || tt_fail "hostile replay"
 tt_note "a 2019 replay between hostile-time and spoofed messages counted exactly"
+
+# ---- 5. jumps after an outage, from two sources, with a spoofer between them -------
+pu=$(tt_port udp)
+tt_conf outage.conf "$TT_TMP/outage" "ipfix+udp://127.0.0.1:$pu"
+printf '[sensor:outage]\nexporters = 127.0.0.7\ndarknet = 203.0.113.0/24\n' |
+    tt_conf_sensors outage.conf
+tt_start outage.conf outage.log
+"$PY" "$GEN" outage-replay --addr 127.0.0.7 --port "$pu" --expect outage.json >&2
+alive outage.log
+tt_stop
+"$PY" "$GEN" check-replay --stats outage/stats.json --jsonl outage/flows.jsonl --sensor outage \
+    --expect outage.json >&2 || { grep -i "clock\|held" outage.log >&2; tt_fail "outage replay"; }
+tt_note "jumps after an outage from two sources released, a spoofer's between them refused"
