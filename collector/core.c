@@ -128,15 +128,34 @@ typedef struct core_job {
     tt_health *health;
 } core_job;
 
-/* Every job ends with a commit: its RRD lines go out as one batch. */
+/*
+ * RRD lines go out when the writer's queue runs dry (core_writer_idle), or
+ * once this many wait (a few MB of BATCH). A sparse replay closes thousands of
+ * buckets of a few lines each: one rrdcached round trip per job made its stop
+ * take 16 s (bench/sparse), a few batches take under a second. Live, a bucket
+ * close is the only job in the queue: its lines go out at once, as before.
+ */
+#define CORE_RRD_BATCH 16384
+
 static void core_job_run(void *data)
 {
     core_job *job = data;
     job->run(job->data);
     if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
         return;
-    tt_rrd_store_commit(job->rrd);
+    if (tt_rrd_store_queued(job->rrd) >= CORE_RRD_BATCH)
+        tt_rrd_store_commit(job->rrd);
     tt_health_job_done(job->health);
+}
+
+/* The writer's queue ran dry (or a flush waits): send what the jobs queued. */
+static void core_writer_idle(void *data)
+{
+    tt_core *core = data;
+    if (core->rrd == NULL)
+        return;
+    tt_rrd_store_commit(core->rrd);
+    tt_health_job_done(core->health);
 }
 
 static void core_job_free(void *data)
@@ -880,6 +899,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     if (!checking)
         core->health =
             tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
+    tt_writer_set_idle(core->writer, core_writer_idle, core); /* reads core->rrd and ->health */
     core->host.struct_size = sizeof core->host;
     core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
     core->host.data_dir = config->data_dir;

@@ -36,6 +36,12 @@
  * size, so any count is either too small for light jobs or unbounded in memory
  * for heavy ones); spilling refused jobs to disk (the jobs are opaque closures).
  *
+ * An idle hook (tt_writer_set_idle) runs on the writer thread after a job
+ * when nothing else is queued, or when a flush waits: the core commits its RRD
+ * lines there, so a burst of closed buckets (a replay, a stop) goes to
+ * rrdcached as a few large batches instead of one round trip per job, and a
+ * flush or a drain returns only once what its jobs made has been committed.
+ *
  * A stop has a deadline (`stop-timeout`): tt_writer_drain waits for the queue
  * with a progress callback once a second, and tt_writer_discard has the writer
  * thread drop what is still queued (free_fn, not run), counted as lost. Jobs
@@ -71,6 +77,9 @@ struct tt_writer {
     guint limit;    /* bound in jobs; 0 = none */
     guint64 max_bytes;  /* bound in bytes; 0 = none */
     gboolean wait;      /* past a bound: wait (TRUE) or refuse what may be refused */
+    guint flushers;     /* tt_writer_flush calls waiting, protected by lock */
+    void (*idle)(void *data); /* see tt_writer_set_idle; set before the first job */
+    void *idle_data;
     tt_writer_stats st; /* protected by lock; pending_* kept here too */
 };
 
@@ -105,9 +114,15 @@ static gpointer writer_thread_main(gpointer data)
             job->run(job->data);
         gsize bytes = job->bytes;
         writer_job_finish(job);
-        g_atomic_int_add(&writer->pending, -1);
 
         g_mutex_lock(&writer->lock);
+        /* before the job counts as finished: a flush or drain waiting for it sees the commit */
+        if (writer->idle != NULL && (g_queue_is_empty(&writer->queue) || writer->flushers > 0)) {
+            g_mutex_unlock(&writer->lock);
+            writer->idle(writer->idle_data);
+            g_mutex_lock(&writer->lock);
+        }
+        g_atomic_int_add(&writer->pending, -1);
         writer->ran++;
         writer->st.pending_jobs--;
         writer->st.pending_bytes -= bytes;
@@ -200,6 +215,15 @@ void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNoti
     tt_writer_submit_sized(writer, run, data, free_fn, 0, FALSE);
 }
 
+void tt_writer_set_idle(tt_writer *writer, void (*idle)(void *data), void *data)
+{
+    g_return_if_fail(writer != NULL);
+    g_mutex_lock(&writer->lock);
+    writer->idle = idle;
+    writer->idle_data = data;
+    g_mutex_unlock(&writer->lock);
+}
+
 void tt_writer_set_limit(tt_writer *writer, guint limit)
 {
     g_return_if_fail(writer != NULL);
@@ -252,8 +276,10 @@ void tt_writer_flush(tt_writer *writer)
 
     g_mutex_lock(&writer->lock);
     guint64 target = writer->queued;
+    writer->flushers++;
     while (writer->ran < target)
         g_cond_wait(&writer->done, &writer->lock);
+    writer->flushers--;
     g_mutex_unlock(&writer->lock);
 }
 

@@ -53,6 +53,12 @@ gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
 /** Bound the queue to @a limit jobs (0, the default: no bound in jobs). */
 void tt_writer_set_limit(tt_writer *writer, guint limit);
 /**
+ * Run @a idle(@a data) on the writer thread after a job when no other job is
+ * queued, or when a tt_writer_flush waits, before that job counts as
+ * finished (so flush and drain return after it). NULL: none.
+ */
+void tt_writer_set_idle(tt_writer *writer, void (*idle)(void *data), void *data);
+/**
  * Bound the queue to @a max_bytes (0, the default: no bound in bytes). With
  * @a wait, a submission past either bound waits for room; without, one that
  * may be refused is refused and the others are queued anyway.

@@ -18,7 +18,8 @@
  * Idle files are never touched: a step costs one update per file with data.
  *
  * Every update is first a line ("UPDATE path t:v... t:v...") in a pending
- * queue; tt_rrd_store_commit (after every writer job) runs the queue: with
+ * queue; tt_rrd_store_commit (when the writer's queue runs dry, and once
+ * CORE_RRD_BATCH lines wait: collector/core.c) runs the queue: with
  * librrd, one rrd_updatex_r per line (RRD_SKIP_PAST_UPDATES); with rrdcached,
  * one BATCH. Each file's last update is tracked here (rrdcached would refuse
  * a past update with an error). When rrdcached is down the lines stay queued
@@ -340,6 +341,12 @@ void tt_rrd_store_commit(tt_rrd_store *store)
     else
         store_commit_cached(store);
     store->st.pending = store->pending->len;
+}
+
+guint tt_rrd_store_queued(const tt_rrd_store *store)
+{
+    g_return_val_if_fail(store != NULL, 0);
+    return store->pending->len;
 }
 
 /* ---- files -------------------------------------------------------------- */

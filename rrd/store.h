@@ -119,8 +119,10 @@ gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *
  */
 gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t end,
                                   const double *values, guint n, GError **error);
-/** Send the update lines queued so far (rrdcached: one BATCH). Called after every job. */
+/** Send the update lines queued so far (rrdcached: one BATCH). Writer thread. */
 void tt_rrd_store_commit(tt_rrd_store *store);
+/** Lines queued, not yet sent (or kept while rrdcached is down). Writer thread. */
+guint tt_rrd_store_queued(const tt_rrd_store *store);
 /**
  * The collector is stopping: from now on a hung rrdcached gets
  * TT_RRD_STOP_TIMEOUT_MS per wait instead of 30 s, so a stop with a stopped

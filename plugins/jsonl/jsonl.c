@@ -39,8 +39,7 @@
 #include "touched.h"
 
 #define JSONL_GROUP_KEY_PATH "path"
-/* Spare accumulators kept for reuse (about 3.5 MiB each). */
-#define JSONL_SPARE_MAX 4
+/* Closed accumulators (about 3.5 MiB each) are all kept for reuse: see rollup.c's spares. */
 /* Port-dimension keys: protocol << 16 | port (TCP, UDP), protocol << 16 (the rest). */
 #define JSONL_PORT_KEYS (2 * 65536 + 256)
 
@@ -474,10 +473,7 @@ static void jsonl_bucket_close(void *state, void *accp, const tt_bucket *bucket)
     jsonl_snap *snap = g_new0(jsonl_snap, 1);
 
     jsonl_take_ports(acc, snap);
-    if (s->spare->len < JSONL_SPARE_MAX)
-        g_ptr_array_add(s->spare, acc);
-    else
-        g_free(acc);
+    g_ptr_array_add(s->spare, acc);
     snap->start = bucket->start;
     snap->end = bucket->end;
     snap->sensor_json = jsonl_sensor_json(s, bucket);

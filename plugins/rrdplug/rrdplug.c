@@ -60,8 +60,6 @@
 /* flows hashed and prefetched ahead: more misses in flight than a core tracks,
  * few enough that the chunk's keys and entries stay in L1 */
 #define RRDPLUG_BATCH 32
-/* open accumulators kept for reuse: more than the buckets a few sensors hold open */
-#define RRDPLUG_SPARE_MAX 16
 /* a close walks the dense array (or the whole set) instead of its lists when
  * that is at most this many slots per touched key (or entry): still what the
  * bucket touched, in one sequential pass instead of a sort and random reads */
@@ -99,7 +97,9 @@ typedef struct rrdplug_state {
     const tt_host *host;
     gboolean per_sensor;
     uint32_t sources_max;
-    GQueue held;             /* of rrdplug_snap*, closed and waiting for all_closed, by start */
+    GTree *held;             /* start (int64_t *) -> GPtrArray of rrdplug_snap *, closed and
+                              * waiting for all_closed: sensors far apart in stream time
+                              * (one replaying months behind) make it thousands of steps long */
     GPtrArray *spare;        /* of rrdplug_acc*, cleared, for the next bucket_open */
     gint *saturation_logged; /* shared with jobs */
 } rrdplug_state;
@@ -509,6 +509,13 @@ static void rrdplug_nothing_run(void *data)
 
 /* ---- plugin callbacks --------------------------------------------------- */
 
+static gint rrdplug_start_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+    (void)data;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *config,
                       const char *group, void **state, GError **error)
 {
@@ -548,6 +555,7 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
     st->per_sensor = per_sensor;
     st->sources_max = sources_max;
     st->spare = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_free);
+    st->held = g_tree_new_full(rrdplug_start_cmp, NULL, NULL, NULL);
     /* shared with queued jobs; freed by the last job fini queues (jobs run in order) */
     st->saturation_logged = g_new0(gint, 1);
     *state = st;
@@ -557,14 +565,11 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
 /* Hand every held bucket starting before @a end to the all-sensor writer. */
 static void rrdplug_release(rrdplug_state *st, int64_t end)
 {
-    while (!g_queue_is_empty(&st->held)) {
-        rrdplug_snap *head = g_queue_peek_head(&st->held);
-        if (head->start >= end)
-            break;
-        GPtrArray *snaps = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_snap_unref);
-        while (!g_queue_is_empty(&st->held) &&
-               ((rrdplug_snap *)g_queue_peek_head(&st->held))->start == head->start)
-            g_ptr_array_add(snaps, g_queue_pop_head(&st->held));
+    GTreeNode *node;
+    while ((node = g_tree_node_first(st->held)) != NULL &&
+           *(const int64_t *)g_tree_node_key(node) < end) {
+        GPtrArray *snaps = g_tree_node_value(node);
+        g_tree_steal(st->held, g_tree_node_key(node)); /* the key lives in the first snap */
         rrdplug_submit(st, snaps, TRUE);
     }
 }
@@ -573,6 +578,7 @@ void rrdplug_fini(void *state)
 {
     rrdplug_state *st = state;
     rrdplug_release(st, INT64_MAX);
+    g_tree_destroy(st->held);
     st->host->submit(st->host, rrdplug_finish_run, (void *)st->host, NULL);
     st->host->submit(st->host, rrdplug_nothing_run, st->saturation_logged, g_free);
     g_ptr_array_free(st->spare, TRUE);
@@ -624,8 +630,8 @@ void rrdplug_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
 /*
  * The bucket's snapshot (what it touched) goes to the writer and the held
  * list; its dense arrays, cleared, back to the spares. Closes come in start
- * order per sensor and nearly so across sensors, so the held list is
- * searched from its tail.
+ * order per sensor but far apart across sensors (one replaying months behind
+ * the others): the held steps are a tree keyed by start.
  */
 void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)
 {
@@ -634,10 +640,7 @@ void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)
     if (acc == NULL)
         return;
     rrdplug_snap *snap = rrdplug_snap_take(acc);
-    if (st->spare->len < RRDPLUG_SPARE_MAX)
-        g_ptr_array_add(st->spare, acc);
-    else
-        rrdplug_acc_free(acc);
+    g_ptr_array_add(st->spare, acc); /* all kept: see rollup.c's spares */
     snap->start = bucket->start;
     snap->end = bucket->end;
     snap->sensor =
@@ -648,13 +651,12 @@ void rrdplug_bucket_close(void *state, void *accp, const tt_bucket *bucket)
         g_ptr_array_add(one, snap);
         rrdplug_submit(st, one, FALSE);
     }
-    GList *after = st->held.tail;
-    while (after != NULL && ((rrdplug_snap *)after->data)->start > snap->start)
-        after = after->prev;
-    if (after != NULL)
-        g_queue_insert_after(&st->held, after, snap);
-    else
-        g_queue_push_head(&st->held, snap);
+    GPtrArray *step = g_tree_lookup(st->held, &snap->start);
+    if (step == NULL) {
+        step = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_snap_unref);
+        g_tree_insert(st->held, &snap->start, step); /* the key: the step's first snap's start */
+    }
+    g_ptr_array_add(step, snap);
 }
 
 void rrdplug_all_closed(void *state, int64_t start, int64_t end)

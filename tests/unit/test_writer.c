@@ -129,6 +129,57 @@ static void test_pending_and_flush(void)
 }
 
 /*
+ * The idle hook runs once after a burst, when the queue has run dry, not after
+ * every job (the core commits RRD lines there: one batch per burst); a flush
+ * waiting for the queue sees it run before it returns.
+ */
+typedef struct {
+    GArray *log;  /* the job count seen at each idle call */
+    guint idles;
+} idle_seen;
+
+static void idle_hook(void *data)
+{
+    idle_seen *s = data;
+    g_array_append_val(s->log, s->log->len); /* writer thread only */
+    s->idles++;
+}
+
+static void test_idle_after_burst(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    idle_seen seen = {g_array_new(FALSE, FALSE, sizeof(guint)), 0};
+    gint freed = 0;
+    gate g = {0};
+    g_mutex_init(&g.lock);
+    g_cond_init(&g.cond);
+    tt_writer_set_idle(w, idle_hook, &seen);
+
+    tt_writer_submit(w, gate_job, &g, NULL);
+    gate_wait_entered(&g);
+    for (guint i = 0; i < 100; i++)
+        submit_seq(w, log, i, &freed);
+    gate_open(&g);
+    /* no flush yet: wait for the jobs, then for the hook (it runs before the last counts) */
+    while (tt_writer_pending(w) > 0)
+        g_usleep(1000);
+    g_assert_cmpuint(log->len, ==, 100);
+    g_assert_cmpuint(seen.idles, ==, 1);
+
+    /* a flush waiting while jobs remain: the hook ran before it returned */
+    for (guint i = 0; i < 10; i++)
+        submit_seq(w, log, i, &freed);
+    tt_writer_flush(w);
+    g_assert_cmpuint(log->len, ==, 110);
+    g_assert_cmpuint(seen.idles, >=, 2);
+    tt_writer_free(w);
+    g_array_free(seen.log, TRUE);
+    g_cond_clear(&g.cond);
+    g_mutex_clear(&g.lock);
+}
+
+/*
  * Backpressure: with a limit of 4, the fifth submission waits until a job has
  * finished; nothing is dropped, the wait is counted, and the writer thread
  * itself is never made to wait (a job may queue another).
@@ -477,6 +528,7 @@ int main(int argc, char **argv)
     g_test_add_func("/writer/order-and-free-fn", test_order_and_free_fn);
     g_test_add_func("/writer/pending-and-flush", test_pending_and_flush);
     g_test_add_func("/writer/free-drains", test_free_drains);
+    g_test_add_func("/writer/idle-after-burst", test_idle_after_burst);
     g_test_add_func("/writer/backpressure", test_backpressure);
     g_test_add_func("/writer/concurrent-submitters", test_concurrent_submitters);
     g_test_add_func("/writer/flush-empty-and-free-null", test_flush_empty_and_free_null);
