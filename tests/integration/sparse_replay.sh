@@ -35,9 +35,9 @@ tt_rrdcached "$SOCK"
 
 # conf NAME SENSOR=ADDR...: every plugin, rrdcached, IPFIX and v9 listeners on $PI / $P9
 # Four sensors at once (four pmacctd from 127.0.0.2-5) are not in this test: at replay
-# speed that case still loses datagrams to the kernel (counted, and rank says
-# INCOMPLETE) and its stop drains tens of thousands of writer jobs for over 10 s;
-# bench/sparse measures it, and issue 11 stays open on it.
+# speed the writer (one SQLite transaction and one jsonl append per bucket) falls behind,
+# the live backlog refuses jobs (counted) and the stop journals; bench/sparse (pm-4)
+# measures it, and issue 11 stays open on it.
 STOP_MS=$((10000 * TT_SCALE))
 conf() {
     local name=$1
