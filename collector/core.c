@@ -109,7 +109,9 @@ struct tt_core {
     int64_t refusal_logged;     /* monotonic seconds of the last refusal warning; dispatch thread */
     uint64_t refusals_logged;   /* refused jobs already told in a warning */
     int64_t stop_deadline;      /* monotonic µs: the writer's work ends by then; 0 = no deadline */
-    char *listeners_final; /* the listeners' JSON at the stop: they are freed before the core */
+    char *listeners_final;     /* the listeners' JSON at the stop: they are freed before the core */
+    GMutex fail_lock;          /* the job failures below; taken by the writer and stats threads */
+    tt_core_failures failures; /* jobs that could not store their data (tt_host.job_failed) */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -126,6 +128,7 @@ typedef struct core_job {
     GDestroyNotify free_fn;
     tt_rrd_store *rrd;
     tt_health *health;
+    const tt_host *host; /* for job_failed */
 } core_job;
 
 /*
@@ -137,6 +140,38 @@ typedef struct core_job {
  */
 #define CORE_RRD_BATCH 16384
 
+/* RRD lines lost at a commit: librrd refused them, or rrdcached refused them in a batch. */
+static uint64_t core_rrd_lost(tt_rrd_store *rrd)
+{
+    tt_rrd_store_stats st;
+    tt_rrd_store_get_stats(rrd, &st);
+    return st.refused + st.daemon_errors;
+}
+
+/*
+ * Send the queued RRD lines. A line refused there (librrd, or rrdcached
+ * answering an error for it) is reported as a job's failure would be
+ * (tt_host.job_failed): the lines of several jobs go out together, so it
+ * names no job, and under --read's rule (any failure keeps the whole run out
+ * of the ledger, main.c) it need not. An update refused before the commit
+ * (rrd_update returned FALSE) is the plugin's to report. rrdcached
+ * unreachable is not a failure: the lines stay queued and are sent later or
+ * journaled (rrd/store.c). Writer thread.
+ */
+static void core_rrd_commit(tt_rrd_store *rrd, const tt_host *host)
+{
+    uint64_t before = core_rrd_lost(rrd);
+    tt_rrd_store_commit(rrd);
+    uint64_t lost = core_rrd_lost(rrd) - before;
+    if (lost > 0) {
+        g_autofree char *msg = g_strdup_printf("rrd: %" G_GUINT64_FORMAT
+                                               " update line(s) refused at the commit (see the rrd "
+                                               "warnings); those steps are not stored",
+                                               lost);
+        host->job_failed(host, msg);
+    }
+}
+
 static void core_job_run(void *data)
 {
     core_job *job = data;
@@ -144,7 +179,7 @@ static void core_job_run(void *data)
     if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
         return;
     if (tt_rrd_store_queued(job->rrd) >= CORE_RRD_BATCH)
-        tt_rrd_store_commit(job->rrd);
+        core_rrd_commit(job->rrd, job->host);
     tt_health_job_done(job->health);
 }
 
@@ -154,7 +189,7 @@ static void core_writer_idle(void *data)
     tt_core *core = data;
     if (core->rrd == NULL)
         return;
-    tt_rrd_store_commit(core->rrd);
+    core_rrd_commit(core->rrd, &core->host);
     tt_health_job_done(core->health);
 }
 
@@ -225,7 +260,7 @@ static gboolean host_submit_sized(const tt_host *host, tt_job_fn run, void *data
 {
     tt_core *core = host->ctx;
     core_job *job = g_new(core_job, 1);
-    *job = (core_job){run, data, free_fn, core->rrd, core->health};
+    *job = (core_job){run, data, free_fn, core->rrd, core->health, &core->host};
     if (tt_writer_submit_sized(core->writer, core_job_run, job, core_job_free, bytes + sizeof *job,
                                TRUE))
         return TRUE;
@@ -243,6 +278,44 @@ static gboolean host_checking(const tt_host *host)
 {
     const tt_core *core = host->ctx;
     return core->checking;
+}
+
+/*
+ * tt_host.job_failed (ABI 1.4): a job could not store its data. Counted for
+ * stats.json; the first TT_CORE_FAILURES_KEPT messages are kept for --read,
+ * which names them when it refuses to mark its files read (main.c); the
+ * first TT_FAIL_LOG ones are logged, then one line says the rest are counted.
+ */
+#define TT_FAIL_LOG 10
+
+static void host_job_failed(const tt_host *host, const char *message)
+{
+    tt_core *core = host->ctx;
+    g_mutex_lock(&core->fail_lock);
+    guint64 n = ++core->failures.count;
+    if (core->failures.messages->len < TT_CORE_FAILURES_KEPT)
+        g_ptr_array_add(core->failures.messages, g_strdup(message));
+    g_mutex_unlock(&core->fail_lock);
+    if (n <= TT_FAIL_LOG)
+        g_warning("store failure: %s", message);
+    if (n == TT_FAIL_LOG)
+        g_warning("further store failures are only counted (store_failures in stats.json)");
+}
+
+guint64 tt_core_store_failures(tt_core *core)
+{
+    g_mutex_lock(&core->fail_lock);
+    guint64 n = core->failures.count;
+    g_mutex_unlock(&core->fail_lock);
+    return n;
+}
+
+void tt_core_failures_clear(tt_core_failures *failures)
+{
+    if (failures->messages != NULL)
+        g_ptr_array_free(failures->messages, TRUE);
+    failures->messages = NULL;
+    failures->count = 0;
 }
 
 /* tt_host.replaying: set by --read when it reads files again (ledger.c). */
@@ -846,6 +919,8 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     tt_core *core = g_new0(tt_core, 1);
     core->checking = checking;
     g_mutex_init(&core->stats_lock);
+    g_mutex_init(&core->fail_lock);
+    core->failures.messages = g_ptr_array_new_with_free_func(g_free);
 
     core->config = config;
     core->step = config->step;
@@ -887,6 +962,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
             core->rrd = tt_rrd_store_new(rrd_dir, &archives, config->rrdcached, error);
             if (core->rrd == NULL)
                 goto err_free_core;
+            tt_rrd_store_set_retry(core->rrd, FALSE); /* --read until listeners are set */
         }
     }
     if (config->writer_backlog == 0) /* a tt_config built by hand */
@@ -917,6 +993,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     core->host.loss_foreach = host_loss_foreach;
     core->host.submit_sized = host_submit_sized;
     core->host.checking = host_checking;
+    core->host.job_failed = host_job_failed;
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -996,6 +1073,13 @@ static void core_stop_writer(tt_core *core)
 
 void tt_core_free(tt_core *core)
 {
+    tt_core_free_failures(core, NULL);
+}
+
+void tt_core_free_failures(tt_core *core, tt_core_failures *out)
+{
+    if (out != NULL)
+        *out = (tt_core_failures){0, NULL};
     if (core == NULL)
         return;
     /* the plugins' fini stores what was lost since their last close: keep the counts */
@@ -1030,6 +1114,12 @@ void tt_core_free(tt_core *core)
     tt_config_free(core->config);
     g_free(core->listeners_final);
     g_mutex_clear(&core->stats_lock);
+    /* every job ran (the writer was joined above): the failures are final */
+    if (out != NULL)
+        *out = core->failures;
+    else
+        tt_core_failures_clear(&core->failures);
+    g_mutex_clear(&core->fail_lock);
     g_free(core);
 }
 
@@ -1188,6 +1278,9 @@ void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *
     core->live = hooks != NULL;
     tt_writer_set_limit(core->writer, core->live ? 0 : TT_WRITER_QUEUE_READ);
     tt_writer_set_backlog(core->writer, core->config->writer_backlog, !core->live);
+    /* live, a refused file is tried again after a while; a --read keeps it refused (store.h) */
+    if (core->rrd != NULL)
+        tt_rrd_store_set_retry(core->rrd, core->live);
 }
 
 void tt_core_detach_listeners(tt_core *core)

@@ -17,6 +17,15 @@
  *   reads=1
  *   buckets-until=2019-01-03T00:00:00Z
  *
+ * A run during which a store failed (a rolled-back rollup transaction, a
+ * refused RRD update, a short jsonl write: tt_host.job_failed) leaves its
+ * files `reading`, with `store-error` (the first failure) and `failed` (when):
+ * the next run of the same batch is a resume, in replay mode, so what the
+ * stores did commit is skipped and what they lack is stored. Every file of
+ * the run is kept out, not only those whose records reached the failed
+ * bucket: a bucket spans files, late records ride in a later bucket's commit
+ * (rollup), and replay is exact only for the same stream (docs/operations.md).
+ *
  * The whole file is rewritten on every change (temporary file, fsync, rename:
  * GLib's CONSISTENT | DURABLE), twice per run; it grows by one short group
  * per file ever read, which stays small next to the stores. Rejected: one
@@ -226,10 +235,14 @@ gboolean tt_ledger_plan_new(tt_ledger *ledger, char **paths, gboolean force, tt_
             continue;
         /* buckets spanning two files of the batch hold both: resume the same stream */
         g_autofree char *names = ledger_batch_paths(ledger, batch);
+        g_autofree char *failed = g_key_file_get_string(ledger->kf, group, "store-error", NULL);
+        g_autofree char *why = failed != NULL
+                                   ? g_strdup_printf("could not store all of it (%s)", failed)
+                                   : g_strdup("stopped while reading it");
         g_set_error(error, TT_LEDGER_ERROR, TT_LEDGER_ERROR_BATCH,
-                    "%s: a run that started %s stopped while reading it with: %s; read exactly "
+                    "%s: a run that started %s %s with: %s; read exactly "
                     "those files again, in that order, in one run (or --force)",
-                    f->path, f->started != NULL ? f->started : "?", names);
+                    f->path, f->started != NULL ? f->started : "?", why, names);
         goto err_clear;
     }
     return TRUE;
@@ -268,6 +281,8 @@ gboolean tt_ledger_begin(tt_ledger *ledger, const tt_ledger_plan *plan, const ch
         g_key_file_set_string(kf, group, "started", now);
         g_key_file_remove_key(kf, group, "finished", NULL);
         g_key_file_remove_key(kf, group, "error", NULL);
+        g_key_file_remove_key(kf, group, "store-error", NULL);
+        g_key_file_remove_key(kf, group, "failed", NULL);
         g_key_file_set_string_list(kf, group, "batch", batch, plan->read->len);
         g_key_file_set_int64(kf, group, "reads", reads + 1);
     }
@@ -295,6 +310,23 @@ gboolean tt_ledger_finish(tt_ledger *ledger, const tt_ledger_plan *plan, int64_t
             g_key_file_set_string(ledger->kf, group, "error", f->read_error);
         if (until != NULL)
             g_key_file_set_string(ledger->kf, group, "buckets-until", until);
+    }
+    return ledger_save(ledger, error);
+}
+
+gboolean tt_ledger_fail(tt_ledger *ledger, const tt_ledger_plan *plan, const char *why,
+                        GError **error)
+{
+    g_return_val_if_fail(ledger != NULL && plan != NULL && why != NULL, FALSE);
+    g_autofree char *now = ledger_now();
+    for (guint i = 0; i < plan->read->len; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
+        g_autofree char *group = ledger_group(f->digest);
+        g_key_file_set_string(ledger->kf, group, "state", state_names[TT_LEDGER_READING]);
+        g_key_file_set_string(ledger->kf, group, "failed", now);
+        g_key_file_set_string(ledger->kf, group, "store-error", why);
+        if (f->read_error != NULL)
+            g_key_file_set_string(ledger->kf, group, "error", f->read_error);
     }
     return ledger_save(ledger, error);
 }

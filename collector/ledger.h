@@ -95,4 +95,14 @@ gboolean tt_ledger_begin(tt_ledger *ledger, const tt_ledger_plan *plan, const ch
 gboolean tt_ledger_finish(tt_ledger *ledger, const tt_ledger_plan *plan, int64_t closed_until,
                           GError **error);
 
+/**
+ * A store failed while @a plan's files were read (tt_host.job_failed): leave
+ * every file of the run `reading`, with @a why and the time in the ledger, so
+ * the next `--read` of the same files (the same batch, in its order) replays
+ * them: each store skips what it holds and stores what is missing. Call after
+ * tt_core_free_failures(), as tt_ledger_finish.
+ */
+gboolean tt_ledger_fail(tt_ledger *ledger, const tt_ledger_plan *plan, const char *why,
+                        GError **error);
+
 #endif

@@ -197,7 +197,9 @@ err_errno:
  * Backfill: read IPFIX files through the ledger (ledger.h). Exit status 0 when
  * every file was read, 3 when the only trouble was files already read whole
  * (refused, the others read), 1 when a file could not be read, 2 for usage
- * errors and runs the ledger refuses as a whole (nothing read).
+ * errors and runs the ledger refuses as a whole (nothing read), 4 when a
+ * store failed (tt_host.job_failed): every file of the run is then named on
+ * stderr and left out of the ledger, to be read again once the fault is gone.
  */
 /*
  * One teitend per data directory: two would split one sensor's flows between
@@ -284,6 +286,31 @@ static void read_progress_show(guint64 offset, void *data)
             p->bytes_total > 0 ? 100.0 * (double)done / (double)p->bytes_total : 100.0, eta);
     fflush(stderr);
     p->shown = TRUE;
+}
+
+/*
+ * A store failed during the run: name every file kept out of the ledger, what
+ * failed, and how to finish the job. Every file of the run, not only those
+ * whose records reached the failed bucket (ledger.c says why).
+ */
+static void read_report_failures(const tt_ledger_plan *plan, const tt_core_failures *failures)
+{
+    for (guint i = 0; i < failures->messages->len; i++)
+        g_printerr("teitend: store failure: %s\n", (const char *)failures->messages->pdata[i]);
+    if (failures->count > failures->messages->len)
+        g_printerr("teitend: ... %" G_GUINT64_FORMAT " store failures in all\n", failures->count);
+    GString *names = g_string_new(NULL);
+    for (guint i = 0; i < plan->read->len; i++) {
+        const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
+        g_printerr("teitend: %s: not marked read in the ingest ledger: a store failed while "
+                   "this run read it\n",
+                   f->path);
+        g_string_append_printf(names, " %s", f->path);
+    }
+    g_printerr("teitend: once the fault is gone, read the same file(s) again, in this order:%s "
+               "(the stores skip what they hold and store what is missing)\n",
+               names->str);
+    g_string_free(names, TRUE);
 }
 
 static int run_read(tt_config *config, char **files, const char *sensor_name, gboolean force)
@@ -378,12 +405,22 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
     if (!tt_core_sensor_clock(core, sensor, &watermark_ms, &closed_until, &silent))
         closed_until = INT64_MIN;
     /* runs every queued job, joins the writer and closes the stores: only then done */
-    tt_core_free(core);
+    tt_core_failures failures;
+    tt_core_free_failures(core, &failures);
     core = NULL;
-    if (!tt_ledger_finish(ledger, &plan, closed_until, &error)) {
+    if (failures.count > 0) {
+        read_report_failures(&plan, &failures);
+        const char *first = failures.messages->len > 0 ? failures.messages->pdata[0] : "?";
+        if (!tt_ledger_fail(ledger, &plan, first, &error)) {
+            g_printerr("teitend: %s\n", error->message);
+            g_clear_error(&error);
+        }
+        status = 4;
+    } else if (!tt_ledger_finish(ledger, &plan, closed_until, &error)) {
         g_printerr("teitend: %s\n", error->message);
         status = 1;
     }
+    tt_core_failures_clear(&failures);
 
 out_free_core:
     tt_core_free(core);

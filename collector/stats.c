@@ -153,14 +153,15 @@ char *tt_stats_json(tt_core *core)
                            ws.pending_jobs, ws.stalls, (double)ws.stalled_us / 1e6);
     /* the backlog (writer.h); refused and lost jobs are losses: their counts never reached a
      * store (per-day loss counters take writer_refused_jobs from here) */
-    g_string_append_printf(
-        out,
-        ",\"writer_pending_bytes\":%" PRIu64 ",\"writer_peak_jobs\":%" PRIu64
-        ",\"writer_peak_bytes\":%" PRIu64 ",\"writer_backlog\":%" PRIu64
-        ",\"writer_refused_jobs\":%" PRIu64 ",\"writer_refused_bytes\":%" PRIu64
-        ",\"writer_lost_jobs\":%" PRIu64 ",\"writer_lost_bytes\":%" PRIu64 ",\"geoip\":",
-        ws.pending_bytes, ws.peak_jobs, ws.peak_bytes, tt_core_config(core)->writer_backlog,
-        ws.refused_jobs, ws.refused_bytes, ws.lost_jobs, ws.lost_bytes);
+    g_string_append_printf(out,
+                           ",\"writer_pending_bytes\":%" PRIu64 ",\"writer_peak_jobs\":%" PRIu64
+                           ",\"writer_peak_bytes\":%" PRIu64 ",\"writer_backlog\":%" PRIu64
+                           ",\"writer_refused_jobs\":%" PRIu64 ",\"writer_refused_bytes\":%" PRIu64
+                           ",\"writer_lost_jobs\":%" PRIu64 ",\"writer_lost_bytes\":%" PRIu64
+                           ",\"store_failures\":%" PRIu64 ",\"geoip\":",
+                           ws.pending_bytes, ws.peak_jobs, ws.peak_bytes,
+                           tt_core_config(core)->writer_backlog, ws.refused_jobs, ws.refused_bytes,
+                           ws.lost_jobs, ws.lost_bytes, (uint64_t)tt_core_store_failures(core));
     if (geo != NULL) {
         g_string_append(out, "{\"type\":");
         json_string(out, geo);

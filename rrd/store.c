@@ -71,6 +71,7 @@ struct tt_rrd_store {
     gboolean down_logged;
     gint abandoned; /* atomic: the stop's deadline is near, journal everything */
     gint down;      /* atomic: rrdcached's last answer was a failure */
+    gint retry;     /* atomic: a refused file is tried again after STORE_CREATE_RETRY */
     tt_rrd_store_stats st;
 };
 
@@ -270,6 +271,31 @@ static gboolean store_recover_line(tt_rrd_store *store, char **argv, int n)
     return TRUE;
 }
 
+/*
+ * An update line was refused: its file is left alone until STORE_CREATE_RETRY
+ * has passed, then opened afresh (its last update read from the file again).
+ * Without this the lines after it would go on from a last update the file
+ * never reached, and a later step stored would make the refused one a "past"
+ * update that a second `--read` could no longer store.
+ */
+static void store_line_refused(tt_rrd_store *store, const char *line)
+{
+    if (!g_str_has_prefix(line, "UPDATE "))
+        return;
+    const char *path = line + strlen("UPDATE ");
+    const char *end = strchr(path, ' ');
+    g_autofree char *p = end != NULL ? g_strndup(path, (gsize)(end - path)) : g_strdup(path);
+    const char *rel = p;
+    gsize dl = strlen(store->dir);
+    if (strncmp(p, store->dir, dl) == 0 && p[dl] == G_DIR_SEPARATOR)
+        rel = p + dl + 1;
+    store_file *f = g_hash_table_lookup(store->files, rel);
+    if (f == NULL)
+        return;
+    f->refused = TRUE;
+    f->retry_at = mono_s() + STORE_CREATE_RETRY;
+}
+
 static void store_commit_direct(tt_rrd_store *store)
 {
     guint i = 0;
@@ -285,6 +311,7 @@ static void store_commit_direct(tt_rrd_store *store)
         if (!tt_rrd_update_direct(argv[1], argv + 2, (int)n - 2, &error) &&
             !store_recover_line(store, argv, (int)n)) {
             store->st.refused++;
+            store_line_refused(store, line);
             g_warning("rrd: %s", error->message);
         }
     }
@@ -324,11 +351,21 @@ static void store_commit_cached(tt_rrd_store *store)
             continue;
         }
         store->st.daemon_errors++;
+        /* "N message": N counts the batch's lines from 1 */
+        guint64 no = g_ascii_strtoull(msg, NULL, 10);
+        if (no >= 1 && no <= store->pending->len)
+            store_line_refused(store, g_ptr_array_index(store->pending, (guint)no - 1));
         if (store->st.daemon_errors <= 10)
             g_warning("rrd: rrdcached refused batch line %s", msg);
     }
     g_ptr_array_unref(failed);
     g_ptr_array_set_size(store->pending, 0);
+}
+
+void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry)
+{
+    g_return_if_fail(store != NULL);
+    g_atomic_int_set(&store->retry, retry ? 1 : 0);
 }
 
 void tt_rrd_store_commit(tt_rrd_store *store)
@@ -437,7 +474,8 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
     if (scope_get(store->first_start, sc) == NULL)
         g_hash_table_insert(store->first_start, g_strdup(sc), int64_dup(start));
     store_file *f = g_hash_table_lookup(store->files, rel);
-    if (f != NULL && f->refused && f->retry_at != 0 && mono_s() >= f->retry_at) {
+    if (f != NULL && f->refused && f->retry_at != 0 && g_atomic_int_get(&store->retry) &&
+        mono_s() >= f->retry_at) {
         g_hash_table_remove(store->files, rel);
         f = NULL;
     }
@@ -472,7 +510,10 @@ static gboolean store_put(tt_rrd_store *store, tt_rrd_kind kind, const char *sco
     if (f->refused) {
         store->st.refused++;
         g_string_free(line, TRUE);
-        return TRUE; /* reported once, when the file was first met */
+        /* every step lost is a failure of its job (tt_host.job_failed), not only the first */
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO,
+                    "%s: refused earlier in this run (see the first error)", rel);
+        return FALSE;
     }
     if (f->last > start) {
         store->st.past++;
@@ -609,6 +650,7 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
         return NULL;
     }
     tt_rrd_store *store = g_new0(tt_rrd_store, 1);
+    store->retry = 1;
     store->dir = g_strdup(rrd_dir);
     store->archives = *archives;
     store->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

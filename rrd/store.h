@@ -119,6 +119,15 @@ gboolean tt_rrd_store_update(tt_rrd_store *store, tt_rrd_kind kind, const char *
  */
 gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t end,
                                   const double *values, guint n, GError **error);
+/**
+ * A file that could not be created or written (a full disk, a refused update
+ * line) is tried again STORE_CREATE_RETRY (10 s) later, opened afresh, when
+ * @a retry (the default; live operation); never again in this process when
+ * not (`--read`: a later step stored would make the refused one a past update
+ * that the second read, which stores what the first could not, must skip).
+ * Any thread.
+ */
+void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry);
 /** Send the update lines queued so far (rrdcached: one BATCH). Writer thread. */
 void tt_rrd_store_commit(tt_rrd_store *store);
 /** Lines queued, not yet sent (or kept while rrdcached is down). Writer thread. */

@@ -22,6 +22,12 @@
  *   all_closed()                 (optional) every live sensor has passed a bucket
  *   fini()                       once, after every bucket was closed; must submit what it holds
  *
+ * Failures (ABI 1.4): a job that could not store what it was given (a
+ * rolled-back transaction, a refused RRD update, a short write) says so with
+ * tt_host_job_failed(). The host counts it, and `teitend --read` then keeps
+ * the files it read out of its ingest ledger and exits non-zero, so a second
+ * read stores what is missing. A job that reports nothing has succeeded.
+ *
  * Threading: callbacks of one instance are never concurrent; they run on the
  * collector's dispatch path under one lock. Jobs given to host->submit() run
  * later, in order, on the writer thread, never concurrently with each other.
@@ -36,6 +42,7 @@
 #define TEITEN_PLUGIN_H
 
 #include <glib.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +53,7 @@ extern "C" {
 #endif
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 3
+#define TT_PLUGIN_ABI_MINOR 4
 
 /** Sensor index meaning "all sensors" in tt_bucket.sensor. */
 #define TT_SENSOR_ALL UINT32_MAX
@@ -216,6 +223,21 @@ struct tt_host {
      * in older and fake hosts: treat NULL as FALSE.
      */
     gboolean (*checking)(const tt_host *host);
+    /**
+     * (ABI 1.4) The job running now on the writer thread could not store
+     * (all or part of) what it was given: a transaction rolled back, an RRD
+     * update refused, a write cut short. @a message (transfer none, copied)
+     * names the plugin, the file or database and the bucket, and why. The
+     * host logs it (rate-limited), counts it (`store_failures` in
+     * stats.json), and `teitend --read` keeps every file of the run out of
+     * its ingest ledger and exits non-zero: a second read of the same files
+     * stores what is missing, and a store must then skip what it did commit
+     * in replay mode (tt_host.replaying) so nothing counts twice. Call it
+     * once per failed job or per failed bucket, from a job's run function
+     * only (never from the dispatch callbacks). Use tt_host_job_failed(),
+     * which logs a warning on older hosts.
+     */
+    void (*job_failed)(const tt_host *host, const char *message);
 };
 
 /** Does @a host (a daemon of any 1.x minor) have member @a member? */
@@ -237,6 +259,25 @@ static inline gboolean tt_host_submit_sized(const tt_host *host, tt_job_fn run, 
 static inline gboolean tt_host_checking(const tt_host *host)
 {
     return tt_host_has(host, checking) && host->checking(host);
+}
+
+/**
+ * (ABI 1.4) Report that the running job failed (see tt_host.job_failed): a
+ * printf-style message naming the plugin, what was lost and why. On a host
+ * older than 1.4 the message is only logged as a warning. Writer thread.
+ */
+G_GNUC_PRINTF(2, 3)
+static inline void tt_host_job_failed(const tt_host *host, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *message = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    if (tt_host_has(host, job_failed))
+        host->job_failed(host, message);
+    else
+        g_warning("%s", message);
+    g_free(message);
 }
 
 /** The table a plugin exports through tt_plugin_entry(). */

@@ -52,6 +52,7 @@ typedef struct jsonl_counter {
 /* What outlives the instance while jobs are queued: the file. */
 typedef struct jsonl_sink {
     char *path;
+    const tt_host *host; /* for job_failed; outlives every job */
 } jsonl_sink;
 
 /* An open bucket (dispatch thread only); zero but for the slots in the touched lists. */
@@ -115,8 +116,10 @@ static void jsonl_sink_write(jsonl_sink *sink, const GString *text)
         return;
     FILE *f = fopen(sink->path, "ae");
     if (f == NULL) {
-        g_warning("cannot open %s for appending: %s; %zu bytes of lines lost", sink->path,
-                  g_strerror(errno), text->len);
+        tt_host_job_failed(sink->host,
+                           "jsonl: cannot open %s for appending: %s; %zu bytes of "
+                           "lines lost",
+                           sink->path, g_strerror(errno), text->len);
         return;
     }
     size_t n = fwrite(text->str, 1, text->len, f);
@@ -126,8 +129,9 @@ static void jsonl_sink_write(jsonl_sink *sink, const GString *text)
         saved = errno;
     }
     if (n != text->len)
-        g_warning("cannot append to %s: %s; lines of this bucket may be incomplete", sink->path,
-                  g_strerror(saved));
+        tt_host_job_failed(sink->host,
+                           "jsonl: cannot append to %s: %s; lines of this bucket may be incomplete",
+                           sink->path, g_strerror(saved));
 }
 
 static void jsonl_escape(GString *out, const char *s)
@@ -389,6 +393,7 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
 
     jsonl_sink *sink = g_atomic_rc_box_new0(jsonl_sink);
     sink->path = g_steal_pointer(&path);
+    sink->host = host;
 
     jsonl_state *s = g_new0(jsonl_state, 1);
     s->host = host;

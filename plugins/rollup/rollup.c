@@ -201,7 +201,9 @@ static void rollup_acc_free(void *data)
 static void rollup_acc_job(void *data)
 {
     rollup_acc *acc = data;
-    rollup_store_commit(acc->store, acc);
+    g_autoptr(GError) error = NULL;
+    if (!rollup_store_commit(acc->store, acc, &error))
+        tt_host_job_failed(acc->host, "rollup: %s", error->message);
 }
 
 /* What a closed bucket's snapshot holds (tt_host.submit_sized). */
@@ -309,6 +311,7 @@ static void rollup_fini(void *state)
          * bucket holding the newest flow is still open when the late records arrive */
         acc->replay = rollup_replaying(s->host);
         acc->store = rollup_store_ref(s->store);
+        acc->host = s->host;
         tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free, rollup_acc_bytes(acc));
     }
     /* losses counted after the last close (the stop's last drops): the last close's day */
@@ -319,6 +322,7 @@ static void rollup_fini(void *state)
         acc->loss = loss;
         acc->loss_day = s->closed_any ? s->last_start : g_get_real_time() / G_USEC_PER_SEC;
         acc->store = rollup_store_ref(s->store);
+        acc->host = s->host;
         s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
     }
     g_hash_table_destroy(s->loss_seen);
@@ -520,6 +524,7 @@ static void rollup_bucket_close(void *state, void *accp, const tt_bucket *bucket
     s->closed_any = TRUE;
     acc->replay = rollup_replaying(s->host);
     acc->store = rollup_store_ref(s->store);
+    acc->host = s->host;
     rollup_submit(s, acc, rollup_acc_bytes(acc));
 }
 

@@ -96,6 +96,7 @@ struct rollup_acc {
     gint64 geoip_build;
     GArray *late;        /* rollup_late, or NULL */
     rollup_store *store; /* a reference while the job is queued */
+    const tt_host *host; /* to report a failed commit (ABI 1.4) */
     /* tt_host.replaying at the close: skip the transaction when the database
      * already has (sensor, start); its late records rode in that commit too */
     gboolean replay;
@@ -130,7 +131,11 @@ rollup_acc *rollup_store_take_acc(rollup_store *store);
 void rollup_store_give_acc(rollup_acc *acc);
 /* Free an array of rollup_loss and the strings of its elements. */
 void rollup_loss_array_free(GArray *loss);
-/* Writer thread: commit @a acc in one transaction. Logs and counts on failure. */
-void rollup_store_commit(rollup_store *store, rollup_acc *acc);
+/*
+ * Writer thread: commit @a acc in one transaction. On failure it is rolled
+ * back, its records counted as a loss (rolled_back) and FALSE returned with
+ * @a error saying which bucket and why (the job reports it: tt_host.job_failed).
+ */
+gboolean rollup_store_commit(rollup_store *store, rollup_acc *acc, GError **error);
 
 #endif

@@ -665,13 +665,14 @@ static void store_rolled_back(rollup_store *s, rollup_acc *acc)
     }
 }
 
-void rollup_store_commit(rollup_store *s, rollup_acc *acc)
+gboolean rollup_store_commit(rollup_store *s, rollup_acc *acc, GError **error)
 {
     if (!store_exec(s, "BEGIN IMMEDIATE", NULL)) {
         store_rolled_back(s, acc);
-        g_warning("%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT " of %s lost",
-                  s->path, sqlite3_errmsg(s->db), acc->start, acc->sensor);
-        return;
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "%s: cannot begin a transaction: %s; bucket %" G_GINT64_FORMAT " of %s lost",
+                    s->path, sqlite3_errmsg(s->db), acc->start, acc->sensor);
+        return FALSE;
     }
     gboolean ok = TRUE;
     if (acc->replay && acc->has_bucket) {
@@ -684,7 +685,7 @@ void rollup_store_commit(rollup_store *s, rollup_acc *acc)
             /* committed by the run this one replays, late records included */
             s->replay_skipped++;
             store_exec(s, "ROLLBACK", NULL);
-            return;
+            return TRUE;
         }
         ok = rc == SQLITE_DONE;
     }
@@ -701,10 +702,12 @@ void rollup_store_commit(rollup_store *s, rollup_acc *acc)
         g_array_set_size(s->pending_loss, 0);
         if (acc->replay && acc->has_bucket)
             s->replay_committed++;
-        return;
+        return TRUE;
     }
-    g_warning("%s: bucket %" G_GINT64_FORMAT " of %s rolled back: %s", s->path, acc->start,
-              acc->sensor, sqlite3_errmsg(s->db));
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                "%s: bucket %" G_GINT64_FORMAT " of %s rolled back: %s", s->path, acc->start,
+                acc->sensor, sqlite3_errmsg(s->db));
     store_exec(s, "ROLLBACK", NULL);
     store_rolled_back(s, acc);
+    return FALSE;
 }

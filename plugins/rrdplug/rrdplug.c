@@ -434,6 +434,7 @@ static void rrdplug_write(rrdplug_job *job, const rrdplug_snap *snap, const char
 {
     char key_path[64];
     guint errors = 0;
+    g_autoptr(GError) first = NULL;
     if (snap->saturated && g_atomic_int_compare_and_exchange(job->saturation_logged, 0, 1))
         g_warning("%s: more distinct (key, source) pairs in one step than sources-max; "
                   "`sources` is a lower bound from %" G_GINT64_FORMAT " on",
@@ -445,10 +446,18 @@ static void rrdplug_write(rrdplug_job *job, const rrdplug_snap *snap, const char
         tt_rrd_values v = {c->flows, c->packets, c->bytes, (double)c->sources};
         g_autoptr(GError) error = NULL;
         if (!job->host->rrd_update(job->host, kind, scope, path, snap->start, snap->end, &v,
-                                   &error) &&
-            errors++ < 3)
-            g_warning("%s: %s", job->dim->name, error->message);
+                                   &error)) {
+            errors++;
+            if (first == NULL)
+                first = g_steal_pointer(&error);
+        }
     }
+    /* one report per job (ABI 1.4): the host logs it and keeps --read's files out of its ledger */
+    if (errors > 0)
+        tt_host_job_failed(
+            job->host, "%s: %u of %u RRD steps of bucket %" G_GINT64_FORMAT " (%s) not stored: %s",
+            job->dim->name, errors, snap->n, snap->start, scope != NULL ? scope : "all sensors",
+            first != NULL ? first->message : "?");
 }
 
 static void rrdplug_job_run(void *data)

@@ -2,3 +2,6 @@
 # The ingest ledger: `teitend --read` exactly-once (collector/ledger.c, plugins/rollup).
 # Needs tests/data/make_geoip.pl (libmaxmind-db-writer-perl): skips without it.
 tt_add_script_test(ledger ledger.sh)
+# A store failing in the middle of a --read (chattr +i on rollup.sqlite): the files stay out
+# of the ledger, exit 4, and the same run again stores exactly what was missing.
+tt_add_script_test(ledger_faults ledger_faults.sh)

@@ -2,7 +2,11 @@
 /*
  * test_plugin_loader.c - every broken fixture plugin is refused, for the right
  * reason, with a message naming its file; the good one loads, runs and is
- * finalised; a plugin from a later minor version is accepted.
+ * finalised; a plugin from a later minor version is accepted, and so are
+ * plugins built for the older minors 1.2 and 1.3 (one source, built once per
+ * minor). A job's failure (ABI 1.4, tt_host_job_failed) reaches a 1.4 host's
+ * job_failed, and is only a warning on an older host, which must not be read
+ * past its struct_size.
  *
  * The fixtures are real shared objects built from tests/fixtures/ into
  * TT_TEST_FIXTURE_DIR, each broken in exactly one way. The host is a fake
@@ -10,6 +14,7 @@
  * adds to (flows per bucket, and a mark from fini).
  */
 #include <glib.h>
+#include <stddef.h>
 
 #include "plugin_loader.h"
 
@@ -165,6 +170,77 @@ static void test_future_minor(void)
     run_good("future_minor", 3);
 }
 
+/* Built against ABI 1.2 and 1.3: loaded, run and finalised by this 1.4 loader and host. */
+static void test_old_minor(gconstpointer minor)
+{
+    g_autofree char *name = g_strdup_printf("old_minor_%u", GPOINTER_TO_UINT(minor));
+    g_autoptr(GError) error = NULL;
+    tt_plugin *plugin = tt_plugin_load(TT_TEST_FIXTURE_DIR, name, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(plugin->info->abi_minor, ==, GPOINTER_TO_UINT(minor));
+    g_assert_cmpuint(plugin->info->abi_minor, <, TT_PLUGIN_ABI_MINOR);
+    tt_plugin_free(plugin);
+    run_good(name, 5);
+}
+
+static GPtrArray *job_failures; /* what fake_job_failed was told */
+
+static void fake_job_failed(const tt_host *host, const char *message)
+{
+    g_ptr_array_add(job_failures, g_strdup(message));
+}
+
+static void never_job_failed(const tt_host *host, const char *message)
+{
+    g_assert_not_reached(); /* beyond an older host's struct_size: never read */
+}
+
+/* Run one bucket of 4 flows through failing_job on @a host. */
+static void run_failing_job(tt_host *host)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GKeyFile) config = g_key_file_new();
+    tt_plugin *plugin = tt_plugin_load(TT_TEST_FIXTURE_DIR, "failing_job", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(plugin->info->abi_minor, ==, 4);
+    g_assert_true(tt_plugin_init(plugin, host, config, &error));
+    tt_bucket bucket = {.start = 1700000100, .end = 1700000400, .sensor = 0, .sensor_name = "s"};
+    tt_flow flow = {.proto = TT_PROTO_TCP, .packets = 1, .bytes = 40, .country = {'Z', 'Z'}};
+    void *acc = plugin->info->bucket_open(plugin->state, &bucket);
+    for (int i = 0; i < 4; i++)
+        plugin->info->on_flow(plugin->state, acc, &flow);
+    plugin->info->bucket_close(plugin->state, acc, &bucket);
+    tt_plugin_free(plugin);
+}
+
+static void test_job_failed(void)
+{
+    guint64 counter = 0;
+    tt_host host = fake_host(&counter);
+    host.job_failed = fake_job_failed;
+    job_failures = g_ptr_array_new_with_free_func(g_free);
+    run_failing_job(&host);
+    g_assert_cmpuint(job_failures->len, ==, 1);
+    g_assert_cmpstr(
+        g_ptr_array_index(job_failures, 0), ==,
+        "failing_job: bucket 1700000100 (4 flows) not stored: the fixture always fails");
+    g_ptr_array_free(job_failures, TRUE);
+    job_failures = NULL;
+}
+
+static void test_job_failed_old_host(void)
+{
+    guint64 counter = 0;
+    tt_host host = fake_host(&counter);
+    /* a 1.3 daemon: its table ends before job_failed (whatever lies there is not ours) */
+    host.struct_size = offsetof(tt_host, job_failed);
+    host.abi_minor = 3;
+    host.job_failed = never_job_failed;
+    g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "failing_job: bucket 1700000100 (4 flows)*");
+    run_failing_job(&host);
+    g_test_assert_expected_messages();
+}
+
 static void test_init_sees_its_group(void)
 {
     /* The good fixture refuses any key in its group: proves init got "plugin:NAME". */
@@ -198,5 +274,9 @@ int main(int argc, char **argv)
     g_test_add_func("/plugin-loader/good", test_good);
     g_test_add_func("/plugin-loader/future-minor", test_future_minor);
     g_test_add_func("/plugin-loader/init-sees-its-group", test_init_sees_its_group);
+    g_test_add_data_func("/plugin-loader/old-minor-1.2", GUINT_TO_POINTER(2), test_old_minor);
+    g_test_add_data_func("/plugin-loader/old-minor-1.3", GUINT_TO_POINTER(3), test_old_minor);
+    g_test_add_func("/plugin-loader/job-failed", test_job_failed);
+    g_test_add_func("/plugin-loader/job-failed-old-host", test_job_failed_old_host);
     return g_test_run();
 }
