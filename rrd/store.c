@@ -271,17 +271,11 @@ static gboolean store_recover_line(tt_rrd_store *store, char **argv, int n)
     return TRUE;
 }
 
-/*
- * An update line was refused: its file is left alone until STORE_CREATE_RETRY
- * has passed, then opened afresh (its last update read from the file again).
- * Without this the lines after it would go on from a last update the file
- * never reached, and a later step stored would make the refused one a "past"
- * update that a second `--read` could no longer store.
- */
-static void store_line_refused(tt_rrd_store *store, const char *line)
+/* The file an "UPDATE path ..." line writes, or NULL. */
+static store_file *store_line_file(tt_rrd_store *store, const char *line)
 {
     if (!g_str_has_prefix(line, "UPDATE "))
-        return;
+        return NULL;
     const char *path = line + strlen("UPDATE ");
     const char *end = strchr(path, ' ');
     g_autofree char *p = end != NULL ? g_strndup(path, (gsize)(end - path)) : g_strdup(path);
@@ -289,7 +283,21 @@ static void store_line_refused(tt_rrd_store *store, const char *line)
     gsize dl = strlen(store->dir);
     if (strncmp(p, store->dir, dl) == 0 && p[dl] == G_DIR_SEPARATOR)
         rel = p + dl + 1;
-    store_file *f = g_hash_table_lookup(store->files, rel);
+    return g_hash_table_lookup(store->files, rel);
+}
+
+/*
+ * An update line was refused: its file is left alone (its later lines of the
+ * same commit too) until STORE_CREATE_RETRY has passed, then opened afresh
+ * (its last update read from the file again), or for the rest of a --read
+ * (tt_rrd_store_set_retry). Without this the lines after it would go on from
+ * a last update the file never reached, and a later step stored would make
+ * the refused one a "past" update that a second `--read` could no longer
+ * store.
+ */
+static void store_line_refused(tt_rrd_store *store, const char *line)
+{
+    store_file *f = store_line_file(store, line);
     if (f == NULL)
         return;
     f->refused = TRUE;
@@ -308,6 +316,11 @@ static void store_commit_direct(tt_rrd_store *store)
         guint n = g_strv_length(argv);
         if (n < 3 || strcmp(argv[0], "UPDATE") != 0)
             continue;
+        const store_file *f = store_line_file(store, line);
+        if (f != NULL && f->refused) {
+            store->st.refused++; /* an earlier line of this file failed: not past it */
+            continue;
+        }
         if (!tt_rrd_update_direct(argv[1], argv + 2, (int)n - 2, &error) &&
             !store_recover_line(store, argv, (int)n)) {
             store->st.refused++;

@@ -3,11 +3,17 @@
  * h8_store.c - the RRD store's promises, against real librrd files in a temp dir:
  * an existing file with another schema is reported and left byte-identical;
  * creation never overwrites; a step already stored is skipped and counted;
- * idle steps read 0; a restart after downtime writes U over the gap, 0 before it.
+ * idle steps read 0; a restart after downtime writes U over the gap, 0 before it;
+ * a line refused at the commit (the file locked by another process) leaves the
+ * file alone for the rest of a --read, so the next run stores exactly the
+ * steps that were refused.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <rrd.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -204,6 +210,93 @@ static void test_saturated(void)
     g_assert_cmpfloat(fetch_step(file, d + 900, 1), ==, 9007199254740992.0);
 }
 
+/*
+ * A child process holds @a path's POSIX lock (as `rrdtool tune` or a second
+ * daemon would) until *@a release is closed; returns its pid once it holds it.
+ */
+static pid_t lock_in_child(const char *path, int *release)
+{
+    int held[2], go[2];
+    g_assert_cmpint(pipe(held), ==, 0);
+    g_assert_cmpint(pipe(go), ==, 0);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDWR);
+        struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        char c = fd >= 0 && fcntl(fd, F_SETLKW, &l) == 0 ? 'y' : 'n';
+        close(go[1]);
+        if (write(held[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(held[1]);
+    close(go[0]);
+    char c = 0;
+    g_assert_cmpint(read(held[0], &c, 1), ==, 1);
+    g_assert_cmpint(c, ==, 'y');
+    close(held[0]);
+    *release = go[1];
+    return pid;
+}
+
+static void test_refused_line_holds_file(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *file = g_build_filename(dir, "total.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_store_set_retry(st, FALSE); /* as teitend --read */
+    tt_rrd_values v[4] = {{1, 1, 1, 1}, {2, 2, 2, 1}, {3, 3, 3, 1}, {4, 4, 4, 1}};
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v[0], &error));
+    tt_rrd_store_commit(st);
+
+    int release = -1;
+    pid_t child = lock_in_child(file, &release);
+    /* two steps in one commit: the first line is refused, the second not written past it */
+    for (int i = 1; i <= 2; i++)
+        g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300 * i,
+                                          d + 300 * (i + 1), &v[i], &error));
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*could not lock*");
+    tt_rrd_store_commit(st);
+    g_test_assert_expected_messages();
+    close(release);
+    int status = 0;
+    g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+    /* the lock is gone, but the file stays refused in this run: each step says so */
+    g_assert_false(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 900, d + 1200, &v[3], &error));
+    g_assert_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO);
+    g_assert_nonnull(strstr(error->message, "total.rrd: refused earlier"));
+    g_clear_error(&error);
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.refused, ==, 3);
+    tt_rrd_store_free(st);
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 300, 0), 1, 1e-9);
+    g_assert_true(isnan(fetch_step(file, d + 600, 0)));
+
+    /* the second read: the stored step is skipped, the three refused ones are stored */
+    st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_store_set_retry(st, FALSE);
+    for (int i = 0; i < 4; i++)
+        g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300 * i,
+                                          d + 300 * (i + 1), &v[i], &error));
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.past, ==, 1);
+    g_assert_cmpuint(s.updates, ==, 3);
+    g_assert_cmpuint(s.refused, ==, 0);
+    tt_rrd_store_free(st);
+    for (int i = 0; i < 4; i++)
+        g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 300 * (i + 1), 0), i + 1, 1e-9);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -212,5 +305,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/archives-refused", test_archives_refused);
     g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
     g_test_add_func("/rrd/saturated", test_saturated);
+    g_test_add_func("/rrd/refused-line-holds-file", test_refused_line_holds_file);
     return g_test_run();
 }

@@ -7,7 +7,8 @@
  * sampled, one with an invalid country), two sensors, a late record carried by
  * the next bucket and one written at fini; then reads the file back and checks
  * every line, their order, and that per dimension the lines sum to the input.
- * Also: unknown and missing keys, and a path relative to the data directory.
+ * Also: unknown and missing keys, and a path relative to the data directory;
+ * a bucket whose lines cannot be appended is reported to the host (ABI 1.4).
  * A closed bucket costs what it touched: a bucket after a dense one (in the
  * recycled accumulator) writes only its own lines, and 20 000 buckets of one
  * to three flows, queued behind a held writer, fault in no fresh pages.
@@ -369,6 +370,43 @@ static void test_unwritable_path(void)
     expect_init_error("path", "/", "[plugin:jsonl] path: cannot open");
 }
 
+static GPtrArray *job_failures; /* what fake_job_failed was told (writer thread) */
+
+static void fake_job_failed(const tt_host *host, const char *message)
+{
+    g_ptr_array_add(job_failures, g_strdup(message));
+}
+
+/* The file turned into a directory after init: the bucket's job reports its lost lines. */
+static void test_failed_write(void)
+{
+    fixture fx = {0};
+    g_autoptr(GError) error = NULL;
+    fixture_setup(&fx, "lost.jsonl");
+    fx.host.job_failed = fake_job_failed;
+    job_failures = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    g_autofree char *file = g_build_filename(fx.data_dir, "lost.jsonl", NULL);
+    g_assert_cmpint(g_unlink(file), ==, 0);
+    g_assert_cmpint(g_mkdir(file, 0755), ==, 0);
+
+    tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
+    tt_flow f = mkflow(TT_PROTO_TCP, 23, "JP", 1, 40, 1);
+    void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &a);
+    fx.plugin->info->on_flow(fx.plugin->state, acc, &f);
+    fx.plugin->info->bucket_close(fx.plugin->state, acc, &a);
+    tt_writer_flush(fx.writer);
+
+    g_assert_cmpuint(job_failures->len, ==, 1);
+    const char *msg = g_ptr_array_index(job_failures, 0);
+    g_test_message("job_failed: %s", msg);
+    g_assert_true(g_str_has_prefix(msg, "jsonl: cannot open "));
+    g_assert_nonnull(strstr(msg, "lost.jsonl for appending: Is a directory"));
+    fixture_teardown(&fx);
+    g_ptr_array_free(job_failures, TRUE);
+    job_failures = NULL;
+}
+
 /*
  * A bucket of 30 000 TCP and 30 000 UDP ports, then a bucket of two flows:
  * the second reuses the first's accumulator and writes its own four lines.
@@ -528,6 +566,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonl/missing-path", test_missing_path);
     g_test_add_func("/jsonl/unwritable-path", test_unwritable_path);
     g_test_add_func("/jsonl/recycled-clean", test_recycled_clean);
+    g_test_add_func("/jsonl/failed-write", test_failed_write);
     g_test_add_func("/jsonl/sparse-cost", test_sparse_cost);
     return g_test_run();
 }
