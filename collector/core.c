@@ -140,12 +140,12 @@ typedef struct core_job {
  */
 #define CORE_RRD_BATCH 16384
 
-/* RRD lines lost at a commit: librrd refused them, or rrdcached refused them in a batch. */
+/* RRD steps lost so far: lines librrd or rrdcached refused (not rrdcached unreachable). */
 static uint64_t core_rrd_lost(tt_rrd_store *rrd)
 {
     tt_rrd_store_stats st;
     tt_rrd_store_get_stats(rrd, &st);
-    return st.refused + st.daemon_errors;
+    return st.refused;
 }
 
 /*

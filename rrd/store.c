@@ -364,6 +364,7 @@ static void store_commit_cached(tt_rrd_store *store)
             continue;
         }
         store->st.daemon_errors++;
+        store->st.refused++; /* a step lost, as one librrd refuses */
         /* "N message": N counts the batch's lines from 1 */
         guint64 no = g_ascii_strtoull(msg, NULL, 10);
         if (no >= 1 && no <= store->pending->len)

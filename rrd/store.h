@@ -65,7 +65,8 @@ uint64_t tt_rrd_file_size(const tt_rrd_archives *archives, tt_rrd_kind kind);
 typedef struct tt_rrd_store_stats {
     uint64_t updates;       /* steps stored */
     uint64_t past;          /* steps older than their file's last update: skipped */
-    uint64_t refused;       /* steps lost to a file that cannot be written (schema, I/O) */
+    uint64_t refused;       /* steps lost: a file that cannot be written (schema, I/O), a line
+                               librrd or rrdcached refused */
     uint64_t created;       /* files created */
     uint64_t unknown_gaps;  /* restart gaps written as U */
     uint64_t pending;       /* update lines not yet accepted (rrdcached down, or queued) */

@@ -6,12 +6,15 @@
  * idle steps read 0; a restart after downtime writes U over the gap, 0 before it;
  * a line refused at the commit (the file locked by another process) leaves the
  * file alone for the rest of a --read, so the next run stores exactly the
- * steps that were refused.
+ * steps that were refused; through rrdcached, a batch line it refuses does the
+ * same (a fake rrdcached on a unix socket answers the BATCH with an error).
  */
 #include <fcntl.h>
 #include <math.h>
 #include <rrd.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,6 +300,82 @@ static void test_refused_line_holds_file(void)
         g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 300 * (i + 1), 0), i + 1, 1e-9);
 }
 
+/*
+ * A fake rrdcached: one connection; a BATCH is answered with an error for its
+ * first line (as rrdcached answers a file it cannot update), any other command
+ * with a failure (LAST: not cached). Counts the BATCH lines it was sent.
+ */
+typedef struct fake_cached {
+    int listen_fd;
+    guint lines; /* BATCH lines received */
+} fake_cached;
+
+static gpointer fake_cached_main(gpointer data)
+{
+    fake_cached *fc = data;
+    int fd = accept(fc->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    FILE *in = fdopen(fd, "r");
+    char line[4096];
+    gboolean batch = FALSE;
+    while (fgets(line, sizeof line, in) != NULL) {
+        const char *reply = NULL;
+        g_autofree char *owned = NULL;
+        if (batch && strcmp(line, ".\n") == 0) {
+            batch = FALSE;
+            reply = owned = g_strdup("1 errors\n1 opening file: Permission denied\n");
+        } else if (batch) {
+            fc->lines++;
+            continue;
+        } else if (strcmp(line, "BATCH\n") == 0) {
+            batch = TRUE;
+            reply = "0 Go ahead.  End with dot '.' on its own line.\n";
+        } else {
+            reply = "-1 No such file\n";
+        }
+        g_assert_cmpint(write(fd, reply, strlen(reply)), ==, (gssize)strlen(reply));
+    }
+    fclose(in);
+    return NULL;
+}
+
+static void test_cached_refused_line(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
+    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
+    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
+    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
+    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
+
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
+    g_assert_no_error(error);
+    tt_rrd_store_set_retry(st, FALSE);
+    tt_rrd_values v = {1, 1, 1, 1};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*rrdcached refused batch line 1 opening*");
+    tt_rrd_store_commit(st);
+    g_test_assert_expected_messages();
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(fc.lines, ==, 1);
+    g_assert_cmpuint(s.refused, ==, 1); /* a step lost: what the core reports as a failure */
+    g_assert_cmpuint(s.daemon_errors, ==, 1);
+    /* the file is left alone for the rest of the run, each step says so */
+    g_assert_false(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
+    g_assert_nonnull(strstr(error->message, "total.rrd: refused earlier"));
+    tt_rrd_store_free(st);
+    g_thread_join(server);
+    close(fc.listen_fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -306,5 +385,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
     g_test_add_func("/rrd/saturated", test_saturated);
     g_test_add_func("/rrd/refused-line-holds-file", test_refused_line_holds_file);
+    g_test_add_func("/rrd/cached-refused-line", test_cached_refused_line);
     return g_test_run();
 }
