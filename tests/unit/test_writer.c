@@ -134,7 +134,7 @@ static void test_pending_and_flush(void)
  * waiting for the queue sees it run before it returns.
  */
 typedef struct {
-    GArray *log;  /* the job count seen at each idle call */
+    GArray *log; /* the job count seen at each idle call */
     guint idles;
 } idle_seen;
 
