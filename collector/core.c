@@ -285,18 +285,34 @@ static gboolean host_checking(const tt_host *host)
  * stats.json; the first TT_CORE_FAILURES_KEPT messages are kept for --read,
  * which names them when it refuses to mark its files read (main.c); the
  * first TT_FAIL_LOG ones are logged, then one line says the rest are counted.
+ * The first failure of each reporter (what the message says before its first
+ * ':', the plugin by convention) is kept and logged whatever came before it:
+ * a thousand refused RRD steps must not hide the one rolled-back database
+ * batch that failed after them.
  */
 #define TT_FAIL_LOG 10
+
+static gboolean core_failure_seen(const GPtrArray *kept, const char *message)
+{
+    size_t n = strcspn(message, ":");
+    for (guint i = 0; i < kept->len; i++) {
+        const char *k = g_ptr_array_index(kept, i);
+        if (strcspn(k, ":") == n && strncmp(k, message, n) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
 
 static void host_job_failed(const tt_host *host, const char *message)
 {
     tt_core *core = host->ctx;
     g_mutex_lock(&core->fail_lock);
     guint64 n = ++core->failures.count;
-    if (core->failures.messages->len < TT_CORE_FAILURES_KEPT)
+    gboolean first = !core_failure_seen(core->failures.messages, message);
+    if (core->failures.messages->len < TT_CORE_FAILURES_KEPT || first)
         g_ptr_array_add(core->failures.messages, g_strdup(message));
     g_mutex_unlock(&core->fail_lock);
-    if (n <= TT_FAIL_LOG)
+    if (n <= TT_FAIL_LOG || first)
         g_warning("store failure: %s", message);
     if (n == TT_FAIL_LOG)
         g_warning("further store failures are only counted (store_failures in stats.json)");

@@ -198,12 +198,36 @@ static void rollup_acc_free(void *data)
     rollup_store_give_acc(data);
 }
 
+/* One closed bucket into the batch; the batch ends when no job of its store waits behind. */
 static void rollup_acc_job(void *data)
 {
     rollup_acc *acc = data;
     g_autoptr(GError) error = NULL;
-    if (!rollup_store_commit(acc->store, acc, &error))
+    if (!rollup_store_commit(acc->store, acc, &error)) {
         tt_host_job_failed(acc->host, "rollup: %s", error->message);
+        g_clear_error(&error);
+    }
+    if (rollup_store_ran(acc->store) && !rollup_store_end(acc->store, &error))
+        tt_host_job_failed(acc->host, "rollup: %s", error->message);
+}
+
+/*
+ * Hand @a acc to the writer; FALSE when it refused it (live, past writer-backlog;
+ * never when not @a may_refuse: the stop's loss rows).
+ */
+static gboolean rollup_acc_submit(const tt_host *host, rollup_acc *acc, gsize bytes,
+                                  gboolean may_refuse)
+{
+    rollup_store *store = acc->store;
+    rollup_store_queue(store, 1);
+    if (!may_refuse) {
+        host->submit(host, rollup_acc_job, acc, rollup_acc_free);
+        return TRUE;
+    }
+    if (tt_host_submit_sized(host, rollup_acc_job, acc, rollup_acc_free, bytes))
+        return TRUE;
+    rollup_store_queue(store, -1); /* @a acc is freed: the store is still ours */
+    return FALSE;
 }
 
 /* What a closed bucket's snapshot holds (tt_host.submit_sized). */
@@ -218,7 +242,7 @@ static gsize rollup_acc_bytes(const rollup_acc *acc)
 static void rollup_submit(rollup_state *s, rollup_acc *acc, gsize bytes)
 {
     GArray *owed = rollup_owed_of(acc->loss);
-    gboolean queued = tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free, bytes);
+    gboolean queued = rollup_acc_submit(s->host, acc, bytes, TRUE);
     for (guint i = 0; owed != NULL && i < owed->len; i++) {
         rollup_owed *o = &g_array_index(owed, rollup_owed, i);
         guint64 *seen = g_hash_table_lookup(s->loss_seen, o->key);
@@ -312,7 +336,7 @@ static void rollup_fini(void *state)
         acc->replay = rollup_replaying(s->host);
         acc->store = rollup_store_ref(s->store);
         acc->host = s->host;
-        tt_host_submit_sized(s->host, rollup_acc_job, acc, rollup_acc_free, rollup_acc_bytes(acc));
+        rollup_acc_submit(s->host, acc, rollup_acc_bytes(acc), TRUE);
     }
     /* losses counted after the last close (the stop's last drops): the last close's day */
     GArray *loss = rollup_take_losses(s, NULL);
@@ -323,7 +347,7 @@ static void rollup_fini(void *state)
         acc->loss_day = s->closed_any ? s->last_start : g_get_real_time() / G_USEC_PER_SEC;
         acc->store = rollup_store_ref(s->store);
         acc->host = s->host;
-        s->host->submit(s->host, rollup_acc_job, acc, rollup_acc_free);
+        rollup_acc_submit(s->host, acc, rollup_acc_bytes(acc), FALSE);
     }
     g_hash_table_destroy(s->loss_seen);
     g_ptr_array_free(s->spare, TRUE);

@@ -132,10 +132,29 @@ void rollup_store_give_acc(rollup_acc *acc);
 /* Free an array of rollup_loss and the strings of its elements. */
 void rollup_loss_array_free(GArray *loss);
 /*
- * Writer thread: commit @a acc in one transaction. On failure it is rolled
- * back, its records counted as a loss (rolled_back) and FALSE returned with
- * @a error saying which bucket and why (the job reports it: tt_host.job_failed).
+ * Writer thread: store @a acc under its own savepoint, inside the batch's
+ * transaction (begun by the first bucket of a batch). On failure that bucket
+ * is rolled back, its records counted as a loss (rolled_back) and FALSE
+ * returned with @a error saying which bucket and why (the job reports it:
+ * tt_host.job_failed). The batch is committed by rollup_store_end.
  */
 gboolean rollup_store_commit(rollup_store *store, rollup_acc *acc, GError **error);
+/*
+ * Commit the open batch (nothing open: TRUE). When the COMMIT fails every
+ * bucket of the batch is rolled back and owed as rolled_back, and FALSE
+ * returned with @a error. Writer thread; the store's last unref ends it too.
+ */
+gboolean rollup_store_end(rollup_store *store, GError **error);
+/*
+ * Batches follow the writer's queue: each job handed over is counted
+ * (rollup_store_queue, +1 before the submit, -1 when the submit refused it),
+ * and a job that ran asks rollup_store_ran whether its batch should end:
+ * TRUE when no other job of this store is queued behind it (the writer's
+ * queue has run dry of them: live, every bucket commits at once) or when the
+ * batch holds ROLLUP_BATCH_MAX buckets.
+ */
+#define ROLLUP_BATCH_MAX 256
+void rollup_store_queue(rollup_store *store, gint n);
+gboolean rollup_store_ran(rollup_store *store);
 
 #endif
