@@ -97,6 +97,7 @@ typedef struct rollup_dense {
     guint32 port_keys[TT_CLASS_COUNT * ROLLUP_PORT_SLOTS];   /* first-touch order */
     guint32 country_keys[TT_CLASS_COUNT * TT_COUNTRY_SLOTS]; /* first-touch order */
     guint32 sketch_keys[TT_COUNTRY_SLOTS];                   /* first-touch order */
+    rollup_src src[ROLLUP_SPARSE_SOURCES];                   /* the first flows' sources */
 } rollup_dense;
 
 typedef struct rollup_state {
@@ -234,7 +235,8 @@ static gboolean rollup_acc_submit(const tt_host *host, rollup_acc *acc, gsize by
 static gsize rollup_acc_bytes(const rollup_acc *acc)
 {
     return sizeof *acc + ((gsize)acc->nports + acc->ncountries) * sizeof(rollup_item) +
-           (gsize)acc->nsketches * sizeof(rollup_sketch) +
+           (gsize)acc->nsketches * sizeof(rollup_sketch) + (acc->hll != NULL ? ROLLUP_HLL_M : 0) +
+           (gsize)acc->nsrcs * sizeof(rollup_src) +
            (acc->late != NULL ? acc->late->len * sizeof(rollup_late) : 0);
 }
 
@@ -408,6 +410,8 @@ static inline void rollup_add(rollup_dense *acc, const tt_flow *flow, rollup_pos
         acc->country_seen[p.ci / 64] |= bit_ci;
         acc->sketch_keys[acc->nsketches++] = p.ci;
     }
+    if (acc->observed < ROLLUP_SPARSE_SOURCES)
+        acc->src[acc->observed] = (rollup_src){p.h, p.ci};
     acc->observed++;
 
     /* the minute heard, relative to the bucket's first minute (a bucket spans <= 16) */
@@ -487,25 +491,38 @@ static rollup_acc *rollup_snapshot(rollup_state *s, rollup_dense *d)
         acc->countries[i].c = flat_country[d->country_keys[i]];
         memset(&flat_country[d->country_keys[i]], 0, sizeof *flat_country);
     }
-    acc->nsketches = d->nsketches;
-    acc->sketches = g_new(rollup_sketch, MAX(d->nsketches, 1));
-    touched_sort_alloc(d->sketch_keys, d->nsketches);
-    for (guint i = 0; i < d->nsketches; i++) {
-        guint ci = d->sketch_keys[i];
-        acc->sketches[i].ci = ci;
-        memcpy(acc->sketches[i].regs, d->hll_country[ci], ROLLUP_HLL_M);
-        memset(d->hll_country[ci], 0, ROLLUP_HLL_M);
-        d->country_seen[ci / 64] = 0;
+    if (d->observed <= ROLLUP_SPARSE_SOURCES) {
+        /* the sources themselves; only the registers they set are cleared */
+        acc->nsrcs = (guint)d->observed;
+        acc->srcs = acc->nsrcs > 0 ? g_memdup2(d->src, acc->nsrcs * sizeof *d->src) : NULL;
+        for (guint i = 0; i < acc->nsrcs; i++) {
+            guint idx = (guint)(d->src[i].h >> (64 - ROLLUP_HLL_P));
+            d->hll[idx] = 0;
+            d->hll_country[d->src[i].ci][idx] = 0;
+        }
+        for (guint i = 0; i < d->nsketches; i++)
+            d->country_seen[d->sketch_keys[i] / 64] = 0;
+    } else {
+        acc->nsketches = d->nsketches;
+        acc->sketches = g_new(rollup_sketch, MAX(d->nsketches, 1));
+        touched_sort_alloc(d->sketch_keys, d->nsketches);
+        for (guint i = 0; i < d->nsketches; i++) {
+            guint ci = d->sketch_keys[i];
+            acc->sketches[i].ci = ci;
+            memcpy(acc->sketches[i].regs, d->hll_country[ci], ROLLUP_HLL_M);
+            memset(d->hll_country[ci], 0, ROLLUP_HLL_M);
+            d->country_seen[ci / 64] = 0;
+        }
+        acc->hll = g_memdup2(d->hll, ROLLUP_HLL_M);
+        memset(d->hll, 0, sizeof d->hll);
     }
     memcpy(acc->total, d->total, sizeof acc->total);
-    memcpy(acc->hll, d->hll, sizeof acc->hll);
     acc->minutes = d->minutes;
     memcpy(acc->rates, d->rates, sizeof acc->rates);
     memcpy(acc->rate_records, d->rate_records, sizeof acc->rate_records);
     acc->nrates = d->nrates;
     acc->observed = d->observed;
     memset(d->total, 0, sizeof d->total);
-    memset(d->hll, 0, sizeof d->hll);
     d->minutes = 0;
     memset(d->rates, 0, sizeof d->rates);
     memset(d->rate_records, 0, sizeof d->rate_records);

@@ -58,6 +58,19 @@ typedef struct rollup_item {
     rollup_counter c;
 } rollup_item;
 
+/*
+ * A bucket of at most ROLLUP_SPARSE_SOURCES flows carries its sources' hashes
+ * and country indexes instead of its sketches (4 KiB each, one per country
+ * and one overall): a sparse replay's writer backlog held 8-16 KiB of mostly
+ * zero registers per bucket. The store adds the hashes to the stored sketches:
+ * the registers are the same either way.
+ */
+#define ROLLUP_SPARSE_SOURCES 32
+typedef struct rollup_src {
+    guint64 h;  /* rollup_hash_addr of the source */
+    guint32 ci; /* its country index */
+} rollup_src;
+
 /* One country's distinct-source sketch of a closed bucket. */
 typedef struct rollup_sketch {
     guint ci; /* country index */
@@ -75,9 +88,11 @@ struct rollup_acc {
     guint nports;
     rollup_item *countries; /* ascending key */
     guint ncountries;
-    rollup_sketch *sketches; /* ascending country */
+    rollup_sketch *sketches; /* ascending country; none when srcs is used */
     guint nsketches;
-    guint8 hll[ROLLUP_HLL_M];
+    guint8 *hll;       /* ROLLUP_HLL_M registers, or NULL: srcs instead (or no flow) */
+    rollup_src *srcs;  /* every flow's source when observed <= ROLLUP_SPARSE_SOURCES */
+    guint nsrcs;
     guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
     guint32 rates[ROLLUP_MAX_RATES];
     guint64 rate_records[ROLLUP_MAX_RATES];

@@ -297,6 +297,8 @@ void rollup_store_give_acc(rollup_acc *acc)
         g_array_free(acc->late, TRUE);
     if (acc->loss != NULL)
         rollup_loss_array_free(acc->loss);
+    g_free(acc->hll);
+    g_free(acc->srcs);
     g_free(acc->ports);
     g_free(acc->countries);
     g_free(acc->sketches);
@@ -466,6 +468,44 @@ static gboolean store_merge_hll(rollup_store *s, const char *day, const char *se
     return store_step(s, st);
 }
 
+/* The country code of country index @a ci (tt_country_index) in @a cc. */
+static const char *store_cc(guint ci, char cc[3])
+{
+    cc[0] = (char)('A' + ci / 26);
+    cc[1] = (char)('A' + ci % 26);
+    cc[2] = '\0';
+    return cc;
+}
+
+/* A sparse bucket's sources (rollup.h): into the overall sketch, then each country's. */
+static gboolean store_merge_srcs(rollup_store *s, const char *day, const char *sensor,
+                                 const rollup_src *srcs, guint n)
+{
+    guint8 regs[ROLLUP_HLL_M];
+    if (n == 0)
+        return TRUE;
+    memset(regs, 0, sizeof regs);
+    for (guint i = 0; i < n; i++)
+        rollup_hll_add(regs, srcs[i].h);
+    if (!store_merge_hll(s, day, sensor, "", regs))
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        guint j = 0;
+        while (j < i && srcs[j].ci != srcs[i].ci)
+            j++;
+        if (j < i)
+            continue; /* this country's sketch is stored already */
+        memset(regs, 0, sizeof regs);
+        for (guint k = i; k < n; k++)
+            if (srcs[k].ci == srcs[i].ci)
+                rollup_hll_add(regs, srcs[k].h);
+        char cc[3];
+        if (!store_merge_hll(s, day, sensor, store_cc(srcs[i].ci, cc), regs))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean store_sensor_day(rollup_store *s, const char *day, const char *sensor,
                                  gint64 buckets, guint64 records, guint64 leaks, guint64 late,
                                  const guint64 *dark_size)
@@ -551,8 +591,8 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
             guint i = it->key % TT_COUNTRY_SLOTS;
             if (it->key / TT_COUNTRY_SLOTS < c || it->c.records == 0)
                 continue;
-            char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
-            if (!store_count(s, day, sensor, "country", c, cc, &it->c))
+            char cc[3];
+            if (!store_count(s, day, sensor, "country", c, store_cc(i, cc), &it->c))
                 return FALSE;
         }
     }
@@ -584,15 +624,15 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
         if (!store_step(s, s->up_geoip))
             return FALSE;
     }
-    if (acc->observed > 0 && !store_merge_hll(s, day, sensor, "", acc->hll))
+    if (acc->hll != NULL && !store_merge_hll(s, day, sensor, "", acc->hll))
         return FALSE;
     for (guint j = 0; j < acc->nsketches; j++) {
-        guint i = acc->sketches[j].ci;
-        char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), '\0'};
-        if (!store_merge_hll(s, day, sensor, cc, acc->sketches[j].regs))
+        char cc[3];
+        if (!store_merge_hll(s, day, sensor, store_cc(acc->sketches[j].ci, cc),
+                             acc->sketches[j].regs))
             return FALSE;
     }
-    return TRUE;
+    return store_merge_srcs(s, day, sensor, acc->srcs, acc->nsrcs);
 }
 
 /* Late records: each to its own bucket's day, one row set per record (they are rare). */
@@ -607,7 +647,8 @@ static gboolean store_late(rollup_store *s, rollup_acc *acc)
         rollup_counter c = {
             .flows = f->sampling, .packets = f->packets, .bytes = f->bytes, .records = 1};
         unsigned ci = tt_country_index(f->country); /* invalid codes count as ZZ */
-        char cc[3] = {(char)('A' + ci / 26), (char)('A' + ci % 26), '\0'};
+        char cc[3];
+        store_cc(ci, cc);
         store_day(s, l->bucket_start, day, NULL);
         port_key(key, sizeof key, port_slot(f));
         if (!store_count(s, day, acc->sensor, "total", cls, "all", &c) ||
