@@ -90,8 +90,8 @@ struct rollup_acc {
     guint ncountries;
     rollup_sketch *sketches; /* ascending country; none when srcs is used */
     guint nsketches;
-    guint8 *hll;       /* ROLLUP_HLL_M registers, or NULL: srcs instead (or no flow) */
-    rollup_src *srcs;  /* every flow's source when observed <= ROLLUP_SPARSE_SOURCES */
+    guint8 *hll;      /* ROLLUP_HLL_M registers, or NULL: srcs instead (or no flow) */
+    rollup_src *srcs; /* every flow's source when observed <= ROLLUP_SPARSE_SOURCES */
     guint nsrcs;
     guint32 minutes; /* bit i: a flow started in minute floor(start/60) + i */
     guint32 rates[ROLLUP_MAX_RATES];
