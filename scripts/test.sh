@@ -6,7 +6,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh" --tests
-"$top/scripts/build.sh"
+"$top/scripts/build.sh" -DTT_WERROR=ON
 cd "${TT_BUILD_DIR:-$top/build}"
 ctest --output-on-failure -j "$(nproc)" --timeout 900
 
@@ -19,7 +19,7 @@ ctest --output-on-failure -j "$(nproc)" --timeout 900
 # tree only: at ASan's speed they would measure the sanitizer; their code paths
 # run under it in the other tests.
 san_dir="${TT_SANITIZE_BUILD_DIR:-$top/build-sanitize}"
-cmake -S "$top" -B "$san_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTT_SANITIZE=ON >/dev/null
+cmake -S "$top" -B "$san_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTT_SANITIZE=ON -DTT_WERROR=ON >/dev/null
 cmake --build "$san_dir" -j "$(nproc)"
 (cd "$san_dir" &&
     ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1 \
