@@ -16,9 +16,12 @@
  * lines and appends them to the file; the sink (the file name) is refcounted
  * so jobs still queued at fini outlive the instance.
  *
- * Rejected: hash tables per bucket (an allocation per new key on the hot
- * path); keeping the file open across buckets (logrotate would have us write
- * into a deleted file; one open per bucket is nothing); formatting from the
+ * The file stays open across buckets; each write first checks that the path
+ * still names it (a stat), so logrotate's move-and-create is followed at the
+ * next bucket. Rejected: hash tables per bucket (an allocation per new key on
+ * the hot path); an fopen per bucket, as first built (open, fstat, close and a
+ * stdio buffer for every bucket: 16,500 opens in a sparse half-year --read,
+ * 1.3 s of its writer's 7 s); formatting from the
  * dense accumulator on the writer, as first built (every closed bucket walked
  * 131 000 port slots, and the writer's backlog held one 3 MiB accumulator per
  * queued bucket, freshly faulted in: 88 % of a sparse replay's time).
@@ -30,9 +33,12 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <teiten/plugin.h>
 
@@ -53,6 +59,9 @@ typedef struct jsonl_counter {
 typedef struct jsonl_sink {
     char *path;
     const tt_host *host; /* for job_failed; outlives every job */
+    int fd;              /* open for appending (writer thread), -1: not yet, or after an error */
+    dev_t dev;           /* what the fd has open: the path is checked against it at each write */
+    ino_t ino;
 } jsonl_sink;
 
 /* An open bucket (dispatch thread only); zero but for the slots in the touched lists. */
@@ -101,6 +110,8 @@ typedef struct jsonl_late_job {
 static void jsonl_sink_clear(gpointer data)
 {
     jsonl_sink *sink = data;
+    if (sink->fd >= 0)
+        close(sink->fd);
     g_free(sink->path);
 }
 
@@ -109,29 +120,65 @@ static void jsonl_sink_unref(jsonl_sink *sink)
     g_atomic_rc_box_release_full(sink, jsonl_sink_clear);
 }
 
+/*
+ * The sink's file, open for appending: the descriptor is kept across buckets
+ * while the path still names the file it has open (one stat a bucket), and
+ * reopened when it does not (logrotate moved it away: the next bucket goes to
+ * the new file, nothing to the rotated one after it). Writer thread.
+ */
+static gboolean jsonl_sink_open(jsonl_sink *sink)
+{
+    struct stat st;
+    if (sink->fd >= 0) {
+        if (stat(sink->path, &st) == 0 && st.st_dev == sink->dev && st.st_ino == sink->ino)
+            return TRUE;
+        close(sink->fd);
+        sink->fd = -1;
+    }
+    int fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return FALSE;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int saved = S_ISREG(st.st_mode) ? errno : EISDIR;
+        close(fd);
+        errno = saved;
+        return FALSE;
+    }
+    sink->fd = fd;
+    sink->dev = st.st_dev;
+    sink->ino = st.st_ino;
+    return TRUE;
+}
+
 /* Append @text to the file; runs on the writer thread. */
 static void jsonl_sink_write(jsonl_sink *sink, const GString *text)
 {
     if (text->len == 0)
         return;
-    FILE *f = fopen(sink->path, "ae");
-    if (f == NULL) {
+    if (!jsonl_sink_open(sink)) {
         tt_host_job_failed(sink->host,
                            "jsonl: cannot open %s for appending: %s; %zu bytes of "
                            "lines lost",
                            sink->path, g_strerror(errno), text->len);
         return;
     }
-    size_t n = fwrite(text->str, 1, text->len, f);
-    int saved = errno;
-    if (fclose(f) != 0 && n == text->len) {
-        n = 0;
-        saved = errno;
+    gsize done = 0;
+    while (done < text->len) {
+        ssize_t n = write(sink->fd, text->str + done, text->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = n < 0 ? errno : EIO;
+            tt_host_job_failed(
+                sink->host,
+                "jsonl: cannot append to %s: %s; lines of this bucket may be incomplete",
+                sink->path, g_strerror(saved));
+            close(sink->fd); /* opened afresh for the next bucket */
+            sink->fd = -1;
+            return;
+        }
+        done += (gsize)n;
     }
-    if (n != text->len)
-        tt_host_job_failed(sink->host,
-                           "jsonl: cannot append to %s: %s; lines of this bucket may be incomplete",
-                           sink->path, g_strerror(saved));
 }
 
 static void jsonl_escape(GString *out, const char *s)
@@ -392,6 +439,7 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
         return FALSE;
 
     jsonl_sink *sink = g_atomic_rc_box_new0(jsonl_sink);
+    sink->fd = -1;
     sink->path = g_steal_pointer(&path);
     sink->host = host;
 

@@ -335,6 +335,43 @@ static void test_relative_path(void)
     fixture_teardown(&fx);
 }
 
+/*
+ * The file stays open between buckets, but logrotate's move-and-create is
+ * followed: after a rename the next bucket goes to a new file at the path and
+ * nothing more to the moved one.
+ */
+static void test_rotated(void)
+{
+    fixture fx = {0};
+    g_autoptr(GError) error = NULL;
+    fixture_setup(&fx, "rot.jsonl");
+    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    g_autofree char *path = g_build_filename(fx.data_dir, "rot.jsonl", NULL);
+    g_autofree char *moved = g_build_filename(fx.data_dir, "rot.jsonl.1", NULL);
+    for (int i = 0; i < 2; i++) {
+        tt_bucket b = {.start = A_START + 300 * i,
+                       .end = A_START + 300 * (i + 1),
+                       .sensor = 0,
+                       .sensor_name = "tokyo-1"};
+        tt_flow f = mkflow(TT_PROTO_TCP, (uint16_t)(80 + i), "NL", 2, 120, 1);
+        void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &b);
+        fx.plugin->info->on_flow(fx.plugin->state, acc, &f);
+        fx.plugin->info->bucket_close(fx.plugin->state, acc, &b);
+        tt_writer_flush(fx.writer);
+        if (i == 0)
+            g_assert_cmpint(g_rename(path, moved), ==, 0);
+    }
+    g_auto(GStrv) old = read_lines(moved);
+    g_auto(GStrv) cur = read_lines(path);
+    g_assert_cmpuint(g_strv_length(old), ==, 3);
+    g_assert_cmpuint(g_strv_length(cur), ==, 3);
+    g_autofree char *want_old = line(A_START, "tokyo-1", "port", "80/tcp", 1, 2, 120, FALSE);
+    g_autofree char *want_cur = line(A_START + 300, "tokyo-1", "port", "81/tcp", 1, 2, 120, FALSE);
+    g_assert_cmpstr(old[1], ==, want_old);
+    g_assert_cmpstr(cur[1], ==, want_cur);
+    fixture_teardown(&fx);
+}
+
 static void expect_init_error(const char *key, const char *value, const char *needle)
 {
     fixture fx = {0};
@@ -562,6 +599,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonl/lines", test_lines);
     g_test_add_func("/jsonl/empty-bucket", test_empty_bucket);
     g_test_add_func("/jsonl/relative-path", test_relative_path);
+    g_test_add_func("/jsonl/rotated", test_rotated);
     g_test_add_func("/jsonl/unknown-key", test_unknown_key);
     g_test_add_func("/jsonl/missing-path", test_missing_path);
     g_test_add_func("/jsonl/unwritable-path", test_unwritable_path);
