@@ -109,6 +109,7 @@ struct tt_core {
     int64_t refusal_logged;     /* monotonic seconds of the last refusal warning; dispatch thread */
     uint64_t refusals_logged;   /* refused jobs already told in a warning */
     int64_t stop_deadline;      /* monotonic µs: the writer's work ends by then; 0 = no deadline */
+    gint64 rrd_waiting_since;   /* monotonic µs: RRD lines wait since (writer thread); 0: none */
     char *listeners_final;     /* the listeners' JSON at the stop: they are freed before the core */
     GMutex fail_lock;          /* the job failures below; taken by the writer and stats threads */
     tt_core_failures failures; /* jobs that could not store their data (tt_host.job_failed) */
@@ -132,8 +133,8 @@ typedef struct core_job {
 } core_job;
 
 /*
- * RRD lines go out when the writer's queue runs dry (core_writer_idle), or
- * once this many wait (a few MB of BATCH). A sparse replay closes thousands of
+ * RRD lines go out when the writer's queue runs dry (core_writer_idle, at
+ * most CORE_RRD_DELAY_US later), or once this many wait (a few MB of BATCH). A sparse replay closes thousands of
  * buckets of a few lines each: one rrdcached round trip per job made its stop
  * take 16 s (bench/sparse), a few batches take under a second. Live, a bucket
  * close is the only job in the queue: its lines go out at once, as before.
@@ -183,14 +184,36 @@ static void core_job_run(void *data)
     tt_health_job_done(job->health);
 }
 
-/* The writer's queue ran dry (or a flush waits): send what the jobs queued. */
-static void core_writer_idle(void *data)
+/*
+ * The writer's queue ran dry: send what the jobs queued, once the oldest line
+ * has waited CORE_RRD_DELAY_US (a reader slower than the writer hands it jobs
+ * one at a time: committing at each would be a round trip per job again), at
+ * once when a flush or the stop's drain waits (@a force) or CORE_RRD_BATCH
+ * lines wait. Returns the µs until the writer should call again (0: nothing left).
+ */
+#define CORE_RRD_DELAY_US (100 * 1000)
+
+static gint64 core_writer_idle(void *data, gboolean force)
 {
     tt_core *core = data;
     if (core->rrd == NULL)
-        return;
+        return 0;
+    tt_health_job_done(core->health);
+    if (tt_rrd_store_queued(core->rrd) == 0) {
+        core->rrd_waiting_since = 0;
+        return 0;
+    }
+    gint64 now = g_get_monotonic_time();
+    if (core->rrd_waiting_since == 0)
+        core->rrd_waiting_since = now;
+    gint64 waited = now - core->rrd_waiting_since;
+    if (!force && waited < CORE_RRD_DELAY_US && tt_rrd_store_queued(core->rrd) < CORE_RRD_BATCH)
+        return CORE_RRD_DELAY_US - waited;
     core_rrd_commit(core->rrd, &core->host);
     tt_health_job_done(core->health);
+    core->rrd_waiting_since = 0;
+    return 0; /* what rrdcached did not take (down, or the stop abandoned it) waits for the
+               * next job's idle call, or the journal: a timer here would hold a drain */
 }
 
 static void core_job_free(void *data)

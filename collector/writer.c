@@ -37,10 +37,14 @@
  * for heavy ones); spilling refused jobs to disk (the jobs are opaque closures).
  *
  * An idle hook (tt_writer_set_idle) runs on the writer thread after a job
- * when nothing else is queued, or when a flush waits: the core commits its RRD
- * lines there, so a burst of closed buckets (a replay, a stop) goes to
- * rrdcached as a few large batches instead of one round trip per job, and a
- * flush or a drain returns only once what its jobs made has been committed.
+ * when nothing else is queued, or when a flush or a drain waits (then
+ * forced): the core commits its RRD lines there, so a burst of closed buckets
+ * (a replay, a stop) goes to rrdcached as a few large batches instead of one
+ * round trip per job, and a flush or a drain returns only once what its jobs
+ * made has been committed. Unforced, the hook may ask to be called again
+ * after a delay (jobs trickling in one by one, as in a --read whose reader is
+ * the slower thread, would otherwise still commit one job at a time): the
+ * thread then waits for the next job or the delay, whichever comes first.
  *
  * A stop has a deadline (`stop-timeout`): tt_writer_drain waits for the queue
  * with a progress callback once a second, and tt_writer_discard has the writer
@@ -77,9 +81,10 @@ struct tt_writer {
     guint limit;    /* bound in jobs; 0 = none */
     guint64 max_bytes;  /* bound in bytes; 0 = none */
     gboolean wait;      /* past a bound: wait (TRUE) or refuse what may be refused */
-    guint flushers;     /* tt_writer_flush calls waiting, protected by lock */
-    void (*idle)(void *data); /* see tt_writer_set_idle; set before the first job */
+    guint flushers;     /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
+    tt_writer_idle_fn idle; /* see tt_writer_set_idle; set before the first job */
     void *idle_data;
+    gint64 idle_at; /* monotonic µs the hook asked to be called again at; 0: not asked */
     tt_writer_stats st; /* protected by lock; pending_* kept here too */
 };
 
@@ -88,6 +93,17 @@ static void writer_job_finish(writer_job *job)
     if (job->free_fn != NULL)
         job->free_fn(job->data);
     g_free(job);
+}
+
+/* Run the idle hook (lock held, released around it); @a force: a flush or a drain waits. */
+static void writer_idle(tt_writer *writer, gboolean force)
+{
+    if (writer->idle == NULL)
+        return;
+    g_mutex_unlock(&writer->lock);
+    gint64 again = writer->idle(writer->idle_data, force);
+    g_mutex_lock(&writer->lock);
+    writer->idle_at = again > 0 ? g_get_monotonic_time() + again : 0;
 }
 
 static gpointer writer_thread_main(gpointer data)
@@ -104,7 +120,16 @@ static gpointer writer_thread_main(gpointer data)
             /* Stop only once the queue is empty: tt_writer_free() drains. */
             if (writer->stop)
                 break;
-            g_cond_wait(&writer->wake, &writer->lock);
+            if (writer->idle_at == 0) {
+                g_cond_wait(&writer->wake, &writer->lock);
+                continue;
+            }
+            /* the hook put work off: call it again when due, or at once for a flush */
+            gboolean woken = g_cond_wait_until(&writer->wake, &writer->lock, writer->idle_at);
+            if (g_queue_is_empty(&writer->queue) && (!woken || writer->flushers > 0)) {
+                writer_idle(writer, writer->flushers > 0);
+                g_cond_broadcast(&writer->done);
+            }
             continue;
         }
         gboolean run = !writer->discard;
@@ -117,11 +142,8 @@ static gpointer writer_thread_main(gpointer data)
 
         g_mutex_lock(&writer->lock);
         /* before the job counts as finished: a flush or drain waiting for it sees the commit */
-        if (writer->idle != NULL && (g_queue_is_empty(&writer->queue) || writer->flushers > 0)) {
-            g_mutex_unlock(&writer->lock);
-            writer->idle(writer->idle_data);
-            g_mutex_lock(&writer->lock);
-        }
+        if (g_queue_is_empty(&writer->queue) || writer->flushers > 0)
+            writer_idle(writer, writer->flushers > 0);
         g_atomic_int_add(&writer->pending, -1);
         writer->ran++;
         writer->st.pending_jobs--;
@@ -215,7 +237,7 @@ void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNoti
     tt_writer_submit_sized(writer, run, data, free_fn, 0, FALSE);
 }
 
-void tt_writer_set_idle(tt_writer *writer, void (*idle)(void *data), void *data)
+void tt_writer_set_idle(tt_writer *writer, tt_writer_idle_fn idle, void *data)
 {
     g_return_if_fail(writer != NULL);
     g_mutex_lock(&writer->lock);
@@ -277,7 +299,9 @@ void tt_writer_flush(tt_writer *writer)
     g_mutex_lock(&writer->lock);
     guint64 target = writer->queued;
     writer->flushers++;
-    while (writer->ran < target)
+    if (writer->idle_at != 0)
+        g_cond_signal(&writer->wake); /* what the hook put off is due now */
+    while (writer->ran < target || (writer->ran == writer->queued && writer->idle_at != 0))
         g_cond_wait(&writer->done, &writer->lock);
     writer->flushers--;
     g_mutex_unlock(&writer->lock);
@@ -291,8 +315,11 @@ gboolean tt_writer_drain(tt_writer *writer, gint64 deadline_us,
 
     gint64 next = g_get_monotonic_time() + G_USEC_PER_SEC;
     g_mutex_lock(&writer->lock);
+    writer->flushers++;
+    if (writer->idle_at != 0)
+        g_cond_signal(&writer->wake); /* what the hook put off is due now */
     /* ran < queued, not a target taken now: jobs queued by jobs belong to the stop too */
-    while (writer->ran < writer->queued) {
+    while (writer->ran < writer->queued || writer->idle_at != 0) {
         gint64 until = MIN(next, deadline_us);
         if (g_cond_wait_until(&writer->done, &writer->lock, until))
             continue;
@@ -309,6 +336,7 @@ gboolean tt_writer_drain(tt_writer *writer, gint64 deadline_us,
             next = now + G_USEC_PER_SEC;
     }
     gboolean all = writer->ran >= writer->queued;
+    writer->flushers--;
     g_mutex_unlock(&writer->lock);
     return all;
 }

@@ -53,11 +53,17 @@ gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
 /** Bound the queue to @a limit jobs (0, the default: no bound in jobs). */
 void tt_writer_set_limit(tt_writer *writer, guint limit);
 /**
- * Run @a idle(@a data) on the writer thread after a job when no other job is
- * queued, or when a tt_writer_flush waits, before that job counts as
- * finished (so flush and drain return after it). NULL: none.
+ * The idle hook: @a force when a flush or a drain waits (do everything now).
+ * Returns 0, or the microseconds after which it wants to be called again if
+ * no job comes first (it put work off to gather more).
  */
-void tt_writer_set_idle(tt_writer *writer, void (*idle)(void *data), void *data);
+typedef gint64 (*tt_writer_idle_fn)(void *data, gboolean force);
+/**
+ * Run @a idle(@a data, force) on the writer thread after a job when no other
+ * job is queued, or when a tt_writer_flush or tt_writer_drain waits, before
+ * that job counts as finished (so flush and drain return after it). NULL: none.
+ */
+void tt_writer_set_idle(tt_writer *writer, tt_writer_idle_fn idle, void *data);
 /**
  * Bound the queue to @a max_bytes (0, the default: no bound in bytes). With
  * @a wait, a submission past either bound waits for room; without, one that

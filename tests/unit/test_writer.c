@@ -138,11 +138,58 @@ typedef struct {
     guint idles;
 } idle_seen;
 
-static void idle_hook(void *data)
+static gint64 idle_hook(void *data, gboolean force)
 {
     idle_seen *s = data;
     g_array_append_val(s->log, s->log->len); /* writer thread only */
     s->idles++;
+    return 0;
+}
+
+/*
+ * A hook that puts its work off (50 ms) unless forced: the thread calls it
+ * again when due though no job came, and a flush forces it at once.
+ */
+typedef struct {
+    gint calls, done, forced; /* atomic */
+} later_seen;
+
+static gint64 later_hook(void *data, gboolean force)
+{
+    later_seen *s = data;
+    g_atomic_int_inc(&s->calls);
+    if (force)
+        g_atomic_int_inc(&s->forced);
+    if (force || g_atomic_int_get(&s->calls) >= 2) {
+        g_atomic_int_inc(&s->done);
+        return 0;
+    }
+    return 50 * 1000;
+}
+
+static void test_idle_put_off(void)
+{
+    tt_writer *w = tt_writer_new();
+    g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint freed = 0;
+    later_seen seen = {0};
+    tt_writer_set_idle(w, later_hook, &seen);
+    submit_seq(w, log, 1, &freed);
+    /* called after the job (put off), then again ~50 ms later with no job in between */
+    gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (g_atomic_int_get(&seen.done) == 0 && g_get_monotonic_time() < until)
+        g_usleep(1000);
+    g_assert_cmpint(g_atomic_int_get(&seen.calls), ==, 2);
+    g_assert_cmpint(g_atomic_int_get(&seen.done), ==, 1);
+    g_assert_cmpint(g_atomic_int_get(&seen.forced), ==, 0);
+    /* a flush: the idle call is forced (whether the job ran before the flush began, its
+     * work put off, or after), done before the flush returns; unforced calls never finish */
+    g_atomic_int_set(&seen.calls, -1000);
+    submit_seq(w, log, 2, &freed);
+    tt_writer_flush(w);
+    g_assert_cmpint(g_atomic_int_get(&seen.forced), >=, 1);
+    g_assert_cmpint(g_atomic_int_get(&seen.done), ==, 2);
+    tt_writer_free(w);
 }
 
 static void test_idle_after_burst(void)
@@ -529,6 +576,7 @@ int main(int argc, char **argv)
     g_test_add_func("/writer/pending-and-flush", test_pending_and_flush);
     g_test_add_func("/writer/free-drains", test_free_drains);
     g_test_add_func("/writer/idle-after-burst", test_idle_after_burst);
+    g_test_add_func("/writer/idle-put-off", test_idle_put_off);
     g_test_add_func("/writer/backpressure", test_backpressure);
     g_test_add_func("/writer/concurrent-submitters", test_concurrent_submitters);
     g_test_add_func("/writer/flush-empty-and-free-null", test_flush_empty_and_free_null);
