@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Writer thread, plugin loader, the jsonl plugin, and the exported-symbols check.
 tt_add_gtest(test_writer ${CMAKE_CURRENT_LIST_DIR}/test_writer.c)
+target_link_libraries(test_writer PRIVATE tt_test_support)
 
 tt_add_gtest(test_plugin_loader ${CMAKE_CURRENT_LIST_DIR}/test_plugin_loader.c)
 get_property(_tt_fixtures GLOBAL PROPERTY TT_FIXTURES)
 add_dependencies(test_plugin_loader ${_tt_fixtures})
 
 tt_add_gtest(test_jsonl ${CMAKE_CURRENT_LIST_DIR}/test_jsonl.c)
+target_link_libraries(test_jsonl PRIVATE tt_test_support)
 add_dependencies(test_jsonl jsonl)
 
 # Every plugin exports tt_plugin_entry and nothing else.

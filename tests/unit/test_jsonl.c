@@ -16,89 +16,30 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
-#include "plugin_loader.h"
-#include "writer.h"
+#include "test_support.h"
 
 #define A_START 1699999800 /* aligned to 300 s */
 
 typedef struct fixture {
-    char *data_dir;
-    tt_writer *writer;
-    tt_host host;
-    GKeyFile *config;
-    tt_plugin *plugin;
+    tt_test_host th;
     /* What was fed, per dimension: flows, packets, bytes. */
     guint64 fed[3];
 } fixture;
 
 static const char *sensor_names[] = {"tokyo-1", "osaka \"2\""};
 
-static void writer_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
-{
-    tt_writer_submit(host->ctx, run, data, free_fn);
-}
-
-static uint32_t fake_sensor_count(const tt_host *host)
-{
-    return G_N_ELEMENTS(sensor_names);
-}
-
-static const char *fake_sensor_name(const tt_host *host, uint32_t sensor)
-{
-    return sensor < G_N_ELEMENTS(sensor_names) ? sensor_names[sensor] : NULL;
-}
-
 static void fixture_setup(fixture *fx, const char *path_value)
 {
-    g_autoptr(GError) error = NULL;
-
-    fx->data_dir = g_dir_make_tmp("test_jsonl.XXXXXX", &error);
-    g_assert_no_error(error);
-    fx->writer = tt_writer_new();
-    fx->host = (tt_host){
-        .struct_size = sizeof(tt_host),
-        .abi_minor = TT_PLUGIN_ABI_MINOR,
-        .data_dir = fx->data_dir,
-        .step = 300,
-        .grace = 120,
-        .timezone = "UTC",
-        .ctx = fx->writer,
-        .sensor_count = fake_sensor_count,
-        .sensor_name = fake_sensor_name,
-        .submit = writer_submit,
-    };
-    fx->config = g_key_file_new();
+    tt_test_host_setup(&fx->th, "jsonl", sensor_names, G_N_ELEMENTS(sensor_names));
     if (path_value != NULL)
-        g_key_file_set_string(fx->config, "plugin:jsonl", "path", path_value);
-    fx->plugin = tt_plugin_load(TT_TEST_PLUGIN_DIR, "jsonl", &error);
-    g_assert_no_error(error);
-    g_assert_nonnull(fx->plugin);
-}
-
-static void remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR))
-            remove_tree(child);
-        else
-            g_unlink(child);
-    }
-    g_rmdir(path);
+        g_key_file_set_string(fx->th.config, "plugin:jsonl", "path", path_value);
 }
 
 /* Unload the plugin (fini queues its last job), then drain the writer. */
 static void fixture_teardown(fixture *fx)
 {
-    tt_plugin_free(fx->plugin);
-    tt_writer_free(fx->writer);
-    g_key_file_free(fx->config);
-    remove_tree(fx->data_dir);
-    g_free(fx->data_dir);
+    tt_test_host_teardown(&fx->th);
 }
 
 static tt_flow mkflow(uint8_t proto, uint16_t port, const char *cc, uint64_t packets,
@@ -121,7 +62,7 @@ static tt_flow mkflow(uint8_t proto, uint16_t port, const char *cc, uint64_t pac
 
 static void feed(fixture *fx, void *acc, const tt_flow *f)
 {
-    fx->plugin->info->on_flow(fx->plugin->state, acc, f);
+    fx->th.plugin->info->on_flow(fx->th.plugin->state, acc, f);
     fx->fed[0]++;
     fx->fed[1] += f->packets;
     fx->fed[2] += f->bytes;
@@ -129,7 +70,7 @@ static void feed(fixture *fx, void *acc, const tt_flow *f)
 
 static void feed_late(fixture *fx, const tt_flow *f, const tt_bucket *b)
 {
-    fx->plugin->info->on_late_flow(fx->plugin->state, f, b);
+    fx->th.plugin->info->on_late_flow(fx->th.plugin->state, f, b);
     fx->fed[0]++;
     fx->fed[1] += f->packets;
     fx->fed[2] += f->bytes;
@@ -197,10 +138,10 @@ static void test_lines(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "out.jsonl");
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
     g_assert_no_error(error);
-    const tt_plugin_info *info = fx.plugin->info;
-    void *st = fx.plugin->state;
+    const tt_plugin_info *info = fx.th.plugin->info;
+    void *st = fx.th.plugin->state;
 
     tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
     tt_bucket b = {.start = A_START, .end = A_START + 300, .sensor = 1, .sensor_name = NULL};
@@ -225,7 +166,7 @@ static void test_lines(void)
     info->bucket_close(st, acc_a, &a);
     info->bucket_close(st, acc_b, &b);
     /* Let A's accumulator come back to the spares, so C reuses it and must start clean. */
-    tt_writer_flush(fx.writer);
+    tt_writer_flush(fx.th.writer);
 
     feed_late(&fx, (f = mkflow(TT_PROTO_TCP, 23, "RU", 1, 40, 1), &f), &a);
     void *acc_c = info->bucket_open(st, &c);
@@ -234,10 +175,10 @@ static void test_lines(void)
     /* Late after the last close: nothing carries it but fini. */
     feed_late(&fx, (f = mkflow(47, 0, "BR", 3, 300, 3), &f), &c);
 
-    tt_plugin_free(g_steal_pointer(&fx.plugin));
-    tt_writer_flush(fx.writer);
+    tt_plugin_free(g_steal_pointer(&fx.th.plugin));
+    tt_writer_flush(fx.th.writer);
 
-    g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
+    g_autofree char *path = g_build_filename(fx.th.data_dir, "out.jsonl", NULL);
     g_auto(GStrv) lines = read_lines(path);
 
     const char *t = "tokyo-1";
@@ -296,14 +237,14 @@ static void test_empty_bucket(void)
     g_autoptr(GError) error = NULL;
     g_autofree char *abs = NULL;
     fixture_setup(&fx, NULL);
-    abs = g_build_filename(fx.data_dir, "abs.jsonl", NULL);
-    g_key_file_set_string(fx.config, "plugin:jsonl", "path", abs);
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    abs = g_build_filename(fx.th.data_dir, "abs.jsonl", NULL);
+    g_key_file_set_string(fx.th.config, "plugin:jsonl", "path", abs);
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
 
     tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
-    void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &a);
-    fx.plugin->info->bucket_close(fx.plugin->state, acc, &a);
-    tt_writer_flush(fx.writer);
+    void *acc = fx.th.plugin->info->bucket_open(fx.th.plugin->state, &a);
+    fx.th.plugin->info->bucket_close(fx.th.plugin->state, acc, &a);
+    tt_writer_flush(fx.th.writer);
 
     /* init created the file (a bad path fails at start-up); an empty bucket adds nothing. */
     g_auto(GStrv) lines = read_lines(abs);
@@ -316,17 +257,17 @@ static void test_relative_path(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "sub/dir/rel.jsonl");
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
     g_assert_no_error(error);
 
     tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
     tt_flow f = mkflow(TT_PROTO_TCP, 80, "NL", 2, 120, 1);
-    void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &a);
+    void *acc = fx.th.plugin->info->bucket_open(fx.th.plugin->state, &a);
     feed(&fx, acc, &f);
-    fx.plugin->info->bucket_close(fx.plugin->state, acc, &a);
-    tt_writer_flush(fx.writer);
+    fx.th.plugin->info->bucket_close(fx.th.plugin->state, acc, &a);
+    tt_writer_flush(fx.th.writer);
 
-    g_autofree char *path = g_build_filename(fx.data_dir, "sub", "dir", "rel.jsonl", NULL);
+    g_autofree char *path = g_build_filename(fx.th.data_dir, "sub", "dir", "rel.jsonl", NULL);
     g_auto(GStrv) lines = read_lines(path);
     g_assert_cmpuint(g_strv_length(lines), ==, 3);
     g_autofree char *want = line(A_START, "tokyo-1", "port", "80/tcp", 1, 2, 120, FALSE);
@@ -345,19 +286,19 @@ static void test_rotated(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "rot.jsonl");
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
-    g_autofree char *path = g_build_filename(fx.data_dir, "rot.jsonl", NULL);
-    g_autofree char *moved = g_build_filename(fx.data_dir, "rot.jsonl.1", NULL);
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
+    g_autofree char *path = g_build_filename(fx.th.data_dir, "rot.jsonl", NULL);
+    g_autofree char *moved = g_build_filename(fx.th.data_dir, "rot.jsonl.1", NULL);
     for (int i = 0; i < 2; i++) {
         tt_bucket b = {.start = A_START + 300 * i,
                        .end = A_START + 300 * (i + 1),
                        .sensor = 0,
                        .sensor_name = "tokyo-1"};
         tt_flow f = mkflow(TT_PROTO_TCP, (uint16_t)(80 + i), "NL", 2, 120, 1);
-        void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &b);
-        fx.plugin->info->on_flow(fx.plugin->state, acc, &f);
-        fx.plugin->info->bucket_close(fx.plugin->state, acc, &b);
-        tt_writer_flush(fx.writer);
+        void *acc = fx.th.plugin->info->bucket_open(fx.th.plugin->state, &b);
+        fx.th.plugin->info->on_flow(fx.th.plugin->state, acc, &f);
+        fx.th.plugin->info->bucket_close(fx.th.plugin->state, acc, &b);
+        tt_writer_flush(fx.th.writer);
         if (i == 0)
             g_assert_cmpint(g_rename(path, moved), ==, 0);
     }
@@ -378,11 +319,11 @@ static void expect_init_error(const char *key, const char *value, const char *ne
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "out.jsonl");
     if (key != NULL)
-        g_key_file_set_string(fx.config, "plugin:jsonl", key, value);
+        g_key_file_set_string(fx.th.config, "plugin:jsonl", key, value);
     else
-        g_key_file_remove_key(fx.config, "plugin:jsonl", "path", NULL);
+        g_key_file_remove_key(fx.th.config, "plugin:jsonl", "path", NULL);
 
-    g_assert_false(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
+    g_assert_false(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
     g_assert_error(error, TT_PLUGIN_ERROR, TT_PLUGIN_ERROR_INIT);
     g_test_message("%s", error->message);
     g_assert_nonnull(strstr(error->message, "jsonl"));
@@ -420,19 +361,19 @@ static void test_failed_write(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "lost.jsonl");
-    fx.host.job_failed = fake_job_failed;
+    fx.th.host.job_failed = fake_job_failed;
     job_failures = g_ptr_array_new_with_free_func(g_free);
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
-    g_autofree char *file = g_build_filename(fx.data_dir, "lost.jsonl", NULL);
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
+    g_autofree char *file = g_build_filename(fx.th.data_dir, "lost.jsonl", NULL);
     g_assert_cmpint(g_unlink(file), ==, 0);
     g_assert_cmpint(g_mkdir(file, 0755), ==, 0);
 
     tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
     tt_flow f = mkflow(TT_PROTO_TCP, 23, "JP", 1, 40, 1);
-    void *acc = fx.plugin->info->bucket_open(fx.plugin->state, &a);
-    fx.plugin->info->on_flow(fx.plugin->state, acc, &f);
-    fx.plugin->info->bucket_close(fx.plugin->state, acc, &a);
-    tt_writer_flush(fx.writer);
+    void *acc = fx.th.plugin->info->bucket_open(fx.th.plugin->state, &a);
+    fx.th.plugin->info->on_flow(fx.th.plugin->state, acc, &f);
+    fx.th.plugin->info->bucket_close(fx.th.plugin->state, acc, &a);
+    tt_writer_flush(fx.th.writer);
 
     g_assert_cmpuint(job_failures->len, ==, 1);
     const char *msg = g_ptr_array_index(job_failures, 0);
@@ -453,9 +394,9 @@ static void test_recycled_clean(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "out.jsonl");
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
-    const tt_plugin_info *info = fx.plugin->info;
-    void *st = fx.plugin->state;
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
+    const tt_plugin_info *info = fx.th.plugin->info;
+    void *st = fx.th.plugin->state;
 
     tt_bucket a = {.start = A_START, .end = A_START + 300, .sensor = 0, .sensor_name = "tokyo-1"};
     void *dense = info->bucket_open(st, &a);
@@ -465,7 +406,7 @@ static void test_recycled_clean(void)
         feed(&fx, dense, &f);
     }
     info->bucket_close(st, dense, &a);
-    tt_writer_flush(fx.writer);
+    tt_writer_flush(fx.th.writer);
 
     tt_bucket b = {
         .start = A_START + 300, .end = A_START + 600, .sensor = 0, .sensor_name = "tokyo-1"};
@@ -476,9 +417,9 @@ static void test_recycled_clean(void)
     feed(&fx, acc, &f1);
     feed(&fx, acc, &f2);
     info->bucket_close(st, acc, &b);
-    tt_writer_flush(fx.writer);
+    tt_writer_flush(fx.th.writer);
 
-    g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
+    g_autofree char *path = g_build_filename(fx.th.data_dir, "out.jsonl", NULL);
     g_auto(GStrv) lines = read_lines(path);
     guint n = g_strv_length(lines);
     g_assert_cmpuint(n, ==, 1 + 60000 + 2 + 3);
@@ -490,37 +431,6 @@ static void test_recycled_clean(void)
     g_assert_cmpstr(lines[n - 1], ==, cc);
     check_sums(lines, fx.fed);
     fixture_teardown(&fx);
-}
-
-/* A writer job that holds the queue until released. */
-typedef struct gate {
-    GMutex lock;
-    GCond cond;
-    gboolean open;
-} gate;
-
-static void gate_run(void *data)
-{
-    gate *g = data;
-    g_mutex_lock(&g->lock);
-    while (!g->open)
-        g_cond_wait(&g->cond, &g->lock);
-    g_mutex_unlock(&g->lock);
-}
-
-static void gate_release(gate *g)
-{
-    g_mutex_lock(&g->lock);
-    g->open = TRUE;
-    g_cond_signal(&g->cond);
-    g_mutex_unlock(&g->lock);
-}
-
-static long minflt(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_minflt;
 }
 
 /*
@@ -536,20 +446,19 @@ static void test_sparse_cost(void)
     fixture fx = {0};
     g_autoptr(GError) error = NULL;
     fixture_setup(&fx, "out.jsonl");
-    g_assert_true(tt_plugin_init(fx.plugin, &fx.host, fx.config, &error));
-    const tt_plugin_info *info = fx.plugin->info;
-    void *st = fx.plugin->state;
+    g_assert_true(tt_plugin_init(fx.th.plugin, &fx.th.host, fx.th.config, &error));
+    const tt_plugin_info *info = fx.th.plugin->info;
+    void *st = fx.th.plugin->state;
     const guint rounds = 10, per_round = 2000, buckets = rounds * per_round;
     guint64 want_lines = 0;
     long before = 0;
 
     for (guint r = 0; r <= rounds; r++) {
         if (r == 1) /* the first round warms the heap, the file and the writer up */
-            before = minflt();
-        gate g = {.open = FALSE};
-        g_mutex_init(&g.lock);
-        g_cond_init(&g.cond);
-        tt_writer_submit(fx.writer, gate_run, &g, NULL);
+            before = tt_test_minflt();
+        tt_test_gate g;
+        tt_test_gate_init(&g);
+        tt_writer_submit(fx.th.writer, tt_test_gate_run, &g, NULL);
         for (guint i = 0; i < per_round; i++) {
             guint k = r * per_round + i;
             tt_bucket b = {.start = A_START + (gint64)k * 300,
@@ -566,12 +475,11 @@ static void test_sparse_cost(void)
             info->bucket_close(st, acc, &b);
             want_lines += 1 + m + (m > 1 ? 2 : 1);
         }
-        gate_release(&g);
-        tt_writer_flush(fx.writer);
-        g_cond_clear(&g.cond);
-        g_mutex_clear(&g.lock);
+        tt_test_gate_open(&g);
+        tt_writer_flush(fx.th.writer);
+        tt_test_gate_clear(&g);
     }
-    long faults = minflt() - before;
+    long faults = tt_test_minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);
 #if defined(__SANITIZE_ADDRESS__)
     /* ASan's allocator (quarantine, shadow) faults pages in on its own: the plain
@@ -581,7 +489,7 @@ static void test_sparse_cost(void)
     g_assert_cmpint(faults, <, (long)buckets / 10);
 #endif
 
-    g_autofree char *path = g_build_filename(fx.data_dir, "out.jsonl", NULL);
+    g_autofree char *path = g_build_filename(fx.th.data_dir, "out.jsonl", NULL);
     g_auto(GStrv) lines = read_lines(path);
     g_assert_cmpuint(g_strv_length(lines), ==, want_lines);
     check_sums(lines, fx.fed);

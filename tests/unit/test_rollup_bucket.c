@@ -15,74 +15,32 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/resource.h>
 
-#include "plugin_loader.h"
-#include "writer.h"
+#include "test_support.h"
 
 #define DAY1 1546300800 /* 2019-01-01T00:00:00Z */
 
 typedef struct fixture {
-    char *data_dir;
+    tt_test_host th;
     char *db_path;
-    tt_writer *writer;
-    tt_host host;
-    GKeyFile *config;
-    tt_plugin *plugin;
 } fixture;
 
-static void writer_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
-{
-    tt_writer_submit(host->ctx, run, data, free_fn);
-}
-
-static const char *fake_sensor_name(const tt_host *host, uint32_t sensor)
-{
-    return sensor == 0 ? "s0" : NULL;
-}
+static const char *sensor_names[] = {"s0"};
 
 static void fixture_setup(fixture *fx, gconstpointer unused)
 {
     g_autoptr(GError) error = NULL;
-    memset(fx, 0, sizeof *fx);
-    fx->data_dir = g_dir_make_tmp("test_rollup_bucket.XXXXXX", &error);
-    g_assert_no_error(error);
-    fx->db_path = g_build_filename(fx->data_dir, "rollup.sqlite", NULL);
-    fx->writer = tt_writer_new();
-    fx->host = (tt_host){
-        .struct_size = sizeof(tt_host),
-        .abi_minor = TT_PLUGIN_ABI_MINOR,
-        .data_dir = fx->data_dir,
-        .step = 300,
-        .grace = 120,
-        .timezone = "UTC",
-        .ctx = fx->writer,
-        .sensor_name = fake_sensor_name,
-        .submit = writer_submit,
-    };
-    fx->config = g_key_file_new();
-    g_key_file_set_string(fx->config, "plugin:rollup", "path", "rollup.sqlite");
-    fx->plugin = tt_plugin_load(TT_TEST_PLUGIN_DIR, "rollup", &error);
-    g_assert_no_error(error);
-    g_assert_true(tt_plugin_init(fx->plugin, &fx->host, fx->config, &error));
+    tt_test_host_setup(&fx->th, "rollup", sensor_names, G_N_ELEMENTS(sensor_names));
+    fx->db_path = g_build_filename(fx->th.data_dir, "rollup.sqlite", NULL);
+    g_key_file_set_string(fx->th.config, "plugin:rollup", "path", "rollup.sqlite");
+    g_assert_true(tt_plugin_init(fx->th.plugin, &fx->th.host, fx->th.config, &error));
     g_assert_no_error(error);
 }
 
 static void fixture_teardown(fixture *fx, gconstpointer unused)
 {
-    if (fx->plugin != NULL)
-        tt_plugin_free(fx->plugin);
-    tt_writer_free(fx->writer);
-    g_key_file_free(fx->config);
-    g_autoptr(GDir) dir = g_dir_open(fx->data_dir, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(fx->data_dir, name, NULL);
-        g_unlink(child);
-    }
-    g_rmdir(fx->data_dir);
+    tt_test_host_teardown(&fx->th);
     g_free(fx->db_path);
-    g_free(fx->data_dir);
 }
 
 static tt_flow mkflow(gint64 start, uint8_t proto, uint16_t port, const char *cc, guint32 src)
@@ -112,7 +70,7 @@ static char *rows(fixture *fx, const char *sql)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     GString *out = g_string_new(NULL);
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
     g_assert_cmpint(sqlite3_open_v2(fx->db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -127,8 +85,8 @@ static char *rows(fixture *fx, const char *sql)
 
 static void test_recycled_clean(fixture *fx, gconstpointer unused)
 {
-    const tt_plugin_info *p = fx->plugin->info;
-    void *st = fx->plugin->state;
+    const tt_plugin_info *p = fx->th.plugin->info;
+    void *st = fx->th.plugin->state;
     static const char *ccs[] = {"RU", "US", "CN", "NL", "UA", "ZZ"};
 
     tt_bucket a = {.start = DAY1, .end = DAY1 + 300, .sensor = 0, .sensor_name = "s0"};
@@ -139,7 +97,7 @@ static void test_recycled_clean(fixture *fx, gconstpointer unused)
         p->on_flow(st, dense, &f);
     }
     p->bucket_close(st, dense, &a);
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
 
     /* the next day, so its rows stand apart */
     tt_bucket b = {.start = DAY1 + 86400, .end = DAY1 + 86700, .sensor = 0, .sensor_name = "s0"};
@@ -163,53 +121,20 @@ static void test_recycled_clean(fixture *fx, gconstpointer unused)
     g_assert_cmpstr(day1, ==, "50007|150000\n"); /* 50 000 ports, 6 countries, the total */
 }
 
-/* A writer job that holds the queue until released. */
-typedef struct gate {
-    GMutex lock;
-    GCond cond;
-    gboolean open;
-} gate;
-
-static void gate_run(void *data)
-{
-    gate *g = data;
-    g_mutex_lock(&g->lock);
-    while (!g->open)
-        g_cond_wait(&g->cond, &g->lock);
-    g_mutex_unlock(&g->lock);
-}
-
-static long minflt(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_minflt;
-}
-
-#if !defined(__SANITIZE_ADDRESS__)
-static long maxrss_kib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-#endif
-
 static void test_sparse_cost(fixture *fx, gconstpointer unused)
 {
-    const tt_plugin_info *p = fx->plugin->info;
-    void *st = fx->plugin->state;
+    const tt_plugin_info *p = fx->th.plugin->info;
+    void *st = fx->th.plugin->state;
     const guint rounds = 5, per_round = 2000, buckets = rounds * per_round;
     guint64 records = 0;
     long before = 0;
 
     for (guint r = 0; r <= rounds; r++) {
         if (r == 1) /* the first round warms the heap, SQLite's cache and the writer up */
-            before = minflt();
-        gate g = {.open = FALSE};
-        g_mutex_init(&g.lock);
-        g_cond_init(&g.cond);
-        tt_writer_submit(fx->writer, gate_run, &g, NULL);
+            before = tt_test_minflt();
+        tt_test_gate g;
+        tt_test_gate_init(&g);
+        tt_writer_submit(fx->th.writer, tt_test_gate_run, &g, NULL);
         for (guint i = 0; i < per_round; i++) {
             guint k = r * per_round + i;
             gint64 start = DAY1 + (gint64)k * 300;
@@ -225,15 +150,11 @@ static void test_sparse_cost(fixture *fx, gconstpointer unused)
             if (r > 0)
                 records += m;
         }
-        g_mutex_lock(&g.lock);
-        g.open = TRUE;
-        g_cond_signal(&g.cond);
-        g_mutex_unlock(&g.lock);
-        tt_writer_flush(fx->writer);
-        g_cond_clear(&g.cond);
-        g_mutex_clear(&g.lock);
+        tt_test_gate_open(&g);
+        tt_writer_flush(fx->th.writer);
+        tt_test_gate_clear(&g);
     }
-    long faults = minflt() - before;
+    long faults = tt_test_minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);
     /* the old plugin: ~10 fresh pages per queued bucket; now SQLite's own growth */
 #if defined(__SANITIZE_ADDRESS__)
@@ -245,7 +166,7 @@ static void test_sparse_cost(fixture *fx, gconstpointer unused)
     /* 2 000 queued buckets hold their snapshots, not 2 000 accumulators (the old
      * plugin's reused heap chunks were cleared whole: 24 GB resident, killed);
      * ASan's quarantine keeps freed blocks resident, so this too is the plain run's */
-    g_assert_cmpint(maxrss_kib(), <, 512 * 1024);
+    g_assert_cmpint(tt_test_maxrss_kib(), <, 512 * 1024);
 #endif
 
     g_autofree char *stored =

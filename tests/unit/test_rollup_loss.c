@@ -17,19 +17,14 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "plugin_loader.h"
-#include "writer.h"
+#include "test_support.h"
 
 #define DAY1 1546300800 /* 2019-01-01T00:00:00Z */
 #define DAY2 (DAY1 + 86400)
 
 typedef struct fixture {
-    char *data_dir;
+    tt_test_host th;
     char *db_path;
-    tt_writer *writer;
-    tt_host host;
-    GKeyFile *config;
-    tt_plugin *plugin;
     guint64 kernel_drops; /* listener ipfix+udp://x */
     guint64 too_old[2];   /* per sensor */
     gboolean refuse;      /* submit_sized refuses, as a live writer past writer-backlog */
@@ -41,11 +36,6 @@ static fixture *the_fixture; /* the fake host's loss_foreach reads it */
 
 static const char *sensor_names[] = {"s0", "s1"};
 
-static void writer_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
-{
-    tt_writer_submit(host->ctx, run, data, free_fn);
-}
-
 /* ABI 1.3 submit_sized: refuses while fx->refuse is set (free at once, FALSE), as the daemon */
 static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *data,
                                     GDestroyNotify free_fn, size_t bytes)
@@ -55,7 +45,7 @@ static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *da
         free_fn(data);
         return FALSE;
     }
-    tt_writer_submit(host->ctx, run, data, free_fn);
+    tt_writer_submit(tt_test_host_of(host)->writer, run, data, free_fn);
     return TRUE;
 }
 
@@ -63,16 +53,6 @@ static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *da
 static void fake_job_failed(const tt_host *host, const char *message)
 {
     g_ptr_array_add(the_fixture->failures, g_strdup(message));
-}
-
-static uint32_t fake_sensor_count(const tt_host *host)
-{
-    return G_N_ELEMENTS(sensor_names);
-}
-
-static const char *fake_sensor_name(const tt_host *host, uint32_t sensor)
-{
-    return sensor < G_N_ELEMENTS(sensor_names) ? sensor_names[sensor] : NULL;
 }
 
 static void fake_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
@@ -95,58 +75,32 @@ static void fixture_setup(fixture *fx, gconstpointer with_loss)
     g_autoptr(GError) error = NULL;
     memset(fx, 0, sizeof *fx);
     the_fixture = fx;
-    fx->data_dir = g_dir_make_tmp("test_rollup_loss.XXXXXX", &error);
-    g_assert_no_error(error);
-    fx->db_path = g_build_filename(fx->data_dir, "rollup.sqlite", NULL);
-    fx->writer = tt_writer_new();
+    tt_test_host_setup(&fx->th, "rollup", sensor_names, G_N_ELEMENTS(sensor_names));
+    fx->db_path = g_build_filename(fx->th.data_dir, "rollup.sqlite", NULL);
+    fx->th.host.abi_minor = with_loss != NULL ? TT_PLUGIN_ABI_MINOR : 2;
+    fx->th.host.loss_foreach = with_loss != NULL ? fake_loss_foreach : NULL;
     fx->failures = g_ptr_array_new_with_free_func(g_free);
-    fx->host = (tt_host){
-        .struct_size = sizeof(tt_host),
-        .abi_minor = with_loss != NULL ? TT_PLUGIN_ABI_MINOR : 2,
-        .data_dir = fx->data_dir,
-        .step = 300,
-        .grace = 120,
-        .timezone = "UTC",
-        .ctx = fx->writer,
-        .sensor_count = fake_sensor_count,
-        .sensor_name = fake_sensor_name,
-        .submit = writer_submit,
-        .loss_foreach = with_loss != NULL ? fake_loss_foreach : NULL,
-        .submit_sized = g_strcmp0(with_loss, "refuse") == 0 ? writer_submit_sized : NULL,
-        .job_failed = fake_job_failed,
-    };
-    fx->config = g_key_file_new();
-    g_key_file_set_string(fx->config, "plugin:rollup", "path", "rollup.sqlite");
-    fx->plugin = tt_plugin_load(TT_TEST_PLUGIN_DIR, "rollup", &error);
-    g_assert_no_error(error);
-    g_assert_true(tt_plugin_init(fx->plugin, &fx->host, fx->config, &error));
+    fx->th.host.job_failed = fake_job_failed;
+    fx->th.host.submit_sized = g_strcmp0(with_loss, "refuse") == 0 ? writer_submit_sized : NULL;
+    g_key_file_set_string(fx->th.config, "plugin:rollup", "path", "rollup.sqlite");
+    g_assert_true(tt_plugin_init(fx->th.plugin, &fx->th.host, fx->th.config, &error));
     g_assert_no_error(error);
 }
 
 static void fixture_teardown(fixture *fx, gconstpointer unused)
 {
-    if (fx->plugin != NULL)
-        tt_plugin_free(fx->plugin);
-    tt_writer_free(fx->writer);
-    g_key_file_free(fx->config);
-    g_autoptr(GDir) dir = g_dir_open(fx->data_dir, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(fx->data_dir, name, NULL);
-        g_unlink(child);
-    }
-    g_rmdir(fx->data_dir);
+    tt_test_host_teardown(&fx->th);
+    g_ptr_array_free(fx->failures, TRUE);
     g_free(fx->db_path);
-    g_free(fx->data_dir);
 }
 
 /* One bucket of @a sensor at @a start with one observed flow, closed. */
 static void close_bucket(fixture *fx, guint32 sensor, gint64 start)
 {
-    const tt_plugin_info *p = fx->plugin->info;
-    tt_bucket b = {.start = start, .end = start + 300, .sensor = sensor,
-                   .sensor_name = sensor_names[sensor]};
-    void *acc = p->bucket_open(fx->plugin->state, &b);
+    const tt_plugin_info *p = fx->th.plugin->info;
+    tt_bucket b = {
+        .start = start, .end = start + 300, .sensor = sensor, .sensor_name = sensor_names[sensor]};
+    void *acc = p->bucket_open(fx->th.plugin->state, &b);
     tt_flow f = {0};
     f.start_ms = start * 1000 + 1000;
     f.end_ms = f.start_ms;
@@ -157,8 +111,8 @@ static void close_bucket(fixture *fx, guint32 sensor, gint64 start)
     f.raw_packets = f.packets = 1;
     f.raw_bytes = f.bytes = 40;
     memcpy(f.country, "ZZ", 2);
-    p->on_flow(fx->plugin->state, acc, &f);
-    p->bucket_close(fx->plugin->state, acc, &b);
+    p->on_flow(fx->th.plugin->state, acc, &f);
+    p->bucket_close(fx->th.plugin->state, acc, &b);
 }
 
 /* The loss table as "day scope name reason count" lines, sorted. */
@@ -167,7 +121,7 @@ static char *loss_rows(fixture *fx)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     GString *out = g_string_new(NULL);
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
     g_assert_cmpint(sqlite3_open_v2(fx->db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_prepare_v2(db,
                                        "SELECT day, scope, name, reason, unit, count FROM loss"
@@ -197,8 +151,8 @@ static void test_days(fixture *fx, gconstpointer unused)
                     "2019-01-02 listener ipfix+udp://x kernel_drops datagrams 7\n");
     close_bucket(fx, 1, DAY1 + 600); /* s1 closes a bucket of day 1: its too_old lands there */
     fx->kernel_drops = 20;           /* after the last close: fini stores it */
-    tt_plugin_free(fx->plugin);
-    fx->plugin = NULL;
+    tt_plugin_free(fx->th.plugin);
+    fx->th.plugin = NULL;
     g_autofree char *end = loss_rows(fx);
     g_assert_cmpstr(end, ==,
                     "2019-01-01 listener ipfix+udp://x kernel_drops datagrams 5\n"
@@ -210,8 +164,8 @@ static void test_old_host(fixture *fx, gconstpointer unused)
 {
     fx->kernel_drops = 5;
     close_bucket(fx, 0, DAY1);
-    tt_plugin_free(fx->plugin);
-    fx->plugin = NULL;
+    tt_plugin_free(fx->th.plugin);
+    fx->th.plugin = NULL;
     g_autofree char *rows = loss_rows(fx);
     g_assert_cmpstr(rows, ==, "");
 }
@@ -219,14 +173,14 @@ static void test_old_host(fixture *fx, gconstpointer unused)
 static void test_rolled_back(fixture *fx, gconstpointer unused)
 {
     close_bucket(fx, 0, DAY1); /* creates the database's rows; no loss yet */
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
     sqlite3 *db = NULL;
     g_assert_cmpint(sqlite3_open(fx->db_path, &db), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_exec(db, "DROP TABLE loss", NULL, NULL, NULL), ==, SQLITE_OK);
     fx->kernel_drops = 4;
     g_test_expect_message(NULL, G_LOG_LEVEL_WARNING, "*no such table*");
     close_bucket(fx, 0, DAY1 + 300); /* its loss row cannot be written: rolled back */
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
     g_test_assert_expected_messages();
     /* the job told the host (so --read keeps its files out of the ledger), naming the bucket */
     g_assert_cmpuint(fx->failures->len, ==, 1);
@@ -244,7 +198,7 @@ static void test_rolled_back(fixture *fx, gconstpointer unused)
                     ==, SQLITE_OK);
     sqlite3_close(db);
     close_bucket(fx, 0, DAY2); /* a good commit: what the rolled-back one owed comes with it */
-    tt_writer_flush(fx->writer);
+    tt_writer_flush(fx->th.writer);
     g_assert_cmpuint(fx->failures->len, ==, 1); /* a good commit reports nothing */
     g_autofree char *rows = loss_rows(fx);
     g_assert_cmpstr(rows, ==,

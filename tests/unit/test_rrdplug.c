@@ -18,9 +18,9 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "rrdplug.h"
+#include "test_support.h"
 
 #define T_NKEYS 131073u
 
@@ -404,13 +404,6 @@ static void test_recycled_clean(void)
     g_free(flows);
 }
 
-static long t_minflt(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_minflt;
-}
-
 /*
  * A sparse replay's shape: 20 000 buckets of one to three flows, each
  * opened, filled, closed, written. A bucket must cost what it touched: the
@@ -431,7 +424,7 @@ static void test_sparse_cost(void)
     t_nupdates = 0;
     for (guint i = 0; i < buckets + warm; i++) {
         if (i == warm) {
-            before = t_minflt();
+            before = tt_test_minflt();
             t_nupdates = want = 0;
         }
         int64_t start = 1500000000 / 300 * 300 + (int64_t)i * 300;
@@ -446,7 +439,7 @@ static void test_sparse_cost(void)
         rrdplug_all_closed(state, start, start + 300);
         want += m;
     }
-    long faults = t_minflt() - before;
+    long faults = tt_test_minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults, %" G_GUINT64_FORMAT " updates",
                    buckets, faults, t_nupdates);
     g_assert_cmpuint(t_nupdates, ==, want);

@@ -10,48 +10,7 @@
  */
 #include <glib.h>
 
-#include "writer.h"
-
-/* A job that blocks until the test opens the gate. */
-typedef struct gate {
-    GMutex lock;
-    GCond cond;
-    gboolean open;
-    gboolean entered;
-} gate;
-
-static void gate_job(void *data)
-{
-    gate *g = data;
-    g_mutex_lock(&g->lock);
-    g->entered = TRUE;
-    g_cond_broadcast(&g->cond);
-    while (!g->open)
-        g_cond_wait(&g->cond, &g->lock);
-    g_mutex_unlock(&g->lock);
-}
-
-static void gate_wait_entered(gate *g)
-{
-    g_mutex_lock(&g->lock);
-    while (!g->entered)
-        g_cond_wait(&g->cond, &g->lock);
-    g_mutex_unlock(&g->lock);
-}
-
-static void gate_open(gate *g)
-{
-    g_mutex_lock(&g->lock);
-    g->open = TRUE;
-    g_cond_broadcast(&g->cond);
-    g_mutex_unlock(&g->lock);
-}
-
-static gpointer gate_opener_main(gpointer data)
-{
-    gate_open(data);
-    return NULL;
-}
+#include "test_support.h"
 
 /* Appends its number to a log only the writer thread touches. */
 typedef struct seq_job {
@@ -105,27 +64,25 @@ static void test_pending_and_flush(void)
     tt_writer *w = tt_writer_new();
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
 
-    tt_writer_submit(w, gate_job, &g, NULL);
+    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
     for (guint i = 0; i < 7; i++)
         submit_seq(w, log, i, &freed);
-    gate_wait_entered(&g);
+    tt_test_gate_wait_entered(&g);
     /* The gate job is running, the seven behind it wait: all eight are pending. */
     g_assert_cmpuint(tt_writer_pending(w), ==, 8);
     g_assert_cmpuint(log->len, ==, 0);
 
-    gate_open(&g);
+    tt_test_gate_open(&g);
     tt_writer_flush(w);
     g_assert_cmpuint(tt_writer_pending(w), ==, 0);
     g_assert_cmpuint(log->len, ==, 7);
     g_assert_cmpint(g_atomic_int_get(&freed), ==, 7);
 
     tt_writer_free(w);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 /*
@@ -198,16 +155,15 @@ static void test_idle_after_burst(void)
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     idle_seen seen = {g_array_new(FALSE, FALSE, sizeof(guint)), 0};
     gint freed = 0;
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
     tt_writer_set_idle(w, idle_hook, &seen);
 
-    tt_writer_submit(w, gate_job, &g, NULL);
-    gate_wait_entered(&g);
+    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
+    tt_test_gate_wait_entered(&g);
     for (guint i = 0; i < 100; i++)
         submit_seq(w, log, i, &freed);
-    gate_open(&g);
+    tt_test_gate_open(&g);
     /* no flush yet: wait for the jobs, then for the hook (it runs before the last counts) */
     while (tt_writer_pending(w) > 0)
         g_usleep(1000);
@@ -222,8 +178,7 @@ static void test_idle_after_burst(void)
     g_assert_cmpuint(seen.idles, >=, 2);
     tt_writer_free(w);
     g_array_free(seen.log, TRUE);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 /*
@@ -251,15 +206,14 @@ static void test_backpressure(void)
     tt_writer *w = tt_writer_new();
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
 
     tt_writer_set_limit(w, 4);
-    tt_writer_submit(w, gate_job, &g, NULL);
+    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
     for (guint i = 0; i < 3; i++)
         submit_seq(w, log, i, &freed);
-    gate_wait_entered(&g);
+    tt_test_gate_wait_entered(&g);
     g_assert_cmpuint(tt_writer_pending(w), ==, 4);
     g_assert_cmpuint(tt_writer_stalls(w, NULL), ==, 0);
 
@@ -270,7 +224,7 @@ static void test_backpressure(void)
     g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 0);
     g_assert_cmpuint(tt_writer_pending(w), ==, 4);
 
-    gate_open(&g);
+    tt_test_gate_open(&g);
     g_thread_join(t);
     g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 1);
     tt_writer_flush(w);
@@ -282,8 +236,7 @@ static void test_backpressure(void)
     g_assert_cmpint(g_atomic_int_get(&freed), ==, 4);
 
     tt_writer_free(w);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 /* A job that queues another one, as a plugin job might. */
@@ -309,20 +262,19 @@ static void test_free_drains(void)
     tt_writer *w = tt_writer_new();
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
 
     /* Hold the thread so everything below is still queued when free() is called. */
-    tt_writer_submit(w, gate_job, &g, NULL);
+    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
     for (guint i = 0; i < 100; i++)
         submit_seq(w, log, i, &freed);
     chain_job *c = g_new(chain_job, 1);
     *c = (chain_job){.w = w, .log = log, .left = 3};
     tt_writer_submit(w, chain_job_run, c, g_free);
-    gate_wait_entered(&g);
+    tt_test_gate_wait_entered(&g);
 
-    GThread *opener = g_thread_new("opener", gate_opener_main, &g);
+    GThread *opener = g_thread_new("opener", tt_test_gate_opener_main, &g);
     tt_writer_free(w);
     g_thread_join(opener);
 
@@ -334,8 +286,7 @@ static void test_free_drains(void)
         g_assert_cmpuint(g_array_index(log, guint, 100 + i), ==, 3 - i);
     g_assert_cmpint(freed, ==, 100);
 
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 /* Several submitting threads: each one's jobs keep their order, none is lost. */
@@ -421,14 +372,13 @@ static void sized_free(void *data)
 static void test_backlog_refuses_when_live(void)
 {
     tt_writer *w = tt_writer_new();
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
     sized_rec r = {0};
 
     tt_writer_set_backlog(w, 1000, FALSE);
-    g_assert_true(tt_writer_submit_sized(w, gate_job, &g, NULL, 400, TRUE));
-    gate_wait_entered(&g);
+    g_assert_true(tt_writer_submit_sized(w, tt_test_gate_run, &g, NULL, 400, TRUE));
+    tt_test_gate_wait_entered(&g);
     g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 500, TRUE));
     /* 900 of 1000 bytes pending: 200 more do not fit */
     g_assert_false(tt_writer_submit_sized(w, sized_run, &r, sized_free, 200, TRUE));
@@ -447,7 +397,7 @@ static void test_backlog_refuses_when_live(void)
     g_assert_cmpuint(st.refused_bytes, ==, 500);
     g_assert_cmpuint(st.stalls, ==, 0);
 
-    gate_open(&g);
+    tt_test_gate_open(&g);
     tt_writer_flush(w);
     g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 3);
     g_assert_cmpint(g_atomic_int_get(&r.freed), ==, 5);
@@ -459,8 +409,7 @@ static void test_backlog_refuses_when_live(void)
     g_assert_true(tt_writer_submit_sized(w, sized_run, &r, sized_free, 5000, TRUE));
     tt_writer_free(w);
     g_assert_cmpint(r.ran, ==, 4);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 typedef struct {
@@ -482,21 +431,20 @@ static gpointer sized_submitter_main(gpointer data)
 static void test_backlog_waits_when_reading(void)
 {
     tt_writer *w = tt_writer_new();
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
     sized_rec r = {0};
 
     tt_writer_set_backlog(w, 1000, TRUE);
-    tt_writer_submit_sized(w, gate_job, &g, NULL, 600, TRUE);
-    gate_wait_entered(&g);
+    tt_writer_submit_sized(w, tt_test_gate_run, &g, NULL, 600, TRUE);
+    tt_test_gate_wait_entered(&g);
     sized_submitter sub = {w, &r, 0, FALSE};
     GThread *t = g_thread_new("submitter", sized_submitter_main, &sub);
     /* it cannot finish before the gate opens; wait until it is counted as stalled */
     while (tt_writer_stalls(w, NULL) == 0)
         g_usleep(1000);
     g_assert_cmpint(g_atomic_int_get(&sub.done), ==, 0);
-    gate_open(&g);
+    tt_test_gate_open(&g);
     g_thread_join(t);
     g_assert_true(sub.queued);
     tt_writer_flush(w);
@@ -506,8 +454,7 @@ static void test_backlog_waits_when_reading(void)
     g_assert_cmpuint(st.stalls, ==, 1);
     g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 1);
     tt_writer_free(w);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 static void count_progress(guint64 jobs, guint64 bytes, void *data)
@@ -527,15 +474,14 @@ static void count_progress(guint64 jobs, guint64 bytes, void *data)
 static void test_drain_deadline_and_discard(void)
 {
     tt_writer *w = tt_writer_new();
-    gate g = {0};
-    g_mutex_init(&g.lock);
-    g_cond_init(&g.cond);
+    tt_test_gate g;
+    tt_test_gate_init(&g);
     sized_rec r = {0};
 
-    tt_writer_submit_sized(w, gate_job, &g, NULL, 10, FALSE);
+    tt_writer_submit_sized(w, tt_test_gate_run, &g, NULL, 10, FALSE);
     for (guint i = 0; i < 5; i++)
         tt_writer_submit_sized(w, sized_run, &r, sized_free, 100, TRUE);
-    gate_wait_entered(&g);
+    tt_test_gate_wait_entered(&g);
     guint64 calls[3] = {0};
     gint64 t0 = g_get_monotonic_time();
     g_assert_false(tt_writer_drain(w, t0 + 2500 * 1000, count_progress, calls));
@@ -546,7 +492,7 @@ static void test_drain_deadline_and_discard(void)
     g_assert_cmpuint(calls[2], ==, 510);
 
     /* the gate job is running: discard waits for it, so open the gate from elsewhere */
-    GThread *opener = g_thread_new("opener", gate_opener_main, &g);
+    GThread *opener = g_thread_new("opener", tt_test_gate_opener_main, &g);
     guint64 bytes = 0;
     g_assert_cmpuint(tt_writer_discard(w, &bytes), ==, 5);
     g_thread_join(opener);
@@ -565,8 +511,7 @@ static void test_drain_deadline_and_discard(void)
     g_assert_true(tt_writer_drain(w, g_get_monotonic_time() + 10 * G_USEC_PER_SEC, NULL, NULL));
     g_assert_cmpint(g_atomic_int_get(&r.ran), ==, 1);
     tt_writer_free(w);
-    g_cond_clear(&g.cond);
-    g_mutex_clear(&g.lock);
+    tt_test_gate_clear(&g);
 }
 
 int main(int argc, char **argv)
