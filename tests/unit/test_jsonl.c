@@ -457,8 +457,7 @@ static void test_sparse_cost(void)
         if (r == 1) /* the first round warms the heap, the file and the writer up */
             before = tt_test_minflt();
         tt_test_gate g;
-        tt_test_gate_init(&g);
-        tt_writer_submit(fx.th.writer, tt_test_gate_run, &g, NULL);
+        tt_test_gate_hold(&g, fx.th.writer);
         for (guint i = 0; i < per_round; i++) {
             guint k = r * per_round + i;
             tt_bucket b = {.start = A_START + (gint64)k * 300,
@@ -475,9 +474,7 @@ static void test_sparse_cost(void)
             info->bucket_close(st, acc, &b);
             want_lines += 1 + m + (m > 1 ? 2 : 1);
         }
-        tt_test_gate_open(&g);
-        tt_writer_flush(fx.th.writer);
-        tt_test_gate_clear(&g);
+        tt_test_gate_release(&g, fx.th.writer);
     }
     long faults = tt_test_minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);

@@ -133,8 +133,7 @@ static void test_sparse_cost(fixture *fx, gconstpointer unused)
         if (r == 1) /* the first round warms the heap, SQLite's cache and the writer up */
             before = tt_test_minflt();
         tt_test_gate g;
-        tt_test_gate_init(&g);
-        tt_writer_submit(fx->th.writer, tt_test_gate_run, &g, NULL);
+        tt_test_gate_hold(&g, fx->th.writer);
         for (guint i = 0; i < per_round; i++) {
             guint k = r * per_round + i;
             gint64 start = DAY1 + (gint64)k * 300;
@@ -150,9 +149,7 @@ static void test_sparse_cost(fixture *fx, gconstpointer unused)
             if (r > 0)
                 records += m;
         }
-        tt_test_gate_open(&g);
-        tt_writer_flush(fx->th.writer);
-        tt_test_gate_clear(&g);
+        tt_test_gate_release(&g, fx->th.writer);
     }
     long faults = tt_test_minflt() - before;
     g_test_message("%u sparse buckets: %ld minor page faults", buckets, faults);

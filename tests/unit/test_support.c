@@ -135,6 +135,19 @@ gpointer tt_test_gate_opener_main(gpointer data)
     return NULL;
 }
 
+void tt_test_gate_hold(tt_test_gate *g, tt_writer *w)
+{
+    tt_test_gate_init(g);
+    tt_writer_submit(w, tt_test_gate_run, g, NULL);
+}
+
+void tt_test_gate_release(tt_test_gate *g, tt_writer *w)
+{
+    tt_test_gate_open(g);
+    tt_writer_flush(w);
+    tt_test_gate_clear(g);
+}
+
 long tt_test_minflt(void)
 {
     struct rusage ru;

@@ -70,6 +70,11 @@ void tt_test_gate_open(tt_test_gate *g);
 /** A GThreadFunc opening the gate @data: for a thread that must block meanwhile. */
 gpointer tt_test_gate_opener_main(gpointer data);
 
+/** Init @g and queue it on @w: what is submitted next waits behind it. */
+void tt_test_gate_hold(tt_test_gate *g, tt_writer *w);
+/** Open @g, let @w run everything queued (tt_writer_flush), clear @g. */
+void tt_test_gate_release(tt_test_gate *g, tt_writer *w);
+
 /** Minor page faults of this process so far. */
 long tt_test_minflt(void);
 /** Peak resident set of this process, KiB. */
