@@ -54,80 +54,80 @@ gboolean tt_completeness_complete(const tt_completeness *c)
     return c->recorded && c->losses->len == 0;
 }
 
-static gboolean is(const tt_rollup_loss *l, const char *scope, const char *reason)
+/* Where a loss's name (or reason) stands in its words. */
+typedef enum loss_where {
+    LOSS_NOWHERE, /* neither */
+    LOSS_ON,      /* en "... on NAME", ja "NAME で..." */
+    LOSS_BY,      /* en "... by NAME", ja "NAME で..." */
+    LOSS_REASON,  /* "... (REASON)" in both */
+} loss_where;
+
+/*
+ * The words of each known loss, first match wins: en "COUNT EN[ on/by NAME][ (REASON)]",
+ * ja "[NAME で]JA COUNT[ JA_UNIT][ (REASON)]". NULL reason or name: any.
+ */
+static const struct loss_phrase {
+    const char *scope, *reason, *name;
+    const char *en, *ja, *ja_unit;
+    loss_where where;
+} loss_phrases[] = {
+    {"listener", "kernel_drops", NULL, "kernel drops", "カーネル破棄", "データグラム", LOSS_ON},
+    {"listener", "exporter_cap", NULL, "datagrams refused at max-exporters",
+     " max-exporters 超過の破棄" /* a space before Latin text */, "データグラム", LOSS_ON},
+    {"listener", "streams_cut", NULL, "TCP streams cut", "途中切断の TCP ストリーム", NULL,
+     LOSS_ON},
+    {"listener", "unread_at_stop", NULL, "datagrams unread at the stop", "停止時に未読",
+     "データグラム", LOSS_ON},
+    {"exporters", "seq_lost", NULL, "sequence gaps", "シーケンス番号の欠落", NULL, LOSS_NOWHERE},
+    {"exporters", "future", NULL, "records refused (future time)", "未来の時刻で拒否", "レコード",
+     LOSS_NOWHERE},
+    {"exporters", "no_template", NULL, "data sets without template",
+     "テンプレートのないデータセット", NULL, LOSS_NOWHERE},
+    {"exporters", NULL, NULL, "messages refused", "拒否メッセージ", NULL, LOSS_REASON},
+    {"sensor", "too_old", NULL, "records refused as too old", "古すぎて拒否", "レコード", LOSS_ON},
+    {"store", "rolled_back", NULL, "records rolled back in rollup.sqlite",
+     "rollup.sqlite でロールバック", "レコード", LOSS_NOWHERE},
+    {"store", "refused", "writer", "writer jobs refused (backlog full)", "書き込みジョブ拒否",
+     "(バックログ超過)", LOSS_NOWHERE},
+    {"store", "lost", "writer", "writer jobs lost at the stop", "停止時に破棄された書き込みジョブ",
+     NULL, LOSS_NOWHERE},
+    {"store", "refused", NULL, "steps refused", "拒否", "ステップ", LOSS_BY},
+};
+
+static gboolean loss_phrase_matches(const struct loss_phrase *p, const tt_rollup_loss *l)
 {
-    return strcmp(l->scope, scope) == 0 && (reason == NULL || strcmp(l->reason, reason) == 0);
+    return strcmp(l->scope, p->scope) == 0 &&
+           (p->reason == NULL || strcmp(l->reason, p->reason) == 0) &&
+           (p->name == NULL || strcmp(l->name, p->name) == 0);
 }
 
 /* One loss in words. */
 static void loss_words(const tt_rollup_loss *l, gboolean ja, GString *out)
 {
-    guint64 n = l->count;
-    if (is(l, "listener", "kernel_drops"))
-        g_string_append_printf(out,
-                               ja ? "%s でカーネル破棄 %" G_GUINT64_FORMAT " データグラム"
-                                  : "%2$" G_GUINT64_FORMAT " kernel drops on %1$s",
-                               l->name, n);
-    else if (is(l, "listener", "exporter_cap"))
-        g_string_append_printf(out,
-                               ja ? "%s で max-exporters 超過の破棄 %" G_GUINT64_FORMAT " データグラム"
-                                  : "%2$" G_GUINT64_FORMAT " datagrams refused at max-exporters on %1$s",
-                               l->name, n);
-    else if (is(l, "listener", "streams_cut"))
-        g_string_append_printf(out,
-                               ja ? "%s で途中切断の TCP ストリーム %" G_GUINT64_FORMAT
-                                  : "%2$" G_GUINT64_FORMAT " TCP streams cut on %1$s",
-                               l->name, n);
-    else if (is(l, "listener", "unread_at_stop"))
-        g_string_append_printf(out,
-                               ja ? "%s で停止時に未読 %" G_GUINT64_FORMAT " データグラム"
-                                  : "%2$" G_GUINT64_FORMAT " datagrams unread at the stop on %1$s",
-                               l->name, n);
-    else if (is(l, "exporters", "seq_lost"))
-        g_string_append_printf(out, ja ? "シーケンス番号の欠落 %" G_GUINT64_FORMAT
-                                       : "%" G_GUINT64_FORMAT " sequence gaps",
-                               n);
-    else if (is(l, "exporters", "future"))
-        g_string_append_printf(out, ja ? "未来の時刻で拒否 %" G_GUINT64_FORMAT " レコード"
-                                       : "%" G_GUINT64_FORMAT " records refused (future time)",
-                               n);
-    else if (is(l, "exporters", "no_template"))
-        g_string_append_printf(out, ja ? "テンプレートのないデータセット %" G_GUINT64_FORMAT
-                                       : "%" G_GUINT64_FORMAT " data sets without template",
-                               n);
-    else if (is(l, "exporters", NULL))
-        g_string_append_printf(out,
-                               ja ? "拒否メッセージ %2$" G_GUINT64_FORMAT " (%1$s)"
-                                  : "%2$" G_GUINT64_FORMAT " messages refused (%1$s)",
-                               l->reason, n);
-    else if (is(l, "sensor", "too_old"))
-        g_string_append_printf(out,
-                               ja ? "%s で古すぎて拒否 %" G_GUINT64_FORMAT " レコード"
-                                  : "%2$" G_GUINT64_FORMAT " records refused as too old on %1$s",
-                               l->name, n);
-    else if (is(l, "store", "rolled_back"))
-        g_string_append_printf(out,
-                               ja ? "rollup.sqlite でロールバック %" G_GUINT64_FORMAT " レコード"
-                                  : "%" G_GUINT64_FORMAT " records rolled back in rollup.sqlite",
-                               n);
-    else if (is(l, "store", "refused") && strcmp(l->name, "writer") == 0)
-        g_string_append_printf(out,
-                               ja ? "書き込みジョブ拒否 %" G_GUINT64_FORMAT " (バックログ超過)"
-                                  : "%" G_GUINT64_FORMAT " writer jobs refused (backlog full)",
-                               n);
-    else if (is(l, "store", "lost") && strcmp(l->name, "writer") == 0)
-        g_string_append_printf(out,
-                               ja ? "停止時に破棄された書き込みジョブ %" G_GUINT64_FORMAT
-                                  : "%" G_GUINT64_FORMAT " writer jobs lost at the stop",
-                               n);
-    else if (is(l, "store", "refused"))
-        g_string_append_printf(out,
-                               ja ? "%s で拒否 %" G_GUINT64_FORMAT " ステップ"
-                                  : "%2$" G_GUINT64_FORMAT " steps refused by %1$s",
-                               l->name, n);
-    else
-        g_string_append_printf(out, "%" G_GUINT64_FORMAT " %s %s (%s %s)", n, l->unit, l->reason,
-                               l->scope, l->name);
+    const struct loss_phrase *p = NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(loss_phrases) && p == NULL; i++) {
+        if (loss_phrase_matches(&loss_phrases[i], l))
+            p = &loss_phrases[i];
+    }
+    if (p == NULL) {
+        g_string_append_printf(out, "%" G_GUINT64_FORMAT " %s %s (%s %s)", l->count, l->unit,
+                               l->reason, l->scope, l->name);
+        return;
+    }
+    gboolean named = p->where == LOSS_ON || p->where == LOSS_BY;
+    if (ja) {
+        if (named)
+            g_string_append_printf(out, "%s で", l->name);
+        g_string_append_printf(out, "%s %" G_GUINT64_FORMAT, p->ja, l->count);
+        if (p->ja_unit != NULL)
+            g_string_append_printf(out, " %s", p->ja_unit);
+    } else {
+        g_string_append_printf(out, "%" G_GUINT64_FORMAT " %s", l->count, p->en);
+        if (named)
+            g_string_append_printf(out, " %s %s", p->where == LOSS_ON ? "on" : "by", l->name);
+    }
+    if (p->where == LOSS_REASON)
+        g_string_append_printf(out, " (%s)", l->reason);
 }
 
 void tt_completeness_line(const tt_completeness *c, gboolean ja, GString *out)
@@ -169,11 +169,9 @@ static void json_string(GString *out, const char *s)
 
 void tt_completeness_json(const tt_completeness *c, GString *out)
 {
-    g_string_append_printf(out,
-                           "{\"complete\":%s,\"recorded\":%s,\"records\":%" G_GUINT64_FORMAT
-                           ",\"losses\":[",
-                           tt_completeness_complete(c) ? "true" : "false",
-                           c->recorded ? "true" : "false", c->records);
+    g_string_append_printf(
+        out, "{\"complete\":%s,\"recorded\":%s,\"records\":%" G_GUINT64_FORMAT ",\"losses\":[",
+        tt_completeness_complete(c) ? "true" : "false", c->recorded ? "true" : "false", c->records);
     for (guint i = 0; i < c->losses->len; i++) {
         const tt_rollup_loss *l = &g_array_index(c->losses, tt_rollup_loss, i);
         g_string_append(out, i > 0 ? ",{\"scope\":" : "{\"scope\":");
