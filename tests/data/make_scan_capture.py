@@ -39,6 +39,7 @@ TCP_PORTS = [23, 2323, 445, 22, 80, 8080, 37215, 52869, 3389, 5555, 81, 7547]
 TCP_WEIGHTS = [30, 10, 12, 10, 8, 6, 5, 4, 4, 3, 2, 2]
 UDP_PORTS = [53, 123, 1900, 5060, 161]
 BACKSCATTER_SPORTS = [80, 443, 53, 25]
+ETHER = b'\x00\x00\x5e\x00\x53\xbb\x00\x00\x5e\x00\x53\xaa\x08\x00'  # documentation MACs, IPv4
 
 
 def checksum(data):
@@ -70,6 +71,27 @@ def icmp(typ, code, ident, seq, body):
     return msg[:2] + struct.pack('!H', checksum(msg)) + msg[4:]
 
 
+def read_sources(table_path):
+    """The IPv4 (network, country) pairs of TABLE.tsv, then UNKNOWN_SRC as ZZ."""
+    sources = []
+    for line in open(table_path):
+        net, cc = line.split()
+        net = ipaddress.ip_network(net)
+        if net.version == 4:
+            sources.append((net, cc))
+    sources.append((UNKNOWN_SRC, 'ZZ'))
+    return sources
+
+
+def write_pcap(path, frames):
+    """A classic little-endian pcap (Ethernet) of FRAMES: (microseconds, bytes) pairs."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for us, frame in frames:
+            f.write(struct.pack('<IIII', us // 1_000_000, us % 1_000_000, len(frame), len(frame)))
+            f.write(frame)
+
+
 def main(argv):
     if len(argv) < 4:
         sys.exit(__doc__)
@@ -78,13 +100,7 @@ def main(argv):
     n = int(opts.get('--packets', 3000))
     random.seed(int(opts.get('--seed', 20190301)))
 
-    table = []
-    for line in open(table_path):
-        net, cc = line.split()
-        net = ipaddress.ip_network(net)
-        if net.version == 4:
-            table.append((net, cc))
-    sources = [(net, cc) for net, cc in table] + [(UNKNOWN_SRC, 'ZZ')]
+    sources = read_sources(table_path)
 
     def draw_src():
         net, cc = random.choice(sources)
@@ -100,7 +116,7 @@ def main(argv):
         nonlocal t
         t += random.randint(50_000, 600_000)  # 0.05 .. 0.6 s: ~16 min for 3000 packets
         pkt = ipv4(src, dst, proto, l4, random.randint(30, 250))
-        frames.append((t, b'\x00\x00\x5e\x00\x53\xbb\x00\x00\x5e\x00\x53\xaa\x08\x00' + pkt))
+        frames.append((t, ETHER + pkt))
         if dst in DARK:
             for d, k in ((port, key), (country, cc)):
                 v = d.setdefault(k, [0, 0])
@@ -138,11 +154,7 @@ def main(argv):
             emit(src, cc, dst, 6, tcp(sp, dp, flags, random.getrandbits(32), 1), '%d/tcp' % dp,
                  (src, dst, sp, dp, 6))
 
-    with open(pcap_path, 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for us, frame in frames:
-            f.write(struct.pack('<IIII', us // 1_000_000, us % 1_000_000, len(frame), len(frame)))
-            f.write(frame)
+    write_pcap(pcap_path, frames)
     with open(truth_path, 'w') as f:
         json.dump({'port': port, 'country': country, 'total': total, 'leaks': leaks,
                    'tuples': len(tuples), 'packets_written': len(frames),

@@ -19,7 +19,7 @@ the capture (the 5-tuple; for ICMP the address pair, as softflowd and pmacct key
 echo requests on type and code, not on their identifier), and its packets lie
 within 3 s, so an exporter exports exactly one record per flow whatever its
 timeouts: the number of flows is part of the truth, not only packets and bytes.
-Packets are built by make_scan_capture.py's own builders (one frame writer).
+Packets, sources and the pcap are make_scan_capture.py's (one frame writer).
 
 EXPECT.jsonl is in flowgen's --expect shape (and teitend's jsonl shape): one
 line per 300 s step, dimension (total, port, country) and key with at least one
@@ -31,20 +31,18 @@ scripts/demo_check.py compares a replay with it exactly as it compares the
 demo with flowgen.
 """
 import collections
-import ipaddress
 import json
 import os
 import random
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_scan_capture import (DARK, LIT, UNKNOWN_SRC, TCP_PORTS, TCP_WEIGHTS,  # noqa: E402
-                               UDP_PORTS, BACKSCATTER_SPORTS, ipv4, tcp, udp, icmp)
+from make_scan_capture import (DARK, ETHER, LIT, TCP_PORTS, TCP_WEIGHTS,  # noqa: E402
+                               UDP_PORTS, BACKSCATTER_SPORTS, ipv4, tcp, udp, icmp,
+                               read_sources, write_pcap)
 
 STEP = 300
 T0 = 1538319600  # 2018-09-30T15:00:00Z = 2018-10-01 00:00 Asia/Tokyo
-ETHER = b'\x00\x00\x5e\x00\x53\xbb\x00\x00\x5e\x00\x53\xaa\x08\x00'
 
 
 def main(argv):
@@ -58,13 +56,7 @@ def main(argv):
     kmax = int(opts.get('--max-per-step', 3))
     random.seed(int(opts.get('--seed', 20181001)))
 
-    sources = []
-    for line in open(table_path):
-        net, cc = line.split()
-        net = ipaddress.ip_network(net)
-        if net.version == 4:
-            sources.append((net, cc))
-    sources.append((UNKNOWN_SRC, 'ZZ'))
+    sources = read_sources(table_path)
 
     frames = []
     lines = collections.defaultdict(lambda: [0, 0, 0])
@@ -130,11 +122,7 @@ def main(argv):
                 v[2] += size
 
     frames.sort(key=lambda f: f[0])
-    with open(pcap_path, 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for us, frame in frames:
-            f.write(struct.pack('<IIII', us // 1_000_000, us % 1_000_000, len(frame), len(frame)))
-            f.write(frame)
+    write_pcap(pcap_path, frames)
     order = {'total': 0, 'port': 1, 'country': 2}
     with open(expect_path, 'w') as f:
         for (b, dim, k), (fl, pk, by) in sorted(lines.items(),
