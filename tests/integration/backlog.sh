@@ -8,19 +8,12 @@
 # logged. Then, with a sender still blasting, SIGTERM is acted on within a second and the
 # daemon is gone within stop-timeout (plus the 2 s the stop may spend reading the sockets).
 . "$(dirname "$0")/lib.sh"
-command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
+tt_need rrdcached
 tt_tmpdir
 cd "$TT_TMP"
-SOCK="$TT_TMP/rrdcached.sock"
-tt_rrdcached "$SOCK"
-port=$(tt_port udp)
-tt_rrd_conf b.conf "$TT_TMP/data" "ipfix+udp://127.0.0.1:$port" "rrdcached = unix:$SOCK" \
-    "writer-backlog = 1M" "rcvbuf = 16M"
-printf '\n[plugin:rollup]\n' >>b.conf
-tt_start b.conf run.log
-kill -STOP "$CACHED_PID"
+tt_start_stuck_writer b.conf "writer-backlog = 1M" "rcvbuf = 16M"
 "$FLOWGEN" --seed 7 --flows 20000 --start 2019-05-01T00:00:00Z --duration 43200 \
-    --out "udp://127.0.0.1:$port" --rate 20000 >/dev/null
+    --out "udp://127.0.0.1:$PORT" --rate 20000 >/dev/null
 tt_wait_stat data 'sum(x["observed"] for x in s["sensors"]) == 20000' ||
     { kill -CONT "$CACHED_PID"; cat data/stats.json >&2; tt_fail "reception stopped behind a stuck writer"; }
 tt_wait_stat data 's["writer_refused_jobs"] > 0' ||
@@ -44,7 +37,7 @@ tt_note "writer stuck, writer-backlog = 1M: every record received, refusals coun
 
 # SIGTERM while a sender is still blasting: acted on within a second, stopped in stop-timeout
 "$FLOWGEN" --seed 8 --flows 400000 --start 2019-05-02T00:00:00Z --duration 43200 \
-    --out "udp://127.0.0.1:$port" --rate 100000 >/dev/null 2>&1 &
+    --out "udp://127.0.0.1:$PORT" --rate 100000 >/dev/null 2>&1 &
 SENDER=$!
 TT_PIDS+=("$SENDER")
 sleep 1

@@ -5,7 +5,7 @@
 # default 4 MiB receive buffer every record must arrive: 20,000 records decoded,
 # no kernel drop, no sequence gap, and 20,000 packets to 23/tcp in the jsonl.
 . "$(dirname "$0")/lib.sh"
-command -v softflowd >/dev/null || tt_skip "softflowd is not installed"
+tt_need softflowd
 tt_tmpdir
 cd "$TT_TMP"
 N=20000

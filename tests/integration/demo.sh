@@ -12,13 +12,10 @@
 # the country mix is limited to its countries.
 . "$(dirname "$0")/lib.sh"
 
-command -v rrdcached >/dev/null || tt_skip "rrdcached is not installed"
+tt_need rrdcached
 tt_tmpdir
 cd "$TT_TMP"
-rc=0
-perl "$TT_SRC/tests/data/make_geoip.pl" --table geo.tsv geo.mmdb || rc=$?
-[ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
-[ $rc -eq 0 ] || tt_fail "make_geoip.pl failed"
+tt_geoip
 
 started=$(date +%s)
 rc=0

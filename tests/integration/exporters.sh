@@ -23,16 +23,11 @@
 # stream, and agreement on it would prove nothing about the first.
 . "$(dirname "$0")/lib.sh"
 
-for tool in softflowd softflowctl pmacctd nfcapd nfdump; do
-    command -v $tool >/dev/null || tt_skip "$tool is not installed"
-done
+tt_need softflowd softflowctl pmacctd nfcapd nfdump
 tt_tmpdir
 cd "$TT_TMP"
 
-rc=0
-perl "$TT_SRC/tests/data/make_geoip.pl" --table geo.tsv geo.mmdb || rc=$?
-[ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
-[ $rc -eq 0 ] || tt_fail "make_geoip.pl failed"
+tt_geoip
 "$PY" "$TT_SRC/tests/data/make_scan_capture.py" geo.tsv scan.pcap truth.json --packets 3000
 
 # The generator's truth, recomputed from the pcap by tshark's dissectors.
@@ -55,20 +50,9 @@ PYEOF
     tt_note "capture truth equals tshark's: $("$PY" -c 'import json; t = json.load(open("truth.json")); print("dark packets/bytes", *t["total"], "leaks", *t["leaks"])')"
 fi
 
-# softflowd 1.1.0 reading a file (-r) waits in accept() on its control socket
-# after the last packet; a control command lets it finish and exit.
 run_softflowd() { # DEST ARGS...
     local dest=$1; shift
-    softflowd -r scan.pcap -n "$dest" -d -c "$PWD/sf.ctl" -p "$PWD/sf.pid" "$@" >sf.log 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 400); do
-        kill -0 $pid 2>/dev/null || break
-        [ -S sf.ctl ] && softflowctl -c "$PWD/sf.ctl" statistics >/dev/null 2>&1
-        sleep 0.05
-    done
-    kill -0 $pid 2>/dev/null && { kill $pid; tt_fail "softflowd did not exit after the file"; }
-    wait $pid || true
-    rm -f sf.ctl sf.pid
+    tt_softflowd scan.pcap -n "$dest" "$@"
     sent=$(sed -n 's/^Flows exported: [0-9]* (\([0-9]*\) records).*/\1/p' sf.log | tail -1)
     [ -n "$sent" ] || { cat sf.log >&2; tt_fail "softflowd reported no export"; }
 }

@@ -81,7 +81,7 @@ EOF
     ;;
 
 corrupt)
-    command -v rrdtool >/dev/null || tt_skip "rrdtool not installed"
+    tt_need rrdtool
     conf c.conf "$TT_TMP/c"
     tt_start c.conf c.log
     F=c/rrd/port/tcp/23.rrd
@@ -170,7 +170,7 @@ EOF
     ;;
 
 rrdcached)
-    command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
+    tt_need rrdcached
     SOCK="$TT_TMP/rrdcached.sock"
     tt_rrdcached "$SOCK"
     conf r.conf "$TT_TMP/r" "rrdcached = unix:$SOCK"
@@ -194,8 +194,7 @@ rrdcached)
     tt_wait_stat r "s['rrd']['reconnects'] >= 1 and s['rrd']['pending_lines'] == 0" ||
         tt_fail "queued lines not sent after rrdcached returned"
     tt_stop
-    kill -TERM "$CACHED_PID"
-    wait "$CACHED_PID" 2>/dev/null || true # rrdcached writes its cache at TERM
+    tt_rrdcached_stop
     for f in port/tcp/23 total; do
         got=$(rrdsum "r/rrd/$f.rrd" "$T0" $((T0 + 1200)))
         [ "$got" = 13 ] || tt_fail "$f.rrd holds $got flows, want 4 + 1 + 6 + 2"
@@ -204,7 +203,7 @@ rrdcached)
     ;;
 
 diskfull)
-    command -v rrdtool >/dev/null || tt_skip "rrdtool not installed"
+    tt_need rrdtool
     [ "$(id -u)" = 0 ] || tt_skip "diskfull: mounting a tmpfs needs root"
     mkdir full
     mount -t tmpfs -o size=3m tmpfs full 2>/dev/null || tt_skip "diskfull: cannot mount a tmpfs here"

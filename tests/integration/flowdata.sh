@@ -14,9 +14,7 @@
 # Finally teitend must still be alive and count a fresh flowgen burst.
 . "$(dirname "$0")/lib.sh"
 [ -d "${TT_FLOWDATA:-}/vendor" ] || tt_skip "shared flowdata folder absent: ${TT_FLOWDATA:-unset}"
-for t in tshark editcap softflowd softflowctl; do
-    command -v $t >/dev/null || tt_skip "$t not installed"
-done
+tt_need tshark editcap softflowd softflowctl
 HELP="$(cd "$(dirname "$0")" && pwd)/flowdata_replay.py"
 tt_tmpdir
 cd "$TT_TMP"

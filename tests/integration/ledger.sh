@@ -95,17 +95,7 @@ rank_conf d.conf "$TT_TMP/d" UTC s1
 "$TEITEND" -c d.conf --read big.ipfix tail.ipfix 2>d1.log &
 pid=$!
 TT_PIDS+=("$pid")
-n=0
-for _ in $(seq 1 600); do
-    n=$("$PY" -c 'import sqlite3
-try:
-    print(sqlite3.connect("file:d/rollup.sqlite?mode=ro", uri=True).execute("select count(*) from buckets").fetchone()[0])
-except Exception:
-    print(0)' 2>/dev/null)
-    [ "$n" -ge 100 ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.05
-done
+n=$(tt_wait_buckets d/rollup.sqlite 100 $pid)
 kill -0 $pid 2>/dev/null || tt_skip "teitend finished before it could be killed ($n buckets)"
 # e. the data-dir is taken while that run goes on
 rc=0; "$TEITEND" -c d.conf --read small.ipfix 2>e.log || rc=$?

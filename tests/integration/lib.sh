@@ -12,6 +12,11 @@ PY=/usr/bin/python3
 tt_skip() { echo "SKIP: $*" >&2; exit 77; }
 tt_fail() { echo "FAIL: $*" >&2; exit 1; }
 tt_note() { echo "# $*" >&2; }
+# tt_need TOOL...: skip unless every TOOL is on the PATH.
+tt_need() {
+    local t
+    for t in "$@"; do command -v "$t" >/dev/null || tt_skip "$t is not installed"; done
+}
 # Waits for the daemon (start, stop, stats) are multiplied by TT_TIME_SCALE: the
 # sanitizer run of the suite sets it, its binaries being several times slower.
 TT_SCALE=${TT_TIME_SCALE:-1}
@@ -66,6 +71,41 @@ tt_rrdcached() {
     cat rrdcached.log >&2
     tt_fail "rrdcached did not start"
 }
+# tt_rrdcached_stop: SIGTERM tt_rrdcached's daemon (it writes every file it caches at TERM) and
+# wait for it; its pid file goes too, so that tt_rrdcached may start another.
+tt_rrdcached_stop() {
+    kill -TERM "$CACHED_PID"
+    wait "$CACHED_PID" 2>/dev/null || true
+    rm -f "$TT_TMP/rrdcached.pid"
+}
+# tt_start_stuck_writer CONF [extra [collector] lines...]: teitend with the RRD plugins and
+# rollup (data in $TT_TMP/data, log run.log) listening on a fresh UDP port ($PORT), writing
+# through a real rrdcached ($SOCK, $CACHED_PID) that is then SIGSTOPped: the writer sits in
+# a 30 s wait on it while reception goes on. SIGCONT it before any failure that needs it.
+tt_start_stuck_writer() {
+    local conf=$1
+    shift
+    SOCK="$TT_TMP/rrdcached.sock"
+    tt_rrdcached "$SOCK"
+    PORT=$(tt_port udp)
+    tt_rrd_conf "$conf" "$TT_TMP/data" "ipfix+udp://127.0.0.1:$PORT" "rrdcached = unix:$SOCK" "$@"
+    printf '\n[plugin:rollup]\n' >>"$conf"
+    tt_start "$conf" run.log
+    kill -STOP "$CACHED_PID"
+}
+# tt_replay_journal CONF LOG DATA LINES: a new start on CONF (no traffic) must replay the
+# LINES update lines of DATA/rrd/.journal, show them in stats.json, and leave no journal
+# after its stop.
+tt_replay_journal() {
+    local conf=$1 log=$2 data=$3 lines=$4
+    tt_start "$conf" "$log"
+    grep -q "replaying $lines update lines" "$log" ||
+        { cat "$log" >&2; tt_fail "the journal was not replayed at the next start"; }
+    tt_wait_stat "$data" "s[\"rrd\"][\"journal_replayed\"] == $lines and s[\"rrd\"][\"pending_lines\"] == 0" ||
+        { cat "$data/stats.json" >&2; tt_fail "stats.json does not show the replayed journal"; }
+    tt_stop
+    [ ! -e "$data/rrd/.journal" ] || tt_fail "the journal is still there after its replay"
+}
 # tt_start CONF LOG: run teitend in the foreground, wait until it receives.
 tt_start() {
     local conf=$1 log=$2
@@ -112,6 +152,65 @@ PYEOF
         sleep 0.1
     done
     return 1
+}
+
+# tt_softflowd PCAP ARGS...: softflowd reads PCAP (-r) with ARGS (destination, version...)
+# to its end, its log in sf.log. softflowd 1.1.0 reading a file waits in poll() on its
+# control socket between batches and after the last packet: a control command each 50 ms
+# keeps it going until it exits (30 s at the most, then it is killed and the test fails).
+tt_softflowd() {
+    local pcap=$1 pid
+    shift
+    softflowd -r "$pcap" -d -c "$PWD/sf.ctl" -p "$PWD/sf.pid" "$@" >sf.log 2>&1 &
+    pid=$!
+    for _ in $(seq 1 $((600 * TT_SCALE))); do
+        kill -0 $pid 2>/dev/null || break
+        [ -S sf.ctl ] && softflowctl -c "$PWD/sf.ctl" statistics >/dev/null 2>&1
+        sleep 0.05
+    done
+    kill -0 $pid 2>/dev/null && { kill $pid; tt_fail "softflowd did not exit after the file"; }
+    wait $pid || true
+    rm -f sf.ctl sf.pid
+}
+
+# tt_geoip [DIR]: the tiny test GeoIP database DIR/geo.mmdb and its table DIR/geo.tsv
+# (DIR: the current one); skips without Debian's libmaxmind-db-writer-perl.
+tt_geoip() {
+    local dir=${1:-.} rc=0
+    /usr/bin/perl "$TT_SRC/tests/data/make_geoip.pl" --table "$dir/geo.tsv" "$dir/geo.mmdb" \
+        >/dev/null || rc=$?
+    [ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
+    [ $rc -eq 0 ] || tt_fail "make_geoip.pl failed ($rc)"
+}
+
+# tt_rank_total EXPECT DATA QUARTER: `teiten rank` over DATA's rollups for QUARTER (written
+# to rank.json) must total the packets of flowgen's expectation EXPECT.
+tt_rank_total() {
+    "$TEITEN" rank --data "$2" --quarter "$3" --format json >rank.json || tt_fail "teiten rank failed"
+    "$PY" - "$1" rank.json <<'PYEOF' || tt_fail "rank total differs from flowgen's expectation"
+import json, sys
+want = sum(json.loads(l)['packets'] for l in open(sys.argv[1]) if json.loads(l)['dim'] == 'total')
+got = json.load(open(sys.argv[2]))['total']
+print(f"# rank total {got}, expected {want}", file=sys.stderr)
+sys.exit(0 if got == want and want > 0 else 1)
+PYEOF
+}
+
+# tt_wait_buckets DB N PID: wait (30 s) until the rollup database DB holds N buckets or PID
+# has exited; prints the count last read (0 while the database cannot be read).
+tt_wait_buckets() {
+    local n=0
+    for _ in $(seq 1 $((600 * TT_SCALE))); do
+        n=$("$PY" -c 'import sqlite3, sys
+try:
+    print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("select count(*) from buckets").fetchone()[0])
+except Exception:
+    print(0)' "$1" 2>/dev/null)
+        [ "$n" -ge "$2" ] && break
+        kill -0 "$3" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "$n"
 }
 
 # tt_jsonl_totals FILE [SENSOR]: "dim key flows packets bytes" per (dim,key), summed

@@ -17,17 +17,7 @@ rank_conf c.conf "$TT_TMP/c" UTC s1
 "$TEITEND" -c c.conf --read big.ipfix 2>c.log &
 pid=$!
 TT_PIDS+=("$pid")
-n=0
-for _ in $(seq 1 400); do
-    n=$("$PY" -c 'import sqlite3,sys
-try:
-    print(sqlite3.connect("file:c/rollup.sqlite?mode=ro", uri=True).execute("select count(*) from buckets").fetchone()[0])
-except Exception:
-    print(0)' 2>/dev/null)
-    [ "$n" -ge 200 ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.05
-done
+n=$(tt_wait_buckets c/rollup.sqlite 200 $pid)
 kill -0 $pid 2>/dev/null || tt_skip "teitend finished before it could be killed ($n buckets)"
 # teiten rank reads the live database safely (WAL snapshot, no lock fight)
 for _ in 1 2 3; do

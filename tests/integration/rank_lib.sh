@@ -14,13 +14,7 @@ RANK_Q1_PORTS=23/tcp:30,445/tcp:20,52869/tcp:14,1433/tcp:10,22/tcp:7,80/tcp:4,80
 RANK_Q1_COUNTRIES=RU:30,US:22,CN:16,NL:11,UA:8,DE:5,JP:3,ZZ:3
 
 # rank_geoip: tiny GeoIP database + table in $TT_TMP (skips without the Perl module).
-rank_geoip() {
-    local rc=0
-    /usr/bin/perl "$TT_SRC/tests/data/make_geoip.pl" --table "$TT_TMP/geo.tsv" "$TT_TMP/geo.mmdb" \
-        >/dev/null 2>&1 || rc=$?
-    [ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
-    [ $rc -eq 0 ] || tt_fail "make_geoip.pl failed ($rc)"
-}
+rank_geoip() { tt_geoip "$TT_TMP"; }
 
 # rank_flowgen NAME SEED START PORTS COUNTRIES [FLOWS] [DURATION] [extra flowgen args...]
 # writes $TT_TMP/NAME.ipfix and NAME.jsonl (the truth)

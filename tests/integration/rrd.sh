@@ -11,8 +11,7 @@
 # direct mode. Finally late records: a day read after the next day is counted
 # as late in stats.json and leaves the files exact.
 . "$(dirname "$0")/lib.sh"
-command -v rrdtool >/dev/null || tt_skip "rrdtool not installed"
-command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
+tt_need rrdtool rrdcached
 tt_tmpdir
 cd "$TT_TMP"
 CHECK="$TT_SRC/tests/integration/rrd_check.py"
@@ -30,13 +29,6 @@ check() { # NAME DATA
     "$PY" "$CHECK" "$2/rrd" expect.jsonl scenario.ipfix 300 >"$1.check" ||
         { head -20 "$1.check" >&2; tt_fail "$1: RRD files differ from the scenario's truth"; }
     tt_note "$1: every step and every day equals the truth"
-}
-
-CACHED_PID=
-cached_start() { tt_rrdcached "$1"; }
-cached_stop() { # flushes everything it holds, as a clean stop does
-    kill -TERM "$CACHED_PID"; wait "$CACHED_PID" 2>/dev/null || true
-    rm -f "$TT_TMP/rrdcached.pid"
 }
 
 # 1. librrd directly
@@ -76,10 +68,10 @@ check direct-replay "$TT_TMP/direct"
 
 # 2. through rrdcached on a unix socket
 SOCK="$TT_TMP/rrdcached.sock"
-cached_start "$SOCK"
+tt_rrdcached "$SOCK"
 tt_rrd_conf cached.conf "$TT_TMP/cached" "ipfix+udp://127.0.0.1:1" "rrdcached = unix:$SOCK"
 "$TEITEND" -c cached.conf --read scenario.ipfix 2>cached.log || { cat cached.log >&2; tt_fail "teitend --read through rrdcached failed"; }
-cached_stop
+tt_rrdcached_stop # flushes everything it holds, as a clean stop does
 no_illegal cached.log rrdcached.log
 check rrdcached "$TT_TMP/cached"
 
@@ -105,10 +97,10 @@ kill_and_replay() { # NAME CONF DATA
     "$TEITEND" -c "$2" "${force[@]}" --read scenario.ipfix 2>"$1.replay.log" ||
         { cat "$1.replay.log" >&2; tt_fail "$1: replay failed"; }
 }
-cached_start "$SOCK"
+tt_rrdcached "$SOCK"
 tt_rrd_conf killc.conf "$TT_TMP/killc" "ipfix+udp://127.0.0.1:1" "rrdcached = unix:$SOCK"
 kill_and_replay killc killc.conf "$TT_TMP/killc"
-cached_stop
+tt_rrdcached_stop # flushes everything it holds, as a clean stop does
 no_illegal killc.kill.log killc.replay.log rrdcached.log
 check rrdcached-sigkill "$TT_TMP/killc"
 

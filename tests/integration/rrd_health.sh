@@ -10,8 +10,7 @@
 #    warn (writer-lag-warn = 3), stats.json must count the warning; after SIGCONT the lag
 #    must drain to 0 and every count must land (rrd_check.py against flowgen's truth).
 . "$(dirname "$0")/lib.sh"
-command -v rrdtool >/dev/null || tt_skip "rrdtool not installed"
-command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
+tt_need rrdtool rrdcached
 tt_tmpdir
 cd "$TT_TMP"
 CHECK="$TT_SRC/tests/integration/rrd_check.py"
@@ -68,7 +67,7 @@ tt_wait_stat lag 's["writer_lag_warnings"] >= 1 and s["writer_lag_max"] > 3 and 
     { cat lag/stats.json >&2; tt_fail "writer lag: warning not counted, or the lag did not drain after SIGCONT"; }
 tt_wait_stat lag 'sum(x["observed"] for x in s["sensors"]) == 20000' || tt_fail "not every record arrived"
 tt_stop
-kill -TERM "$CACHED_PID"; wait "$CACHED_PID" 2>/dev/null || true
+tt_rrdcached_stop
 "$PY" - lag/stats.json <<'PYEOF' || tt_fail "writer lag stats"
 import json, sys
 s = json.load(open(sys.argv[1]))

@@ -11,8 +11,7 @@
 #    end within 60 s and leave its unsent update lines in rrd/.journal; after SIGCONT a
 #    new start (no traffic) replays the journal and the files end exactly as in case 1.
 . "$(dirname "$0")/lib.sh"
-command -v rrdtool >/dev/null || tt_skip "rrdtool not installed"
-command -v rrdcached >/dev/null || tt_skip "rrdcached not installed"
+tt_need rrdtool rrdcached
 tt_tmpdir
 cd "$TT_TMP"
 CHECK="$TT_SRC/tests/integration/rrd_check.py"
@@ -91,13 +90,8 @@ kill -CONT "$CACHED_PID"
 JOURNALED=$(wc -l <cached/rrd/.journal)
 tt_note "journal: $JOURNALED update lines"
 # the next start replays the journal before anything else
-tt_start cached.conf cached2.log
-grep -q "replaying $JOURNALED update lines" cached2.log || { cat cached2.log >&2; tt_fail "the journal was not replayed at the next start"; }
-tt_wait_stat cached "s[\"rrd\"][\"journal_replayed\"] == $JOURNALED and s[\"rrd\"][\"pending_lines\"] == 0" ||
-    { cat cached/stats.json >&2; tt_fail "stats.json does not show the replayed journal"; }
-tt_stop
-[ ! -e cached/rrd/.journal ] || tt_fail "the journal is still there after a replay"
-kill -TERM "$CACHED_PID"; wait "$CACHED_PID" 2>/dev/null || true # flushes every file
+tt_replay_journal cached.conf cached2.log cached "$JOURNALED"
+tt_rrdcached_stop # flushes every file
 if grep -qi "illegal attempt" cached.log cached2.log; then tt_fail "illegal attempt to update logged"; fi
 all_at_midnight rrdcached-journal cached
 "$PY" "$CHECK" cached/rrd subset.jsonl stop.ipfix 300 >cached.check ||

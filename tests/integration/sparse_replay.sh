@@ -19,15 +19,10 @@
 # it, so no record is late and the RRD files are exact too.
 . "$(dirname "$0")/lib.sh"
 
-for tool in softflowd softflowctl pmacctd rrdcached rrdtool; do
-    command -v $tool >/dev/null || tt_skip "$tool is not installed"
-done
+tt_need softflowd softflowctl pmacctd rrdcached rrdtool
 tt_tmpdir
 cd "$TT_TMP"
-rc=0
-perl "$TT_SRC/tests/data/make_geoip.pl" --table geo.tsv geo.mmdb || rc=$?
-[ $rc -eq 77 ] && tt_skip "libmaxmind-db-writer-perl is not installed"
-[ $rc -eq 0 ] || tt_fail "make_geoip.pl failed"
+tt_geoip
 "$PY" "$TT_SRC/tests/data/make_sparse_capture.py" geo.tsv sparse.pcap sparse.jsonl
 tt_note "capture: $(cat sparse.jsonl.summary.json)"
 SOCK="$TT_TMP/rrdcached.sock"
@@ -59,19 +54,8 @@ conf() {
     done
 }
 
-# softflowd 1.1.0 reading a file (-r) waits in poll() on its control socket between
-# batches and after the last packet; a control command each 50 ms keeps it going.
 sf() { # ARGS...
-    softflowd -r sparse.pcap -d -c "$PWD/sf.ctl" -p "$PWD/sf.pid" "$@" >sf.log 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 600); do
-        kill -0 $pid 2>/dev/null || break
-        [ -S sf.ctl ] && softflowctl -c "$PWD/sf.ctl" statistics >/dev/null 2>&1
-        sleep 0.05
-    done
-    kill -0 $pid 2>/dev/null && { kill $pid; tt_fail "softflowd did not exit after the file"; }
-    wait $pid || true
-    rm -f sf.ctl sf.pid
+    tt_softflowd sparse.pcap "$@"
     tt_note "softflowd: $(grep '^Flows exported' sf.log | tail -1)"
 }
 
