@@ -88,16 +88,6 @@ typedef struct {
 
 static fuzz_state state;
 
-#define FUZZ_ASSERT(cond, ...)                                                                     \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz invariant broken: %s\n  ", #cond);                               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
 static fuzz_slot *slot_of(const tt_exporter *e)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(state.slots); i++)

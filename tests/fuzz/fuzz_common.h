@@ -25,9 +25,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "config.h"
 #include "decode.h"
+
+/** An invariant: when @cond is false, print it and the message, then abort. */
+#define FUZZ_ASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz invariant broken: %s\n  ", #cond);                               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
 
 /** Which decoder entry point a datagram goes to. */
 typedef enum {
