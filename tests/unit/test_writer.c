@@ -65,9 +65,8 @@ static void test_pending_and_flush(void)
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
     tt_test_gate g;
-    tt_test_gate_init(&g);
 
-    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
+    tt_test_gate_hold(&g, w);
     for (guint i = 0; i < 7; i++)
         submit_seq(w, log, i, &freed);
     tt_test_gate_wait_entered(&g);
@@ -156,10 +155,9 @@ static void test_idle_after_burst(void)
     idle_seen seen = {g_array_new(FALSE, FALSE, sizeof(guint)), 0};
     gint freed = 0;
     tt_test_gate g;
-    tt_test_gate_init(&g);
     tt_writer_set_idle(w, idle_hook, &seen);
 
-    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
+    tt_test_gate_hold(&g, w);
     tt_test_gate_wait_entered(&g);
     for (guint i = 0; i < 100; i++)
         submit_seq(w, log, i, &freed);
@@ -207,10 +205,9 @@ static void test_backpressure(void)
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
     tt_test_gate g;
-    tt_test_gate_init(&g);
 
     tt_writer_set_limit(w, 4);
-    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
+    tt_test_gate_hold(&g, w);
     for (guint i = 0; i < 3; i++)
         submit_seq(w, log, i, &freed);
     tt_test_gate_wait_entered(&g);
@@ -263,10 +260,9 @@ static void test_free_drains(void)
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(guint));
     gint freed = 0;
     tt_test_gate g;
-    tt_test_gate_init(&g);
 
     /* Hold the thread so everything below is still queued when free() is called. */
-    tt_writer_submit(w, tt_test_gate_run, &g, NULL);
+    tt_test_gate_hold(&g, w);
     for (guint i = 0; i < 100; i++)
         submit_seq(w, log, i, &freed);
     chain_job *c = g_new(chain_job, 1);
