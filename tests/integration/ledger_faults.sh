@@ -35,11 +35,7 @@ CHECK="$TT_SRC/tests/integration/ledger_check.py"
 # ~1440 buckets: a few seconds, long enough to stop it in the middle; tail follows in time
 rank_flowgen big 9 2019-02-01T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 20000 432000
 rank_flowgen tail 10 2019-02-06T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 86400
-committed() { "$PY" -c 'import sqlite3
-try:
-    print(sqlite3.connect("file:x/rollup.sqlite?mode=ro", uri=True).execute("select count(*) from buckets").fetchone()[0])
-except Exception:
-    print(0)' 2>/dev/null; }
+committed() { tt_buckets x/rollup.sqlite; }
 state() { # FILE: the ledger's state of FILE (by path)
     "$PY" - x/ingest-ledger.ini "$(readlink -f "$1")" <<'PYEOF'
 import configparser, sys

@@ -196,16 +196,20 @@ sys.exit(0 if got == want and want > 0 else 1)
 PYEOF
 }
 
-# tt_wait_buckets DB N PID: wait (30 s) until the rollup database DB holds N buckets or PID
-# has exited; prints the count last read (0 while the database cannot be read).
-tt_wait_buckets() {
-    local n=0
-    for _ in $(seq 1 $((600 * TT_SCALE))); do
-        n=$("$PY" -c 'import sqlite3, sys
+# tt_buckets DB: the buckets the rollup database DB holds, read-only (0 while it cannot be read).
+tt_buckets() {
+    "$PY" -c 'import sqlite3, sys
 try:
     print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("select count(*) from buckets").fetchone()[0])
 except Exception:
-    print(0)' "$1" 2>/dev/null)
+    print(0)' "$1" 2>/dev/null
+}
+# tt_wait_buckets DB N PID: wait (30 s) until the rollup database DB holds N buckets or PID
+# has exited; prints the count last read.
+tt_wait_buckets() {
+    local n=0
+    for _ in $(seq 1 $((600 * TT_SCALE))); do
+        n=$(tt_buckets "$1")
         [ "$n" -ge "$2" ] && break
         kill -0 "$3" 2>/dev/null || break
         sleep 0.05

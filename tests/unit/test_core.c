@@ -26,6 +26,7 @@
 #include "config.h"
 #include "core.h"
 #include "decode.h"
+#include "test_support.h"
 
 #define T0 1546300800 /* 2019-01-01T00:00:00Z */
 #define DAY 86400
@@ -74,20 +75,6 @@ static void fixture_setup(fixture *fx, guint grace, const char *extra)
     fx->sensor = tt_core_sensor_index(fx->core, "s");
 }
 
-static void remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR))
-            remove_tree(child);
-        else
-            g_unlink(child);
-    }
-    g_rmdir(path);
-}
-
 /* The stop, as teitend does it; the core is gone afterwards. */
 static void fixture_stop(fixture *fx)
 {
@@ -101,7 +88,7 @@ static void fixture_teardown(fixture *fx)
 {
     if (fx->core != NULL)
         fixture_stop(fx);
-    remove_tree(fx->dir);
+    tt_test_remove_tree(fx->dir);
     g_free(fx->dir);
 }
 
