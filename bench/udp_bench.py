@@ -100,6 +100,17 @@ def udp_drops(port):
     return drops
 
 
+def jsonl_total_flows(path):
+    """The flows of a jsonl plugin file's total lines: every record it stored."""
+    stored = 0
+    with open(path) as f:
+        for line in f:
+            o = json.loads(line)
+            if o['dim'] == 'total':
+                stored += o['flows']
+    return stored
+
+
 def free_port():
     import socket
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -250,13 +261,7 @@ plugin_buffer_size: 102400
                 s = json.load(f)
             res['stored'] = s['records']
         elif who == 'teitend':
-            stored = 0
-            with open(jsonl) as f:
-                for line in f:
-                    o = json.loads(line)
-                    if o['dim'] == 'total':
-                        stored += o['flows']
-            res['stored'] = stored
+            res['stored'] = jsonl_total_flows(jsonl)
             with open(os.path.join(self.data, 'stats.json')) as f:
                 st = json.load(f)
             res['seq_lost'] = sum(e['seq_lost'] for e in st['exporters'])
@@ -441,12 +446,7 @@ plugin_buffer_size: 102400
             stop(cached)
         with open(os.path.join(self.tmp, 'soak.json')) as f:
             sent = json.load(f)
-        stored = 0
-        with open(jsonl) as f:
-            for line in f:
-                o = json.loads(line)
-                if o['dim'] == 'total':
-                    stored += o['flows']
+        stored = jsonl_total_flows(jsonl)
         # per wall second: records received, kernel drops, writer backlog (max)
         per_s = {}
         for t, rec, kd, wp in timeline:
