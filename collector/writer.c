@@ -70,21 +70,25 @@ typedef struct writer_job {
 struct tt_writer {
     GThread *thread;
     GMutex lock;
-    GCond wake;     /* queue grew or stop was requested */
-    GCond done;     /* a job finished */
-    GQueue queue;   /* of writer_job *, protected by lock */
-    guint64 queued; /* jobs ever queued, protected by lock */
-    guint64 ran;    /* jobs ever finished (or discarded), protected by lock */
-    gboolean stop;  /* protected by lock */
-    gboolean discard; /* the thread drops queued jobs unrun, protected by lock */
-    gint pending;   /* atomic: queued - ran */
-    guint limit;    /* bound in jobs; 0 = none */
-    guint64 max_bytes;  /* bound in bytes; 0 = none */
-    gboolean wait;      /* past a bound: wait (TRUE) or refuse what may be refused */
-    guint flushers;     /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
+    GCond wake;        /* queue grew or stop was requested */
+    GCond done;        /* a job finished */
+    GQueue queue;      /* of writer_job *, protected by lock */
+    guint64 queued;    /* jobs ever queued, protected by lock */
+    guint64 ran;       /* jobs ever finished (or discarded), protected by lock */
+    gboolean stop;     /* protected by lock */
+    gboolean discard;  /* the thread drops queued jobs unrun, protected by lock */
+    gint pending;      /* atomic: queued - ran */
+    guint limit;       /* bound in jobs; 0 = none */
+    guint64 max_bytes; /* bound in bytes; 0 = none */
+    gboolean wait;     /* past a bound: wait (TRUE) or refuse what may be refused */
+    guint flushers;    /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
     tt_writer_idle_fn idle; /* see tt_writer_set_idle; set before the first job */
     void *idle_data;
     gint64 idle_at; /* monotonic µs the hook asked to be called again at; 0: not asked */
+    /* GLib's GCond makes a futex call at every signal, waiter or not: the hot paths
+     * (a submit, a finished job) signal only when someone waits. Protected by lock. */
+    gboolean sleeping;  /* the thread waits on wake */
+    guint done_waiters; /* threads waiting on done */
     tt_writer_stats st; /* protected by lock; pending_* kept here too */
 };
 
@@ -93,6 +97,28 @@ static void writer_job_finish(writer_job *job)
     if (job->free_fn != NULL)
         job->free_fn(job->data);
     g_free(job);
+}
+
+/* Wait on done (lock held), counted so that a finished job signals only when needed. */
+static void writer_wait_done(tt_writer *writer)
+{
+    writer->done_waiters++;
+    g_cond_wait(&writer->done, &writer->lock);
+    writer->done_waiters--;
+}
+
+static gboolean writer_wait_done_until(tt_writer *writer, gint64 until)
+{
+    writer->done_waiters++;
+    gboolean woken = g_cond_wait_until(&writer->done, &writer->lock, until);
+    writer->done_waiters--;
+    return woken;
+}
+
+static void writer_signal_done(tt_writer *writer)
+{
+    if (writer->done_waiters > 0)
+        g_cond_broadcast(&writer->done);
 }
 
 /* Run the idle hook (lock held, released around it); @a force: a flush or a drain waits. */
@@ -120,15 +146,18 @@ static gpointer writer_thread_main(gpointer data)
             /* Stop only once the queue is empty: tt_writer_free() drains. */
             if (writer->stop)
                 break;
+            writer->sleeping = TRUE;
             if (writer->idle_at == 0) {
                 g_cond_wait(&writer->wake, &writer->lock);
+                writer->sleeping = FALSE;
                 continue;
             }
             /* the hook put work off: call it again when due, or at once for a flush */
             gboolean woken = g_cond_wait_until(&writer->wake, &writer->lock, writer->idle_at);
+            writer->sleeping = FALSE;
             if (g_queue_is_empty(&writer->queue) && (!woken || writer->flushers > 0)) {
                 writer_idle(writer, writer->flushers > 0);
-                g_cond_broadcast(&writer->done);
+                writer_signal_done(writer);
             }
             continue;
         }
@@ -152,7 +181,7 @@ static gpointer writer_thread_main(gpointer data)
             writer->st.lost_jobs++;
             writer->st.lost_bytes += bytes;
         }
-        g_cond_broadcast(&writer->done);
+        writer_signal_done(writer);
     }
     g_mutex_unlock(&writer->lock);
     return NULL;
@@ -182,6 +211,13 @@ static gboolean writer_full(const tt_writer *writer, gsize bytes)
     return writer->max_bytes > 0 && writer->st.pending_bytes + bytes > writer->max_bytes;
 }
 
+/* Does the queue still hold more than half its bounds? Lock held. */
+static gboolean writer_above_half(const tt_writer *writer)
+{
+    return (writer->limit > 0 && writer->st.pending_jobs > writer->limit / 2) ||
+           (writer->max_bytes > 0 && writer->st.pending_bytes > writer->max_bytes / 2);
+}
+
 gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
                                 GDestroyNotify free_fn, gsize bytes, gboolean may_refuse)
 {
@@ -205,10 +241,13 @@ gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
             return FALSE;
         }
         if (writer->wait) {
+            /* until half the room is free, not one job's: waking at every job the writer
+             * finishes made the two threads trade the lock and the CPU for each job
+             * (futex calls were 80 % of a sparse --read's system time) */
             gint64 t0 = g_get_monotonic_time();
             writer->st.stalls++;
-            while (writer_full(writer, bytes))
-                g_cond_wait(&writer->done, &writer->lock);
+            while (writer_full(writer, bytes) || writer_above_half(writer))
+                writer_wait_done(writer);
             writer->st.stalled_us += g_get_monotonic_time() - t0;
         }
     }
@@ -227,7 +266,8 @@ gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
     g_warn_if_fail(!writer->stop || g_thread_self() == writer->thread);
     g_queue_push_tail(&writer->queue, job);
     writer->queued++;
-    g_cond_signal(&writer->wake);
+    if (writer->sleeping)
+        g_cond_signal(&writer->wake);
     g_mutex_unlock(&writer->lock);
     return TRUE;
 }
@@ -302,7 +342,7 @@ void tt_writer_flush(tt_writer *writer)
     if (writer->idle_at != 0)
         g_cond_signal(&writer->wake); /* what the hook put off is due now */
     while (writer->ran < target || (writer->ran == writer->queued && writer->idle_at != 0))
-        g_cond_wait(&writer->done, &writer->lock);
+        writer_wait_done(writer);
     writer->flushers--;
     g_mutex_unlock(&writer->lock);
 }
@@ -321,7 +361,7 @@ gboolean tt_writer_drain(tt_writer *writer, gint64 deadline_us,
     /* ran < queued, not a target taken now: jobs queued by jobs belong to the stop too */
     while (writer->ran < writer->queued || writer->idle_at != 0) {
         gint64 until = MIN(next, deadline_us);
-        if (g_cond_wait_until(&writer->done, &writer->lock, until))
+        if (writer_wait_done_until(writer, until))
             continue;
         gint64 now = g_get_monotonic_time();
         if (now >= deadline_us)
@@ -352,7 +392,7 @@ guint64 tt_writer_discard(tt_writer *writer, guint64 *bytes)
     writer->discard = TRUE;
     g_cond_signal(&writer->wake);
     while (writer->ran < writer->queued)
-        g_cond_wait(&writer->done, &writer->lock);
+        writer_wait_done(writer);
     writer->discard = FALSE;
     guint64 n = writer->st.lost_jobs - lost0;
     if (bytes != NULL)
