@@ -11,7 +11,10 @@
  * (docs/storage.md). Legends name ports as "23/TCP (telnet)". The picture is
  * described once as an rrdtool argv (rrd/graph.c), so --print-command shows
  * the plain `rrdtool graph` command that draws the same picture. Times are
- * epoch seconds or ISO 8601; a quarter is in UTC.
+ * epoch seconds or ISO 8601. A quarter is cut as `teiten rank` and `teiten
+ * report` cut it (rank_table.c): local days of the zone the collector's rollup
+ * database was written in (DATA/rollup.sqlite), --tz asserting it; without a
+ * rollup database, the --tz given or UTC.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 
 #include "cli.h"
 #include "graph.h"
+#include "rank_table.h"
 #include "services.h"
 
 static void graph_series_free(gpointer p)
@@ -44,16 +48,45 @@ static gboolean graph_time(const char *text, int64_t *out)
     return TRUE;
 }
 
-static gboolean graph_quarter(const char *q, int64_t *start, int64_t *end)
+/*
+ * @a quarter's seconds, as rank and report cut it. The zone: the rollup database's in @a data
+ * (a --tz that differs is an error, as for rank), else @a tz_opt, else UTC.
+ */
+static gboolean graph_quarter(const char *data, const char *quarter, const char *tz_opt,
+                              int64_t *start, int64_t *end, GError **error)
 {
-    int year = 0, n = 0;
-    if (sscanf(q, "%4dQ%1d", &year, &n) != 2 || n < 1 || n > 4 || year < 1970)
+    tt_period_kind kind;
+    tt_rank_period cur = {0}, prev = {0};
+    g_autofree char *tz = NULL;
+    if (!tt_rank_periods(quarter, NULL, NULL, NULL, NULL, &kind, &cur, &prev, error))
         return FALSE;
-    g_autoptr(GDateTime) a = g_date_time_new_utc(year, (n - 1) * 3 + 1, 1, 0, 0, 0);
-    g_autoptr(GDateTime) b = g_date_time_add_months(a, 3);
-    *start = g_date_time_to_unix(a);
-    *end = g_date_time_to_unix(b);
+    g_autofree char *db = g_build_filename(data, "rollup.sqlite", NULL);
+    if (g_file_test(db, G_FILE_TEST_IS_REGULAR)) {
+        char *dirs[] = {(char *)data, NULL};
+        const char *z = NULL;
+        GPtrArray *dbs = tt_rank_open(dirs, NULL, tz_opt, &z, error);
+        if (dbs == NULL)
+            goto err;
+        tz = g_strdup(z);
+        g_ptr_array_free(dbs, TRUE);
+    } else {
+        tz = g_strdup(tz_opt != NULL ? tz_opt : "UTC");
+        g_autoptr(GTimeZone) zone = g_time_zone_new_identifier(tz);
+        if (zone == NULL) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--tz %s: unknown zone",
+                        tz);
+            goto err;
+        }
+    }
+    tt_rank_period_range(&cur, tz, start, end);
+    tt_rank_period_clear(&cur);
+    tt_rank_period_clear(&prev);
     return TRUE;
+
+err:
+    tt_rank_period_clear(&cur);
+    tt_rank_period_clear(&prev);
+    return FALSE;
 }
 
 /* "port:23/tcp" -> port/tcp/23.rrd, "23/TCP (telnet)". */
@@ -94,14 +127,17 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec)
 int tt_cli_graph(int argc, char **argv)
 {
     g_autofree char *data = NULL, *start_s = NULL, *end_s = NULL, *quarter = NULL, *out = NULL;
-    g_autofree char *ds = NULL, *format = NULL, *title = NULL, *daemon = NULL;
+    g_autofree char *ds = NULL, *format = NULL, *title = NULL, *daemon = NULL, *tz = NULL;
     gboolean stacked = FALSE, print = FALSE;
     int width = 800, height = 250;
     GOptionEntry entries[] = {
         {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data, "teitend's data-dir", "DIR"},
         {"start", 's', 0, G_OPTION_ARG_STRING, &start_s, "first second (epoch or ISO 8601)", "T"},
         {"end", 'e', 0, G_OPTION_ARG_STRING, &end_s, "end (epoch or ISO 8601)", "T"},
-        {"quarter", 'q', 0, G_OPTION_ARG_STRING, &quarter, "a calendar quarter, UTC", "2019Q1"},
+        {"quarter", 'q', 0, G_OPTION_ARG_STRING, &quarter,
+         "a calendar quarter in the rollup database's zone, as rank cuts it", "YYYYQn"},
+        {"tz", 0, 0, G_OPTION_ARG_STRING, &tz,
+         "the quarter's zone: asserts the rollup database's; without one, default UTC", "ZONE"},
         {"ds", 0, 0, G_OPTION_ARG_STRING, &ds, "packets (default), flows, bytes or sources", "DS"},
         {"stacked", 0, 0, G_OPTION_ARG_NONE, &stacked, "stacked areas instead of lines", NULL},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default) or svg", "FMT"},
@@ -126,8 +162,8 @@ int tt_cli_graph(int argc, char **argv)
     }
     int64_t start = 0, end = 0;
     if (quarter != NULL) {
-        if (!graph_quarter(quarter, &start, &end)) {
-            g_printerr("teiten graph: --quarter %s: expected YYYYQn\n", quarter);
+        if (!graph_quarter(data, quarter, tz, &start, &end, &error)) {
+            g_printerr("teiten graph: %s\n", error->message);
             return 2;
         }
     } else if (start_s == NULL || end_s == NULL || !graph_time(start_s, &start) ||

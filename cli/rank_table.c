@@ -53,6 +53,24 @@ static void day_string(const GDate *d, char out[11])
                g_date_get_day(d));
 }
 
+/*
+ * Years a period may name: flow times start at the epoch, and GDate (what cuts the periods and
+ * their previous ones) stops at year 1; a quarter or day outside is a clear error, not a
+ * GLib-CRITICAL further down.
+ */
+#define PERIOD_YEAR_MIN 1970
+#define PERIOD_YEAR_MAX 9999
+
+static gboolean period_year_ok(int y, const char *opt, const char *value, const char *range,
+                               GError **error)
+{
+    if (y >= PERIOD_YEAR_MIN && y <= PERIOD_YEAR_MAX)
+        return TRUE;
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "%s %s: year %d out of range; valid: %s", opt, value, y, range);
+    return FALSE;
+}
+
 /* The period asked for and the one before it; FALSE with a message on a bad spec. */
 gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
                          const char *to, tt_period_kind *kind, tt_rank_period *cur,
@@ -68,11 +86,13 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         return FALSE;
     }
     if (quarter != NULL) {
-        if (sscanf(quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4 || y < 1) {
+        if (sscanf(quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--quarter %s: expected YYYYQn, e.g. 2019Q1", quarter);
             return FALSE;
         }
+        if (!period_year_ok(y, "--quarter", quarter, "1970Q1 to 9999Q4", error))
+            return FALSE;
         *kind = TT_PERIOD_QUARTER;
         period_days(cur, y, 3 * n - 2, y, 3 * n);
         cur->label = g_strdup_printf("%04dQ%d", y, n);
@@ -80,11 +100,13 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         period_days(prev, py, 3 * pn - 2, py, 3 * pn);
         prev->label = g_strdup_printf("%04dQ%d", py, pn);
     } else if (month != NULL) {
-        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12 || y < 1) {
+        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--month %s: expected YYYY-MM, e.g. 2019-03", month);
             return FALSE;
         }
+        if (!period_year_ok(y, "--month", month, "1970-01 to 9999-12", error))
+            return FALSE;
         *kind = TT_PERIOD_MONTH;
         period_days(cur, y, n, y, n);
         cur->label = g_strdup_printf("%04d-%02d", y, n);
@@ -92,11 +114,13 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         period_days(prev, py, pn, py, pn);
         prev->label = g_strdup_printf("%04d-%02d", py, pn);
     } else if (year != NULL) {
-        if (sscanf(year, "%4d%c", &y, &tail) != 1 || y < 2) {
+        if (sscanf(year, "%4d%c", &y, &tail) != 1) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--year %s: expected YYYY, e.g. 2019", year);
             return FALSE;
         }
+        if (!period_year_ok(y, "--year", year, "1970 to 9999", error))
+            return FALSE;
         *kind = TT_PERIOD_YEAR;
         period_days(cur, y, 1, y, 12);
         cur->label = g_strdup_printf("%04d", y);
@@ -109,6 +133,10 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
                         "--from/--to: expected two days YYYY-MM-DD, from <= to (both included)");
             return FALSE;
         }
+        if (!period_year_ok(g_date_get_year(&a), "--from", from, "1970-01-01 to 9999-12-31",
+                            error) ||
+            !period_year_ok(g_date_get_year(&b), "--to", to, "1970-01-01 to 9999-12-31", error))
+            return FALSE;
         *kind = TT_PERIOD_RANGE;
         day_string(&a, cur->from);
         day_string(&b, cur->to);
@@ -123,6 +151,27 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         prev->label = g_strdup_printf("%s..%s", prev->from, prev->to);
     }
     return TRUE;
+}
+
+void tt_rank_period_range(const tt_rank_period *p, const char *tz, int64_t *start, int64_t *end)
+{
+    GTimeZone *zone = tz != NULL ? g_time_zone_new_identifier(tz) : NULL;
+    if (zone == NULL)
+        zone = g_time_zone_new_utc();
+    GDate a, b;
+    /* the days were written by tt_rank_periods: valid */
+    gboolean ok = parse_day(p->from, &a) && parse_day(p->to, &b);
+    g_assert(ok);
+    g_date_add_days(&b, 1);
+    GDateTime *s = g_date_time_new(zone, g_date_get_year(&a), g_date_get_month(&a),
+                                   g_date_get_day(&a), 0, 0, 0);
+    GDateTime *e = g_date_time_new(zone, g_date_get_year(&b), g_date_get_month(&b),
+                                   g_date_get_day(&b), 0, 0, 0);
+    *start = g_date_time_to_unix(s);
+    *end = g_date_time_to_unix(e);
+    g_date_time_unref(s);
+    g_date_time_unref(e);
+    g_time_zone_unref(zone);
 }
 
 void tt_period_opts_entries(tt_period_opts *p, GOptionEntry out[TT_PERIOD_OPTS_ENTRIES])

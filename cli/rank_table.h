@@ -10,6 +10,7 @@
 #define TT_RANK_TABLE_H
 
 #include <glib.h>
+#include <stdint.h>
 
 #include "completeness.h"
 #include "rollup_db.h"
@@ -63,6 +64,12 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
                          const char *to, tt_period_kind *kind, tt_rank_period *cur,
                          tt_rank_period *prev, GError **error);
 void tt_rank_period_clear(tt_rank_period *p);
+/**
+ * The seconds @a p covers: from local midnight of its first day to local midnight after its
+ * last, in @a tz (an IANA zone; NULL or unknown: UTC). What `teiten rank` ranks, `teiten
+ * report` draws and `teiten graph --quarter` draws are the same range.
+ */
+void tt_rank_period_range(const tt_rank_period *p, const char *tz, int64_t *start, int64_t *end);
 
 /** The period options `teiten rank` and `teiten report` share. */
 typedef struct {

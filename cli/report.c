@@ -270,22 +270,13 @@ static gboolean report_draw(const report_opts *o, const report_model *m, const c
 {
     if (series->len == 0)
         return FALSE;
-    g_autoptr(GTimeZone) zone = g_time_zone_new_identifier(m->tz);
-    if (zone == NULL)
-        zone = g_time_zone_new_utc();
-    GDate a, b;
-    report_day_parse(m->cur->from, &a);
-    report_day_parse(m->cur->to, &b);
-    g_date_add_days(&b, 1);
-    g_autoptr(GDateTime) s = g_date_time_new(zone, g_date_get_year(&a), g_date_get_month(&a),
-                                             g_date_get_day(&a), 0, 0, 0);
-    g_autoptr(GDateTime) e = g_date_time_new(zone, g_date_get_year(&b), g_date_get_month(&b),
-                                             g_date_get_day(&b), 0, 0, 0);
+    int64_t start, end;
+    tt_rank_period_range(m->cur, m->tz, &start, &end);
     g_autofree char *path = g_build_filename(o->out, name, NULL);
     tt_rrd_graph_spec spec = {.output = path,
                               .format = "PNG",
-                              .start = g_date_time_to_unix(s),
-                              .end = g_date_time_to_unix(e),
+                              .start = start,
+                              .end = end,
                               .ds = m->metric,
                               .stacked = stacked,
                               .title = title,

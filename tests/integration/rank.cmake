@@ -4,3 +4,4 @@
 tt_add_script_test(rank_golden rank_golden.sh)
 tt_add_script_test(rank_tz rank_tz.sh)
 tt_add_script_test(rank_crash rank_crash.sh)
+tt_add_script_test(cli_periods cli_periods.sh)

@@ -46,3 +46,29 @@ if "$TEITEND" -c moved.conf --read early.ipfix 2>moved.log; then
 fi
 grep -q "time zone" moved.log || { cat moved.log >&2; tt_fail "no clear time-zone error"; }
 tt_note "Asia/Tokyo puts 15:30 UTC on 2019-03-31 in 2019Q2, UTC in 2019Q1"
+# teiten graph --quarter cuts the quarter as rank does: the seconds from local midnight of
+# rank's first day to local midnight after its last, in the database's zone (it used UTC,
+# 9 h off in Tokyo). A --tz other than the database's is refused, as by rank.
+command -v rrdtool >/dev/null || tt_skip "no rrdtool to make the graph's file"
+for tz in Asia/Tokyo UTC; do
+    d=$(echo $tz | tr / _)
+    mkdir -p $d/rrd
+    rrdtool create $d/rrd/total.rrd --start 1540000000 --step 300 DS:packets:ABSOLUTE:600:0:U \
+        RRA:AVERAGE:0.5:1:10
+    want=$("$TEITEN" rank --data $d --quarter 2019Q1 --format json | "$PY" -c '
+import datetime, json, sys, zoneinfo
+r = json.load(sys.stdin)
+z = zoneinfo.ZoneInfo(r["tz"])
+day = lambda s: datetime.datetime.strptime(s, "%Y-%m-%d").replace(tzinfo=z)
+print("--start=%d --end=%d" % (day(r["from"]).timestamp(),
+                               (day(r["to"]) + datetime.timedelta(days=1)).timestamp()))')
+    got=$("$TEITEN" graph -d $d --quarter 2019Q1 --print-command -o $d.png total |
+          grep -o -- "--start=[0-9]*' '--end=[0-9]*" | tr -d "'")
+    [ "$got" = "$want" ] || tt_fail "graph $tz 2019Q1: $got, rank's range $want"
+    tt_note "graph $tz 2019Q1: $got, as rank"
+done
+[ "$want" = "--start=1546300800 --end=1554076800" ] || tt_fail "UTC 2019Q1: $want"
+if "$TEITEN" graph -d Asia_Tokyo --quarter 2019Q1 --tz UTC -o x.png total 2>tz.err; then
+    tt_fail "graph --tz UTC accepted on a Tokyo database"
+fi
+grep -q "Asia/Tokyo" tz.err || { cat tz.err >&2; tt_fail "graph --tz: no clear error"; }
