@@ -71,6 +71,7 @@ typedef struct {
     uint32_t held_domain;
     int64_t held_newest;    /* newest record start the current source's messages carried */
     tt_sensor_stats stats;
+    char *name; /* the sensor's name when a reload removed it: its buckets still close under it */
 } sensor_state;
 
 struct tt_core {
@@ -252,10 +253,21 @@ static uint32_t host_sensor_count(const tt_host *host)
     return tt_sensor_count(core->sensors);
 }
 
+/*
+ * @a sensor's name, also after a reload removed it (its open buckets and late records still
+ * belong to it); NULL for an index that never had one.
+ */
+static const char *core_sensor_name(const tt_core *core, uint32_t sensor)
+{
+    const char *name = tt_sensor_name(core->sensors, sensor);
+    if (name == NULL && sensor < core->states->len)
+        name = g_array_index(core->states, sensor_state, sensor).name;
+    return name;
+}
+
 static const char *host_sensor_name(const tt_host *host, uint32_t sensor)
 {
-    const tt_core *core = host->ctx;
-    return tt_sensor_name(core->sensors, sensor);
+    return core_sensor_name(host->ctx, sensor);
 }
 
 /* Past the backlog a live job is refused: say so, at most every TT_REFUSAL_LOG_EVERY s. */
@@ -428,7 +440,7 @@ static tt_bucket bucket_of(tt_core *core, uint32_t sensor, int64_t start)
         .start = start,
         .end = start + core->step,
         .sensor = sensor,
-        .sensor_name = tt_sensor_name(core->sensors, sensor),
+        .sensor_name = core_sensor_name(core, sensor),
     };
     return b;
 }
@@ -1143,6 +1155,7 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
         g_free(s->open);
         if (s->held != NULL)
             g_array_free(s->held, TRUE);
+        g_free(s->name);
     }
     g_array_free(core->states, TRUE);
     if (core->listener_losses != NULL)
@@ -1287,6 +1300,16 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
     g_free(config->data_dir);
     config->data_dir = g_strdup(core->config->data_dir);
 
+    /* a removed sensor's open buckets close later (by the host clock, at the stop) under its
+     * name, not as "sensor-N": keep the name of every sensor that has a state */
+    for (guint i = 0; i < core->states->len; i++) {
+        sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        const char *name = tt_sensor_name(core->sensors, i);
+        if (name != NULL) {
+            g_free(s->name);
+            s->name = g_strdup(name);
+        }
+    }
     tt_sensor_table *sensors = tt_sensor_table_new(config, core->sensors);
     tt_sensor_table_free(core->sensors);
     core->sensors = sensors;
