@@ -1280,6 +1280,66 @@ void tt_core_close_all(tt_core *core)
     tt_core_write_stats(core);
 }
 
+/* [collector] keys a reload cannot apply: bound sockets, opened stores, cut buckets and days */
+static const char *const core_restart_keys[] = {
+    "listen",    "data-dir", "plugin-dir", "step",   "grace",        "timezone",
+    "rrdcached", "user",     "pidfile",    "rcvbuf", "rrd-archives", NULL,
+};
+
+static gboolean core_kf_value_differs(GKeyFile *a, GKeyFile *b, const char *group, const char *key)
+{
+    g_autofree char *va = g_key_file_get_value(a, group, key, NULL);
+    g_autofree char *vb = g_key_file_get_value(b, group, key, NULL);
+    if (va != NULL)
+        g_strstrip(va);
+    if (vb != NULL)
+        g_strstrip(vb);
+    return g_strcmp0(va, vb) != 0;
+}
+
+/* Whether [@a group] differs between @a a and @a b, in any key. */
+static gboolean core_kf_group_differs(GKeyFile *a, GKeyFile *b, const char *group)
+{
+    GKeyFile *files[] = {a, b};
+    for (guint f = 0; f < 2; f++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(files[f], group, NULL, NULL);
+        if (keys == NULL && g_key_file_has_group(files[1 - f], group))
+            return TRUE;
+        for (char **k = keys; k != NULL && *k != NULL; k++)
+            if (core_kf_value_differs(a, b, group, *k))
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/*
+ * Name every changed key a reload does not apply (docs/operations.md lists them): a restart
+ * applies them; until then the running values stay.
+ */
+static void core_reload_restart_keys(GKeyFile *old_kf, GKeyFile *new_kf)
+{
+    g_autoptr(GString) changed = g_string_new(NULL);
+    for (const char *const *k = core_restart_keys; *k != NULL; k++)
+        if (core_kf_value_differs(old_kf, new_kf, "collector", *k))
+            g_string_append_printf(changed, "%s%s", changed->len ? ", " : "", *k);
+    GKeyFile *files[] = {old_kf, new_kf};
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint f = 0; f < 2; f++) {
+        g_auto(GStrv) groups = g_key_file_get_groups(files[f], NULL);
+        for (char **g = groups; g != NULL && *g != NULL; g++) {
+            if (!g_str_has_prefix(*g, "plugin:") || g_hash_table_contains(seen, *g))
+                continue;
+            g_hash_table_add(seen, g_strdup(*g));
+            if (core_kf_group_differs(old_kf, new_kf, *g))
+                g_string_append_printf(changed, "%s[%s]", changed->len ? ", " : "", *g);
+        }
+    }
+    if (changed->len > 0)
+        g_warning("reload: %s changed: a restart is needed to apply them; the running values "
+                  "stay until then",
+                  changed->str);
+}
+
 gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
 {
     g_return_val_if_fail(core != NULL && config != NULL, FALSE);
@@ -1292,13 +1352,13 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
             return FALSE;
         }
     }
-    if (config->step != core->config->step || config->grace != core->config->grace ||
-        g_strcmp0(config->data_dir, core->config->data_dir) != 0)
-        g_warning("reload: step, grace and data-dir changes need a restart; kept the old values");
+    core_reload_restart_keys(core->config->kf, config->kf);
     config->step = core->config->step;
     config->grace = core->config->grace;
     g_free(config->data_dir);
     config->data_dir = g_strdup(core->config->data_dir);
+    g_free(config->timezone);
+    config->timezone = g_strdup(core->config->timezone);
 
     /* a removed sensor's open buckets close later (by the host clock, at the stop) under its
      * name, not as "sensor-N": keep the name of every sensor that has a state */
@@ -1326,6 +1386,9 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
     core->host.timezone = config->timezone;
     /* writer-backlog and stop-timeout take effect at once (a stop reads the latter) */
     tt_writer_set_backlog(core->writer, config->writer_backlog, !core->live);
+    /* the time policy and the decoder's caps take effect with the next message */
+    tt_decoder_apply_config(core->decoder, config);
+    core->clock_rules.confirm_s = config->clock_corroborate;
     tt_decoder_invalidate_sensors(core->decoder);
     g_message("reloaded %s: %u sensors, geoip %s", config->path, tt_sensor_count(sensors),
               config->geoip != NULL ? config->geoip : "none");

@@ -1643,6 +1643,20 @@ static void decoder_log_filter(const gchar *domain, GLogLevelFlags level, const 
     g_log_default_handler(domain, level, message, NULL);
 }
 
+void tt_decoder_apply_config(tt_decoder *d, const tt_config *config)
+{
+    g_return_if_fail(d != NULL && config != NULL);
+    /* caps bound what is created from now on: lowering one evicts nothing */
+    d->max_templates = config->max_templates;
+    d->max_exporters = config->max_exporters;
+    d->max_sessions = config->max_sessions;
+    d->max_domains = config->max_domains;
+    d->tolerance_ms = config->export_time_tolerance * 1000;
+    d->time_rules.tolerance_ms = d->tolerance_ms;
+    d->time_rules.clamp_max_ms = config->clamp_max * 1000;
+    d->ahead_max_ms = config->export_ahead_max * 1000;
+}
+
 tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sink_data,
                            GError **error)
 {
@@ -1653,15 +1667,8 @@ tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sin
     d->sink = sink;
     d->sink_data = sink_data;
     d->sensor_gen = 1;
-    d->max_templates = config->max_templates;
-    d->max_exporters = config->max_exporters;
-    d->max_sessions = config->max_sessions;
-    d->max_domains = config->max_domains;
     d->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
-    d->tolerance_ms = config->export_time_tolerance * 1000;
-    d->time_rules.tolerance_ms = d->tolerance_ms;
-    d->time_rules.clamp_max_ms = config->clamp_max * 1000;
-    d->ahead_max_ms = config->export_ahead_max * 1000;
+    tt_decoder_apply_config(d, config);
     d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
                                          exporter_free_cb);
     d->privates = g_ptr_array_new_with_free_func(exporter_free_cb);

@@ -88,6 +88,12 @@ typedef uint32_t (*tt_sensor_resolver)(void *data, const uint8_t addr[16], uint3
 tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sink_data,
                            GError **error);
 void tt_decoder_free(tt_decoder *decoder);
+/**
+ * Take @a config's decoder keys: the caps (max-templates, max-exporters, max-sessions,
+ * max-domains; what exists already stays) and the time policy's export-time-tolerance,
+ * clamp-max and export-ahead-max. At creation and on every reload (SIGHUP).
+ */
+void tt_decoder_apply_config(tt_decoder *decoder, const tt_config *config);
 
 /** Bump when sensors change: every domain resolves its sensor again. */
 void tt_decoder_invalidate_sensors(tt_decoder *decoder);
