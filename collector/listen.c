@@ -12,8 +12,12 @@
  * translator lives inside libfixbuf's read path. There we still own the
  * decision: the datagram is peeked (MSG_PEEK) before libfixbuf reads,
  * non-sFlow noise is discarded, what libfixbuf's translator would read past
- * (tt_sflow_check) is counted as malformed and discarded, and the listener's
- * socket is found and given the same buffer size.
+ * (tt_sflow_check) is counted as malformed and discarded. And we own the
+ * socket: it is bound and sized with the others in tt_listeners_open(),
+ * before the privilege drop (SO_RCVBUFFORCE needs root, a failed bind is
+ * fatal there, naming the listener); libfixbuf's listener, which can only be
+ * made later with the decoder's session, binds an ephemeral port that our
+ * socket then replaces (dup2 over its descriptor).
  *
  * Kernel drops are the socket's own counter (SK_MEMINFO_DROPS through
  * SO_MEMINFO, what `ss -m` shows as `d`), read every tick and at the stop for
@@ -179,25 +183,17 @@ err_errno:
     return -1;
 }
 
-/* The socket libfixbuf's listener bound for @a port: ours to size. */
-static int find_bound_udp_fd(uint16_t port)
+/* libfixbuf's listeners use select(): their descriptors are below FD_SETSIZE */
+#define SFLOW_FD_MAX 1024
+
+static gboolean fd_is_udp(int fd)
 {
-    for (int fd = 3; fd < 1024; fd++) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        int type = 0;
-        socklen_t tlen = sizeof type;
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-            continue;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_DGRAM)
-            continue;
-        uint16_t p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-                     : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                                : 0;
-        if (p == port)
-            return fd;
-    }
-    return -1;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int type = 0;
+    socklen_t tlen = sizeof type;
+    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+           getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_DGRAM;
 }
 
 tt_listeners *tt_listeners_open(const tt_config *config, GError **error)
@@ -220,8 +216,7 @@ tt_listeners *tt_listeners_open(const tt_config *config, GError **error)
         l->spec.spec = g_strdup(spec->spec);
         l->fd = -1;
         g_ptr_array_add(ls->list, l);
-        if (spec->kind == TT_LISTEN_SFLOW_UDP)
-            continue; /* bound by libfixbuf in tt_listeners_start(), with the decoder's session */
+        /* sFlow too: sflow_start() later puts this socket under libfixbuf's listener */
         int type = spec->kind == TT_LISTEN_IPFIX_TCP ? SOCK_STREAM : SOCK_DGRAM;
         l->fd = listener_bind(spec, type, config->rcvbuf, error);
         if (l->fd < 0) {
@@ -375,30 +370,62 @@ static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/*
+ * libfixbuf's sFlow listener on the socket tt_listeners_open() bound: it binds an ephemeral
+ * port of its own (the configured one is ours already), found as the one UDP descriptor
+ * that appeared, and ours is dup2()ed over it. On failure @a l keeps its own socket.
+ */
 static gboolean sflow_start(listener *l, GError **error)
 {
     tt_listeners *ls = l->owner;
-    g_autofree char *svc = g_strdup_printf("%u", l->spec.port);
-    fbConnSpec_t cs = {.transport = FB_UDP, .host = l->spec.host, .svc = svc};
+    fbConnSpec_t cs = {.transport = FB_UDP, .host = l->spec.host, .svc = "0"};
     fbSession_t *session = tt_decoder_new_session(ls->decoder);
     fbCollector_t *collector = NULL;
+    g_autofree guint8 *before = g_new0(guint8, SFLOW_FD_MAX);
+    int theirs = -1;
 
+    if (l->fd < 0 || l->fd >= SFLOW_FD_MAX) {
+        fbSessionFree(session);
+        g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET,
+                    "%s: no socket below %d for libfixbuf's select()", l->spec.spec, SFLOW_FD_MAX);
+        return FALSE;
+    }
+    for (int fd = 3; fd < SFLOW_FD_MAX; fd++)
+        before[fd] = fd_is_udp(fd);
     l->fb_listener = fbListenerAlloc(&cs, session, NULL, NULL, error);
     if (l->fb_listener == NULL) {
         fbSessionFree(session);
+        g_prefix_error(error, "%s: ", l->spec.spec);
         return FALSE;
     }
     if (!fbListenerGetCollector(l->fb_listener, &collector, error) ||
-        !fbCollectorSetSFlowTranslator(collector, error))
-        return FALSE;
-    l->fd = find_bound_udp_fd(l->spec.port);
-    if (l->fd < 0) {
-        g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET, "%s: cannot find libfixbuf's socket",
-                    l->spec.spec);
-        return FALSE;
+        !fbCollectorSetSFlowTranslator(collector, error)) {
+        g_prefix_error(error, "%s: ", l->spec.spec);
+        goto err_free_listener;
     }
-    socket_size_rcvbuf(l->fd, ls->rcvbuf, l->spec.spec);
+    for (int fd = 3; fd < SFLOW_FD_MAX; fd++) {
+        if (before[fd] || !fd_is_udp(fd))
+            continue;
+        if (theirs >= 0) {
+            g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET,
+                        "%s: libfixbuf's listener opened more than one socket", l->spec.spec);
+            goto err_free_listener;
+        }
+        theirs = fd;
+    }
+    if (theirs < 0 || dup2(l->fd, theirs) < 0) {
+        g_set_error(error, TT_LISTEN_ERROR, TT_LISTEN_ERROR_SOCKET,
+                    "%s: cannot find libfixbuf's socket", l->spec.spec);
+        goto err_free_listener;
+    }
+    close(l->fd);
+    l->fd = theirs; /* our socket, under libfixbuf's descriptor: fbListenerFree closes it */
     return TRUE;
+
+err_free_listener:
+    fbListenerFree(l->fb_listener);
+    l->fb_listener = NULL;
+    return FALSE;
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
@@ -555,9 +582,9 @@ static void listeners_loss_foreach(void *data, tt_loss_fn fn, void *fn_data)
     }
 }
 
-void tt_listeners_start(tt_listeners *ls, tt_core *core)
+gboolean tt_listeners_start(tt_listeners *ls, tt_core *core, GError **error)
 {
-    g_return_if_fail(ls != NULL && core != NULL);
+    g_return_val_if_fail(ls != NULL && core != NULL, FALSE);
     static const tt_listener_hooks hooks = {
         .stats_json = listeners_stats_json,
         .refresh = listeners_refresh,
@@ -565,12 +592,12 @@ void tt_listeners_start(tt_listeners *ls, tt_core *core)
     };
     ls->core = core;
     tt_core_set_listeners(core, &hooks, ls);
-    tt_listeners_attach(ls, tt_core_decoder(core));
+    return tt_listeners_attach(ls, tt_core_decoder(core), error);
 }
 
-void tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder)
+gboolean tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder, GError **error)
 {
-    g_return_if_fail(ls != NULL && decoder != NULL);
+    g_return_val_if_fail(ls != NULL && decoder != NULL, FALSE);
     ls->decoder = decoder;
     for (guint i = 0; i < ls->list->len; i++) {
         listener *l = g_ptr_array_index(ls->list, i);
@@ -578,20 +605,17 @@ void tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder)
         case TT_LISTEN_IPFIX_TCP:
             l->watch = g_unix_fd_add(l->fd, G_IO_IN, tcp_accept, l);
             break;
-        case TT_LISTEN_SFLOW_UDP: {
-            g_autoptr(GError) error = NULL;
-            if (!sflow_start(l, &error)) {
-                g_warning("%s: sFlow listener not started: %s", l->spec.spec, error->message);
-                break;
-            }
+        case TT_LISTEN_SFLOW_UDP:
+            if (!sflow_start(l, error))
+                return FALSE;
             l->watch = g_unix_fd_add(l->fd, G_IO_IN, sflow_ready, l);
             break;
-        }
         default:
             l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp_ready, l);
             break;
         }
     }
+    return TRUE;
 }
 
 /*

@@ -2,9 +2,10 @@
 /*
  * listen.h - sockets and files: bytes into the decoder.
  *
- * tt_listeners_open() binds every socket of the configuration before any
- * slow start-up work (GeoIP, plugins), so the kernel queues what arrives
- * meanwhile; tt_listeners_start() attaches them to the GLib main loop once
+ * tt_listeners_open() binds every socket of the configuration (sFlow's too)
+ * before any slow start-up work (GeoIP, plugins) and before the privilege
+ * drop, so the kernel queues what arrives meanwhile and root sizes the
+ * buffers; a listener that cannot be bound is fatal, named in the error; tt_listeners_start() attaches them to the GLib main loop once
  * the core exists. tt_read_file() replays IPFIX files (RFC 5655) through the
  * same decoder.
  */
@@ -29,14 +30,17 @@ typedef struct tt_listeners tt_listeners;
 
 /** Bind every `listen` spec of @a config. Errors name the spec. (transfer full) */
 tt_listeners *tt_listeners_open(const tt_config *config, GError **error);
-/** Start receiving into @a core's decoder on the default main context. */
-void tt_listeners_start(tt_listeners *listeners, tt_core *core);
+/**
+ * Start receiving into @a core's decoder on the default main context. FALSE when a
+ * listener cannot be started (an sFlow listener's libfixbuf side); the error names it.
+ */
+gboolean tt_listeners_start(tt_listeners *listeners, tt_core *core, GError **error);
 /**
  * The decoder half of tt_listeners_start(), without a core (so no stats.json
  * entry): what the sFlow fuzz target drives, as libfixbuf's sFlow translator
  * runs only behind a real socket.
  */
-void tt_listeners_attach(tt_listeners *listeners, tt_decoder *decoder);
+gboolean tt_listeners_attach(tt_listeners *listeners, tt_decoder *decoder, GError **error);
 void tt_listeners_free(tt_listeners *listeners);
 /** Drain what the sockets hold right now (before a clean stop), then tt_listeners_refresh(). */
 void tt_listeners_drain(tt_listeners *listeners);

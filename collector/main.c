@@ -475,7 +475,16 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
         goto err_free_listeners;
     config = NULL; /* the core owns it now */
     ctx.config_path = g_strdup(config_path);
-    tt_listeners_start(ctx.listeners, ctx.core);
+    if (!tt_listeners_start(ctx.listeners, ctx.core, &error)) {
+        g_printerr("teitend: %s\n", error->message);
+        g_warning("%s", error->message);
+        tt_listeners_free(ctx.listeners);
+        tt_core_free(ctx.core);
+        g_free(ctx.config_path);
+        if (pidfile != NULL)
+            g_unlink(pidfile);
+        return 1;
+    }
 
     ctx.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_stop, &ctx);

@@ -123,7 +123,7 @@ static GLogWriterOutput sflow_log_writer(GLogLevelFlags level, const GLogField *
     return g_log_writer_default(level, fields, n_fields, data);
 }
 
-/* Listeners first: sflow_start() finds libfixbuf's socket by its port among the process's fds. */
+/* Listeners first: sflow_start() finds libfixbuf's socket as the UDP fd that appeared. */
 static void sflow_net_init(void)
 {
     tt_decoder *d = fuzz_decoder();
@@ -147,7 +147,8 @@ static void sflow_net_init(void)
      */
     if (__lsan_disable != NULL)
         __lsan_disable();
-    tt_listeners_attach(net.ls, d);
+    if (!tt_listeners_attach(net.ls, d, &error))
+        die(error->message);
     if (__lsan_enable != NULL)
         __lsan_enable();
     for (guint i = 0; i < SFLOW_LISTENERS; i++) {
