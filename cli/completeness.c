@@ -76,6 +76,8 @@ static const struct loss_phrase {
      " max-exporters 超過の破棄" /* a space before Latin text */, "データグラム", LOSS_ON},
     {"listener", "streams_cut", NULL, "TCP streams cut", "途中切断の TCP ストリーム", NULL,
      LOSS_ON},
+    {"listener", "tcp_refused", NULL, "TCP connections refused at a cap",
+     "上限超過により拒否した TCP 接続", NULL, LOSS_ON},
     {"listener", "unread_at_stop", NULL, "datagrams unread at the stop", "停止時に未読",
      "データグラム", LOSS_ON},
     {"exporters", "seq_lost", NULL, "sequence gaps", "シーケンス番号の欠落", NULL, LOSS_NOWHERE},

@@ -50,6 +50,7 @@ static const char *const config_collector_keys[] = {
     "rrd-archives", "writer-backlog",
     "stop-timeout", "export-ahead-max",
     "clamp-max",    "clock-corroborate",
+    "max-tcp-connections", "tcp-idle-timeout",
     NULL,
 };
 
@@ -516,6 +517,28 @@ static gboolean config_load_time_policy(tt_config *config, const char *name, GEr
     return TRUE;
 }
 
+/*
+ * IPFIX/TCP: how many connections may be open at once (each also takes one of max-exporters'
+ * places), and how long one may stay silent before it is closed. Anyone who can reach the
+ * port can connect: without a cap, connections (a 128 KiB buffer and a session each) and
+ * file descriptors are the attacker's to take. The idle default is generous: an exporter
+ * with nothing to export sends nothing over TCP (templates are not resent), and a quiet
+ * darknet at night is a legitimate silence of minutes.
+ */
+static gboolean config_load_tcp(tt_config *config, const char *name, GError **error)
+{
+    guint64 conns = 256, idle = 3600;
+
+    if (!config_get_uint(config->kf, name, "collector", "max-tcp-connections", 1, 65536, &conns,
+                         error) ||
+        !config_get_uint(config->kf, name, "collector", "tcp-idle-timeout", 0, 31536000, &idle,
+                         error))
+        return FALSE;
+    config->max_tcp_connections = (uint32_t)conns;
+    config->tcp_idle_timeout = (int64_t)idle;
+    return TRUE;
+}
+
 static gboolean config_load_collector(tt_config *config, const char *name, GError **error)
 {
     static const char *const group = "collector";
@@ -551,7 +574,7 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
         !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error) ||
         !config_get_string(kf, name, group, "rrd-archives", &archives_text, error))
         return FALSE;
-    if (!config_load_time_policy(config, name, error))
+    if (!config_load_time_policy(config, name, error) || !config_load_tcp(config, name, error))
         return FALSE;
 
     if (900 % step != 0) {

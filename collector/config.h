@@ -86,6 +86,8 @@ typedef struct tt_config {
     uint32_t max_sessions;   /* `max-sessions` per listener, default 4096 */
     uint32_t max_exporters;  /* `max-exporters`, default 1024 */
     uint32_t max_domains;    /* `max-domains` per exporter, default 64 */
+    uint32_t max_tcp_connections; /* `max-tcp-connections`, default 256 */
+    int64_t tcp_idle_timeout;     /* `tcp-idle-timeout` s, default 3600; 0: never */
     int64_t export_time_tolerance; /* `export-time-tolerance` s, default 600 */
     int64_t export_ahead_max; /* `export-ahead-max` s, default 54000 (15 h) */
     int64_t clamp_max;        /* `clamp-max` s, default 691200 (8 days) */

@@ -1283,7 +1283,8 @@ void tt_core_close_all(tt_core *core)
 /* [collector] keys a reload cannot apply: bound sockets, opened stores, cut buckets and days */
 static const char *const core_restart_keys[] = {
     "listen",    "data-dir", "plugin-dir", "step",   "grace",        "timezone",
-    "rrdcached", "user",     "pidfile",    "rcvbuf", "rrd-archives", NULL,
+    "rrdcached", "user",     "pidfile",    "rcvbuf", "rrd-archives", "max-tcp-connections",
+    "tcp-idle-timeout", NULL,
 };
 
 static gboolean core_kf_value_differs(GKeyFile *a, GKeyFile *b, const char *group, const char *key)

@@ -924,6 +924,12 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
     return e;
 }
 
+gboolean tt_decoder_exporter_room(const tt_decoder *d)
+{
+    g_return_val_if_fail(d != NULL, FALSE);
+    return g_hash_table_size(d->exporters) + d->privates->len < d->max_exporters;
+}
+
 tt_exporter *tt_decoder_exporter_private(tt_decoder *d, tt_listen_kind kind, const char *label,
                                          const uint8_t addr[16], int64_t now)
 {

@@ -106,6 +106,12 @@ void tt_decoder_set_resolver(tt_decoder *decoder, tt_sensor_resolver resolver, v
  */
 tt_exporter *tt_decoder_exporter(tt_decoder *decoder, tt_listen_kind kind, guint listener_id,
                                  const struct sockaddr *peer, socklen_t peer_len, int64_t now);
+/**
+ * Whether one more exporter fits under max-exporters without evicting one: a TCP connection
+ * is refused when not (tt_decoder_exporter_private() itself does not check: a --read file
+ * always gets its exporter).
+ */
+gboolean tt_decoder_exporter_room(const tt_decoder *decoder);
 /** An exporter for a file or a TCP connection: never shared, never evicted until released. */
 tt_exporter *tt_decoder_exporter_private(tt_decoder *decoder, tt_listen_kind kind,
                                          const char *label, const uint8_t addr[16],

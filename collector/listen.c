@@ -27,6 +27,10 @@
  *
  * TCP (IPFIX) and files are byte streams framed by the IPFIX header's length;
  * each message goes to the exporter's session exactly as a datagram would.
+ * Anyone who can reach a TCP port can connect, so connections are bounded:
+ * at most max-tcp-connections open, each taking one of max-exporters'
+ * places; one more is accepted and closed at once (tcp_refused), and one
+ * silent for tcp-idle-timeout is closed (tcp_idle_closed), swept each tick.
  * Everything runs on the main loop's thread: reception, decoding and dispatch
  * need no locks, and the writer thread keeps disk off this path.
  */
@@ -66,6 +70,8 @@ typedef struct {
     uint64_t connections;    /* TCP connections accepted */
     uint64_t stream_errors;  /* TCP connections closed for broken framing */
     uint64_t streams_cut;    /* TCP connections that ended inside a message, or broken */
+    uint64_t tcp_refused;    /* TCP connections closed at accept: a connection cap was reached */
+    uint64_t tcp_idle_closed; /* TCP connections closed after tcp-idle-timeout of silence */
     uint64_t unread_at_stop; /* datagrams still queued when the stop stopped reading */
 } listener_stats;
 
@@ -78,6 +84,7 @@ typedef struct {
     int fd;
     guint watch;
     uint32_t drops_read; /* SK_MEMINFO_DROPS at the last read (a 32-bit kernel counter) */
+    int64_t refused_logged; /* monotonic seconds of the last tcp_refused warning */
     fbListener_t *fb_listener; /* sFlow only */
     listener_stats stats;
 } listener;
@@ -89,6 +96,7 @@ typedef struct {
     tt_exporter *exporter;
     uint8_t *buf;
     size_t used;
+    int64_t last_active; /* monotonic seconds of the last byte received (or the accept) */
 } tcp_conn;
 
 struct tt_listeners {
@@ -97,6 +105,8 @@ struct tt_listeners {
     tt_core *core;
     tt_decoder *decoder;
     uint32_t rcvbuf;
+    uint32_t max_tcp;   /* max-tcp-connections */
+    int64_t tcp_idle_s; /* tcp-idle-timeout; 0: never */
     struct mmsghdr msgs[RECV_BATCH];
     struct iovec iov[RECV_BATCH];
     struct sockaddr_storage peers[RECV_BATCH];
@@ -108,6 +118,11 @@ G_DEFINE_QUARK(tt_listen_error, tt_listen_error)
 static int64_t now_s(void)
 {
     return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static int64_t mono_s(void)
+{
+    return g_get_monotonic_time() / G_USEC_PER_SEC;
 }
 
 static gboolean spec_sockaddr(const tt_listen_spec *spec, struct sockaddr_storage *ss,
@@ -203,6 +218,8 @@ tt_listeners *tt_listeners_open(const tt_config *config, GError **error)
     ls->list = g_ptr_array_new();
     ls->conns = g_ptr_array_new();
     ls->rcvbuf = config->rcvbuf;
+    ls->max_tcp = config->max_tcp_connections;
+    ls->tcp_idle_s = config->tcp_idle_timeout;
     ls->bufs = g_malloc(RECV_BATCH * RECV_BUFSZ);
 
     for (guint i = 0; i < config->listen->len; i++) {
@@ -480,6 +497,7 @@ static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
         }
         if (n < 0)
             break;
+        c->last_active = mono_s();
         c->l->stats.bytes += (uint64_t)n;
         c->used += (size_t)n;
         if (!stream_consume(ls->decoder, c->exporter, c->buf, &c->used)) {
@@ -504,6 +522,19 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
     int cfd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0)
         return G_SOURCE_CONTINUE;
+    if (ls->conns->len >= ls->max_tcp || !tt_decoder_exporter_room(ls->decoder)) {
+        /* accepted to be closed: the backlog must not fill with what we will never read */
+        close(cfd);
+        l->stats.tcp_refused++;
+        int64_t mono = mono_s();
+        if (l->refused_logged == 0 || mono - l->refused_logged >= 60) {
+            l->refused_logged = mono;
+            g_warning("%s: connection refused: %u TCP connections open (max-tcp-connections %u) "
+                      "or max-exporters reached; %" G_GUINT64_FORMAT " refused so far",
+                      l->spec.spec, ls->conns->len, ls->max_tcp, l->stats.tcp_refused);
+        }
+        return G_SOURCE_CONTINUE;
+    }
     uint8_t addr[16];
     char host[INET6_ADDRSTRLEN], label[96];
     uint16_t port = 0;
@@ -514,6 +545,7 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
     c->l = l;
     c->fd = cfd;
     c->buf = g_malloc(TCP_BUFSZ);
+    c->last_active = mono_s();
     c->exporter = tt_decoder_exporter_private(ls->decoder, TT_LISTEN_IPFIX_TCP, label, addr,
                                               now_s());
     c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, tcp_ready, c);
@@ -523,6 +555,39 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
 }
 
 /* ---- life cycle, stats ---------------------------------------------------- */
+
+static guint listener_tcp_open(const tt_listeners *ls, const listener *l)
+{
+    guint n = 0;
+    for (guint i = 0; i < ls->conns->len; i++)
+        n += ((const tcp_conn *)g_ptr_array_index(ls->conns, i))->l == l;
+    return n;
+}
+
+/* Close the connections silent for tcp-idle-timeout; TRUE when one was. */
+static gboolean tcp_sweep_idle(tt_listeners *ls)
+{
+    if (ls->tcp_idle_s <= 0)
+        return FALSE;
+    int64_t mono = mono_s();
+    gboolean closed = FALSE;
+    for (guint i = 0; i < ls->conns->len;) {
+        tcp_conn *c = g_ptr_array_index(ls->conns, i);
+        if (mono - c->last_active < ls->tcp_idle_s) {
+            i++;
+            continue;
+        }
+        g_message("%s: %s: silent for %" G_GINT64_FORMAT " s (tcp-idle-timeout), connection "
+                  "closed",
+                  c->l->spec.spec, tt_exporter_label(c->exporter), mono - c->last_active);
+        c->l->stats.tcp_idle_closed++;
+        if (c->used > 0)
+            c->l->stats.streams_cut++; /* a message it never finished */
+        tcp_conn_close(c); /* removes it from conns: index i now holds another */
+        closed = TRUE;
+    }
+    return closed;
+}
 
 static void listeners_stats_json(GString *out, void *data)
 {
@@ -536,10 +601,12 @@ static void listeners_stats_json(GString *out, void *data)
             ",\"noise\":%" G_GUINT64_FORMAT ",\"kernel_drops\":%" G_GUINT64_FORMAT
             ",\"exporter_cap\":%" G_GUINT64_FORMAT ",\"connections\":%" G_GUINT64_FORMAT
             ",\"stream_errors\":%" G_GUINT64_FORMAT ",\"streams_cut\":%" G_GUINT64_FORMAT
-            ",\"unread_at_stop\":%" G_GUINT64_FORMAT "}",
+            ",\"unread_at_stop\":%" G_GUINT64_FORMAT ",\"tcp_open\":%u"
+            ",\"tcp_refused\":%" G_GUINT64_FORMAT ",\"tcp_idle_closed\":%" G_GUINT64_FORMAT "}",
             i ? "," : "", l->spec.spec, l->stats.datagrams, l->stats.bytes, l->stats.noise,
             l->stats.kernel_drops, l->stats.exporter_cap, l->stats.connections,
-            l->stats.stream_errors, l->stats.streams_cut, l->stats.unread_at_stop);
+            l->stats.stream_errors, l->stats.streams_cut, l->stats.unread_at_stop,
+            listener_tcp_open(ls, l), l->stats.tcp_refused, l->stats.tcp_idle_closed);
     }
     g_string_append_c(out, ']');
 }
@@ -550,6 +617,7 @@ gboolean tt_listeners_refresh(tt_listeners *ls)
     gboolean moved = FALSE;
     for (guint i = 0; i < ls->list->len; i++)
         moved |= listener_read_drops(g_ptr_array_index(ls->list, i));
+    moved |= tcp_sweep_idle(ls);
     return moved;
 }
 
@@ -570,6 +638,7 @@ static void listeners_loss_foreach(void *data, tt_loss_fn fn, void *fn_data)
             {"kernel_drops", "datagrams", l->stats.kernel_drops},
             {"exporter_cap", "datagrams", l->stats.exporter_cap},
             {"streams_cut", "streams", l->stats.streams_cut},
+            {"tcp_refused", "connections", l->stats.tcp_refused},
             {"unread_at_stop", "datagrams", l->stats.unread_at_stop},
         };
         for (gsize k = 0; k < G_N_ELEMENTS(losses); k++) {

@@ -46,9 +46,10 @@ void tt_listeners_free(tt_listeners *listeners);
 void tt_listeners_drain(tt_listeners *listeners);
 /**
  * Read every UDP socket's own drop counter (SK_MEMINFO_DROPS) into its
- * listener's kernel_drops. The core calls it each tick and before the stop's
- * last close, so drops after the last datagram read are counted too.
- * Returns TRUE when a counter moved.
+ * listener's kernel_drops, and close the TCP connections silent for
+ * tcp-idle-timeout (tcp_idle_closed). The core calls it each tick and before
+ * the stop's last close, so drops after the last datagram read are counted
+ * too. Returns TRUE when a counter moved.
  */
 gboolean tt_listeners_refresh(tt_listeners *listeners);
 
