@@ -138,7 +138,7 @@ int tt_cli_graph(int argc, char **argv)
          "a calendar quarter in the rollup database's zone, as rank cuts it", "YYYYQn"},
         {"tz", 0, 0, G_OPTION_ARG_STRING, &tz,
          "the quarter's zone: asserts the rollup database's; without one, default UTC", "ZONE"},
-        {"ds", 0, 0, G_OPTION_ARG_STRING, &ds, "packets (default), flows, bytes or sources", "DS"},
+        {"ds", 0, 0, G_OPTION_ARG_STRING, &ds, "packets (default), flows (flow records as received), bytes or sources", "DS"},
         {"stacked", 0, 0, G_OPTION_ARG_NONE, &stacked, "stacked areas instead of lines", NULL},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default) or svg", "FMT"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "image file to write", "FILE"},

@@ -295,7 +295,7 @@ static const rank_words words_en = {
     {"previous quarter", "previous month", "previous year", "previous period"},
     {"up", "down", "same", "new"},
     "packets",
-    "flows",
+    "flows (est.)", /* records x sampling: docs/storage.md, "Records and flows" */
     "bytes"};
 /* The headings of JPCERT/CC's TSUBAME reports. */
 static const rank_words words_ja = {"順位",
@@ -308,7 +308,7 @@ static const rank_words words_ja = {"順位",
                                     {"前四半期の順位", "前月の順位", "前年の順位", "前期間の順位"},
                                     {"上昇", "下降", "変化なし", "新規"},
                                     "パケット数",
-                                    "フロー数",
+                                    "推定フロー数",
                                     "バイト数"};
 
 const char *tt_rank_change_key(const tt_rank_row *r)

@@ -35,7 +35,7 @@ static const report_words words_en = {
     "time zone",
     "Summary",
     "packets",
-    "flows",
+    "flows (est.)",
     "bytes",
     "distinct sources (estimate)",
     "sensors",
@@ -73,7 +73,9 @@ static const report_words words_en = {
     "of",
     "How to read this report: docs/quickstart.md. Ranks are exact (sums of per-day counters "
     "cut in the time zone above); ties are broken by the key in byte order. Packets and bytes "
-    "are corrected for sampling; flows count records times the sampling rate. Distinct sources "
+    "are corrected for sampling; flows (est.) are records times the sampling rate, an "
+    "estimate of the flows; the RRD graphs' \"flow records\" are the records as received. "
+    "Distinct sources "
     "are a HyperLogLog estimate (about 1.6 %). Graphs show rates per second from the RRD "
     "archives."};
 
@@ -84,7 +86,7 @@ static const report_words words_ja = {
     "タイムゾーン",
     "概要",
     "パケット数",
-    "フロー数",
+    "推定フロー数",
     "バイト数",
     "送信元アドレス数 (推定)",
     "センサー数",
@@ -121,8 +123,8 @@ static const report_words words_ja = {
     "推定",
     "/",
     "読み方: docs/quickstart.md。順位は上記タイムゾーンで区切った日ごとの正確な集計の和です。"
-    "同数の場合はキーのバイト順。パケット数とバイト数はサンプリング補正済み、フロー数は"
-    "レコード数 × サンプリング率。送信元アドレス数は HyperLogLog による推定 (誤差約 1.6 %)。"
+    "同数の場合はキーのバイト順。パケット数とバイト数はサンプリング補正済み、推定フロー数は"
+    "レコード数 × サンプリング率 (RRD グラフの flow records は受信したレコード数)。送信元アドレス数は HyperLogLog による推定 (誤差約 1.6 %)。"
     "グラフは RRD アーカイブの毎秒レートです。"};
 
 static const char report_css[] =

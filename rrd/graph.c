@@ -23,6 +23,16 @@
 static const char *const graph_colours[] = {"1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd",
                                             "8c564b", "e377c2", "7f7f7f", "bcbd22", "17becf"};
 
+/*
+ * What a data source counts, in words: the DS `flows` holds the flow records received (not
+ * corrected for sampling; the rollups' and rank's "flows" are records x sampling), so its
+ * axis and totals say "flow records". (transfer none)
+ */
+static const char *graph_ds_words(const char *ds)
+{
+    return strcmp(ds, "flows") == 0 ? "flow records" : ds;
+}
+
 /* rrdtool's legend text: ':' must be escaped. (transfer full) */
 static char *graph_escape(const char *s)
 {
@@ -45,7 +55,7 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
     g_ptr_array_add(a, g_strdup_printf("--end=%" G_GINT64_FORMAT, spec->end));
     g_ptr_array_add(a, g_strdup_printf("--width=%d", spec->width));
     g_ptr_array_add(a, g_strdup_printf("--height=%d", spec->height));
-    g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s/s", spec->ds));
+    g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s/s", graph_ds_words(spec->ds)));
     g_ptr_array_add(a, g_strdup("--lower-limit=0"));
     if (spec->title != NULL)
         g_ptr_array_add(a, g_strdup_printf("--title=%s", spec->title));
@@ -63,7 +73,8 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
                 a, g_strdup_printf("AREA:s%u#%s:%s%s", i, colour, label, i > 0 ? ":STACK" : ""));
         else
             g_ptr_array_add(a, g_strdup_printf("LINE1:s%u#%s:%s", i, colour, label));
-        g_ptr_array_add(a, g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, spec->ds));
+        g_ptr_array_add(a,
+                        g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, graph_ds_words(spec->ds)));
     }
     return a;
 }

@@ -54,7 +54,7 @@ for tz in Asia/Tokyo UTC; do
     d=$(echo $tz | tr / _)
     mkdir -p $d/rrd
     rrdtool create $d/rrd/total.rrd --start 1540000000 --step 300 DS:packets:ABSOLUTE:600:0:U \
-        RRA:AVERAGE:0.5:1:10
+        DS:flows:ABSOLUTE:600:0:U RRA:AVERAGE:0.5:1:10
     want=$("$TEITEN" rank --data $d --quarter 2019Q1 --format json | "$PY" -c '
 import datetime, json, sys, zoneinfo
 r = json.load(sys.stdin)
@@ -72,3 +72,15 @@ if "$TEITEN" graph -d Asia_Tokyo --quarter 2019Q1 --tz UTC -o x.png total 2>tz.e
     tt_fail "graph --tz UTC accepted on a Tokyo database"
 fi
 grep -q "Asia/Tokyo" tz.err || { cat tz.err >&2; tt_fail "graph --tz: no clear error"; }
+# "flows" says which count it is: the rank metric is records x sampling ("flows (est.)"),
+# the RRD data source `flows` holds records as received ("flow records")
+"$TEITEN" rank --data Asia_Tokyo --quarter 2019Q2 --metric flows | head -1 | grep -q "flows (est.)" ||
+    tt_fail "rank --metric flows: no 'flows (est.)' heading"
+"$TEITEN" rank --data Asia_Tokyo --quarter 2019Q2 --metric flows --format md | grep -q "| flows (est.) |" ||
+    tt_fail "rank --metric flows --format md: no 'flows (est.)' heading"
+"$TEITEN" rank --data Asia_Tokyo --quarter 2019Q2 --metric flows --lang ja | head -1 | grep -q "推定フロー数" ||
+    tt_fail "rank --metric flows --lang ja: no 推定フロー数 heading"
+"$TEITEN" graph -d Asia_Tokyo --quarter 2019Q1 --ds flows --print-command -o f.png total >f.txt
+grep -qF "'--vertical-label=flow records/s'" f.txt && grep -qF 'total %.0lf flow records' f.txt ||
+    { cat f.txt >&2; tt_fail "graph --ds flows: not labelled 'flow records'"; }
+tt_note "rank says flows (est.), graph says flow records"
