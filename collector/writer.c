@@ -82,6 +82,7 @@ struct tt_writer {
     guint64 max_bytes; /* bound in bytes; 0 = none */
     gboolean wait;     /* past a bound: wait (TRUE) or refuse what may be refused */
     guint flushers;    /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
+    guint64 flush_target; /* the highest job number a waiting flush waits for; 0: none */
     tt_writer_idle_fn idle; /* see tt_writer_set_idle; set before the first job */
     void *idle_data;
     gint64 idle_at; /* monotonic µs the hook asked to be called again at; 0: not asked */
@@ -171,7 +172,10 @@ static gpointer writer_thread_main(gpointer data)
 
         g_mutex_lock(&writer->lock);
         /* before the job counts as finished: a flush or drain waiting for it sees the commit */
-        if (g_queue_is_empty(&writer->queue) || writer->flushers > 0)
+        /* the hook runs when the queue runs dry, or after the last job a flush waits for
+         * (not after every job while one waits: a stop's drain would commit each job) */
+        if (g_queue_is_empty(&writer->queue) ||
+            (writer->flush_target != 0 && writer->ran + 1 >= writer->flush_target))
             writer_idle(writer, writer->flushers > 0);
         g_atomic_int_add(&writer->pending, -1);
         writer->ran++;
@@ -339,11 +343,14 @@ void tt_writer_flush(tt_writer *writer)
     g_mutex_lock(&writer->lock);
     guint64 target = writer->queued;
     writer->flushers++;
+    writer->flush_target = MAX(writer->flush_target, target);
     if (writer->idle_at != 0)
         g_cond_signal(&writer->wake); /* what the hook put off is due now */
     while (writer->ran < target || (writer->ran == writer->queued && writer->idle_at != 0))
         writer_wait_done(writer);
     writer->flushers--;
+    if (writer->ran >= writer->flush_target)
+        writer->flush_target = 0;
     g_mutex_unlock(&writer->lock);
 }
 
