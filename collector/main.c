@@ -393,7 +393,7 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
         }
         progress.bytes_before += f->size;
     }
-    if (tty && progress.shown) {
+    if (tty) { /* the last line, a summary, even for a read too quick for any other */
         progress.last = 0;
         progress.files = plan.read->len;
         read_progress_show(0, &progress);
