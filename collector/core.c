@@ -238,11 +238,25 @@ static gboolean host_rrd_update(const tt_host *host, tt_rrd_kind kind, const cha
     return tt_rrd_store_update(core->rrd, kind, scope, path, start, end, values, error);
 }
 
+/*
+ * The stop's fill to midnight (writer thread). The lines the jobs left are
+ * sent first, through core_rrd_commit, so that what is refused among them is
+ * reported as a failure, as it would have been at the next idle commit.
+ */
 static void host_rrd_finish(const tt_host *host)
 {
     const tt_core *core = host->ctx;
-    if (core->rrd != NULL)
-        tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
+    if (core->rrd == NULL)
+        return;
+    core_rrd_commit(core->rrd, host);
+    uint64_t before = core_rrd_lost(core->rrd);
+    tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
+    uint64_t lost = core_rrd_lost(core->rrd) - before;
+    if (lost > 0) {
+        g_autofree char *msg = g_strdup_printf(
+            "rrd: %" G_GUINT64_FORMAT " update line(s) of the stop's fill refused", lost);
+        host->job_failed(host, msg);
+    }
 }
 
 /* ---- host services ------------------------------------------------------- */
@@ -1142,6 +1156,10 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     if (core->stop_deadline != 0 && core->writer != NULL && core->rrd != NULL) {
         core_stop_writer(core);
         core_write_stats_now(core); /* the last word: refused, lost, journaled; needs the decoder */
+    } else if (core->writer != NULL && core->rrd != NULL) {
+        /* --read: no deadline; every job, and the RRD lines they left, then the last word */
+        tt_writer_flush(core->writer);
+        core_write_stats_now(core);
     }
     tt_decoder_free(core->decoder);
     core->decoder = NULL;

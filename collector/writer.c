@@ -144,9 +144,13 @@ static gpointer writer_thread_main(gpointer data)
     for (;;) {
         writer_job *job = g_queue_pop_head(&writer->queue);
         if (job == NULL) {
-            /* Stop only once the queue is empty: tt_writer_free() drains. */
-            if (writer->stop)
+            /* Stop only once the queue is empty: tt_writer_free() drains, and what the
+             * idle hook put off is done now, on this thread (its failures are reported) */
+            if (writer->stop) {
+                if (writer->idle_at != 0)
+                    writer_idle(writer, TRUE);
                 break;
+            }
             writer->sleeping = TRUE;
             if (writer->idle_at == 0) {
                 g_cond_wait(&writer->wake, &writer->lock);
