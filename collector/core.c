@@ -1156,8 +1156,10 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     if (core->stop_deadline != 0 && core->writer != NULL && core->rrd != NULL) {
         core_stop_writer(core);
         core_write_stats_now(core); /* the last word: refused, lost, journaled; needs the decoder */
-    } else if (core->writer != NULL && core->rrd != NULL) {
-        /* --read: no deadline; every job, and the RRD lines they left, then the last word */
+    } else if (core->writer != NULL && core->rrd != NULL && core->health != NULL &&
+               core->decoder != NULL) {
+        /* --read: no deadline; every job, and the RRD lines they left, then the last word
+         * (not for a core whose start failed: it has no decoder to tell of) */
         tt_writer_flush(core->writer);
         core_write_stats_now(core);
     }
