@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Reception never waits on the writer (docs/operations.md): with rrdcached SIGSTOPped the
-# writer sits in a 30 s wait, and with `writer-backlog = 1M` its queue fills within the
-# first minutes of flow time. Every record must still be received and dispatched (the
+# writer sits in a 30 s wait at its first commit, and with `writer-backlog = 1M` its queue
+# fills within the first hours of flow time. Every record must still be received and dispatched (the
 # sockets keep being read), the jobs past the bound refused and counted (jobs and bytes,
 # in stats.json and in losses[]), the backlog's peak held near the bound, and a warning
 # logged. Then, with a sender still blasting, SIGTERM is acted on within a second and the
@@ -12,7 +12,10 @@ tt_need rrdcached
 tt_tmpdir
 cd "$TT_TMP"
 tt_start_stuck_writer b.conf "writer-backlog = 1M" "rcvbuf = 16M"
-"$FLOWGEN" --seed 7 --flows 20000 --start 2019-05-01T00:00:00Z --duration 43200 \
+# four days of flow time: the writer commits its RRD lines only when its queue runs dry
+# (then it blocks on the stopped rrdcached), so the jobs that pile up behind it are those
+# of the buckets closed after that: 12 hours' worth no longer reached the bound
+"$FLOWGEN" --seed 7 --flows 20000 --start 2019-05-01T00:00:00Z --duration 345600 \
     --out "udp://127.0.0.1:$PORT" --rate 20000 >/dev/null
 tt_wait_stat data 'sum(x["observed"] for x in s["sensors"]) == 20000' ||
     { kill -CONT "$CACHED_PID"; cat data/stats.json >&2; tt_fail "reception stopped behind a stuck writer"; }
@@ -24,7 +27,9 @@ s = json.load(open(sys.argv[1]))
 w = {k: v for k, v in s.items() if k.startswith("writer_")}
 print("# " + ", ".join(f"{k}={v}" for k, v in sorted(w.items())), file=sys.stderr)
 assert s["writer_backlog"] == 1 << 20, w
-assert s["writer_refused_bytes"] >= s["writer_refused_jobs"] * 1024, w
+# every refused job counts its declared size: at least its own struct (a sparse bucket's
+# snapshot is a few hundred bytes since it carries only what the bucket touched)
+assert s["writer_refused_bytes"] >= s["writer_refused_jobs"] * 64, w
 # the bound holds, give or take the core's own never-refused jobs (stats, self RRD)
 assert s["writer_peak_bytes"] <= (1 << 20) + 256 * 1024, w
 assert s["writer_stalls"] == 0, w
