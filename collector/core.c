@@ -134,13 +134,15 @@ typedef struct core_job {
 } core_job;
 
 /*
- * RRD lines go out when the writer's queue runs dry (core_writer_idle, at
- * most CORE_RRD_DELAY_US later), or once this many wait (a few MB of BATCH). A sparse replay closes thousands of
+ * RRD lines go out once the oldest has waited CORE_RRD_DELAY_US (checked when
+ * the writer's queue runs dry, core_writer_idle, and after every job), or once
+ * CORE_RRD_BATCH wait (a few MB of BATCH). A sparse replay closes thousands of
  * buckets of a few lines each: one rrdcached round trip per job made its stop
  * take 16 s (bench/sparse), a few batches take under a second. Live, a bucket
- * close is the only job in the queue: its lines go out at once, as before.
+ * close is the only job in the queue: its lines go out 100 ms later.
  */
 #define CORE_RRD_BATCH 16384
+#define CORE_RRD_DELAY_US (100 * 1000) /* the longest a line waits, but for rrdcached down */
 
 /* RRD steps lost so far: lines librrd or rrdcached refused (not rrdcached unreachable). */
 static uint64_t core_rrd_lost(tt_rrd_store *rrd)
@@ -180,8 +182,19 @@ static void core_job_run(void *data)
     job->run(job->data);
     if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
         return;
-    if (tt_rrd_store_queued(job->rrd) >= CORE_RRD_BATCH)
-        core_rrd_commit(job->rrd, job->host);
+    guint queued = tt_rrd_store_queued(job->rrd);
+    if (queued > 0) {
+        /* a writer that never runs dry still sends within CORE_RRD_DELAY_US (RRD files
+         * stay fresh under sustained load, and a stuck rrdcached is found at once) */
+        tt_core *core = job->host->ctx;
+        gint64 now = g_get_monotonic_time();
+        if (core->rrd_waiting_since == 0)
+            core->rrd_waiting_since = now;
+        if (queued >= CORE_RRD_BATCH || now - core->rrd_waiting_since >= CORE_RRD_DELAY_US) {
+            core_rrd_commit(job->rrd, job->host);
+            core->rrd_waiting_since = 0;
+        }
+    }
     tt_health_job_done(job->health);
 }
 
@@ -192,8 +205,6 @@ static void core_job_run(void *data)
  * once when a flush or the stop's drain waits (@a force) or CORE_RRD_BATCH
  * lines wait. Returns the µs until the writer should call again (0: nothing left).
  */
-#define CORE_RRD_DELAY_US (100 * 1000)
-
 static gint64 core_writer_idle(void *data, gboolean force)
 {
     tt_core *core = data;
