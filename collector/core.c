@@ -190,7 +190,12 @@ static void core_job_run(void *data)
         gint64 now = g_get_monotonic_time();
         if (core->rrd_waiting_since == 0)
             core->rrd_waiting_since = now;
-        if (queued >= CORE_RRD_BATCH || now - core->rrd_waiting_since >= CORE_RRD_DELAY_US) {
+        /* librrd directly: an update per line whenever it goes, so nothing to gather, and
+         * a burst of them later only widens the window in which a SIGKILL lands inside
+         * librrd's update (not atomic: rrd_archives' direct-sigkill case then read its
+         * steps one row early after the replay) */
+        if (!tt_rrd_store_is_cached(job->rrd) || queued >= CORE_RRD_BATCH ||
+            now - core->rrd_waiting_since >= CORE_RRD_DELAY_US) {
             core_rrd_commit(job->rrd, job->host);
             core->rrd_waiting_since = 0;
         }

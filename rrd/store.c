@@ -400,6 +400,12 @@ guint tt_rrd_store_queued(const tt_rrd_store *store)
     return store->pending->len;
 }
 
+gboolean tt_rrd_store_is_cached(const tt_rrd_store *store)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    return store->cached != NULL;
+}
+
 /* ---- files -------------------------------------------------------------- */
 
 /* The file's last update as rrdcached sees it (it may hold newer updates than the disk). */

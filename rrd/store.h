@@ -133,6 +133,8 @@ void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry);
 void tt_rrd_store_commit(tt_rrd_store *store);
 /** Lines queued, not yet sent (or kept while rrdcached is down). Writer thread. */
 guint tt_rrd_store_queued(const tt_rrd_store *store);
+/** Does the store send through rrdcached (lines batched) rather than librrd directly? */
+gboolean tt_rrd_store_is_cached(const tt_rrd_store *store);
 /**
  * The collector is stopping: from now on a hung rrdcached gets
  * TT_RRD_STOP_TIMEOUT_MS per wait instead of 30 s, so a stop with a stopped
