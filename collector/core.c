@@ -176,47 +176,16 @@ static void core_rrd_commit(tt_rrd_store *rrd, const tt_host *host)
     }
 }
 
-static void core_job_run(void *data)
-{
-    core_job *job = data;
-    job->run(job->data);
-    if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
-        return;
-    guint queued = tt_rrd_store_queued(job->rrd);
-    if (queued > 0) {
-        /* a writer that never runs dry still sends within CORE_RRD_DELAY_US (RRD files
-         * stay fresh under sustained load, and a stuck rrdcached is found at once) */
-        tt_core *core = job->host->ctx;
-        gint64 now = g_get_monotonic_time();
-        if (core->rrd_waiting_since == 0)
-            core->rrd_waiting_since = now;
-        /* librrd directly: an update per line whenever it goes, so nothing to gather, and
-         * a burst of them later only widens the window in which a SIGKILL lands inside
-         * librrd's update (not atomic: rrd_archives' direct-sigkill case then read its
-         * steps one row early after the replay) */
-        if (!tt_rrd_store_is_cached(job->rrd) || queued >= CORE_RRD_BATCH ||
-            now - core->rrd_waiting_since >= CORE_RRD_DELAY_US) {
-            core_rrd_commit(job->rrd, job->host);
-            core->rrd_waiting_since = 0;
-        }
-    }
-    tt_health_job_done(job->health);
-}
-
 /*
- * The writer's queue ran dry: send what the jobs queued, once the oldest line
- * has waited CORE_RRD_DELAY_US (a reader slower than the writer hands it jobs
- * one at a time: committing at each would be a round trip per job again), at
- * once when a flush or the stop's drain waits (@a force) or CORE_RRD_BATCH
- * lines wait. Returns the µs until the writer should call again (0: nothing left).
+ * Send the queued RRD lines when they are due: @a force (a flush or the stop's
+ * drain waits; librrd directly, which has nothing to gather), CORE_RRD_BATCH
+ * lines, or the oldest waiting CORE_RRD_DELAY_US. Returns the µs until they are
+ * due (0: sent, or none). Writer thread.
  */
-static gint64 core_writer_idle(void *data, gboolean force)
+static gint64 core_rrd_send_due(tt_core *core, gboolean force)
 {
-    tt_core *core = data;
-    if (core->rrd == NULL)
-        return 0;
-    tt_health_job_done(core->health);
-    if (tt_rrd_store_queued(core->rrd) == 0) {
+    guint queued = tt_rrd_store_queued(core->rrd);
+    if (queued == 0) {
         core->rrd_waiting_since = 0;
         return 0;
     }
@@ -224,13 +193,43 @@ static gint64 core_writer_idle(void *data, gboolean force)
     if (core->rrd_waiting_since == 0)
         core->rrd_waiting_since = now;
     gint64 waited = now - core->rrd_waiting_since;
-    if (!force && waited < CORE_RRD_DELAY_US && tt_rrd_store_queued(core->rrd) < CORE_RRD_BATCH)
+    if (!force && queued < CORE_RRD_BATCH && waited < CORE_RRD_DELAY_US)
         return CORE_RRD_DELAY_US - waited;
     core_rrd_commit(core->rrd, &core->host);
-    tt_health_job_done(core->health);
     core->rrd_waiting_since = 0;
     return 0; /* what rrdcached did not take (down, or the stop abandoned it) waits for the
-               * next job's idle call, or the journal: a timer here would hold a drain */
+               * next job, or the journal: a timer here would hold a drain */
+}
+
+static void core_job_run(void *data)
+{
+    core_job *job = data;
+    job->run(job->data);
+    if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
+        return;
+    /* also when the queue never runs dry: RRD files stay fresh under sustained load, and
+     * a stuck rrdcached is found at once. librrd directly: an update per line whenever it
+     * goes, so nothing to gather, and a burst later only widens the window in which a
+     * SIGKILL lands inside librrd's update (not atomic: rrd_archives' direct-sigkill case
+     * then read its steps one row early after the replay) */
+    core_rrd_send_due(job->host->ctx, !tt_rrd_store_is_cached(job->rrd));
+    tt_health_job_done(job->health);
+}
+
+/*
+ * The writer's queue ran dry: the lines are sent when due (a reader slower than
+ * the writer hands it jobs one at a time: sending at each would be a round trip
+ * per job again), at once when a flush or the stop's drain waits (@a force).
+ * Returns the µs until the writer should call again (0: nothing left).
+ */
+static gint64 core_writer_idle(void *data, gboolean force)
+{
+    tt_core *core = data;
+    if (core->rrd == NULL)
+        return 0;
+    gint64 again = core_rrd_send_due(core, force);
+    tt_health_job_done(core->health);
+    return again;
 }
 
 static void core_job_free(void *data)
