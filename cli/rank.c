@@ -122,7 +122,8 @@ int tt_cli_rank(int argc, char **argv)
     GOptionEntry rest[] = {
         {"by", 'b', 0, G_OPTION_ARG_STRING, &o.by, "port (default) or country", "port|country"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o.top, "rows to print (default 5)", "N"},
-        {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric, "ranking metric (default packets; flows = records x sampling, an estimate)",
+        {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric,
+         "ranking metric (default packets; flows = records x sampling, an estimate)",
          "packets|flows|bytes"},
         {"class", 0, 0, G_OPTION_ARG_STRING, &o.cls, "traffic class (default all)",
          "scan|backscatter|other|all"},

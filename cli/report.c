@@ -466,7 +466,8 @@ int tt_cli_report(int argc, char **argv)
     GOptionEntry rest[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.out, "directory to write", "OUT"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o.top, "rows per table (default 10)", "N"},
-        {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric, "ranking metric (default packets; flows = records x sampling, an estimate)",
+        {"metric", 0, 0, G_OPTION_ARG_STRING, &o.metric,
+         "ranking metric (default packets; flows = records x sampling, an estimate)",
          "packets|flows|bytes"},
         {"lang", 0, 0, G_OPTION_ARG_STRING, &o.lang, "page language (default en)", "en|ja"},
         {"annotations", 'a', 0, G_OPTION_ARG_FILENAME, &o.annotations,

@@ -124,7 +124,8 @@ static const report_words words_ja = {
     "/",
     "読み方: docs/quickstart.md。順位は上記タイムゾーンで区切った日ごとの正確な集計の和です。"
     "同数の場合はキーのバイト順。パケット数とバイト数はサンプリング補正済み、推定フロー数は"
-    "レコード数 × サンプリング率 (RRD グラフの flow records は受信したレコード数)。送信元アドレス数は HyperLogLog による推定 (誤差約 1.6 %)。"
+    "レコード数 × サンプリング率 (RRD グラフの flow records "
+    "は受信したレコード数)。送信元アドレス数は HyperLogLog による推定 (誤差約 1.6 %)。"
     "グラフは RRD アーカイブの毎秒レートです。"};
 
 static const char report_css[] =
@@ -149,7 +150,8 @@ static const char report_css[] =
     "th{background:#f0f4f8;font-weight:600;font-size:13px;color:#334e68}"
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
     "td.key{font-family:'DejaVu Sans Mono',monospace;white-space:nowrap}"
-    "td[class$=-c]{white-space:nowrap}.up{color:#c53030;font-weight:600}.down{color:#2f855a;font-weight:600}"
+    "td[class$=-c]{white-space:nowrap}.up{color:#c53030;font-weight:600}.down{color:#2f855a;font-"
+    "weight:600}"
     ".same{color:#718096}.new{color:#fff;background:#c05621;border-radius:3px;padding:0 5px;"
     "font-size:12px}"
     ".bar{background:#2b6cb0;height:10px;display:inline-block;border-radius:2px}"

@@ -303,13 +303,13 @@ GArray *tt_rollup_losses_new(void)
     return a;
 }
 
-gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
-                             const char *sensor, GArray *losses, gboolean *recorded,
-                             GError **error)
+gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to, const char *sensor,
+                             GArray *losses, gboolean *recorded, GError **error)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'loss'",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'loss'", -1,
+                           &st, NULL) != SQLITE_OK)
         return db_fail(db, error);
     gboolean has = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -317,12 +317,13 @@ gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
         *recorded = FALSE;
         return TRUE;
     }
-    st = rollup_query(db,
-                      "SELECT scope, name, reason, max(unit), sum(count) FROM loss"
-                      " WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR scope <> 'sensor' OR name = ?3)"
-                      " GROUP BY scope, name, reason ORDER BY CASE scope WHEN 'listener' THEN 0"
-                      " WHEN 'exporters' THEN 1 WHEN 'sensor' THEN 2 ELSE 3 END, scope, name, reason",
-                      from, to, error);
+    st = rollup_query(
+        db,
+        "SELECT scope, name, reason, max(unit), sum(count) FROM loss"
+        " WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR scope <> 'sensor' OR name = ?3)"
+        " GROUP BY scope, name, reason ORDER BY CASE scope WHEN 'listener' THEN 0"
+        " WHEN 'exporters' THEN 1 WHEN 'sensor' THEN 2 ELSE 3 END, scope, name, reason",
+        from, to, error);
     if (st == NULL)
         return FALSE;
     if (sensor != NULL)

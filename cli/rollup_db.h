@@ -95,8 +95,7 @@ GArray *tt_rollup_losses_new(void);
  * exporters and stores, which belong to no one sensor, are kept. *@a recorded
  * is set FALSE when the database predates the loss table (nothing was counted).
  */
-gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
-                             const char *sensor, GArray *losses, gboolean *recorded,
-                             GError **error);
+gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to, const char *sensor,
+                             GArray *losses, gboolean *recorded, GError **error);
 
 #endif

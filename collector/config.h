@@ -21,19 +21,19 @@
 GQuark tt_config_error_quark(void);
 
 typedef enum {
-    TT_CONFIG_ERROR_PARSE,   /* the key file itself is malformed, or unreadable */
-    TT_CONFIG_ERROR_GROUP,   /* unknown or missing group */
-    TT_CONFIG_ERROR_KEY,     /* unknown key */
-    TT_CONFIG_ERROR_VALUE,   /* a key's value is invalid */
+    TT_CONFIG_ERROR_PARSE, /* the key file itself is malformed, or unreadable */
+    TT_CONFIG_ERROR_GROUP, /* unknown or missing group */
+    TT_CONFIG_ERROR_KEY,   /* unknown key */
+    TT_CONFIG_ERROR_VALUE, /* a key's value is invalid */
 } tt_config_error;
 
 /** Transport and wire format of one listen spec. */
 typedef enum {
-    TT_LISTEN_IPFIX_UDP,  /* ipfix+udp://HOST:PORT */
-    TT_LISTEN_IPFIX_TCP,  /* ipfix+tcp://HOST:PORT */
-    TT_LISTEN_NF9_UDP,    /* netflow9+udp://HOST:PORT */
-    TT_LISTEN_SFLOW_UDP,  /* sflow+udp://HOST:PORT */
-    TT_LISTEN_NF5_UDP,    /* netflow5+udp://HOST:PORT */
+    TT_LISTEN_IPFIX_UDP, /* ipfix+udp://HOST:PORT */
+    TT_LISTEN_IPFIX_TCP, /* ipfix+tcp://HOST:PORT */
+    TT_LISTEN_NF9_UDP,   /* netflow9+udp://HOST:PORT */
+    TT_LISTEN_SFLOW_UDP, /* sflow+udp://HOST:PORT */
+    TT_LISTEN_NF5_UDP,   /* netflow5+udp://HOST:PORT */
 } tt_listen_kind;
 
 typedef struct tt_listen_spec {
@@ -57,49 +57,49 @@ typedef struct tt_exporter_match {
 } tt_exporter_match;
 
 typedef struct tt_sensor_conf {
-    char *name;          /* the NAME of [sensor:NAME] */
-    GArray *exporters;   /* of tt_exporter_match, at least one */
-    GArray *darknet;     /* of tt_prefix, at least one */
-    uint32_t sampling;   /* 0 = auto (what the exporter announces), else fixed 1-in-N */
+    char *name;        /* the NAME of [sensor:NAME] */
+    GArray *exporters; /* of tt_exporter_match, at least one */
+    GArray *darknet;   /* of tt_prefix, at least one */
+    uint32_t sampling; /* 0 = auto (what the exporter announces), else fixed 1-in-N */
 } tt_sensor_conf;
 
 /** Default `writer-backlog`: bytes of closed buckets the writer may hold queued. */
 #define TT_CONFIG_WRITER_BACKLOG (G_GUINT64_CONSTANT(256) << 20)
 
 typedef struct tt_config {
-    char *path;              /* file name used in messages */
-    GKeyFile *kf;            /* the whole file, kept for the plugins' groups */
+    char *path;   /* file name used in messages */
+    GKeyFile *kf; /* the whole file, kept for the plugins' groups */
 
     /* [collector] */
-    GPtrArray *listen;       /* of tt_listen_spec*; `listen` */
-    char *data_dir;          /* `data-dir`, default "/var/lib/teiten" */
-    char *plugin_dir;        /* `plugin-dir`, default the build's TT_PLUGIN_DIR */
-    int64_t step;            /* `step` seconds, default 300; must divide 900 */
-    int64_t grace;           /* `grace` seconds, default 120, >= 0 */
-    char *timezone;          /* `timezone`, default "UTC"; must be a valid zone */
-    char *geoip;             /* `geoip`, optional path, NULL when unset */
-    char *rrdcached;         /* `rrdcached`, optional: unix:/path or host:port */
-    char *user;              /* `user`, optional */
-    char *pidfile;           /* `pidfile`, optional */
-    uint32_t rcvbuf;         /* `rcvbuf` bytes for UDP sockets, default 4 MiB */
-    uint32_t max_templates;  /* `max-templates` per session, default 4096 */
-    uint32_t max_sessions;   /* `max-sessions` per listener, default 4096 */
-    uint32_t max_exporters;  /* `max-exporters`, default 1024 */
-    uint32_t max_domains;    /* `max-domains` per exporter, default 64 */
-    uint32_t max_tcp_connections; /* `max-tcp-connections`, default 256 */
-    int64_t tcp_idle_timeout;     /* `tcp-idle-timeout` s, default 3600; 0: never */
+    GPtrArray *listen;             /* of tt_listen_spec*; `listen` */
+    char *data_dir;                /* `data-dir`, default "/var/lib/teiten" */
+    char *plugin_dir;              /* `plugin-dir`, default the build's TT_PLUGIN_DIR */
+    int64_t step;                  /* `step` seconds, default 300; must divide 900 */
+    int64_t grace;                 /* `grace` seconds, default 120, >= 0 */
+    char *timezone;                /* `timezone`, default "UTC"; must be a valid zone */
+    char *geoip;                   /* `geoip`, optional path, NULL when unset */
+    char *rrdcached;               /* `rrdcached`, optional: unix:/path or host:port */
+    char *user;                    /* `user`, optional */
+    char *pidfile;                 /* `pidfile`, optional */
+    uint32_t rcvbuf;               /* `rcvbuf` bytes for UDP sockets, default 4 MiB */
+    uint32_t max_templates;        /* `max-templates` per session, default 4096 */
+    uint32_t max_sessions;         /* `max-sessions` per listener, default 4096 */
+    uint32_t max_exporters;        /* `max-exporters`, default 1024 */
+    uint32_t max_domains;          /* `max-domains` per exporter, default 64 */
+    uint32_t max_tcp_connections;  /* `max-tcp-connections`, default 256 */
+    int64_t tcp_idle_timeout;      /* `tcp-idle-timeout` s, default 3600; 0: never */
     int64_t export_time_tolerance; /* `export-time-tolerance` s, default 600 */
-    int64_t export_ahead_max; /* `export-ahead-max` s, default 54000 (15 h) */
-    int64_t clamp_max;        /* `clamp-max` s, default 691200 (8 days) */
-    int64_t clock_corroborate; /* `clock-corroborate` s, default 60 */
-    int64_t silent_after;    /* `silent-after` s of host time without data, default 900 */
-    uint32_t writer_lag_warn;/* `writer-lag-warn` buckets, default 3 */
-    tt_rrd_archives rrd_archives; /* `rrd-archives`, default from the step */
+    int64_t export_ahead_max;      /* `export-ahead-max` s, default 54000 (15 h) */
+    int64_t clamp_max;             /* `clamp-max` s, default 691200 (8 days) */
+    int64_t clock_corroborate;     /* `clock-corroborate` s, default 60 */
+    int64_t silent_after;          /* `silent-after` s of host time without data, default 900 */
+    uint32_t writer_lag_warn;      /* `writer-lag-warn` buckets, default 3 */
+    tt_rrd_archives rrd_archives;  /* `rrd-archives`, default from the step */
     uint64_t writer_backlog; /* `writer-backlog` bytes queued for the writer, default 256 MiB */
     int64_t stop_timeout;    /* `stop-timeout` s from SIGTERM to exit, default 10 */
 
-    GPtrArray *sensors;      /* of tt_sensor_conf*, in file order */
-    GPtrArray *plugins;      /* of char*: NAME of each [plugin:NAME], in file order */
+    GPtrArray *sensors; /* of tt_sensor_conf*, in file order */
+    GPtrArray *plugins; /* of char*: NAME of each [plugin:NAME], in file order */
 } tt_config;
 
 /** Parse and validate @a path. (transfer full) */

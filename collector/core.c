@@ -33,8 +33,8 @@
 #include "geo.h"
 #include "health.h"
 #include "plugin_loader.h"
-#include "store.h"
 #include "sensor.h"
+#include "store.h"
 #include "timepolicy.h"
 #include "writer.h"
 
@@ -52,24 +52,24 @@
 #define TT_REFUSAL_LOG_EVERY 10 /* seconds between two warnings about refused jobs */
 
 typedef struct {
-    int64_t start;  /* seconds */
-    void **acc;     /* one accumulator per plugin */
+    int64_t start; /* seconds */
+    void **acc;    /* one accumulator per plugin */
 } open_bucket;
 
 typedef struct {
-    gboolean started;       /* has sent at least one observed flow */
-    gboolean silent;        /* closed by the host clock; excluded from the global close */
+    gboolean started; /* has sent at least one observed flow */
+    gboolean silent;  /* closed by the host clock; excluded from the global close */
     int64_t watermark_ms;
-    int64_t closed_until;   /* seconds: every bucket starting before this is closed */
-    int64_t last_heard;     /* monotonic seconds: a wall-clock jump neither rushes nor stalls */
-    open_bucket *open;      /* sorted by start */
+    int64_t closed_until; /* seconds: every bucket starting before this is closed */
+    int64_t last_heard;   /* monotonic seconds: a wall-clock jump neither rushes nor stalls */
+    open_bucket *open;    /* sorted by start */
     guint nopen, cap;
-    tt_clock_state clock;   /* corroboration of the watermark's jumps (timepolicy.h) */
+    tt_clock_state clock; /* corroboration of the watermark's jumps (timepolicy.h) */
     gboolean held_logged;
-    GArray *held;           /* tt_flow beyond an unconfirmed jump, as received; NULL: none */
-    const void *held_cand;  /* the jump's current source (tt_clock_state.cand) */
+    GArray *held;          /* tt_flow beyond an unconfirmed jump, as received; NULL: none */
+    const void *held_cand; /* the jump's current source (tt_clock_state.cand) */
     uint32_t held_domain;
-    int64_t held_newest;    /* newest record start the current source's messages carried */
+    int64_t held_newest; /* newest record start the current source's messages carried */
     tt_sensor_stats stats;
     char *name; /* the sensor's name when a reload removed it: its buckets still close under it */
 } sensor_state;
@@ -78,29 +78,29 @@ struct tt_core {
     tt_config *config;
     tt_host host;
     tt_writer *writer;
-    tt_rrd_store *rrd;       /* DATA/rrd, used by the writer thread only (rrd/store.h) */
-    tt_health *health;       /* self RRD, writer lag, store counters (health.h) */
+    tt_rrd_store *rrd; /* DATA/rrd, used by the writer thread only (rrd/store.h) */
+    tt_health *health; /* self RRD, writer lag, store counters (health.h) */
     tt_decoder *decoder;
     tt_sensor_table *sensors;
     tt_geo *geo;
-    GPtrArray *plugins;      /* tt_plugin* */
-    GArray *states;          /* sensor_state, by sensor index */
+    GPtrArray *plugins; /* tt_plugin* */
+    GArray *states;     /* sensor_state, by sensor index */
     int64_t step;
     int64_t grace;
-    int64_t max_age_ms;      /* longest RRD archive: older than watermark - this is refused */
+    int64_t max_age_ms;         /* longest RRD archive: older than watermark - this is refused */
     tt_clock_rules clock_rules; /* how far the watermark moves uncorroborated */
-    int64_t global_closed;   /* seconds; INT64_MIN before the first close */
-    int64_t earliest;        /* first bucket start ever opened */
+    int64_t global_closed;      /* seconds; INT64_MIN before the first close */
+    int64_t earliest;           /* first bucket start ever opened */
     gboolean stats_dirty;
-    int64_t stats_written;   /* host seconds */
-    uint64_t stats_records;  /* records_in when stats were last written */
-    uint64_t stats_seq;      /* snapshots taken (core thread) */
-    guint stats_pending;     /* writer_pending in the last snapshot */
-    GMutex stats_lock;       /* orders the writes of snapshots from two threads */
-    uint64_t stats_landed;   /* newest snapshot on disk, under stats_lock */
+    int64_t stats_written;  /* host seconds */
+    uint64_t stats_records; /* records_in when stats were last written */
+    uint64_t stats_seq;     /* snapshots taken (core thread) */
+    guint stats_pending;    /* writer_pending in the last snapshot */
+    GMutex stats_lock;      /* orders the writes of snapshots from two threads */
+    uint64_t stats_landed;  /* newest snapshot on disk, under stats_lock */
     uint64_t records_in;
-    uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
-    gboolean replay;         /* --read re-reading files: stores skip what they hold */
+    uint64_t unknown_sensor;            /* flows whose sensor index vanished in a reload */
+    gboolean replay;                    /* --read re-reading files: stores skip what they hold */
     const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
     void *listeners_data;
     GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */
@@ -725,8 +725,7 @@ static int64_t core_sink_clock(tt_core *core, tt_exporter *exporter, uint32_t do
  * to a jump of the clock not yet corroborated: kept aside (core_hold). @a fresh:
  * just received, so counted as records; FALSE for held records released.
  */
-static void core_dispatch(tt_core *core, tt_flow *flows, size_t n, int64_t limit_ms,
-                          gboolean fresh)
+static void core_dispatch(tt_core *core, tt_flow *flows, size_t n, int64_t limit_ms, gboolean fresh)
 {
     int64_t step_ms = core->step * 1000;
     gboolean closed_any = FALSE;
@@ -802,8 +801,8 @@ static void core_dispatch(tt_core *core, tt_flow *flows, size_t n, int64_t limit
         s->started = TRUE;
         if (f->start_ms > s->watermark_ms) {
             s->watermark_ms = f->start_ms;
-            int64_t until = floor_div(floor_div(s->watermark_ms, 1000) - core->grace, core->step) *
-                            core->step;
+            int64_t until =
+                floor_div(floor_div(s->watermark_ms, 1000) - core->grace, core->step) * core->step;
             if (until > s->closed_until) {
                 core_run_flush(core, &run);
                 sensor_close_before(core, sensor, s, until);
@@ -891,8 +890,7 @@ static void core_refuse_held(sensor_state *s)
     s->held_cand = NULL;
 }
 
-static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows,
-                      size_t n)
+static void core_sink(void *data, tt_exporter *exporter, uint32_t domain, tt_flow *flows, size_t n)
 {
     tt_core *core = data;
     int64_t limit_ms = core_sink_clock(core, exporter, domain, flows, n);
@@ -1317,8 +1315,8 @@ void tt_core_close_all(tt_core *core)
 
 /* [collector] keys a reload cannot apply: bound sockets, opened stores, cut buckets and days */
 static const char *const core_restart_keys[] = {
-    "listen",    "data-dir", "plugin-dir", "step",   "grace",        "timezone",
-    "rrdcached", "user",     "pidfile",    "rcvbuf", "rrd-archives", "max-tcp-connections",
+    "listen",           "data-dir", "plugin-dir", "step",   "grace",        "timezone",
+    "rrdcached",        "user",     "pidfile",    "rcvbuf", "rrd-archives", "max-tcp-connections",
     "tcp-idle-timeout", NULL,
 };
 
@@ -1513,8 +1511,7 @@ static void stats_job_run(void *data)
     g_mutex_lock(&job->core->stats_lock);
     if (job->seq > job->core->stats_landed) {
         g_autofree char *tmp = g_strconcat(job->path, ".tmp", NULL);
-        if (g_file_set_contents_full(tmp, job->json, -1, G_FILE_SET_CONTENTS_NONE, 0644,
-                                     &error) &&
+        if (g_file_set_contents_full(tmp, job->json, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
             g_rename(tmp, job->path) == 0)
             job->core->stats_landed = job->seq;
         else
@@ -1558,7 +1555,6 @@ void tt_core_write_stats(tt_core *core)
 {
     tt_writer_submit(core->writer, stats_job_run, stats_snapshot(core), stats_job_free);
 }
-
 
 uint64_t tt_core_records_in(tt_core *core)
 {

@@ -21,19 +21,19 @@ typedef struct tt_core tt_core;
 
 /** Per-sensor counters, as written to stats.json. */
 typedef struct tt_sensor_stats {
-    uint64_t records;      /* records that reached the sensor */
-    uint64_t observed;     /* flows to dark space, handed to plugins */
-    uint64_t leaks;        /* flows to lit space or without a destination */
-    uint64_t late;         /* observed flows older than the closed buckets */
-    uint64_t too_old;      /* dark flows older than watermark - longest archive: refused */
-    uint64_t packets;      /* sampling-corrected, observed */
-    uint64_t raw_packets;  /* as exported, observed */
-    int64_t max_lag_ms;    /* how far behind the watermark a record arrived, at most */
-    uint64_t unconfirmed;  /* dark flows of a clock jump contradicted (or past the hold): refused */
-    uint64_t held;         /* dark flows held now for a jump being corroborated */
-    uint64_t clock_jumps;  /* corroborated jumps of the watermark beyond the window */
+    uint64_t records;     /* records that reached the sensor */
+    uint64_t observed;    /* flows to dark space, handed to plugins */
+    uint64_t leaks;       /* flows to lit space or without a destination */
+    uint64_t late;        /* observed flows older than the closed buckets */
+    uint64_t too_old;     /* dark flows older than watermark - longest archive: refused */
+    uint64_t packets;     /* sampling-corrected, observed */
+    uint64_t raw_packets; /* as exported, observed */
+    int64_t max_lag_ms;   /* how far behind the watermark a record arrived, at most */
+    uint64_t unconfirmed; /* dark flows of a clock jump contradicted (or past the hold): refused */
+    uint64_t held;        /* dark flows held now for a jump being corroborated */
+    uint64_t clock_jumps; /* corroborated jumps of the watermark beyond the window */
     uint64_t clock_reanchored; /* an uncorroborated start of the clock moved back */
-    uint64_t saturated;    /* flows whose sampling-corrected count was held at 2^53 */
+    uint64_t saturated;        /* flows whose sampling-corrected count was held at 2^53 */
 } tt_sensor_stats;
 
 /**

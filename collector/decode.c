@@ -47,76 +47,98 @@
  * checks that its value fits; addresses and timestamps keep their lengths.
  */
 typedef struct {
-    uint64_t start_ms, end_ms;   /* 152, 153 */
-    uint64_t start_us, end_us;   /* 154, 155 (NTP format) */
-    uint64_t start_ns, end_ns;   /* 156, 157 (NTP format) */
-    uint64_t sys_init_ms;        /* 160 */
-    uint64_t packet_delta;       /* 2 */
-    uint64_t packet_total;       /* 86 */
-    uint64_t octet_delta;        /* 1 */
-    uint64_t octet_total;        /* 85 */
-    uint64_t initiator_octets;   /* 231 */
-    uint64_t initiator_packets;  /* 298 */
-    uint64_t observation_ms;     /* 323 */
-    uint64_t selector_id;        /* 302 */
-    uint64_t sampling_interval;  /* 34 */
-    uint64_t sampler_random;     /* 50 */
-    uint64_t packet_interval;    /* 305 (sFlow's N, Nokia's 1 of interval+space) */
-    uint64_t packet_space;       /* 306 */
-    uint64_t src_port, dst_port; /* 7, 11 */
-    uint64_t icmp4, icmp6;       /* 32, 139 */
-    uint64_t tcp_flags;          /* 6 */
-    uint64_t proto;              /* 4 */
-    uint64_t ip_version;         /* 60 */
+    uint64_t start_ms, end_ms;       /* 152, 153 */
+    uint64_t start_us, end_us;       /* 154, 155 (NTP format) */
+    uint64_t start_ns, end_ns;       /* 156, 157 (NTP format) */
+    uint64_t sys_init_ms;            /* 160 */
+    uint64_t packet_delta;           /* 2 */
+    uint64_t packet_total;           /* 86 */
+    uint64_t octet_delta;            /* 1 */
+    uint64_t octet_total;            /* 85 */
+    uint64_t initiator_octets;       /* 231 */
+    uint64_t initiator_packets;      /* 298 */
+    uint64_t observation_ms;         /* 323 */
+    uint64_t selector_id;            /* 302 */
+    uint64_t sampling_interval;      /* 34 */
+    uint64_t sampler_random;         /* 50 */
+    uint64_t packet_interval;        /* 305 (sFlow's N, Nokia's 1 of interval+space) */
+    uint64_t packet_space;           /* 306 */
+    uint64_t src_port, dst_port;     /* 7, 11 */
+    uint64_t icmp4, icmp6;           /* 32, 139 */
+    uint64_t tcp_flags;              /* 6 */
+    uint64_t proto;                  /* 4 */
+    uint64_t ip_version;             /* 60 */
     uint64_t icmp_type4, icmp_code4; /* 176, 177 */
     uint64_t icmp_type6, icmp_code6; /* 178, 179 */
-    uint64_t sampler_id;         /* 48 */
-    uint8_t src6[16];            /* 27 */
-    uint8_t dst6[16];            /* 28 */
-    uint32_t start_s, end_s;     /* 150, 151 */
-    uint32_t start_up, end_up;   /* 22, 21 */
-    uint32_t src4, dst4;         /* 8, 12 */
+    uint64_t sampler_id;             /* 48 */
+    uint8_t src6[16];                /* 27 */
+    uint8_t dst6[16];                /* 28 */
+    uint32_t start_s, end_s;         /* 150, 151 */
+    uint32_t start_up, end_up;       /* 22, 21 */
+    uint32_t src4, dst4;             /* 8, 12 */
 } fb_flow_rec;
 /* libfixbuf packs internal templates without padding: the struct must have none either */
 G_STATIC_ASSERT(sizeof(fb_flow_rec) == 8 * 31 + 32 + 4 * 6);
 
 typedef struct {
-    uint64_t sys_init_ms;        /* 160 */
-    uint64_t selector_id;        /* 302 */
-    uint64_t sampling_interval;  /* 34 */
-    uint64_t sampler_random;     /* 50 */
-    uint64_t packet_interval;    /* 305 */
-    uint64_t packet_space;       /* 306 */
-    uint64_t sampler_id;         /* 48 */
+    uint64_t sys_init_ms;       /* 160 */
+    uint64_t selector_id;       /* 302 */
+    uint64_t sampling_interval; /* 34 */
+    uint64_t sampler_random;    /* 50 */
+    uint64_t packet_interval;   /* 305 */
+    uint64_t packet_space;      /* 306 */
+    uint64_t sampler_id;        /* 48 */
 } fb_opts_rec;
 
-static fbInfoElementSpec_t flow_spec[] = {
-    {"flowStartMilliseconds", 8, 0},      {"flowEndMilliseconds", 8, 0},
-    {"flowStartMicroseconds", 8, 0},      {"flowEndMicroseconds", 8, 0},
-    {"flowStartNanoseconds", 8, 0},       {"flowEndNanoseconds", 8, 0},
-    {"systemInitTimeMilliseconds", 8, 0}, {"packetDeltaCount", 8, 0},
-    {"packetTotalCount", 8, 0},           {"octetDeltaCount", 8, 0},
-    {"octetTotalCount", 8, 0},            {"initiatorOctets", 8, 0},
-    {"initiatorPackets", 8, 0},           {"observationTimeMilliseconds", 8, 0},
-    {"selectorId", 8, 0},                 {"samplingInterval", 8, 0},
-    {"samplerRandomInterval", 8, 0},      {"samplingPacketInterval", 8, 0},
-    {"samplingPacketSpace", 8, 0},        {"sourceTransportPort", 8, 0},
-    {"destinationTransportPort", 8, 0},   {"icmpTypeCodeIPv4", 8, 0},
-    {"icmpTypeCodeIPv6", 8, 0},           {"tcpControlBits", 8, 0},
-    {"protocolIdentifier", 8, 0},         {"ipVersion", 8, 0},
-    {"icmpTypeIPv4", 8, 0},               {"icmpCodeIPv4", 8, 0},
-    {"icmpTypeIPv6", 8, 0},               {"icmpCodeIPv6", 8, 0},
-    {"samplerId", 8, 0},                  {"sourceIPv6Address", 16, 0},
-    {"destinationIPv6Address", 16, 0},    {"flowStartSeconds", 4, 0},
-    {"flowEndSeconds", 4, 0},             {"flowStartSysUpTime", 4, 0},
-    {"flowEndSysUpTime", 4, 0},           {"sourceIPv4Address", 4, 0},
-    {"destinationIPv4Address", 4, 0},     FB_IESPEC_NULL};
+static fbInfoElementSpec_t flow_spec[] = {{"flowStartMilliseconds", 8, 0},
+                                          {"flowEndMilliseconds", 8, 0},
+                                          {"flowStartMicroseconds", 8, 0},
+                                          {"flowEndMicroseconds", 8, 0},
+                                          {"flowStartNanoseconds", 8, 0},
+                                          {"flowEndNanoseconds", 8, 0},
+                                          {"systemInitTimeMilliseconds", 8, 0},
+                                          {"packetDeltaCount", 8, 0},
+                                          {"packetTotalCount", 8, 0},
+                                          {"octetDeltaCount", 8, 0},
+                                          {"octetTotalCount", 8, 0},
+                                          {"initiatorOctets", 8, 0},
+                                          {"initiatorPackets", 8, 0},
+                                          {"observationTimeMilliseconds", 8, 0},
+                                          {"selectorId", 8, 0},
+                                          {"samplingInterval", 8, 0},
+                                          {"samplerRandomInterval", 8, 0},
+                                          {"samplingPacketInterval", 8, 0},
+                                          {"samplingPacketSpace", 8, 0},
+                                          {"sourceTransportPort", 8, 0},
+                                          {"destinationTransportPort", 8, 0},
+                                          {"icmpTypeCodeIPv4", 8, 0},
+                                          {"icmpTypeCodeIPv6", 8, 0},
+                                          {"tcpControlBits", 8, 0},
+                                          {"protocolIdentifier", 8, 0},
+                                          {"ipVersion", 8, 0},
+                                          {"icmpTypeIPv4", 8, 0},
+                                          {"icmpCodeIPv4", 8, 0},
+                                          {"icmpTypeIPv6", 8, 0},
+                                          {"icmpCodeIPv6", 8, 0},
+                                          {"samplerId", 8, 0},
+                                          {"sourceIPv6Address", 16, 0},
+                                          {"destinationIPv6Address", 16, 0},
+                                          {"flowStartSeconds", 4, 0},
+                                          {"flowEndSeconds", 4, 0},
+                                          {"flowStartSysUpTime", 4, 0},
+                                          {"flowEndSysUpTime", 4, 0},
+                                          {"sourceIPv4Address", 4, 0},
+                                          {"destinationIPv4Address", 4, 0},
+                                          FB_IESPEC_NULL};
 
-static fbInfoElementSpec_t opts_spec[] = {
-    {"systemInitTimeMilliseconds", 8, 0}, {"selectorId", 8, 0},
-    {"samplingInterval", 8, 0},           {"samplerRandomInterval", 8, 0},
-    {"samplingPacketInterval", 8, 0},     {"samplingPacketSpace", 8, 0},
-    {"samplerId", 8, 0},                  FB_IESPEC_NULL};
+static fbInfoElementSpec_t opts_spec[] = {{"systemInitTimeMilliseconds", 8, 0},
+                                          {"selectorId", 8, 0},
+                                          {"samplingInterval", 8, 0},
+                                          {"samplerRandomInterval", 8, 0},
+                                          {"samplingPacketInterval", 8, 0},
+                                          {"samplingPacketSpace", 8, 0},
+                                          {"samplerId", 8, 0},
+                                          FB_IESPEC_NULL};
 
 /* Which fields a template carries (zero is a valid value, presence is not). */
 #define B(n) ((uint64_t)1 << (n))
@@ -170,19 +192,45 @@ typedef struct {
 } read_field;
 
 static const read_field read_fields[] = {
-    {152, F_START_MS, 8, 8},      {153, F_END_MS, 8, 8},       {154, F_START_US, 8, 8},
-    {155, F_END_US, 8, 8},        {156, F_START_NS, 8, 8},     {157, F_END_NS, 8, 8},
-    {160, F_SYSINIT, 8, 8},       {2, F_PKT_DELTA, 1, 8},      {86, F_PKT_TOTAL, 1, 8},
-    {1, F_OCT_DELTA, 1, 8},       {85, F_OCT_TOTAL, 1, 8},     {231, F_INIT_OCT, 1, 8},
-    {298, F_INIT_PKT, 1, 8},      {323, F_OBS_MS, 8, 8},       {302, F_SELECTOR, 1, 8},
-    {27, F_SRC6, 16, 16},         {28, F_DST6, 16, 16},        {150, F_START_S, 4, 4},
-    {151, F_END_S, 4, 4},         {22, F_START_UP, 1, 4},      {21, F_END_UP, 1, 4},
-    {8, F_SRC4, 4, 4},            {12, F_DST4, 4, 4},          {34, F_SAMPLING, 1, 8},
-    {50, F_SAMPLER_RANDOM, 1, 8}, {7, F_SRC_PORT, 1, 8},       {11, F_DST_PORT, 1, 8},
-    {32, F_ICMP4, 1, 8},          {139, F_ICMP6, 1, 8},        {6, F_FLAGS, 1, 8},
-    {4, F_PROTO, 1, 8},           {48, F_SAMPLER_ID, 1, 8},    {60, 0, 1, 8},
-    {176, 0, 1, 8},               {177, 0, 1, 8},              {178, 0, 1, 8},
-    {179, 0, 1, 8},               {305, F_PKT_INTERVAL, 1, 8},  {306, F_PKT_SPACE, 1, 8},
+    {152, F_START_MS, 8, 8},
+    {153, F_END_MS, 8, 8},
+    {154, F_START_US, 8, 8},
+    {155, F_END_US, 8, 8},
+    {156, F_START_NS, 8, 8},
+    {157, F_END_NS, 8, 8},
+    {160, F_SYSINIT, 8, 8},
+    {2, F_PKT_DELTA, 1, 8},
+    {86, F_PKT_TOTAL, 1, 8},
+    {1, F_OCT_DELTA, 1, 8},
+    {85, F_OCT_TOTAL, 1, 8},
+    {231, F_INIT_OCT, 1, 8},
+    {298, F_INIT_PKT, 1, 8},
+    {323, F_OBS_MS, 8, 8},
+    {302, F_SELECTOR, 1, 8},
+    {27, F_SRC6, 16, 16},
+    {28, F_DST6, 16, 16},
+    {150, F_START_S, 4, 4},
+    {151, F_END_S, 4, 4},
+    {22, F_START_UP, 1, 4},
+    {21, F_END_UP, 1, 4},
+    {8, F_SRC4, 4, 4},
+    {12, F_DST4, 4, 4},
+    {34, F_SAMPLING, 1, 8},
+    {50, F_SAMPLER_RANDOM, 1, 8},
+    {7, F_SRC_PORT, 1, 8},
+    {11, F_DST_PORT, 1, 8},
+    {32, F_ICMP4, 1, 8},
+    {139, F_ICMP6, 1, 8},
+    {6, F_FLAGS, 1, 8},
+    {4, F_PROTO, 1, 8},
+    {48, F_SAMPLER_ID, 1, 8},
+    {60, 0, 1, 8},
+    {176, 0, 1, 8},
+    {177, 0, 1, 8},
+    {178, 0, 1, 8},
+    {179, 0, 1, 8},
+    {305, F_PKT_INTERVAL, 1, 8},
+    {306, F_PKT_SPACE, 1, 8},
 };
 
 typedef enum { TMPL_FLOW, TMPL_OPTIONS, TMPL_REFUSED } tmpl_kind;
@@ -203,20 +251,20 @@ typedef struct {
     uint32_t domain;
     uint32_t sensor;
     guint sensor_gen;
-    int64_t sys_init_ms;        /* 0 = unknown */
-    gboolean uptime_ref;        /* NetFlow v9: the current message's header clock */
-    uint32_t ref_uptime_ms;     /* its sysUptime */
-    int64_t ref_ms;             /* its unix_secs, in ms */
+    int64_t sys_init_ms;    /* 0 = unknown */
+    gboolean uptime_ref;    /* NetFlow v9: the current message's header clock */
+    uint32_t ref_uptime_ms; /* its sysUptime */
+    int64_t ref_ms;         /* its unix_secs, in ms */
     sampler samplers[SAMPLERS_PER_DOMAIN];
     guint nsamplers;
-    uint32_t last_rate;         /* the latest rate announced in this domain */
+    uint32_t last_rate; /* the latest rate announced in this domain */
     gboolean seq_valid;
     gboolean seq_post;       /* numbers messages after counting their own records */
     uint32_t prev_seq;       /* sequence number of the previous message */
     uint32_t prev_records;   /* its data + options records */
     uint32_t prev_data;      /* its data records */
     uint32_t prev_templates; /* its template records */
-    guint refused_gen; /* sensor generation in which the refusal was last logged */
+    guint refused_gen;       /* sensor generation in which the refusal was last logged */
 } tt_domain;
 
 struct tt_exporter {
@@ -230,9 +278,9 @@ struct tt_exporter {
     char label[96];
     fbSession_t *session; /* owned by fbuf */
     fBuf_t *fbuf;
-    GHashTable *domains;  /* domain -> tt_domain* */
+    GHashTable *domains; /* domain -> tt_domain* */
     tt_domain *last_domain;
-    GHashTable *tids;     /* (domain << 16 | tid) of every template seen */
+    GHashTable *tids;            /* (domain << 16 | tid) of every template seen */
     GHashTable *refusals_logged; /* (domain << 16 | tid) of refused templates logged */
     gboolean clamp_logged, impossible_logged, offset_logged, ahead_logged, absurd_logged;
     tt_exporter_stats stats;
@@ -254,14 +302,14 @@ struct tt_decoder {
     guint sensor_gen;
     uint32_t max_templates;
     uint32_t max_exporters;
-    uint32_t max_sessions;      /* per listener */
-    uint32_t max_domains;       /* per exporter */
-    GArray *sessions;           /* guint per listener id: shared exporters on it */
+    uint32_t max_sessions; /* per listener */
+    uint32_t max_domains;  /* per exporter */
+    GArray *sessions;      /* guint per listener id: shared exporters on it */
     int64_t tolerance_ms;
-    tt_time_rules time_rules;   /* export-time-tolerance, clamp-max */
-    int64_t ahead_max_ms;       /* export-ahead-max */
-    GHashTable *exporters; /* exporter_key* -> tt_exporter* (shared UDP exporters) */
-    GPtrArray *privates;   /* tt_exporter* (files, TCP connections) */
+    tt_time_rules time_rules; /* export-time-tolerance, clamp-max */
+    int64_t ahead_max_ms;     /* export-ahead-max */
+    GHashTable *exporters;    /* exporter_key* -> tt_exporter* (shared UDP exporters) */
+    GPtrArray *privates;      /* tt_exporter* (files, TCP connections) */
     tt_exporter_stats retired;
     uint64_t evictions;
     guint template_gen; /* bumped by every template libfixbuf reads (decoder_drain) */
@@ -412,8 +460,8 @@ static tmpl_info *template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
  * (exporters resend their templates every few seconds), with the field whose
  * length we cannot use. The set of logged IDs is bounded by max-templates.
  */
-static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid,
-                                 fbTemplate_t *tmpl, tt_template_refusal why)
+static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid, fbTemplate_t *tmpl,
+                                 tt_template_refusal why)
 {
     gpointer key = GSIZE_TO_POINTER(((gsize)domain << 16) | tid);
     if (e->refusals_logged == NULL)
@@ -425,10 +473,10 @@ static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid,
     for (uint32_t i = 0; i < fbTemplateCountElements(tmpl); i++) {
         const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
         const read_field *rf = ie->ent == 0 && ie->midx == 0 ? read_field_find(ie->num) : NULL;
-        if (rf != NULL && (ie->len == FB_IE_VARLEN || ie->len < rf->min_len ||
-                           ie->len > rf->max_len)) {
-            g_snprintf(field, sizeof field, ": IE %u is %u bytes long (we read %u..%u)",
-                       ie->num, ie->len, rf->min_len, rf->max_len);
+        if (rf != NULL &&
+            (ie->len == FB_IE_VARLEN || ie->len < rf->min_len || ie->len > rf->max_len)) {
+            g_snprintf(field, sizeof field, ": IE %u is %u bytes long (we read %u..%u)", ie->num,
+                       ie->len, rf->min_len, rf->max_len);
             break;
         }
     }
@@ -472,8 +520,8 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
  * exporter past its template cap is dropped whole, so a flood of template IDs
  * cannot grow memory. Template IDs are remembered per (domain, ID).
  */
-static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t *msg,
-                                   size_t len, uint32_t domain, uint32_t *template_records)
+static gboolean template_cap_admit(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len,
+                                   uint32_t domain, uint32_t *template_records)
 {
     size_t off = 16;
     guint fresh = 0;
@@ -915,8 +963,7 @@ tt_exporter *tt_decoder_exporter(tt_decoder *d, tt_listen_kind kind, guint liste
 
     char host[INET6_ADDRSTRLEN], label[96];
     tt_addr16_format(key.addr, host, sizeof host);
-    g_snprintf(label, sizeof label, tt_addr_is_v4(key.addr) ? "%s:%u" : "[%s]:%u", host,
-               key.port);
+    g_snprintf(label, sizeof label, tt_addr_is_v4(key.addr) ? "%s:%u" : "[%s]:%u", host, key.port);
     e = exporter_new(d, kind, key.addr, key.port, label, now);
     e->listener_id = listener_id;
     g_hash_table_insert(d->exporters, g_memdup2(&key, sizeof key), e);
@@ -984,8 +1031,8 @@ static tt_domain *exporter_domain(tt_decoder *d, tt_exporter *e, uint32_t domain
         if (e->forced_sensor != UINT32_MAX)
             dom->sensor = e->forced_sensor;
         else
-            dom->sensor = d->resolver != NULL ? d->resolver(d->resolver_data, e->addr, domain)
-                                              : UINT32_MAX;
+            dom->sensor =
+                d->resolver != NULL ? d->resolver(d->resolver_data, e->addr, domain) : UINT32_MAX;
         dom->sensor_gen = d->sensor_gen;
     }
     return dom;
@@ -1000,8 +1047,8 @@ static void domain_set_rate(tt_domain *dom, uint64_t id, uint32_t rate)
             return;
         }
     }
-    guint slot = dom->nsamplers < SAMPLERS_PER_DOMAIN ? dom->nsamplers++
-                                                      : (guint)(id % SAMPLERS_PER_DOMAIN);
+    guint slot =
+        dom->nsamplers < SAMPLERS_PER_DOMAIN ? dom->nsamplers++ : (guint)(id % SAMPLERS_PER_DOMAIN);
     dom->samplers[slot].id = id;
     dom->samplers[slot].rate = rate;
     dom->last_rate = rate;
@@ -1078,8 +1125,7 @@ static int64_t ntp_to_ms(uint64_t ntp)
  * gives the right time; otherwise the exporter's boot time is added. FALSE
  * when the sum leaves the representable range (a forged boot time).
  */
-static gboolean uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime,
-                             int64_t *out)
+static gboolean uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime, int64_t *out)
 {
     if (dom->uptime_ref && sys_init == dom->sys_init_ms)
         return tt_time_add(dom->ref_ms, -(int64_t)(int32_t)(dom->ref_uptime_ms - uptime), out);
@@ -1323,10 +1369,9 @@ static void sequence_account(tt_exporter *e, tt_domain *dom, uint32_t seq, uint3
 {
     if (dom->seq_valid) {
         uint32_t rfc = dom->prev_seq + dom->prev_records;
-        gboolean rfc_ok = seq == rfc || seq == rfc + dom->prev_templates ||
-                          seq == dom->prev_seq + dom->prev_data;
-        gboolean post_ok = seq - data_records == dom->prev_seq ||
-                           seq - records == dom->prev_seq ||
+        gboolean rfc_ok =
+            seq == rfc || seq == rfc + dom->prev_templates || seq == dom->prev_seq + dom->prev_data;
+        gboolean post_ok = seq - data_records == dom->prev_seq || seq - records == dom->prev_seq ||
                            seq - records - template_records == dom->prev_seq;
         if (rfc_ok && !post_ok)
             dom->seq_post = FALSE;
@@ -1357,8 +1402,8 @@ static void refuse_unknown(tt_decoder *d, tt_exporter *e, tt_domain *dom)
     if (dom->refused_gen == d->sensor_gen)
         return;
     dom->refused_gen = d->sensor_gen;
-    g_warning("%s (domain %u) matches no [sensor:*] exporters; its messages are dropped",
-              e->label, dom->domain);
+    g_warning("%s (domain %u) matches no [sensor:*] exporters; its messages are dropped", e->label,
+              dom->domain);
 }
 
 static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBuf_t *fbuf,
@@ -1675,8 +1720,8 @@ tt_decoder *tt_decoder_new(const tt_config *config, tt_flow_sink sink, void *sin
     d->sensor_gen = 1;
     d->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
     tt_decoder_apply_config(d, config);
-    d->exporters = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free,
-                                         exporter_free_cb);
+    d->exporters =
+        g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free, exporter_free_cb);
     d->privates = g_ptr_array_new_with_free_func(exporter_free_cb);
     g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, decoder_log_filter, d);
     return d;
@@ -1686,8 +1731,7 @@ void tt_decoder_free(tt_decoder *d)
 {
     if (d == NULL)
         return;
-    g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, g_log_default_handler,
-                      NULL);
+    g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
     g_hash_table_destroy(d->exporters);
     g_ptr_array_free(d->privates, TRUE);
     g_array_free(d->sessions, TRUE);
@@ -1764,8 +1808,7 @@ guint tt_exporter_domain_count(const tt_exporter *e)
     return g_hash_table_size(e->domains);
 }
 
-void tt_decoder_foreach_exporter(tt_decoder *d, void (*fn)(const tt_exporter *, void *),
-                                 void *data)
+void tt_decoder_foreach_exporter(tt_decoder *d, void (*fn)(const tt_exporter *, void *), void *data)
 {
     GHashTableIter it;
     gpointer v;

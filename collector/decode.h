@@ -33,32 +33,32 @@ typedef enum {
 
 /** Why a whole message was dropped (counted per exporter or per listener). */
 typedef enum {
-    TT_DROP_WIRE,            /* structural check failed (see wire_reasons) */
-    TT_DROP_DECODE,          /* libfixbuf refused the message */
-    TT_DROP_TEMPLATE_CAP,    /* would add templates beyond the cap */
-    TT_DROP_UNKNOWN_EXPORTER,/* exporter/domain matches no sensor */
-    TT_DROP_V5,              /* malformed NetFlow v5 */
-    TT_DROP_DOMAIN_CAP,      /* a new observation domain beyond `max-domains` */
+    TT_DROP_WIRE,             /* structural check failed (see wire_reasons) */
+    TT_DROP_DECODE,           /* libfixbuf refused the message */
+    TT_DROP_TEMPLATE_CAP,     /* would add templates beyond the cap */
+    TT_DROP_UNKNOWN_EXPORTER, /* exporter/domain matches no sensor */
+    TT_DROP_V5,               /* malformed NetFlow v5 */
+    TT_DROP_DOMAIN_CAP,       /* a new observation domain beyond `max-domains` */
     TT_DROP_COUNT
 } tt_drop_reason;
 
 typedef struct tt_exporter_stats {
-    uint64_t messages;            /* messages accepted for decoding */
-    uint64_t records;             /* data records decoded into flows */
-    uint64_t options_records;     /* options records read */
-    uint64_t templates;           /* templates accepted */
+    uint64_t messages;        /* messages accepted for decoding */
+    uint64_t records;         /* data records decoded into flows */
+    uint64_t options_records; /* options records read */
+    uint64_t templates;       /* templates accepted */
     uint64_t templates_refused[TT_TREFUSE_COUNT];
     uint64_t unknown_template_sets; /* data sets without a template */
-    uint64_t seq_lost;            /* sequence-loss estimate (IPFIX: records, v9: packets, v5: flows) */
+    uint64_t seq_lost; /* sequence-loss estimate (IPFIX: records, v9: packets, v5: flows) */
     uint64_t dropped[TT_DROP_COUNT];
     uint64_t wire_reasons[TT_WIRE_REASON_COUNT];
-    uint64_t future_records;      /* start past the export time by more than `clamp-max`: refused */
-    uint64_t clock_ahead;         /* messages whose export time is beyond `export-ahead-max`: dropped */
-    uint64_t time_clamped;        /* start past the export time, up to `clamp-max`: timed at it */
-    uint64_t time_impossible;     /* times beyond 9999, before 1970, or end a day before start */
-    uint64_t value_range;         /* a port, protocol, flags or ICMP value too large for its type */
-    uint64_t absurd_counts;       /* more than 2^40 packets or 2^56 bytes in one record */
-    int64_t clock_offset_s;       /* export time - host clock, latest message */
+    uint64_t future_records;  /* start past the export time by more than `clamp-max`: refused */
+    uint64_t clock_ahead;     /* messages whose export time is beyond `export-ahead-max`: dropped */
+    uint64_t time_clamped;    /* start past the export time, up to `clamp-max`: timed at it */
+    uint64_t time_impossible; /* times beyond 9999, before 1970, or end a day before start */
+    uint64_t value_range;     /* a port, protocol, flags or ICMP value too large for its type */
+    uint64_t absurd_counts;   /* more than 2^40 packets or 2^56 bytes in one record */
+    int64_t clock_offset_s;   /* export time - host clock, latest message */
     gboolean clock_offset_known;
     uint64_t withdrawals_ignored; /* template withdrawals over UDP (RFC 7011 8.4): not honoured */
     uint32_t sampling;            /* last sampling rate applied (1 = none) */
@@ -114,8 +114,7 @@ tt_exporter *tt_decoder_exporter(tt_decoder *decoder, tt_listen_kind kind, guint
 gboolean tt_decoder_exporter_room(const tt_decoder *decoder);
 /** An exporter for a file or a TCP connection: never shared, never evicted until released. */
 tt_exporter *tt_decoder_exporter_private(tt_decoder *decoder, tt_listen_kind kind,
-                                         const char *label, const uint8_t addr[16],
-                                         int64_t now);
+                                         const char *label, const uint8_t addr[16], int64_t now);
 /** Forget an exporter (connection closed, file done). Its stats stay in the totals. */
 void tt_decoder_exporter_release(tt_decoder *decoder, tt_exporter *exporter);
 

@@ -28,9 +28,9 @@
 GQuark tt_ledger_error_quark(void);
 
 typedef enum {
-    TT_LEDGER_ERROR_FILE,   /* the ledger or an input file cannot be read or written */
-    TT_LEDGER_ERROR_MIXED,  /* new files and files to re-read in one run */
-    TT_LEDGER_ERROR_BATCH,  /* a crashed run resumed with other files */
+    TT_LEDGER_ERROR_FILE,  /* the ledger or an input file cannot be read or written */
+    TT_LEDGER_ERROR_MIXED, /* new files and files to re-read in one run */
+    TT_LEDGER_ERROR_BATCH, /* a crashed run resumed with other files */
 } tt_ledger_error;
 
 typedef enum {

@@ -64,15 +64,15 @@
 typedef struct {
     uint64_t datagrams;
     uint64_t bytes;
-    uint64_t noise;          /* not the listener's protocol */
-    uint64_t kernel_drops;   /* the socket's SK_MEMINFO_DROPS: datagrams the kernel dropped */
-    uint64_t exporter_cap;   /* refused: the exporter cap was reached */
-    uint64_t connections;    /* TCP connections accepted */
-    uint64_t stream_errors;  /* TCP connections closed for broken framing */
-    uint64_t streams_cut;    /* TCP connections that ended inside a message, or broken */
-    uint64_t tcp_refused;    /* TCP connections closed at accept: a connection cap was reached */
+    uint64_t noise;           /* not the listener's protocol */
+    uint64_t kernel_drops;    /* the socket's SK_MEMINFO_DROPS: datagrams the kernel dropped */
+    uint64_t exporter_cap;    /* refused: the exporter cap was reached */
+    uint64_t connections;     /* TCP connections accepted */
+    uint64_t stream_errors;   /* TCP connections closed for broken framing */
+    uint64_t streams_cut;     /* TCP connections that ended inside a message, or broken */
+    uint64_t tcp_refused;     /* TCP connections closed at accept: a connection cap was reached */
     uint64_t tcp_idle_closed; /* TCP connections closed after tcp-idle-timeout of silence */
-    uint64_t unread_at_stop; /* datagrams still queued when the stop stopped reading */
+    uint64_t unread_at_stop;  /* datagrams still queued when the stop stopped reading */
 } listener_stats;
 
 typedef struct tt_listeners tt_listeners;
@@ -83,8 +83,8 @@ typedef struct {
     tt_listen_spec spec;
     int fd;
     guint watch;
-    uint32_t drops_read; /* SK_MEMINFO_DROPS at the last read (a 32-bit kernel counter) */
-    int64_t refused_logged; /* monotonic seconds of the last tcp_refused warning */
+    uint32_t drops_read;       /* SK_MEMINFO_DROPS at the last read (a 32-bit kernel counter) */
+    int64_t refused_logged;    /* monotonic seconds of the last tcp_refused warning */
     fbListener_t *fb_listener; /* sFlow only */
     listener_stats stats;
 } listener;
@@ -277,8 +277,9 @@ static void udp_datagram(listener *l, const struct sockaddr *peer, socklen_t ple
     l->stats.datagrams++;
     l->stats.bytes += len;
     uint16_t version = len >= 2 ? (uint16_t)(buf[0] << 8 | buf[1]) : 0;
-    uint16_t want = l->spec.kind == TT_LISTEN_IPFIX_UDP ? 10 : l->spec.kind == TT_LISTEN_NF9_UDP ? 9
-                                                                                              : 5;
+    uint16_t want = l->spec.kind == TT_LISTEN_IPFIX_UDP ? 10
+                    : l->spec.kind == TT_LISTEN_NF9_UDP ? 9
+                                                        : 5;
     if (version != want) {
         l->stats.noise++;
         return;
@@ -364,8 +365,8 @@ static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
         (void)recv(l->fd, head, 4, MSG_DONTWAIT); /* discard it */
         return G_SOURCE_CONTINUE;
     }
-    tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id,
-                                         (struct sockaddr *)&peer, plen, now_s());
+    tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id, (struct sockaddr *)&peer,
+                                         plen, now_s());
     if (e == NULL) {
         l->stats.exporter_cap++;
         (void)recv(l->fd, head, 4, MSG_DONTWAIT);
@@ -546,8 +547,8 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
     c->fd = cfd;
     c->buf = g_malloc(TCP_BUFSZ);
     c->last_active = mono_s();
-    c->exporter = tt_decoder_exporter_private(ls->decoder, TT_LISTEN_IPFIX_TCP, label, addr,
-                                              now_s());
+    c->exporter =
+        tt_decoder_exporter_private(ls->decoder, TT_LISTEN_IPFIX_TCP, label, addr, now_s());
     c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, tcp_ready, c);
     g_ptr_array_add(ls->conns, c);
     l->stats.connections++;
@@ -583,7 +584,7 @@ static gboolean tcp_sweep_idle(tt_listeners *ls)
         c->l->stats.tcp_idle_closed++;
         if (c->used > 0)
             c->l->stats.streams_cut++; /* a message it never finished */
-        tcp_conn_close(c); /* removes it from conns: index i now holds another */
+        tcp_conn_close(c);             /* removes it from conns: index i now holds another */
         closed = TRUE;
     }
     return closed;
@@ -718,8 +719,7 @@ void tt_listeners_drain(tt_listeners *ls)
     gint64 until = g_get_monotonic_time() + DRAIN_MAX_US;
     for (guint i = 0; i < ls->list->len; i++) {
         listener *l = g_ptr_array_index(ls->list, i);
-        if (l->fd < 0 || l->spec.kind == TT_LISTEN_IPFIX_TCP ||
-            l->spec.kind == TT_LISTEN_SFLOW_UDP)
+        if (l->fd < 0 || l->spec.kind == TT_LISTEN_IPFIX_TCP || l->spec.kind == TT_LISTEN_SFLOW_UDP)
             continue;
         while (udp_read_batch(l) > 0 && g_get_monotonic_time() < until)
             ;
@@ -782,8 +782,8 @@ gboolean tt_read_file_full(tt_core *core, const char *path, uint32_t sensor,
     tt_decoder *decoder = tt_core_decoder(core);
     static const uint8_t none[16];
     g_autofree char *label = g_strdup_printf("file:%s", path);
-    tt_exporter *e = tt_decoder_exporter_private(decoder, TT_LISTEN_IPFIX_TCP, label, none,
-                                                 now_s());
+    tt_exporter *e =
+        tt_decoder_exporter_private(decoder, TT_LISTEN_IPFIX_TCP, label, none, now_s());
     tt_exporter_force_sensor(e, sensor);
 
     const uint8_t *data = (const uint8_t *)g_mapped_file_get_contents(map);

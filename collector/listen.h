@@ -5,9 +5,9 @@
  * tt_listeners_open() binds every socket of the configuration (sFlow's too)
  * before any slow start-up work (GeoIP, plugins) and before the privilege
  * drop, so the kernel queues what arrives meanwhile and root sizes the
- * buffers; a listener that cannot be bound is fatal, named in the error; tt_listeners_start() attaches them to the GLib main loop once
- * the core exists. tt_read_file() replays IPFIX files (RFC 5655) through the
- * same decoder.
+ * buffers; a listener that cannot be bound is fatal, named in the error; tt_listeners_start()
+ * attaches them to the GLib main loop once the core exists. tt_read_file() replays IPFIX files (RFC
+ * 5655) through the same decoder.
  */
 #ifndef TT_LISTEN_H
 #define TT_LISTEN_H

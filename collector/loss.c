@@ -94,8 +94,8 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
     loss_report(fn, data, "exporters", "all", "value_range", "records", sum.value_range);
     loss_report(fn, data, "exporters", "all", "absurd_counts", "records", sum.absurd_counts);
     for (int i = 0; i < TT_DROP_COUNT; i++)
-        loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i),
-                    "messages", sum.dropped[i]);
+        loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i), "messages",
+                    sum.dropped[i]);
 
     for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
         const char *name = tt_core_sensor_name(core, i);

@@ -55,8 +55,8 @@ typedef struct {
     char *config_path;
 } daemon_ctx;
 
-static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fields,
-                                      gsize n_fields, gpointer data)
+static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                                      gpointer data)
 {
     const char *message = NULL, *domain = NULL;
     for (gsize i = 0; i < n_fields; i++) {
@@ -524,8 +524,8 @@ int main(int argc, char **argv)
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
          "configuration file (default /etc/teiten/teiten.conf)", "FILE"},
-        {"foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, "stay in the foreground, log to stderr",
-         NULL},
+        {"foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground,
+         "stay in the foreground, log to stderr", NULL},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
          "validate the configuration and the plugins' groups, then exit", NULL},
         {"read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,

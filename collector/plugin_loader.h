@@ -18,16 +18,16 @@
 GQuark tt_plugin_error_quark(void);
 
 typedef enum {
-    TT_PLUGIN_ERROR_OPEN,      /* dlopen failed (file missing, unresolved symbols) */
-    TT_PLUGIN_ERROR_SYMBOL,    /* no tt_plugin_entry, or it returned NULL */
-    TT_PLUGIN_ERROR_ABI,       /* wrong major, struct_size too small, name mismatch */
-    TT_PLUGIN_ERROR_CALLBACK,  /* a mandatory callback is NULL */
-    TT_PLUGIN_ERROR_INIT,      /* the plugin's init() failed */
+    TT_PLUGIN_ERROR_OPEN,     /* dlopen failed (file missing, unresolved symbols) */
+    TT_PLUGIN_ERROR_SYMBOL,   /* no tt_plugin_entry, or it returned NULL */
+    TT_PLUGIN_ERROR_ABI,      /* wrong major, struct_size too small, name mismatch */
+    TT_PLUGIN_ERROR_CALLBACK, /* a mandatory callback is NULL */
+    TT_PLUGIN_ERROR_INIT,     /* the plugin's init() failed */
 } tt_plugin_error;
 
 typedef struct tt_plugin {
-    char *name;                 /* NAME of [plugin:NAME] */
-    char *path;                 /* the .so file */
+    char *name; /* NAME of [plugin:NAME] */
+    char *path; /* the .so file */
     GModule *module;
     const tt_plugin_info *info; /* points into the module */
     void *state;                /* the instance, after tt_plugin_init() */

@@ -26,7 +26,8 @@ typedef struct tt_sensor_table tt_sensor_table;
 tt_sensor_table *tt_sensor_table_new(const tt_config *config, const tt_sensor_table *previous);
 void tt_sensor_table_free(tt_sensor_table *table);
 
-/** Sensor index for exporter address @a addr (16 bytes, IPv4-mapped) and domain, or TT_SENSOR_NONE. */
+/** Sensor index for exporter address @a addr (16 bytes, IPv4-mapped) and domain, or TT_SENSOR_NONE.
+ */
 uint32_t tt_sensor_lookup(const tt_sensor_table *table, const uint8_t addr[16], uint32_t domain);
 /** Is @a dst inside the dark prefixes of sensor @a sensor? */
 gboolean tt_sensor_is_dark(const tt_sensor_table *table, uint32_t sensor, const uint8_t dst[16]);

@@ -55,22 +55,19 @@ static void json_string(GString *out, const char *s)
 
 static void stats_counters(GString *out, const tt_exporter_stats *s)
 {
-    g_string_append_printf(out,
-                           "\"messages\":%" PRIu64 ",\"records\":%" PRIu64
-                           ",\"options_records\":%" PRIu64 ",\"templates\":%" PRIu64
-                           ",\"unknown_template_sets\":%" PRIu64 ",\"seq_lost\":%" PRIu64
-                           ",\"future_records\":%" PRIu64 ",\"withdrawals_ignored\":%" PRIu64,
-                           s->messages, s->records, s->options_records, s->templates,
-                           s->unknown_template_sets, s->seq_lost, s->future_records,
-                           s->withdrawals_ignored);
+    g_string_append_printf(
+        out,
+        "\"messages\":%" PRIu64 ",\"records\":%" PRIu64 ",\"options_records\":%" PRIu64
+        ",\"templates\":%" PRIu64 ",\"unknown_template_sets\":%" PRIu64 ",\"seq_lost\":%" PRIu64
+        ",\"future_records\":%" PRIu64 ",\"withdrawals_ignored\":%" PRIu64,
+        s->messages, s->records, s->options_records, s->templates, s->unknown_template_sets,
+        s->seq_lost, s->future_records, s->withdrawals_ignored);
     /* the time policy and checked counts (timepolicy.h, docs/security.md) */
-    g_string_append_printf(out,
-                           ",\"clock_ahead\":%" PRIu64 ",\"time_clamped\":%" PRIu64
-                           ",\"time_impossible\":%" PRIu64
-                           ",\"value_range\":%" PRIu64 ",\"absurd_counts\":%" PRIu64
-                           ",\"templates_refused\":{",
-                           s->clock_ahead, s->time_clamped, s->time_impossible, s->value_range,
-                           s->absurd_counts);
+    g_string_append_printf(
+        out,
+        ",\"clock_ahead\":%" PRIu64 ",\"time_clamped\":%" PRIu64 ",\"time_impossible\":%" PRIu64
+        ",\"value_range\":%" PRIu64 ",\"absurd_counts\":%" PRIu64 ",\"templates_refused\":{",
+        s->clock_ahead, s->time_clamped, s->time_impossible, s->value_range, s->absurd_counts);
     for (int i = 0; i < TT_TREFUSE_COUNT; i++)
         g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
                                tt_template_refusal_key((tt_template_refusal)i),
@@ -212,22 +209,20 @@ char *tt_stats_json(tt_core *core)
         json_string(out, name);
         g_string_append_printf(out,
                                ",\"records\":%" PRIu64 ",\"observed\":%" PRIu64
-                               ",\"leaks\":%" PRIu64 ",\"late\":%" PRIu64
-                               ",\"packets\":%" PRIu64 ",\"raw_packets\":%" PRIu64
+                               ",\"leaks\":%" PRIu64 ",\"late\":%" PRIu64 ",\"packets\":%" PRIu64
+                               ",\"raw_packets\":%" PRIu64
                                ",\"max_lag_s\":%.3f,\"too_old\":%" PRIu64,
                                s->records, s->observed, s->leaks, s->late, s->packets,
                                s->raw_packets, (double)s->max_lag_ms / 1000.0, s->too_old);
-        g_string_append_printf(out,
-                               ",\"unconfirmed\":%" PRIu64 ",\"held\":%" PRIu64
-                               ",\"clock_jumps\":%" PRIu64 ",\"clock_reanchored\":%" PRIu64
-                               ",\"saturated\":%" PRIu64,
-                               s->unconfirmed, s->held, s->clock_jumps, s->clock_reanchored,
-                               s->saturated);
+        g_string_append_printf(
+            out,
+            ",\"unconfirmed\":%" PRIu64 ",\"held\":%" PRIu64 ",\"clock_jumps\":%" PRIu64
+            ",\"clock_reanchored\":%" PRIu64 ",\"saturated\":%" PRIu64,
+            s->unconfirmed, s->held, s->clock_jumps, s->clock_reanchored, s->saturated);
         if (started)
-            g_string_append_printf(out,
-                                   ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64
-                                   ",\"silent\":%s",
-                                   wm / 1000, closed, silent ? "true" : "false");
+            g_string_append_printf(
+                out, ",\"watermark\":%" PRId64 ",\"closed_until\":%" PRId64 ",\"silent\":%s",
+                wm / 1000, closed, silent ? "true" : "false");
         g_string_append(out, "}");
     }
     g_string_append(out, "]}\n");

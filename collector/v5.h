@@ -12,10 +12,10 @@
 
 typedef enum {
     TT_V5_OK = 0,
-    TT_V5_SHORT_HEADER,   /* fewer than 24 bytes */
-    TT_V5_BAD_VERSION,    /* version field is not 5 */
-    TT_V5_BAD_COUNT,      /* count is 0 or above 30 */
-    TT_V5_TRUNCATED,      /* count records do not fit in the datagram */
+    TT_V5_SHORT_HEADER, /* fewer than 24 bytes */
+    TT_V5_BAD_VERSION,  /* version field is not 5 */
+    TT_V5_BAD_COUNT,    /* count is 0 or above 30 */
+    TT_V5_TRUNCATED,    /* count records do not fit in the datagram */
 } tt_v5_status;
 
 typedef struct tt_v5_header {

@@ -29,18 +29,18 @@
 
 typedef enum {
     TT_WIRE_OK = 0,
-    TT_WIRE_SHORT_HEADER,      /* shorter than the message header */
-    TT_WIRE_BAD_VERSION,       /* not 10 (IPFIX) / not 9 (v9) */
-    TT_WIRE_BAD_LENGTH,        /* IPFIX length field beyond or short of the datagram */
-    TT_WIRE_SET_SHORT,         /* set length below the 4-byte set header (incl. 0) */
-    TT_WIRE_SET_OVERRUN,       /* set length past the end of the message */
-    TT_WIRE_RESERVED_SET,      /* set ID 0, 1, 4..255 in IPFIX */
-    TT_WIRE_TEMPLATE_TRUNCATED,/* a template record's field list runs past its set */
+    TT_WIRE_SHORT_HEADER,         /* shorter than the message header */
+    TT_WIRE_BAD_VERSION,          /* not 10 (IPFIX) / not 9 (v9) */
+    TT_WIRE_BAD_LENGTH,           /* IPFIX length field beyond or short of the datagram */
+    TT_WIRE_SET_SHORT,            /* set length below the 4-byte set header (incl. 0) */
+    TT_WIRE_SET_OVERRUN,          /* set length past the end of the message */
+    TT_WIRE_RESERVED_SET,         /* set ID 0, 1, 4..255 in IPFIX */
+    TT_WIRE_TEMPLATE_TRUNCATED,   /* a template record's field list runs past its set */
     TT_WIRE_TEMPLATE_RESERVED_ID, /* template ID below 256 */
-    TT_WIRE_OPTIONS_SCOPE,     /* options template with scope count 0 or > field count */
-    TT_WIRE_TOO_BIG,           /* rewritten message would not fit the output buffer */
-    TT_WIRE_RECORD_OVERRUN,    /* a record's variable-length field runs past its data set
-                                  (found by decode.c, which has the templates) */
+    TT_WIRE_OPTIONS_SCOPE,        /* options template with scope count 0 or > field count */
+    TT_WIRE_TOO_BIG,              /* rewritten message would not fit the output buffer */
+    TT_WIRE_RECORD_OVERRUN,       /* a record's variable-length field runs past its data set
+                                     (found by decode.c, which has the templates) */
     TT_WIRE_REASON_COUNT
 } tt_wire_status;
 
@@ -54,7 +54,8 @@ typedef struct tt_wire_info {
     uint32_t domain;        /* IPFIX observation domain, or v9 source ID */
     uint32_t sys_uptime_ms; /* v9 only */
     uint16_t v9_count;      /* v9 header count (records + templates) */
-    uint32_t data_records;  /* data records counted by the walk (fixed-length templates only; best effort) */
+    uint32_t data_records;  /* data records counted by the walk (fixed-length templates only; best
+                               effort) */
     uint32_t template_sets; /* number of template + options template sets */
     uint32_t data_sets;     /* number of data sets */
 } tt_wire_info;

@@ -70,18 +70,18 @@ typedef struct writer_job {
 struct tt_writer {
     GThread *thread;
     GMutex lock;
-    GCond wake;        /* queue grew or stop was requested */
-    GCond done;        /* a job finished */
-    GQueue queue;      /* of writer_job *, protected by lock */
-    guint64 queued;    /* jobs ever queued, protected by lock */
-    guint64 ran;       /* jobs ever finished (or discarded), protected by lock */
-    gboolean stop;     /* protected by lock */
-    gboolean discard;  /* the thread drops queued jobs unrun, protected by lock */
-    gint pending;      /* atomic: queued - ran */
-    guint limit;       /* bound in jobs; 0 = none */
-    guint64 max_bytes; /* bound in bytes; 0 = none */
-    gboolean wait;     /* past a bound: wait (TRUE) or refuse what may be refused */
-    guint flushers;    /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
+    GCond wake;           /* queue grew or stop was requested */
+    GCond done;           /* a job finished */
+    GQueue queue;         /* of writer_job *, protected by lock */
+    guint64 queued;       /* jobs ever queued, protected by lock */
+    guint64 ran;          /* jobs ever finished (or discarded), protected by lock */
+    gboolean stop;        /* protected by lock */
+    gboolean discard;     /* the thread drops queued jobs unrun, protected by lock */
+    gint pending;         /* atomic: queued - ran */
+    guint limit;          /* bound in jobs; 0 = none */
+    guint64 max_bytes;    /* bound in bytes; 0 = none */
+    gboolean wait;        /* past a bound: wait (TRUE) or refuse what may be refused */
+    guint flushers;       /* tt_writer_flush and tt_writer_drain calls waiting, protected by lock */
     guint64 flush_target; /* the highest job number a waiting flush waits for; 0: none */
     tt_writer_idle_fn idle; /* see tt_writer_set_idle; set before the first job */
     void *idle_data;

@@ -32,9 +32,9 @@ struct tt_cached {
     int fd;
     int timeout_ms; /* per wait for the socket */
     gint aborted;   /* atomic, set from any thread: every wait fails from now on */
-    GString *in; /* bytes read and not yet consumed */
-    GString *out; /* a BATCH being sent, kept across batches: a fresh 1 MiB per batch
-                   * was an mmap, its page faults and an munmap for every job */
+    GString *in;    /* bytes read and not yet consumed */
+    GString *out;   /* a BATCH being sent, kept across batches: a fresh 1 MiB per batch
+                     * was an mmap, its page faults and an munmap for every job */
 };
 
 tt_cached *tt_cached_new(const char *addr)

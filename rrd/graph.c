@@ -73,8 +73,8 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
                 a, g_strdup_printf("AREA:s%u#%s:%s%s", i, colour, label, i > 0 ? ":STACK" : ""));
         else
             g_ptr_array_add(a, g_strdup_printf("LINE1:s%u#%s:%s", i, colour, label));
-        g_ptr_array_add(a,
-                        g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, graph_ds_words(spec->ds)));
+        g_ptr_array_add(
+            a, g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, graph_ds_words(spec->ds)));
     }
     return a;
 }

@@ -41,9 +41,9 @@ static const char *const rrd_ds_names[] = {"flows", "packets", "bytes", "sources
  * 19-character names.
  */
 static const char *const rrd_self_names[] = {
-    "records",       "observed",     "leaks",   "late",      "drop_malformed", "drop_decode",
-    "drop_tmpl_cap", "drop_unk_exp", "drop_v5", "drop_dom_cap", "exporters", "writer_lag",
-    "rrd_past",
+    "records",     "observed",      "leaks",        "late",    "drop_malformed",
+    "drop_decode", "drop_tmpl_cap", "drop_unk_exp", "drop_v5", "drop_dom_cap",
+    "exporters",   "writer_lag",    "rrd_past",
 };
 static const gboolean rrd_self_gauge[] = {FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
                                           FALSE, FALSE, FALSE, TRUE,  TRUE,  FALSE};

@@ -68,9 +68,10 @@ typedef struct flowgen_args {
 
 static void flowgen_args_clear(flowgen_args *a)
 {
-    char **strings[] = {&a->start,  &a->ports,  &a->countries, &a->geoip_table, &a->geoip,
-                        &a->dark,   &a->dark6,  &a->format,    &a->out,         &a->bind,
-                        &a->expect, &a->sensor, &a->time_field, &a->port_dist, &a->report, &a->scenario};
+    char **strings[] = {&a->start,      &a->ports,     &a->countries, &a->geoip_table,
+                        &a->geoip,      &a->dark,      &a->dark6,     &a->format,
+                        &a->out,        &a->bind,      &a->expect,    &a->sensor,
+                        &a->time_field, &a->port_dist, &a->report,    &a->scenario};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_clear_pointer(strings[i], g_free);
 }
@@ -144,8 +145,8 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
         {"zipf-s", 0, 0, G_OPTION_ARG_DOUBLE, &a->zipf_s, "Zipf exponent (default 1.0)", "S"},
         {"per-msg", 0, 0, G_OPTION_ARG_INT, &a->per_msg,
          "Records per datagram (default 26: 1372-byte IPFIX/IPv4 datagrams)", "N"},
-        {"pool", 0, 0, G_OPTION_ARG_INT, &a->pool,
-         "Distinct prebuilt messages (default 8192)", "N"},
+        {"pool", 0, 0, G_OPTION_ARG_INT, &a->pool, "Distinct prebuilt messages (default 8192)",
+         "N"},
         {"template-every", 0, 0, G_OPTION_ARG_INT, &a->template_every,
          "Resend templates every N messages of a stream (default 1000)", "N"},
         {"step-every", 0, 0, G_OPTION_ARG_DOUBLE, &a->step_every,
@@ -155,8 +156,8 @@ static gboolean flowgen_parse_args(int *argc, char ***argv, flowgen_args *a, GEr
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("--out TARGET");
-    GOptionGroup *blast = g_option_group_new("blast", "Blast mode (benchmark load):",
-                                             "Show blast mode options", NULL, NULL);
+    GOptionGroup *blast = g_option_group_new(
+        "blast", "Blast mode (benchmark load):", "Show blast mode options", NULL, NULL);
     g_option_group_add_entries(blast, blast_entries);
     g_option_context_add_group(ctx, blast);
     g_option_context_set_summary(ctx,

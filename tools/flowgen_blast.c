@@ -71,21 +71,23 @@ typedef struct blast_field {
 } blast_field;
 
 static const blast_field blast_ipfix4[] = {
-    {IE_START_MS, 8}, {IE_END_MS, 8}, {IE_PACKETS, 8},   {IE_OCTETS, 8}, {IE_SRC4, 4},
-    {IE_DST4, 4},     {IE_SPORT, 2},  {IE_DPORT, 2},     {IE_ICMP4, 2},  {IE_TCP_FLAGS, 2},
-    {IE_PROTO, 1},    {IE_TOS, 1},    {IE_VLAN, 2},      {0, 0}};
+    {IE_START_MS, 8}, {IE_END_MS, 8}, {IE_PACKETS, 8}, {IE_OCTETS, 8}, {IE_SRC4, 4},
+    {IE_DST4, 4},     {IE_SPORT, 2},  {IE_DPORT, 2},   {IE_ICMP4, 2},  {IE_TCP_FLAGS, 2},
+    {IE_PROTO, 1},    {IE_TOS, 1},    {IE_VLAN, 2},    {0, 0}};
 static const blast_field blast_ipfix6[] = {
-    {IE_START_MS, 8}, {IE_END_MS, 8}, {IE_PACKETS, 8},   {IE_OCTETS, 8}, {IE_SRC6, 16},
-    {IE_DST6, 16},    {IE_SPORT, 2},  {IE_DPORT, 2},     {IE_ICMP6, 2},  {IE_TCP_FLAGS, 2},
-    {IE_PROTO, 1},    {IE_TOS, 1},    {IE_VLAN, 2},      {0, 0}};
+    {IE_START_MS, 8}, {IE_END_MS, 8}, {IE_PACKETS, 8}, {IE_OCTETS, 8}, {IE_SRC6, 16},
+    {IE_DST6, 16},    {IE_SPORT, 2},  {IE_DPORT, 2},   {IE_ICMP6, 2},  {IE_TCP_FLAGS, 2},
+    {IE_PROTO, 1},    {IE_TOS, 1},    {IE_VLAN, 2},    {0, 0}};
 static const blast_field blast_v9_4[] = {
-    {IE_OCTETS, 8}, {IE_PACKETS, 8}, {IE_V9_FIRST, 4}, {IE_V9_LAST, 4},    {IE_SRC4, 4},
-    {IE_DST4, 4},   {IE_SPORT, 2},   {IE_DPORT, 2},    {IE_ICMP4, 2},      {IE_TCP_FLAGS, 1},
-    {IE_PROTO, 1},  {IE_TOS, 1},     {0, 0}};
+    {IE_OCTETS, 8}, {IE_PACKETS, 8},   {IE_V9_FIRST, 4}, {IE_V9_LAST, 4},
+    {IE_SRC4, 4},   {IE_DST4, 4},      {IE_SPORT, 2},    {IE_DPORT, 2},
+    {IE_ICMP4, 2},  {IE_TCP_FLAGS, 1}, {IE_PROTO, 1},    {IE_TOS, 1},
+    {0, 0}};
 static const blast_field blast_v9_6[] = {
-    {IE_OCTETS, 8}, {IE_PACKETS, 8}, {IE_V9_FIRST, 4}, {IE_V9_LAST, 4},    {IE_SRC6, 16},
-    {IE_DST6, 16},  {IE_SPORT, 2},   {IE_DPORT, 2},    {IE_ICMP4, 2},      {IE_TCP_FLAGS, 1},
-    {IE_PROTO, 1},  {IE_TOS, 1},     {0, 0}};
+    {IE_OCTETS, 8}, {IE_PACKETS, 8},   {IE_V9_FIRST, 4}, {IE_V9_LAST, 4},
+    {IE_SRC6, 16},  {IE_DST6, 16},     {IE_SPORT, 2},    {IE_DPORT, 2},
+    {IE_ICMP4, 2},  {IE_TCP_FLAGS, 1}, {IE_PROTO, 1},    {IE_TOS, 1},
+    {0, 0}};
 
 /* What one pool record contributes to the expectation. */
 typedef struct blast_meta {
@@ -115,9 +117,9 @@ typedef struct blast {
     const blast_field *fields;
     gsize rec_len, header_len, msg_len;
     gsize time_off[2]; /* offsets of the two time fields within a record */
-    uint8_t *pool;      /* cfg->pool messages of msg_len bytes */
-    blast_meta *meta;   /* cfg->pool * cfg->per_msg */
-    GPtrArray *ccs;     /* char * country codes, index = blast_meta.cc */
+    uint8_t *pool;     /* cfg->pool messages of msg_len bytes */
+    blast_meta *meta;  /* cfg->pool * cfg->per_msg */
+    GPtrArray *ccs;    /* char * country codes, index = blast_meta.cc */
     blast_stream *streams;
     guint nstreams;
     int *fds;
@@ -316,7 +318,8 @@ static gboolean blast_build(blast *b, GError **error)
     /* sources: cfg->sources per country, each checked to look up as its country */
     GArray **pools = g_new0(GArray *, b->ccs->len);
     gboolean ok = TRUE;
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(blast_addr_hash, blast_addr_equal, g_free, NULL);
+    g_autoptr(GHashTable) seen =
+        g_hash_table_new_full(blast_addr_hash, blast_addr_equal, g_free, NULL);
     for (guint i = 0; i < b->ccs->len && ok; i++) {
         pools[i] = g_array_new(FALSE, FALSE, 16);
         ok = tt_flowgen_geo_draw(cfg->geo, rand, g_ptr_array_index(b->ccs, i), cfg->family,
@@ -537,9 +540,8 @@ static gboolean blast_send(blast *b)
         if (cfg->rate > 0) {
             double due = cfg->rate * (double)(now - t0) / 1e9;
             if ((double)(b->records + (guint64)per_batch * cfg->per_msg) > due) {
-                double wait_ns =
-                    ((double)(b->records + (guint64)per_batch * cfg->per_msg) - due) / cfg->rate *
-                    1e9;
+                double wait_ns = ((double)(b->records + (guint64)per_batch * cfg->per_msg) - due) /
+                                 cfg->rate * 1e9;
                 if (wait_ns > 50000) {
                     struct timespec ts = {0, (long)MIN(wait_ns - 20000, 999999999.0)};
                     nanosleep(&ts, NULL);
@@ -636,7 +638,8 @@ static gboolean blast_expect(blast *b, GError **error)
             continue;
 #define BLAST_LINE(dim, key, v)                                                                    \
     do {                                                                                           \
-        g_string_append_printf(out, "{\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"sensor\":\"%s\",", \
+        g_string_append_printf(out,                                                                \
+                               "{\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"sensor\":\"%s\",",    \
                                bk->start, bk->start + cfg->step, cfg->sensor);                     \
         g_string_append_printf(out,                                                                \
                                "\"dim\":\"%s\",\"key\":\"%s\",\"flows\":%" PRIu64                  \
@@ -686,8 +689,8 @@ static gboolean blast_report(blast *b, GError **error)
         g_string_append_printf(out,
                                "%s{\"exporter\":%u,\"domain\":%u,\"records\":%" G_GUINT64_FORMAT
                                ",\"datagrams\":%" G_GUINT64_FORMAT ",\"next_seq\":%u}",
-                               i ? "," : "", i / cfg->domains, s->domain, s->records,
-                               s->datagrams, s->seq);
+                               i ? "," : "", i / cfg->domains, s->domain, s->records, s->datagrams,
+                               s->seq);
     }
     g_string_append(out, "]}\n");
     if (cfg->report == NULL) {
@@ -702,8 +705,8 @@ gboolean tt_flowgen_blast_run(const flowgen_blast_config *cfg, GError **error)
     g_return_val_if_fail(cfg != NULL && cfg->geo != NULL, FALSE);
     if (cfg->target.kind != FLOWGEN_OUT_UDP)
         return blast_fail(error, "--blast sends over udp:// only");
-    if (cfg->per_msg < 1 || cfg->pool < 2 * BLAST_BATCH || cfg->exporters < 1 ||
-        cfg->domains < 1 || cfg->template_every < 1 || cfg->step < 1)
+    if (cfg->per_msg < 1 || cfg->pool < 2 * BLAST_BATCH || cfg->exporters < 1 || cfg->domains < 1 ||
+        cfg->template_every < 1 || cfg->step < 1)
         return blast_fail(error, "--blast: --per-msg, --exporters, --domains, --template-every "
                                  "must be positive and --pool at least 128");
     if ((guint64)cfg->exporters * cfg->domains > 65536)

@@ -27,10 +27,10 @@ typedef struct {
 } telescope_port;
 
 static const telescope_port telescope_ports[] = {
-    {"23/tcp", 34, 30},   {"445/tcp", 18, 12},   {"1433/tcp", 9, 7},   {"22/tcp", 7, 8},
-    {"3389/tcp", 4, 6},   {"2323/tcp", 6, 4},    {"5555/tcp", 5, 2},   {"37215/tcp", 2, 6},
-    {"52869/tcp", 3, 9},  {"8080/tcp", 3, 4},    {"80/tcp", 3, 3},     {"443/tcp", 1.5, 2},
-    {"icmp", 3, 3},       {"53/udp", 1, 1},      {"123/udp", 0.5, 0.8}, {"tail", 0.4, 0.4},
+    {"23/tcp", 34, 30},  {"445/tcp", 18, 12}, {"1433/tcp", 9, 7},    {"22/tcp", 7, 8},
+    {"3389/tcp", 4, 6},  {"2323/tcp", 6, 4},  {"5555/tcp", 5, 2},    {"37215/tcp", 2, 6},
+    {"52869/tcp", 3, 9}, {"8080/tcp", 3, 4},  {"80/tcp", 3, 3},      {"443/tcp", 1.5, 2},
+    {"icmp", 3, 3},      {"53/udp", 1, 1},    {"123/udp", 0.5, 0.8}, {"tail", 0.4, 0.4},
 };
 
 static const char telescope_countries[] = "CN:22,US:18,RU:12,NL:6,BR:6,IN:5,KR:5,TW:4,VN:4,DE:4,"
@@ -72,7 +72,7 @@ gboolean tt_flowgen_scenario(const char *spec, char **ports, char **countries, G
         *ports = g_string_free(mix, FALSE);
     }
     if (*countries == NULL)
-        *countries = g_strdup(strcmp(name, "telescope") == 0 ? telescope_countries
-                                                             : telescope_b_countries);
+        *countries =
+            g_strdup(strcmp(name, "telescope") == 0 ? telescope_countries : telescope_b_countries);
     return TRUE;
 }

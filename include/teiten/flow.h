@@ -49,24 +49,24 @@ typedef enum tt_class {
 
 /** One flow record, decoded and enriched. */
 typedef struct tt_flow {
-    int64_t start_ms;      /**< flow start, UTC milliseconds */
-    int64_t end_ms;        /**< flow end, UTC milliseconds (>= start_ms) */
-    uint64_t packets;      /**< sampling-corrected packet estimate */
-    uint64_t bytes;        /**< sampling-corrected byte estimate */
-    uint64_t raw_packets;  /**< packets as exported */
-    uint64_t raw_bytes;    /**< bytes as exported */
-    uint8_t src[16];       /**< source address; IPv4 is IPv4-mapped */
-    uint8_t dst[16];       /**< destination address; IPv4 is IPv4-mapped */
-    uint16_t src_port;     /**< source port (0 for ICMP and portless protocols) */
-    uint16_t dst_port;     /**< destination port, or ICMP type*256+code */
-    uint8_t family;        /**< 4 or 6; 0 when the record had no address */
-    uint8_t proto;         /**< IP protocol number */
-    uint8_t tcp_flags;     /**< TCP flags (initial flags where exported) */
-    uint8_t cls;           /**< a tt_class value */
-    uint32_t sampling;     /**< 1-in-N applied to the estimates (1 = unsampled) */
-    uint32_t sensor;       /**< sensor index, see tt_host.sensor_name() */
-    char country[2];       /**< ISO 3166 alpha-2 of the source, "ZZ" unknown */
-    uint8_t has_dst;       /**< 1 when the record carried a destination address */
+    int64_t start_ms;     /**< flow start, UTC milliseconds */
+    int64_t end_ms;       /**< flow end, UTC milliseconds (>= start_ms) */
+    uint64_t packets;     /**< sampling-corrected packet estimate */
+    uint64_t bytes;       /**< sampling-corrected byte estimate */
+    uint64_t raw_packets; /**< packets as exported */
+    uint64_t raw_bytes;   /**< bytes as exported */
+    uint8_t src[16];      /**< source address; IPv4 is IPv4-mapped */
+    uint8_t dst[16];      /**< destination address; IPv4 is IPv4-mapped */
+    uint16_t src_port;    /**< source port (0 for ICMP and portless protocols) */
+    uint16_t dst_port;    /**< destination port, or ICMP type*256+code */
+    uint8_t family;       /**< 4 or 6; 0 when the record had no address */
+    uint8_t proto;        /**< IP protocol number */
+    uint8_t tcp_flags;    /**< TCP flags (initial flags where exported) */
+    uint8_t cls;          /**< a tt_class value */
+    uint32_t sampling;    /**< 1-in-N applied to the estimates (1 = unsampled) */
+    uint32_t sensor;      /**< sensor index, see tt_host.sensor_name() */
+    char country[2];      /**< ISO 3166 alpha-2 of the source, "ZZ" unknown */
+    uint8_t has_dst;      /**< 1 when the record carried a destination address */
     uint8_t reserved[5];
 } tt_flow;
 

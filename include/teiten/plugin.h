@@ -60,9 +60,9 @@ extern "C" {
 
 /** One time bin of one sensor. */
 typedef struct tt_bucket {
-    int64_t start;           /**< first second of the bin, epoch seconds, aligned to step */
-    int64_t end;             /**< start + step */
-    uint32_t sensor;         /**< sensor index */
+    int64_t start;   /**< first second of the bin, epoch seconds, aligned to step */
+    int64_t end;     /**< start + step */
+    uint32_t sensor; /**< sensor index */
     uint32_t reserved;
     const char *sensor_name; /**< (transfer none) */
 } tt_bucket;
@@ -71,7 +71,7 @@ typedef struct tt_host tt_host;
 
 /** (ABI 1.1) What tt_host.sensor_info() reports; grows at its end only. */
 typedef struct tt_sensor_info {
-    uint32_t struct_size;   /**< set by the caller: sizeof(tt_sensor_info) it was built with */
+    uint32_t struct_size; /**< set by the caller: sizeof(tt_sensor_info) it was built with */
     uint32_t reserved0;
     uint64_t records;       /**< records that reached the sensor */
     uint64_t observed;      /**< flows to dark space, handed to plugins */
@@ -282,10 +282,10 @@ static inline void tt_host_job_failed(const tt_host *host, const char *format, .
 
 /** The table a plugin exports through tt_plugin_entry(). */
 typedef struct tt_plugin_info {
-    uint16_t abi_major;  /**< TT_PLUGIN_ABI_MAJOR */
-    uint16_t abi_minor;  /**< TT_PLUGIN_ABI_MINOR */
+    uint16_t abi_major;   /**< TT_PLUGIN_ABI_MAJOR */
+    uint16_t abi_minor;   /**< TT_PLUGIN_ABI_MINOR */
     uint32_t struct_size; /**< sizeof(tt_plugin_info) */
-    const char *name;    /**< must equal the file name without ".so" */
+    const char *name;     /**< must equal the file name without ".so" */
     const char *version;
     const char *description;
 
@@ -294,8 +294,8 @@ typedef struct tt_plugin_info {
      * Returns FALSE with @a error set on a bad key or value; the message must
      * name the group and key. On success *@a state owns the instance.
      */
-    gboolean (*init)(const tt_host *host, GKeyFile *config, const char *group,
-                     void **state, GError **error);
+    gboolean (*init)(const tt_host *host, GKeyFile *config, const char *group, void **state,
+                     GError **error);
     /** Free the instance; called after every bucket was closed. */
     void (*fini)(void *state);
     /** A bucket begins; return the plugin's accumulator for it (may be NULL). */
@@ -323,9 +323,9 @@ typedef struct tt_plugin_info {
 } tt_plugin_info;
 
 /** Convenience initialiser for the first fields of a plugin table. */
-#define TT_PLUGIN_HEADER(NAME, VERSION, DESCRIPTION)                                   \
-    .abi_major = TT_PLUGIN_ABI_MAJOR, .abi_minor = TT_PLUGIN_ABI_MINOR,                \
-    .struct_size = sizeof(tt_plugin_info), .name = (NAME), .version = (VERSION),       \
+#define TT_PLUGIN_HEADER(NAME, VERSION, DESCRIPTION)                                               \
+    .abi_major = TT_PLUGIN_ABI_MAJOR, .abi_minor = TT_PLUGIN_ABI_MINOR,                            \
+    .struct_size = sizeof(tt_plugin_info), .name = (NAME), .version = (VERSION),                   \
     .description = (DESCRIPTION)
 
 /** The one symbol a plugin exports. */
