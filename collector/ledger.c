@@ -2,9 +2,13 @@
 /*
  * ledger.c - the ingest ledger of `teitend --read` (see ledger.h).
  *
- * A file is known by the SHA-256 of its contents (GChecksum over the mapped
+ * A file is known by the SHA-256 of its contents (OpenSSL's, over the mapped
  * file), not by its name: a renamed or copied capture is still the same data,
- * and a file rewritten in place is new data. One key-file group per digest:
+ * and a file rewritten in place is new data. OpenSSL, not GLib's GChecksum: the
+ * same digest (ledgers written before read the same), computed with the CPU's SHA
+ * extensions where it has them, 1.0-1.4 GB/s against GChecksum's 160-280 MB/s on
+ * the benchmark machine, where GChecksum was ~2,800 instructions of every record
+ * of a `--read` (issue 14). One key-file group per digest:
  *
  *   [sha256:9f86d0...]
  *   path=/archive/2019-01-02.ipfix
@@ -35,6 +39,7 @@
 #include "ledger.h"
 
 #include <glib/gstdio.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #define LEDGER_NAME "ingest-ledger.ini"
@@ -121,11 +126,19 @@ static tt_ledger_file *ledger_lookup(tt_ledger *ledger, const char *path, GError
     g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
     if (map == NULL)
         return NULL;
+    gsize size = g_mapped_file_get_length(map);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    /* an empty file maps to NULL contents; OpenSSL takes NULL with a 0 length */
+    if (EVP_Digest(g_mapped_file_get_contents(map), size, md, &md_len, EVP_sha256(), NULL) != 1 ||
+        md_len != 32) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: SHA-256 failed (OpenSSL)", path);
+        return NULL;
+    }
     tt_ledger_file *f = g_new0(tt_ledger_file, 1);
-    f->size = g_mapped_file_get_length(map);
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, (const guchar *)g_mapped_file_get_contents(map), (gssize)f->size);
-    g_strlcpy(f->digest, g_checksum_get_string(sum), sizeof f->digest);
+    f->size = size;
+    for (unsigned int i = 0; i < md_len; i++)
+        g_snprintf(f->digest + 2 * i, sizeof f->digest - 2 * i, "%02x", md[i]);
     f->path = g_canonicalize_filename(path, NULL);
 
     g_autofree char *group = ledger_group(f->digest);

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake gcc make pkg-config libglib2.0-dev libfixbuf-dev librrd-dev libmaxminddb-dev
-            libsqlite3-dev)
+            libsqlite3-dev libssl-dev)
 RUN_PKGS=(rrdtool rrdcached sqlite3)
 TEST_PKGS=(chromium softflowd pmacct nfdump tshark libmaxmind-db-writer-perl python3 python3-scapy
            binutils iproute2 procps file clang libclang-rt-14-dev faketime systemd)
