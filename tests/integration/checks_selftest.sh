@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The CI checks can fail: each one is given a known-bad input and must fail on it,
+# and a known-good one and must pass (a check that always passes, or always fails,
+# checks nothing). The inputs are made up here, in a temp dir.
+#  - scripts/check-tree.sh: an include cycle; an 801-line file.
+# A check whose tool is missing here is left out, named; the test then ends skipped
+# (77) if the others passed.
+. "$(dirname "$0")/lib.sh"
+tt_tmpdir
+T=$TT_TMP
+bad=0
+skipped=()
+
+# expect RC NAME CMD...: CMD exits with RC, or the test fails with CMD's output shown.
+expect() {
+    local want=$1 what=$2 rc=0
+    shift 2
+    "$@" >"$T/out" 2>&1 || rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        tt_note "ok: $what (exit $rc)"
+    else
+        echo "FAIL: $what: exit $rc, expected $want; output:" >&2
+        sed 's/^/    /' "$T/out" >&2
+        bad=1
+    fi
+}
+# expect_said PATTERN NAME: the last command's output matches PATTERN (grep -E).
+expect_said() {
+    grep -Eq "$1" "$T/out" || {
+        echo "FAIL: $2: output does not match /$1/:" >&2
+        sed 's/^/    /' "$T/out" >&2
+        bad=1
+    }
+}
+
+# --- check-tree ---------------------------------------------------------------
+tree=$TT_SRC/scripts/check-tree.sh
+mkdir -p "$T/tree/good/sub" "$T/tree/cycle/sub" "$T/tree/long"
+# good: a diamond (main.c -> a.h, b.h -> c.h), a header in a subdirectory reached
+# from the top, an include of another directory's header, an 800-line file.
+printf '#include "a.h"\n#include "b.h"\n#include <stdio.h>\n' >"$T/tree/good/main.c"
+printf '#include "sub/c.h"\n#include "store.h" /* not here */\n' >"$T/tree/good/a.h"
+printf '#include "sub/c.h"\n' >"$T/tree/good/b.h"
+printf '#include "d.h"\n' >"$T/tree/good/sub/c.h"
+printf '/* leaf */\n' >"$T/tree/good/sub/d.h"
+for i in $(seq 800); do echo "/* $i */"; done >"$T/tree/good/long800.c"
+expect 0 "check-tree passes a tree with a diamond and an 800-line file" "$tree" "$T/tree/good"
+# cycle: x.h -> sub/y.h -> ../z.h -> x.h, behind a file outside the cycle.
+printf '#include "x.h"\n' >"$T/tree/cycle/main.c"
+printf '#include "sub/y.h"\n' >"$T/tree/cycle/x.h"
+printf '#  include "../z.h"\n' >"$T/tree/cycle/sub/y.h"
+printf '#include "x.h"\n' >"$T/tree/cycle/z.h"
+expect 1 "check-tree fails on an include cycle" "$tree" "$T/tree/cycle"
+expect_said 'include cycle: cycle/x\.h -> cycle/sub/y\.h -> cycle/z\.h -> cycle/x\.h' \
+    "check-tree prints the cycle"
+# a file including itself is a cycle too
+printf '#include "self.h"\n' >"$T/tree/long/self.h"
+expect 1 "check-tree fails on a file that includes itself" "$tree" "$T/tree/long"
+rm "$T/tree/long/self.h"
+for i in $(seq 801); do echo "/* $i */"; done >"$T/tree/long/big.c"
+printf '/* short */\n' >"$T/tree/long/small.h"
+expect 1 "check-tree fails on an 801-line file" "$tree" "$T/tree/long"
+expect_said 'long/big\.c has 801 lines' "check-tree names the long file"
+expect 0 "check-tree warns only on a known exception" "$tree" --known-long big.c "$T/tree/long"
+expect_said 'warning: long/big\.c has 801 lines' "check-tree warns on the known exception"
+expect 2 "check-tree refuses a missing directory" "$tree" "$T/tree/none"
+
+# ------------------------------------------------------------------------------
+[ "$bad" -eq 0 ] || tt_fail "a check did not do what it should (above)"
+[ ${#skipped[@]} -eq 0 ] || tt_skip "not checked here: ${skipped[*]} (the others passed)"
+tt_note "every check fails on its bad input and passes on its good one"
