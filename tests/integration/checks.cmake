@@ -1,5 +1,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The CI checks beside the compiler's (issue 13), label "static": they read the
 # sources, not the build, so scripts/test.sh runs them in the plain tree only.
+# Each exits 77 (skipped, with the reason) when its tool is not installed.
+function(tt_add_check name script)
+  add_test(NAME ${name} COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/${script} ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE ${TT_SKIP} TIMEOUT ${TT_SCRIPT_TIMEOUT}
+    LABELS static)
+endfunction()
+
+# clang-format-14 over every tracked .c and .h file.
+tt_add_check(check_format check-format.sh)
+
+# Each check above fails on a made-up bad input and passes on a good one.
 tt_add_script_test(checks_selftest checks_selftest.sh)
 set_tests_properties(checks_selftest PROPERTIES LABELS static)

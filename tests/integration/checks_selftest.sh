@@ -4,6 +4,7 @@
 # and a known-good one and must pass (a check that always passes, or always fails,
 # checks nothing). The inputs are made up here, in a temp dir.
 #  - scripts/check-tree.sh: an include cycle; an 801-line file.
+#  - scripts/check-format.sh: a file clang-format-14 would change.
 # A check whose tool is missing here is left out, named; the test then ends skipped
 # (77) if the others passed.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,25 @@ expect_said 'long/big\.c has 801 lines' "check-tree names the long file"
 expect 0 "check-tree warns only on a known exception" "$tree" --known-long big.c "$T/tree/long"
 expect_said 'warning: long/big\.c has 801 lines' "check-tree warns on the known exception"
 expect 2 "check-tree refuses a missing directory" "$tree" "$T/tree/none"
+
+# --- check-format -------------------------------------------------------------
+if command -v clang-format-14 >/dev/null; then
+    fmt=$TT_SRC/scripts/check-format.sh
+    mkdir -p "$T/format"
+    printf '#include <stdio.h>\n\nint main(void)\n{\n    puts("hi");\n    return 0;\n}\n' \
+        >"$T/format/good.c"
+    expect 0 "check-format passes a formatted file" "$fmt" "$T/format/good.c"
+    # the tree's style, not clang-format's default (LLVM's 2-space indent)
+    sed 's/^    /  /' "$T/format/good.c" >"$T/format/indent.c"
+    expect 1 "check-format fails on a 2-space indent" "$fmt" "$T/format/indent.c"
+    expect_said 'indent\.c:5:.*clang-format-violations' "check-format names the line"
+    printf 'int  f(int x){return x;}\n' >"$T/format/spaces.c"
+    expect 1 "check-format fails on one file of two" "$fmt" "$T/format/good.c" "$T/format/spaces.c"
+    expect 77 "check-format skips without clang-format-14" env TT_CLANG_FORMAT=no-such-tool "$fmt"
+    expect_said 'SKIP: no-such-tool is not installed' "check-format says why it skips"
+else
+    skipped+=(check-format)
+fi
 
 # ------------------------------------------------------------------------------
 [ "$bad" -eq 0 ] || tt_fail "a check did not do what it should (above)"
