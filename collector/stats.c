@@ -178,9 +178,10 @@ char *tt_stats_json(tt_core *core)
         ",\n\"rrd\":{\"updates\":%" PRIu64 ",\"skipped_past\":%" PRIu64 ",\"refused\":%" PRIu64
         ",\"created\":%" PRIu64 ",\"unknown_gaps\":%" PRIu64 ",\"pending_lines\":%" PRIu64
         ",\"daemon_errors\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"journal_replayed\":%" PRIu64
-        ",\"set_aside\":%" PRIu64 ",\"saturated\":%" PRIu64 "}",
+        ",\"set_aside\":%" PRIu64 ",\"saturated\":%" PRIu64 ",\"indexed\":%" PRIu64 "}",
         h.rrd.updates, h.rrd.past, h.rrd.refused, h.rrd.created, h.rrd.unknown_gaps, h.rrd.pending,
-        h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside, h.rrd.saturated);
+        h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside, h.rrd.saturated,
+        h.rrd.indexed);
     g_string_append(out, ",\n\"listeners\":");
     tt_core_listener_stats(core, out);
     g_string_append(out, ",\n\"losses\":[");

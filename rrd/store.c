@@ -15,6 +15,18 @@
  *   - clean stop (tt_rrd_store_finish): every file written in this run gets
  *     0 up to the UTC midnight after the newest stored step, but never past
  *     the host clock, so the last day's row is complete; .clock is written.
+ *   - first touch through a local rrdcached: the file's header is checked
+ *     (schema; a corrupt file is set aside) and its last update is the later
+ *     of the file's and rrdcached's (which may hold updates the file lacks).
+ *     rrdcached's comes from the last-update index, DATA/rrd/.last, when it
+ *     names the file with the same kind and archives, else from a LAST round
+ *     trip (one per file: ~130,000 for a full port space, issue 14). At every
+ *     end that left nothing unaccounted (the lines sent, or journaled), each
+ *     file's kind and last update (queued or written) are saved there; the
+ *     next start reads the index and deletes it at once, so only a run that
+ *     ended cleanly leaves one, and after a crash every file is asked again.
+ *     Not with a remote rrdcached: its files live on another host, where
+ *     another collector may share them (scale-out).
  * Idle files are never touched: a step costs one update per file with data.
  *
  * Every update is first a line ("UPDATE path t:v... t:v...") in a pending
@@ -37,6 +49,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +61,15 @@
 /* a journal line "TT-CREATE KIND DAY REL": a file to create (local) before the lines after it */
 #define STORE_JOURNAL_CREATE "TT-CREATE"
 #define STORE_CREATE_RETRY 10 /* seconds before a file that could not be created is tried again */
+
+/* the last-update index (above): its file, and the version and layout its first line names */
+#define STORE_INDEX ".last"
+#define STORE_INDEX_MAGIC "# teitend rrd last-update index 1"
+
+typedef struct store_known {
+    tt_rrd_kind kind;
+    int64_t last;
+} store_known;
 
 typedef struct store_file {
     int64_t last;     /* the file's last update (queued or written) */
@@ -61,6 +83,7 @@ struct tt_rrd_store {
     tt_rrd_archives archives;
     tt_cached *cached;       /* NULL: librrd directly */
     GHashTable *files;       /* relative path -> store_file */
+    GHashTable *known;       /* relative path -> store_known: the last clean end's index */
     GHashTable *prev_mark;   /* scope -> int64_t*: last closed step end of the previous run */
     GHashTable *first_start; /* scope -> int64_t*: first step start in this run */
     GHashTable *mark;        /* scope -> int64_t*: newest step end in this run */
@@ -149,6 +172,83 @@ static void store_save_clock(tt_rrd_store *store)
         g_warning("rrd: %s", error->message);
 }
 
+/* The archives a file was made with, as the index's first line names them. */
+static char *store_index_header(const tt_rrd_archives *a)
+{
+    GString *h = g_string_new(STORE_INDEX_MAGIC);
+    g_string_append_printf(h, " step=%" G_GINT64_FORMAT " rra=", a->step);
+    for (guint i = 0; i < a->n; i++)
+        g_string_append_printf(h, "%s%" PRIu32 "x%" PRIu32, i > 0 ? "," : "", a->rra[i].steps,
+                               a->rra[i].rows);
+    return g_string_free(h, FALSE);
+}
+
+/* Read DATA/rrd/.last ("KIND LAST REL" lines) and delete it: it holds for this start only. */
+static void store_load_index(tt_rrd_store *store)
+{
+    if (store->cached != NULL && tt_cached_is_remote(store->cached))
+        return;
+    g_autofree char *path = g_build_filename(store->dir, STORE_INDEX, NULL);
+    g_autofree char *data = NULL;
+    if (!g_file_get_contents(path, &data, NULL, NULL))
+        return;
+    if (g_remove(path) != 0) {
+        /* an index that outlives this run could be stale after a crash: not used */
+        g_warning("rrd: %s: cannot remove: %s; not used", path, g_strerror(errno));
+        return;
+    }
+    g_autofree char *header = store_index_header(&store->archives);
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    if (lines[0] == NULL || strcmp(lines[0], header) != 0)
+        return; /* another version or archives: every file is checked */
+    for (char **l = lines + 1; *l != NULL; l++) {
+        char *end = NULL;
+        guint64 kind = g_ascii_strtoull(*l, &end, 10);
+        if (end == *l || *end != ' ' || kind > TT_RRD_SELF)
+            continue;
+        const char *p = end + 1;
+        gint64 last = g_ascii_strtoll(p, &end, 10);
+        if (end == p || *end != ' ' || end[1] == '\0')
+            continue;
+        store_known *k = g_new(store_known, 1);
+        *k = (store_known){(tt_rrd_kind)kind, last};
+        g_hash_table_replace(store->known, g_strdup(end + 1), k);
+    }
+}
+
+/* At an end that left nothing unaccounted: every file's kind and last update, for the next start.
+ */
+static void store_save_index(tt_rrd_store *store)
+{
+    if (store->cached != NULL && tt_cached_is_remote(store->cached))
+        return;
+    g_autofree char *header = store_index_header(&store->archives);
+    GString *out = g_string_new(header);
+    g_string_append_c(out, '\n');
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, store->files);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const store_file *f = v;
+        if (!f->refused)
+            g_string_append_printf(out, "%d %" G_GINT64_FORMAT " %s\n", (int)f->kind, f->last,
+                                   (const char *)k);
+    }
+    /* files the index named that this run never touched are as the last run left them */
+    g_hash_table_iter_init(&it, store->known);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const store_known *kn = v;
+        if (!g_hash_table_contains(store->files, k))
+            g_string_append_printf(out, "%d %" G_GINT64_FORMAT " %s\n", (int)kn->kind, kn->last,
+                                   (const char *)k);
+    }
+    g_autofree char *path = g_build_filename(store->dir, STORE_INDEX, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_file_set_contents(path, out->str, (gssize)out->len, &error))
+        g_message("rrd: %s (the next start checks every file)", error->message);
+    g_string_free(out, TRUE);
+}
+
 /* "KIND DAY REL" of a TT-CREATE journal line: create the file now, before its updates go out. */
 static void store_journal_create(tt_rrd_store *store, const char *args)
 {
@@ -189,12 +289,13 @@ static void store_load_journal(tt_rrd_store *store)
     g_message("rrd: replaying %u update lines journaled at the last stop", n);
 }
 
-static void store_write_journal(tt_rrd_store *store)
+/* The lines still pending, to DATA/rrd/.journal; FALSE: some are lost (reported). */
+static gboolean store_write_journal(tt_rrd_store *store)
 {
     g_autofree char *path = g_build_filename(store->dir, ".journal", NULL);
     if (store->pending->len == 0) {
         (void)g_remove(path);
-        return;
+        return TRUE;
     }
     GString *out = g_string_new(NULL);
     for (guint i = 0; i < store->pending->len; i++) {
@@ -202,13 +303,15 @@ static void store_write_journal(tt_rrd_store *store)
         g_string_append_c(out, '\n');
     }
     g_autoptr(GError) error = NULL;
-    if (!g_file_set_contents(path, out->str, (gssize)out->len, &error))
+    gboolean ok = g_file_set_contents(path, out->str, (gssize)out->len, &error);
+    if (!ok)
         g_warning("rrd: journal: %s (%u update lines lost)", error->message, store->pending->len);
     else
         g_warning("rrd: %u update lines could not be written; journaled in %s for the next start",
                   store->pending->len, path);
     store->st.journaled = store->pending->len;
     g_string_free(out, TRUE);
+    return ok;
 }
 
 /* ---- running the queue -------------------------------------------------- */
@@ -472,8 +575,17 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         return f;
     }
     if (store->cached != NULL) {
+        /* rrdcached may hold updates the file lacks: what the last clean end left
+         * queued or written, from the index, else rrdcached's own answer */
+        const store_known *known = g_hash_table_lookup(store->known, rel);
         int64_t l = 0;
-        if (store_cached_last(store, rel, &l) && l > f->last)
+        if (known != NULL && known->kind == kind) {
+            l = known->last;
+            store->st.indexed++;
+        } else if (!store_cached_last(store, rel, &l)) {
+            l = 0;
+        }
+        if (l > f->last)
             f->last = l;
     }
     return f;
@@ -674,6 +786,7 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     store->dir = g_strdup(rrd_dir);
     store->archives = *archives;
     store->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    store->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->prev_mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->first_start = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -681,6 +794,7 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     if (rrdcached != NULL)
         store->cached = tt_cached_new(rrdcached);
     store_load_clock(store);
+    store_load_index(store);
     store_load_journal(store);
     tt_rrd_store_commit(store);
     if (store->pending->len == 0) {
@@ -704,7 +818,8 @@ void tt_rrd_store_free(tt_rrd_store *store)
     } else {
         tt_rrd_store_commit(store);
     }
-    store_write_journal(store);
+    if (store_write_journal(store))
+        store_save_index(store);
     if (store->st.past > 0 || store->st.refused > 0)
         g_message("rrd: %" G_GUINT64_FORMAT " steps stored, %" G_GUINT64_FORMAT
                   " older than their file (rollups only), %" G_GUINT64_FORMAT " refused",
@@ -712,6 +827,7 @@ void tt_rrd_store_free(tt_rrd_store *store)
     tt_cached_free(store->cached);
     g_ptr_array_unref(store->pending);
     g_hash_table_unref(store->files);
+    g_hash_table_unref(store->known);
     g_hash_table_unref(store->prev_mark);
     g_hash_table_unref(store->first_start);
     g_hash_table_unref(store->mark);

@@ -76,6 +76,7 @@ typedef struct tt_rrd_store_stats {
     uint64_t replayed;      /* journal lines found at start (replayed first) */
     uint64_t set_aside;     /* corrupt files renamed to NAME.corrupt-TIME and created anew */
     uint64_t saturated;     /* steps whose flows, packets or bytes were held at 2^53 */
+    uint64_t indexed;       /* files whose rrdcached last update the last clean end's index gave */
 } tt_rrd_store_stats;
 
 /**
