@@ -572,6 +572,9 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--only', default='', help='comma-separated contenders')
     ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--sweep-only', action='store_true',
+                    help='the rate sweep and bisection only: no --read ingest, no soak '
+                         '(bench/compare runs it for two builds in turn)')
     ap.add_argument('--command', default='bench/run')
     a = ap.parse_args()
     b = Bench(a)
@@ -616,6 +619,8 @@ def main():
             results['sweep'][w] = b.sweep_and_bisect(w, cfg['rates'], cfg['seconds'],
                                                      cfg['steps'], cfg['repeats'])
         results['first_creation'] = b.first_creation
+        if a.sweep_only:
+            cfg['read'] = cfg['soak_steps'] = 0
         if cfg['read'] and 'teitend' in who:
             results['read'] = b.read_ingest(cfg['read'])
         if cfg['soak_steps'] and 'teitend' in who:
