@@ -11,7 +11,7 @@
  * so libfixbuf skips its records) when a field we read has a length we cannot
  * trust. libfixbuf then transcodes each record into a fixed C struct
  * (every counter and identifier in 64 bits, whatever its length on the wire;
- * byte order fixed), and normalise() turns that into a tt_flow: UTC
+ * byte order fixed), and tt_normalise() (normalise.c) turns that into a tt_flow: UTC
  * milliseconds from whichever time fields the exporter sent, checked and
  * clamped against the message by timepolicy.c, values checked against their
  * types, IPv4-mapped addresses, ICMP type/code in the destination port.
@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "normalise.h"
 #include "timepolicy.h"
 #include "v5.h"
 
@@ -36,59 +37,6 @@
 #define TID_OPTS 0xF002
 #define FLOW_BATCH 512
 #define V9BUF_SIZE (65536 + 64)
-#define SAMPLERS_PER_DOMAIN 16
-#define NTP_EPOCH_OFFSET 2208988800ULL
-
-/*
- * The fields we read, transcoded by libfixbuf. Order and widths must match
- * flow_spec. Every counter and identifier is read into 64 bits whatever its
- * type says (libfixbuf widens a shorter field and keeps the low bytes of a
- * longer one), so a field sent in 1 to 8 bytes arrives whole and normalise()
- * checks that its value fits; addresses and timestamps keep their lengths.
- */
-typedef struct {
-    uint64_t start_ms, end_ms;       /* 152, 153 */
-    uint64_t start_us, end_us;       /* 154, 155 (NTP format) */
-    uint64_t start_ns, end_ns;       /* 156, 157 (NTP format) */
-    uint64_t sys_init_ms;            /* 160 */
-    uint64_t packet_delta;           /* 2 */
-    uint64_t packet_total;           /* 86 */
-    uint64_t octet_delta;            /* 1 */
-    uint64_t octet_total;            /* 85 */
-    uint64_t initiator_octets;       /* 231 */
-    uint64_t initiator_packets;      /* 298 */
-    uint64_t observation_ms;         /* 323 */
-    uint64_t selector_id;            /* 302 */
-    uint64_t sampling_interval;      /* 34 */
-    uint64_t sampler_random;         /* 50 */
-    uint64_t packet_interval;        /* 305 (sFlow's N, Nokia's 1 of interval+space) */
-    uint64_t packet_space;           /* 306 */
-    uint64_t src_port, dst_port;     /* 7, 11 */
-    uint64_t icmp4, icmp6;           /* 32, 139 */
-    uint64_t tcp_flags;              /* 6 */
-    uint64_t proto;                  /* 4 */
-    uint64_t ip_version;             /* 60 */
-    uint64_t icmp_type4, icmp_code4; /* 176, 177 */
-    uint64_t icmp_type6, icmp_code6; /* 178, 179 */
-    uint64_t sampler_id;             /* 48 */
-    uint8_t src6[16];                /* 27 */
-    uint8_t dst6[16];                /* 28 */
-    uint32_t start_s, end_s;         /* 150, 151 */
-    uint32_t start_up, end_up;       /* 22, 21 */
-    uint32_t src4, dst4;             /* 8, 12 */
-} fb_flow_rec;
-/* libfixbuf packs internal templates without padding: the struct must have none either */
-G_STATIC_ASSERT(sizeof(fb_flow_rec) == 8 * 31 + 32 + 4 * 6);
-
-typedef struct {
-    uint64_t sys_init_ms;       /* 160 */
-    uint64_t selector_id;       /* 302 */
-    uint64_t sampling_interval; /* 34 */
-    uint64_t sampler_random;    /* 50 */
-    uint64_t packet_interval;   /* 305 */
-    uint64_t packet_space;      /* 306 */
-    uint64_t sampler_id;        /* 48 */
-} fb_opts_rec;
 
 static fbInfoElementSpec_t flow_spec[] = {{"flowStartMilliseconds", 8, 0},
                                           {"flowEndMilliseconds", 8, 0},
@@ -140,48 +88,11 @@ static fbInfoElementSpec_t opts_spec[] = {{"systemInitTimeMilliseconds", 8, 0},
                                           {"samplerId", 8, 0},
                                           FB_IESPEC_NULL};
 
-/* Which fields a template carries (zero is a valid value, presence is not). */
-#define B(n) ((uint64_t)1 << (n))
-#define F_START_MS B(0)
-#define F_END_MS B(1)
-#define F_START_US B(2)
-#define F_END_US B(3)
-#define F_START_NS B(4)
-#define F_END_NS B(5)
-#define F_SYSINIT B(6)
-#define F_PKT_DELTA B(7)
-#define F_PKT_TOTAL B(8)
-#define F_OCT_DELTA B(9)
-#define F_OCT_TOTAL B(10)
-#define F_INIT_OCT B(11)
-#define F_INIT_PKT B(12)
-#define F_OBS_MS B(13)
-#define F_SELECTOR B(14)
-#define F_SRC6 B(15)
-#define F_DST6 B(16)
-#define F_START_S B(17)
-#define F_END_S B(18)
-#define F_START_UP B(19)
-#define F_END_UP B(20)
-#define F_SRC4 B(21)
-#define F_DST4 B(22)
-#define F_SAMPLING B(23)
-#define F_SAMPLER_RANDOM B(24)
-#define F_SRC_PORT B(25)
-#define F_DST_PORT B(26)
-#define F_ICMP4 B(27)
-#define F_ICMP6 B(28)
-#define F_FLAGS B(29)
-#define F_PROTO B(30)
-#define F_SAMPLER_ID B(31)
-#define F_PKT_INTERVAL B(32)
-#define F_PKT_SPACE B(33)
-
 /*
  * One IE we read: number, presence bit, and the lengths we accept (min..max).
  * Counters and identifiers: any length from 1 to 8 (reduced-size encoding,
  * RFC 7011 6.2, and the widened fields some exporters send, e.g. Cisco NBAR's
- * 4-byte FLOW_SAMPLER_ID); normalise() refuses a record whose value does not
+ * 4-byte FLOW_SAMPLER_ID); tt_normalise() refuses a record whose value does not
  * fit. Addresses and absolute timestamps: their exact length. Uptimes
  * (unsigned32) may be reduced. The table is in docs/security.md.
  */
@@ -192,72 +103,59 @@ typedef struct {
 } read_field;
 
 static const read_field read_fields[] = {
-    {152, F_START_MS, 8, 8},
-    {153, F_END_MS, 8, 8},
-    {154, F_START_US, 8, 8},
-    {155, F_END_US, 8, 8},
-    {156, F_START_NS, 8, 8},
-    {157, F_END_NS, 8, 8},
-    {160, F_SYSINIT, 8, 8},
-    {2, F_PKT_DELTA, 1, 8},
-    {86, F_PKT_TOTAL, 1, 8},
-    {1, F_OCT_DELTA, 1, 8},
-    {85, F_OCT_TOTAL, 1, 8},
-    {231, F_INIT_OCT, 1, 8},
-    {298, F_INIT_PKT, 1, 8},
-    {323, F_OBS_MS, 8, 8},
-    {302, F_SELECTOR, 1, 8},
-    {27, F_SRC6, 16, 16},
-    {28, F_DST6, 16, 16},
-    {150, F_START_S, 4, 4},
-    {151, F_END_S, 4, 4},
-    {22, F_START_UP, 1, 4},
-    {21, F_END_UP, 1, 4},
-    {8, F_SRC4, 4, 4},
-    {12, F_DST4, 4, 4},
-    {34, F_SAMPLING, 1, 8},
-    {50, F_SAMPLER_RANDOM, 1, 8},
-    {7, F_SRC_PORT, 1, 8},
-    {11, F_DST_PORT, 1, 8},
-    {32, F_ICMP4, 1, 8},
-    {139, F_ICMP6, 1, 8},
-    {6, F_FLAGS, 1, 8},
-    {4, F_PROTO, 1, 8},
-    {48, F_SAMPLER_ID, 1, 8},
+    {152, TT_F_START_MS, 8, 8},
+    {153, TT_F_END_MS, 8, 8},
+    {154, TT_F_START_US, 8, 8},
+    {155, TT_F_END_US, 8, 8},
+    {156, TT_F_START_NS, 8, 8},
+    {157, TT_F_END_NS, 8, 8},
+    {160, TT_F_SYSINIT, 8, 8},
+    {2, TT_F_PKT_DELTA, 1, 8},
+    {86, TT_F_PKT_TOTAL, 1, 8},
+    {1, TT_F_OCT_DELTA, 1, 8},
+    {85, TT_F_OCT_TOTAL, 1, 8},
+    {231, TT_F_INIT_OCT, 1, 8},
+    {298, TT_F_INIT_PKT, 1, 8},
+    {323, TT_F_OBS_MS, 8, 8},
+    {302, TT_F_SELECTOR, 1, 8},
+    {27, TT_F_SRC6, 16, 16},
+    {28, TT_F_DST6, 16, 16},
+    {150, TT_F_START_S, 4, 4},
+    {151, TT_F_END_S, 4, 4},
+    {22, TT_F_START_UP, 1, 4},
+    {21, TT_F_END_UP, 1, 4},
+    {8, TT_F_SRC4, 4, 4},
+    {12, TT_F_DST4, 4, 4},
+    {34, TT_F_SAMPLING, 1, 8},
+    {50, TT_F_SAMPLER_RANDOM, 1, 8},
+    {7, TT_F_SRC_PORT, 1, 8},
+    {11, TT_F_DST_PORT, 1, 8},
+    {32, TT_F_ICMP4, 1, 8},
+    {139, TT_F_ICMP6, 1, 8},
+    {6, TT_F_FLAGS, 1, 8},
+    {4, TT_F_PROTO, 1, 8},
+    {48, TT_F_SAMPLER_ID, 1, 8},
     {60, 0, 1, 8},
     {176, 0, 1, 8},
     {177, 0, 1, 8},
     {178, 0, 1, 8},
     {179, 0, 1, 8},
-    {305, F_PKT_INTERVAL, 1, 8},
-    {306, F_PKT_SPACE, 1, 8},
+    {305, TT_F_PKT_INTERVAL, 1, 8},
+    {306, TT_F_PKT_SPACE, 1, 8},
 };
 
 typedef enum { TMPL_FLOW, TMPL_OPTIONS, TMPL_REFUSED } tmpl_kind;
 
 typedef struct {
     tmpl_kind kind;
-    uint64_t fields;
-    uint8_t icmp_fields; /* 1: 176/177 present, 2: 178/179 present */
-    uint8_t ip_version;  /* 1 when IE 60 present */
+    tt_raw_shape shape;
 } tmpl_info;
-
-typedef struct {
-    uint64_t id;
-    uint32_t rate;
-} sampler;
 
 typedef struct {
     uint32_t domain;
     uint32_t sensor;
     guint sensor_gen;
-    int64_t sys_init_ms;    /* 0 = unknown */
-    gboolean uptime_ref;    /* NetFlow v9: the current message's header clock */
-    uint32_t ref_uptime_ms; /* its sysUptime */
-    int64_t ref_ms;         /* its unix_secs, in ms */
-    sampler samplers[SAMPLERS_PER_DOMAIN];
-    guint nsamplers;
-    uint32_t last_rate; /* the latest rate announced in this domain */
+    tt_norm_domain norm; /* boot time, header clock, samplers */
     gboolean seq_valid;
     gboolean seq_post;       /* numbers messages after counting their own records */
     uint32_t prev_seq;       /* sequence number of the previous message */
@@ -440,13 +338,13 @@ static tmpl_info *template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
             ti->kind = TMPL_REFUSED;
             return ti;
         }
-        ti->fields |= rf->bit;
+        ti->shape.fields |= rf->bit;
         if (ie->num == 176 || ie->num == 177)
-            ti->icmp_fields |= 1;
+            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V4;
         else if (ie->num == 178 || ie->num == 179)
-            ti->icmp_fields |= 2;
+            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V6;
         else if (ie->num == 60)
-            ti->ip_version = 1;
+            ti->shape.ip_version = 1;
     }
     if (fixed_len == 0 && !varlen) {
         *why = TT_TREFUSE_ZERO_LENGTH;
@@ -1038,136 +936,16 @@ static tt_domain *exporter_domain(tt_decoder *d, tt_exporter *e, uint32_t domain
     return dom;
 }
 
-static void domain_set_rate(tt_domain *dom, uint64_t id, uint32_t rate)
-{
-    for (guint i = 0; i < dom->nsamplers; i++) {
-        if (dom->samplers[i].id == id) {
-            dom->samplers[i].rate = rate;
-            dom->last_rate = rate;
-            return;
-        }
-    }
-    guint slot =
-        dom->nsamplers < SAMPLERS_PER_DOMAIN ? dom->nsamplers++ : (guint)(id % SAMPLERS_PER_DOMAIN);
-    dom->samplers[slot].id = id;
-    dom->samplers[slot].rate = rate;
-    dom->last_rate = rate;
-}
-
-static uint32_t domain_rate(const tt_domain *dom, gboolean has_id, uint64_t id)
-{
-    if (has_id) {
-        for (guint i = 0; i < dom->nsamplers; i++)
-            if (dom->samplers[i].id == id)
-                return dom->samplers[i].rate;
-    }
-    return dom->last_rate;
-}
-
-/* Sampling rates above this are treated as nonsense (counted as unsampled). */
-#define MAX_SANE_RATE 1000000000u
-
-/*
- * samplingPacketInterval/Space (305/306): PSAMP systematic count-based
- * sampling takes `interval` packets out of every `interval + space`. Without a
- * space, the interval alone is the 1-in-N rate (libfixbuf's sFlow translator
- * puts sFlow's N there).
- */
-static uint64_t packet_rate(uint64_t interval, uint64_t space)
-{
-    if (space == 0 || interval == 0)
-        return interval;
-    if (interval > UINT32_MAX || space > UINT32_MAX)
-        return 0; /* a rate no 32-bit field announces: nonsense */
-    return (interval + space) / interval;
-}
-
-/* A rate as announced, or 0 when it is none or nonsense (counted as unsampled). */
-static uint32_t sane_rate(uint64_t rate)
-{
-    return rate == 0 || rate > MAX_SANE_RATE ? 0 : (uint32_t)rate;
-}
-
-static void options_record(tt_domain *dom, const tmpl_info *ti, const fb_opts_rec *o)
-{
-    uint64_t rate = 0;
-    int64_t sys_init;
-
-    if (o->sys_init_ms != 0 && tt_time_from_ms(o->sys_init_ms, &sys_init))
-        dom->sys_init_ms = sys_init;
-    if (o->sampling_interval != 0)
-        rate = o->sampling_interval;
-    else if (o->sampler_random != 0)
-        rate = o->sampler_random;
-    else if (o->packet_interval != 0)
-        rate = packet_rate(o->packet_interval, o->packet_space);
-    if (sane_rate(rate) == 0)
-        return;
-    uint64_t id = o->sampler_id != 0 ? o->sampler_id : o->selector_id;
-    domain_set_rate(dom, id, sane_rate(rate));
-}
-
 /* ---- records ------------------------------------------------------------- */
 
-/* NTP timestamp (RFC 5905: seconds since 1900 and a binary fraction) to ms since 1970:
- * never overflows (the seconds are 32 bits); before 1970 it is negative, refused later. */
-static int64_t ntp_to_ms(uint64_t ntp)
-{
-    uint64_t secs = ntp >> 32;
-    uint64_t frac = ntp & 0xffffffffu;
-    return ((int64_t)secs - (int64_t)NTP_EPOCH_OFFSET) * 1000 + (int64_t)((frac * 1000) >> 32);
-}
-
 /*
- * Absolute time of a SysUpTime-relative field. With a v9 header at hand the
- * flow's age is the 32-bit difference between the header's uptime and the
- * field, so a counter that wrapped (every 49.7 days) between the two still
- * gives the right time; otherwise the exporter's boot time is added. FALSE
- * when the sum leaves the representable range (a forged boot time).
+ * What tt_normalise() (or the v5 path's tt_normalise_times()) clamped or
+ * refused: counted always, logged once per exporter. TRUE: keep the record.
  */
-static gboolean uptime_to_ms(const tt_domain *dom, int64_t sys_init, uint32_t uptime, int64_t *out)
+static gboolean record_verdict(tt_decoder *d, tt_exporter *e, tt_norm_status st,
+                               const tt_norm_note *note, const tt_flow *flow)
 {
-    if (dom->uptime_ref && sys_init == dom->sys_init_ms)
-        return tt_time_add(dom->ref_ms, -(int64_t)(int32_t)(dom->ref_uptime_ms - uptime), out);
-    return tt_time_add(sys_init, (int64_t)uptime, out);
-}
-
-/*
- * The start or end time of a record, from the most precise field it has.
- * Returns 0 when it has none, 1 with *out set, -1 when the time is impossible
- * (beyond 9999 after conversion: 2^63 + 1 ms, 2^64 - 1 ms, a forged boot time).
- */
-static int pick_time(const fb_flow_rec *r, uint64_t f, gboolean start, const tt_domain *dom,
-                     int64_t sys_init, int64_t *out)
-{
-    uint64_t ms = start ? F_START_MS : F_END_MS, us = start ? F_START_US : F_END_US;
-    uint64_t ns = start ? F_START_NS : F_END_NS, s = start ? F_START_S : F_END_S;
-    uint64_t up = start ? F_START_UP : F_END_UP;
-
-    if (f & ms)
-        return tt_time_from_ms(start ? r->start_ms : r->end_ms, out) ? 1 : -1;
-    if (f & us)
-        *out = ntp_to_ms(start ? r->start_us : r->end_us);
-    else if (f & ns)
-        *out = ntp_to_ms(start ? r->start_ns : r->end_ns);
-    else if (f & s)
-        *out = (int64_t)(start ? r->start_s : r->end_s) * 1000;
-    else if ((f & up) && sys_init != 0)
-        return uptime_to_ms(dom, sys_init, start ? r->start_up : r->end_up, out) ? 1 : -1;
-    else
-        return 0;
-    return 1;
-}
-
-/* Record-time refusals and clamps: counted always, logged once per exporter. */
-static gboolean normalise_times(tt_decoder *d, tt_exporter *e, int64_t export_ms, int64_t *start,
-                                int64_t *end)
-{
-    int64_t skew = 0;
-    switch (tt_time_record(&d->time_rules, export_ms, start, end, &skew)) {
-    case TT_RTIME_OK:
-        return TRUE;
-    case TT_RTIME_CLAMPED:
+    if (note->clamped) {
         e->stats.time_clamped++;
         if (!e->clamp_logged) {
             e->clamp_logged = TRUE;
@@ -1175,57 +953,33 @@ static gboolean normalise_times(tt_decoder *d, tt_exporter *e, int64_t export_ms
                       " s after their message's export time (first seen); kept, timed at "
                       "the export time and counted as time_clamped (clamp-max %" G_GINT64_FORMAT
                       " s)",
-                      e->label, skew / 1000, d->time_rules.clamp_max_ms / 1000);
+                      e->label, note->skew_ms / 1000, d->time_rules.clamp_max_ms / 1000);
         }
+    }
+    switch (st) {
+    case TT_NORM_OK:
+    case TT_NORM_CLAMPED:
         return TRUE;
-    case TT_RTIME_FUTURE:
+    case TT_NORM_FUTURE:
         e->stats.future_records++;
         if (!e->clamp_logged) {
             e->clamp_logged = TRUE;
             g_warning("%s: a record starts %" G_GINT64_FORMAT
                       " s after its message's export time, beyond clamp-max (%" G_GINT64_FORMAT
                       " s): refused as future_records",
-                      e->label, skew / 1000, d->time_rules.clamp_max_ms / 1000);
+                      e->label, note->skew_ms / 1000, d->time_rules.clamp_max_ms / 1000);
         }
         return FALSE;
-    case TT_RTIME_IMPOSSIBLE:
-        break;
-    }
-    e->stats.time_impossible++;
-    if (!e->impossible_logged) {
-        e->impossible_logged = TRUE;
-        g_warning("%s: a record with impossible times (start %" G_GINT64_FORMAT
-                  " ms, end %" G_GINT64_FORMAT " ms) refused as time_impossible",
-                  e->label, *start, *end);
-    }
-    return FALSE;
-}
-
-/* fb_flow_rec -> tt_flow. Returns FALSE when the record must be refused. */
-static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const tmpl_info *ti,
-                          const fb_flow_rec *r, int64_t export_ms, tt_flow *out)
-{
-    uint64_t f = ti->fields;
-    int64_t sys_init = dom->sys_init_ms;
-    int64_t start = 0, end = 0;
-    int got;
-
-    memset(out, 0, sizeof *out);
-    if ((f & F_SYSINIT) && r->sys_init_ms != 0 && !tt_time_from_ms(r->sys_init_ms, &sys_init)) {
-        got = -1;
-    } else if ((got = pick_time(r, f, TRUE, dom, sys_init, &start)) == 0) {
-        if (f & F_OBS_MS)
-            got = tt_time_from_ms(r->observation_ms, &start) ? 1 : -1;
-        else
-            start = export_ms; /* MikroTik and friends: export time is all there is */
-    }
-    if (got >= 0) {
-        int got_end = pick_time(r, f, FALSE, dom, sys_init, &end);
-        if (got_end == 0)
-            end = start;
-        got = got_end;
-    }
-    if (got < 0) {
+    case TT_NORM_IMPOSSIBLE:
+        e->stats.time_impossible++;
+        if (!e->impossible_logged) {
+            e->impossible_logged = TRUE;
+            g_warning("%s: a record with impossible times (start %" G_GINT64_FORMAT
+                      " ms, end %" G_GINT64_FORMAT " ms) refused as time_impossible",
+                      e->label, flow->start_ms, flow->end_ms);
+        }
+        return FALSE;
+    case TT_NORM_BEYOND_9999:
         e->stats.time_impossible++;
         if (!e->impossible_logged) {
             e->impossible_logged = TRUE;
@@ -1234,108 +988,20 @@ static gboolean normalise(tt_decoder *d, tt_exporter *e, tt_domain *dom, const t
                       e->label);
         }
         return FALSE;
-    }
-    if (!normalise_times(d, e, export_ms, &start, &end))
-        return FALSE;
-    /* counters and identifiers arrive in 64 bits whatever their length on the wire */
-    if (r->src_port > UINT16_MAX || r->dst_port > UINT16_MAX || r->icmp4 > UINT16_MAX ||
-        r->icmp6 > UINT16_MAX || r->tcp_flags > UINT16_MAX || r->proto > UINT8_MAX ||
-        r->ip_version > UINT8_MAX || r->icmp_type4 > UINT8_MAX || r->icmp_code4 > UINT8_MAX ||
-        r->icmp_type6 > UINT8_MAX || r->icmp_code6 > UINT8_MAX) {
+    case TT_NORM_VALUE_RANGE:
         e->stats.value_range++;
         return FALSE;
-    }
-    out->start_ms = start;
-    out->end_ms = end;
-
-    gboolean v4 = (f & (F_SRC4 | F_DST4)) != 0, v6 = (f & (F_SRC6 | F_DST6)) != 0;
-    if (v4 && v6) {
-        /* both families in one template (Nokia): the one with a non-zero destination wins */
-        static const uint8_t zero16[16];
-        if (ti->ip_version && r->ip_version == 6)
-            v4 = FALSE;
-        else if (ti->ip_version && r->ip_version == 4)
-            v6 = FALSE;
-        else if (r->dst4 == 0 && r->src4 == 0 &&
-                 (memcmp(r->dst6, zero16, 16) != 0 || memcmp(r->src6, zero16, 16) != 0))
-            v4 = FALSE;
-        else
-            v6 = FALSE;
-    }
-    if (v4) {
-        out->family = 4;
-        tt_addr_set_v4(out->src, r->src4);
-        tt_addr_set_v4(out->dst, r->dst4);
-        out->has_dst = (f & F_DST4) != 0;
-    } else if (v6) {
-        out->family = 6;
-        memcpy(out->src, r->src6, 16);
-        memcpy(out->dst, r->dst6, 16);
-        out->has_dst = (f & F_DST6) != 0;
-    }
-
-    out->proto = (uint8_t)r->proto;
-    out->tcp_flags = (uint8_t)r->tcp_flags;
-    if (r->proto == TT_PROTO_ICMP || r->proto == TT_PROTO_ICMP6) {
-        gboolean six = r->proto == TT_PROTO_ICMP6;
-        if (!six && (f & F_ICMP4))
-            out->dst_port = (uint16_t)r->icmp4;
-        else if (six && (f & F_ICMP6))
-            out->dst_port = (uint16_t)r->icmp6;
-        else if (!six && (ti->icmp_fields & 1))
-            out->dst_port = (uint16_t)(r->icmp_type4 << 8 | r->icmp_code4);
-        else if (six && (ti->icmp_fields & 2))
-            out->dst_port = (uint16_t)(r->icmp_type6 << 8 | r->icmp_code6);
-        else
-            out->dst_port = (uint16_t)r->dst_port; /* type*256+code, as pmacct and nfdump export */
-        out->src_port = 0;
-    } else {
-        out->src_port = (uint16_t)r->src_port;
-        out->dst_port = (uint16_t)r->dst_port;
-    }
-
-    if (f & F_PKT_DELTA)
-        out->raw_packets = r->packet_delta;
-    else if (f & F_PKT_TOTAL)
-        out->raw_packets = r->packet_total;
-    else if (f & F_INIT_PKT)
-        out->raw_packets = r->initiator_packets;
-    if (f & F_OCT_DELTA)
-        out->raw_bytes = r->octet_delta;
-    else if (f & F_OCT_TOTAL)
-        out->raw_bytes = r->octet_total;
-    else if (f & F_INIT_OCT)
-        out->raw_bytes = r->initiator_octets;
-    if (out->raw_packets > TT_RECORD_PACKETS_MAX || out->raw_bytes > TT_RECORD_BYTES_MAX) {
+    case TT_NORM_ABSURD_COUNTS:
         e->stats.absurd_counts++;
         if (!e->absurd_logged) {
             e->absurd_logged = TRUE;
             g_warning("%s: a record of %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT
                       " bytes refused as absurd_counts (caps 2^40 packets, 2^56 bytes)",
-                      e->label, out->raw_packets, out->raw_bytes);
+                      e->label, flow->raw_packets, flow->raw_bytes);
         }
         return FALSE;
     }
-
-    uint32_t rate;
-    if ((f & F_SAMPLING) && r->sampling_interval != 0)
-        rate = sane_rate(r->sampling_interval); /* Huawei: the rate rides in every record */
-    else if ((f & F_SAMPLER_RANDOM) && r->sampler_random != 0)
-        rate = sane_rate(r->sampler_random);
-    else if ((f & F_PKT_INTERVAL) && r->packet_interval != 0)
-        rate = sane_rate(packet_rate(r->packet_interval, (f & F_PKT_SPACE) ? r->packet_space : 0));
-    else
-        rate = domain_rate(dom, (f & (F_SAMPLER_ID | F_SELECTOR)) != 0,
-                           (f & F_SAMPLER_ID) ? r->sampler_id : r->selector_id);
-    if (rate == 0)
-        rate = 1;
-    out->sampling = rate;
-    out->packets = out->raw_packets;
-    out->bytes = out->raw_bytes;
-    out->sensor = dom->sensor;
-    out->country[0] = 'Z';
-    out->country[1] = 'Z';
-    return TRUE;
+    return FALSE;
 }
 
 static void batch_flush(tt_decoder *d)
@@ -1410,8 +1076,8 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
                               int64_t export_ms, uint32_t *options_read)
 {
     g_autoptr(GError) error = NULL;
-    fb_flow_rec rec;
-    fb_opts_rec opt;
+    tt_raw_record rec;
+    tt_raw_options opt;
     uint16_t current_tid = 0;
     uint32_t records = 0, options = 0;
 
@@ -1434,7 +1100,7 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         guint gen = d->template_gen;
         /* No clearing before the read: libfixbuf's transcoder writes every
          * byte of the internal template, zeros for a field the exporter's
-         * template lacks (normalise relies on those zeros), so only a tail
+         * template lacks (tt_normalise relies on those zeros), so only a tail
          * it did not reach is cleared. Clearing both structs per record
          * was 4 % of the dispatch thread (docs/benchmarks.md, "Profile"). */
         size_t olen = sizeof opt, rlen = sizeof rec;
@@ -1461,7 +1127,7 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         if (want == TID_OPTS) {
             options++;
             e->stats.options_records++;
-            options_record(dom, ti, &opt);
+            tt_normalise_options(&dom->norm, &opt);
             continue;
         }
         if (refused)
@@ -1470,7 +1136,11 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         if (export_ms == 0)
             export_ms = (int64_t)fBufGetExportTime(fbuf) * 1000;
         tt_flow *slot = batch_slot(d, e, dom);
-        if (normalise(d, e, dom, ti, &rec, export_ms, slot)) {
+        tt_norm_note note;
+        tt_norm_status st =
+            tt_normalise(&ti->shape, &rec, &dom->norm, &d->time_rules, export_ms, slot, &note);
+        if (G_LIKELY(st == TT_NORM_OK) || record_verdict(d, e, st, &note, slot)) {
+            slot->sensor = dom->sensor;
             e->stats.sampling = slot->sampling;
             d->nbatch++;
         }
@@ -1540,11 +1210,11 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         e->stats.templates_refused[TT_TREFUSE_CAP]++;
         return;
     }
-    dom->uptime_ref = v9;
+    dom->norm.uptime_ref = v9;
     if (v9) {
-        dom->sys_init_ms = v9_sys_init;
-        dom->ref_ms = (int64_t)info->export_time * 1000;
-        dom->ref_uptime_ms = info->sys_uptime_ms;
+        dom->norm.sys_init_ms = v9_sys_init;
+        dom->norm.ref_ms = (int64_t)info->export_time * 1000;
+        dom->norm.ref_uptime_ms = info->sys_uptime_ms;
     }
     len = template_withdraw(e, msg, len, info->domain);
     tt_wire_status st;
@@ -1591,7 +1261,7 @@ void tt_decoder_fbuf(tt_decoder *d, tt_exporter *e, void *fbuf_)
     uint32_t sensor = dom->sensor;
     if (sensor == UINT32_MAX) {
         g_autoptr(GError) error = NULL;
-        uint8_t scratch[sizeof(fb_flow_rec)];
+        uint8_t scratch[sizeof(tt_raw_record)];
         size_t rlen = sizeof scratch;
         d->current = e;
         if (fBufSetInternalTemplate(fbuf, TID_FLOW, &error))
@@ -1662,9 +1332,13 @@ void tt_decoder_v5(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len
     uint32_t rate = hdr.sampling_interval > 1 ? hdr.sampling_interval : 1;
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        /* as in normalise(): a record stamped after its own message is clamped or
+        /* as in tt_normalise(): a record stamped after its own message is clamped or
          * refused (softflowd -r without -a sends such uptimes) */
-        if (!normalise_times(d, e, export_ms, &flows[i].start_ms, &flows[i].end_ms))
+        tt_norm_note note = {0, FALSE};
+        tt_norm_status nst = tt_normalise_times(&d->time_rules, export_ms, &flows[i].start_ms,
+                                                &flows[i].end_ms, &note.skew_ms);
+        note.clamped = nst == TT_NORM_CLAMPED;
+        if (nst != TT_NORM_OK && !record_verdict(d, e, nst, &note, &flows[i]))
             continue;
         flows[kept] = flows[i];
         flows[kept].sampling = rate;
