@@ -189,6 +189,7 @@ static gboolean report_gather(report_model *m, GPtrArray *dbs, const report_opts
         tt_rollup_fact copy = *f;
         copy.sensor = g_strdup(f->sensor);
         g_array_append_val(s->sampling, copy);
+        /* cppcheck-suppress memleak ; the array owns copy.sensor now (rollup_fact_clear) */
     }
     g_ptr_array_sort(m->sensors, report_sensor_cmp);
     for (guint i = 0; i < m->sensors->len; i++) {

@@ -25,7 +25,7 @@ typedef struct {
         *days, *ports, *countries, *rank, *port, *country, *share, *change, *note, *classes,
         *cls_names[3], *cls_help, *sensor_h, *records, *leaks, *late, *sampling, *heard_days,
         *heard_hours, *outages, *none, *top_ports, *notes_h, *geoip, *no_geoip, *files,
-        *graph_ports, *graph_countries, *graph_total, *est, *of, *how;
+        *graph_ports, *graph_countries, *graph_total, *of, *how;
 } report_words;
 
 static const report_words words_en = {
@@ -69,7 +69,6 @@ static const report_words words_en = {
     "Top destination ports across the period",
     "Top source countries across the period",
     "Everything observed across the period",
-    "estimate",
     "of",
     "How to read this report: docs/quickstart.md. Ranks are exact (sums of per-day counters "
     "cut in the time zone above); ties are broken by the key in byte order. Packets and bytes "
@@ -120,7 +119,6 @@ static const report_words words_ja = {
     "宛先ポート番号 上位の推移",
     "送信元地域 上位の推移",
     "観測全体の推移",
-    "推定",
     "/",
     "読み方: docs/quickstart.md。順位は上記タイムゾーンで区切った日ごとの正確な集計の和です。"
     "同数の場合はキーのバイト順。パケット数とバイト数はサンプリング補正済み、推定フロー数は"

@@ -263,6 +263,7 @@ static gboolean rollup_facts(tt_rollup_db *db, const char *sql, gboolean typed, 
         g_strlcpy(f.first, (const char *)sqlite3_column_text(st, 3), sizeof f.first);
         g_strlcpy(f.last, (const char *)sqlite3_column_text(st, 4), sizeof f.last);
         g_array_append_val(facts, f);
+        /* cppcheck-suppress memleak ; the array owns f's strings now (rollup_fact_clear) */
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? TRUE : db_fail(db, error);

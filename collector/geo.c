@@ -241,10 +241,12 @@ static void geo_build_v4(tt_geo *geo)
      * every lookup (THP is "madvise" on Debian). Without a table every IPv4
      * lookup takes the cache path, so a failure here costs speed only.
      */
+    /* cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for */
     w.table = mmap(NULL, GEO_V4_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (w.table == MAP_FAILED) {
         g_warning("%s: no memory for the IPv4 table (%s); IPv4 lookups go through the cache",
                   geo->path, g_strerror(errno));
+        /* cppcheck-suppress memleak ; MAP_FAILED is no mapping */
         return;
     }
     madvise(w.table, GEO_V4_BYTES, MADV_HUGEPAGE);

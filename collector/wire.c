@@ -109,7 +109,6 @@ static tt_wire_status wire_ipfix_templates(uint16_t set_id, const uint8_t *p, si
     while (n - off >= 4) {
         uint16_t tid = wire_rd16(p + off);
         uint16_t fields = wire_rd16(p + off + 2);
-        uint16_t scope = 0;
 
         if (fields == 0) {
             /* Withdrawal; IDs 2 and 3 withdraw every (options) template. */
@@ -124,7 +123,7 @@ static tt_wire_status wire_ipfix_templates(uint16_t set_id, const uint8_t *p, si
         if (set_id == 3) {
             if (n - off < 2)
                 return TT_WIRE_TEMPLATE_TRUNCATED;
-            scope = wire_rd16(p + off);
+            uint16_t scope = wire_rd16(p + off);
             off += 2;
             if (scope == 0 || scope > fields)
                 return TT_WIRE_OPTIONS_SCOPE;

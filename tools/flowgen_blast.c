@@ -626,7 +626,7 @@ static gboolean blast_expect(blast *b, GError **error)
                 continue;
             for (guint r = 0; r < cfg->per_msg; r++) {
                 const blast_meta *mt = &b->meta[m * cfg->per_msg + r];
-                guint64 v[3] = {c, c * mt->packets, c * mt->bytes};
+                const guint64 v[3] = {c, c * mt->packets, c * mt->bytes};
                 for (int k = 0; k < 3; k++) {
                     port[mt->key * 3 + k] += v[k];
                     cc[mt->cc * 3 + k] += v[k];

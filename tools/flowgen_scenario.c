@@ -168,12 +168,20 @@ static GArray *flowgen_countries_parse(const char *spec, GError **error)
     return g_steal_pointer(&items);
 }
 
+/* The cumulative weight of item @a i: the double at @a offset in it (copied out:
+ * no cast of the byte pointer). */
+static double flowgen_cumulative(const void *items, guint i, gsize size, gsize offset)
+{
+    double c;
+    memcpy(&c, (const char *)items + i * size + offset, sizeof c);
+    return c;
+}
+
 static guint flowgen_pick(GRand *rand, const void *items, guint n, gsize size, gsize offset)
 {
-    double total = *(const double *)((const char *)items + (n - 1) * size + offset);
-    double r = g_rand_double(rand) * total;
+    double r = g_rand_double(rand) * flowgen_cumulative(items, n - 1, size, offset);
     for (guint i = 0; i < n; i++)
-        if (r < *(const double *)((const char *)items + i * size + offset))
+        if (r < flowgen_cumulative(items, i, size, offset))
             return i;
     return n - 1;
 }

@@ -680,8 +680,8 @@ static gboolean store_loss_row_put(rollup_store *s, const char *day, const rollu
 /* The acc's loss rows, then what earlier rolled-back transactions owed. */
 static gboolean store_losses(rollup_store *s, rollup_acc *acc)
 {
-    char day[11];
     if (acc->loss != NULL && acc->loss->len > 0) {
+        char day[11];
         store_day(s, acc->loss_day, day, NULL);
         for (guint i = 0; i < acc->loss->len; i++)
             if (!store_loss_row_put(s, day, &g_array_index(acc->loss, rollup_loss, i)))

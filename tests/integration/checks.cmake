@@ -11,6 +11,10 @@ endfunction()
 # clang-format-14 over every tracked .c and .h file.
 tt_add_check(check_format check-format.sh)
 
+# cppcheck over collector/ cli/ plugins/ rrd/ include/ tools/ (suppressions, each
+# with its reason: scripts/cppcheck/suppressions.txt).
+tt_add_check(check_static check-static.sh)
+
 # Each check above fails on a made-up bad input and passes on a good one.
 tt_add_script_test(checks_selftest checks_selftest.sh)
 set_tests_properties(checks_selftest PROPERTIES LABELS static)
