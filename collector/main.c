@@ -58,6 +58,7 @@ typedef struct {
 static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
                                       gpointer data)
 {
+    (void)data;
     const char *message = NULL, *domain = NULL;
     for (gsize i = 0; i < n_fields; i++) {
         if (g_strcmp0(fields[i].key, "MESSAGE") == 0)

@@ -99,6 +99,7 @@ static fuzz_slot *slot_of(const tt_exporter *e)
 /* The sink: count per exporter and check every flow the decoder hands out. */
 static void fuzz_sink(void *data, tt_exporter *e, uint32_t domain, tt_flow *flows, size_t n)
 {
+    (void)data;
     fuzz_slot *slot = slot_of(e);
     FUZZ_ASSERT(slot != NULL, "flows from an exporter the harness never saw (%p)", (void *)e);
     FUZZ_ASSERT(n > 0, "%s: empty batch", slot->label);
@@ -262,6 +263,10 @@ void fuzz_check(void)
 static void fuzz_log_quiet(const gchar *domain, GLogLevelFlags level, const gchar *message,
                            gpointer data)
 {
+    (void)domain;
+    (void)level;
+    (void)message;
+    (void)data;
 }
 
 static uint32_t fuzz_resolve(void *data, const uint8_t addr[16], uint32_t domain)

@@ -85,6 +85,7 @@ static char *sflow_config_text(uint16_t p0, uint16_t p1)
 
 static gboolean probe_timeout(gpointer data)
 {
+    (void)data;
     die("the sFlow listeners read nothing within 5 s (not started?)");
     return G_SOURCE_REMOVE;
 }
@@ -183,6 +184,7 @@ static void sflow_net_init(void)
 /* FUZZ_TRACE: what each exporter made of an input, to see that samples turn into flows. */
 static void trace_exporter(const tt_exporter *e, void *data)
 {
+    (void)data;
     const tt_exporter_stats *s = tt_exporter_get_stats(e);
     fprintf(stderr,
             "EXPORTER %s messages %" G_GUINT64_FORMAT " records %" G_GUINT64_FORMAT

@@ -352,6 +352,7 @@ static GPtrArray *job_failures; /* what fake_job_failed was told (writer thread)
 
 static void fake_job_failed(const tt_host *host, const char *message)
 {
+    (void)host;
     g_ptr_array_add(job_failures, g_strdup(message));
 }
 

@@ -22,6 +22,7 @@
 
 static void fake_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
 {
+    (void)host;
     run(data);
     if (free_fn != NULL)
         free_fn(data);
@@ -187,11 +188,14 @@ static GPtrArray *job_failures; /* what fake_job_failed was told */
 
 static void fake_job_failed(const tt_host *host, const char *message)
 {
+    (void)host;
     g_ptr_array_add(job_failures, g_strdup(message));
 }
 
 static void never_job_failed(const tt_host *host, const char *message)
 {
+    (void)host;
+    (void)message;
     g_assert_not_reached(); /* beyond an older host's struct_size: never read */
 }
 

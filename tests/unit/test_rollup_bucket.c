@@ -29,6 +29,7 @@ static const char *sensor_names[] = {"s0"};
 
 static void fixture_setup(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     g_autoptr(GError) error = NULL;
     tt_test_host_setup(&fx->th, "rollup", sensor_names, G_N_ELEMENTS(sensor_names));
     fx->db_path = g_build_filename(fx->th.data_dir, "rollup.sqlite", NULL);
@@ -39,6 +40,7 @@ static void fixture_setup(fixture *fx, gconstpointer unused)
 
 static void fixture_teardown(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     tt_test_host_teardown(&fx->th);
     g_free(fx->db_path);
 }
@@ -85,6 +87,7 @@ static char *rows(fixture *fx, const char *sql)
 
 static void test_recycled_clean(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     const tt_plugin_info *p = fx->th.plugin->info;
     void *st = fx->th.plugin->state;
     static const char *ccs[] = {"RU", "US", "CN", "NL", "UA", "ZZ"};
@@ -123,6 +126,7 @@ static void test_recycled_clean(fixture *fx, gconstpointer unused)
 
 static void test_sparse_cost(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     const tt_plugin_info *p = fx->th.plugin->info;
     void *st = fx->th.plugin->state;
     const guint rounds = 5, per_round = 2000, buckets = rounds * per_round;

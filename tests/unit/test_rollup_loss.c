@@ -40,6 +40,7 @@ static const char *sensor_names[] = {"s0", "s1"};
 static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *data,
                                     GDestroyNotify free_fn, size_t bytes)
 {
+    (void)bytes;
     if (the_fixture->refuse) {
         the_fixture->refused++;
         free_fn(data);
@@ -52,11 +53,13 @@ static gboolean writer_submit_sized(const tt_host *host, tt_job_fn run, void *da
 /* ABI 1.4 job_failed: the writer thread appends; the test reads after a flush */
 static void fake_job_failed(const tt_host *host, const char *message)
 {
+    (void)host;
     g_ptr_array_add(the_fixture->failures, g_strdup(message));
 }
 
 static void fake_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
 {
+    (void)host;
     fixture *fx = the_fixture;
     if (fx->kernel_drops > 0) {
         tt_loss l = {"listener", "ipfix+udp://x", "kernel_drops", "datagrams", fx->kernel_drops};
@@ -89,6 +92,7 @@ static void fixture_setup(fixture *fx, gconstpointer with_loss)
 
 static void fixture_teardown(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     tt_test_host_teardown(&fx->th);
     g_ptr_array_free(fx->failures, TRUE);
     g_free(fx->db_path);
@@ -140,6 +144,7 @@ static char *loss_rows(fixture *fx)
 
 static void test_days(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     fx->kernel_drops = 5;
     close_bucket(fx, 0, DAY1);
     fx->kernel_drops = 12;
@@ -162,6 +167,7 @@ static void test_days(fixture *fx, gconstpointer unused)
 
 static void test_old_host(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     fx->kernel_drops = 5;
     close_bucket(fx, 0, DAY1);
     tt_plugin_free(fx->th.plugin);
@@ -172,6 +178,7 @@ static void test_old_host(fixture *fx, gconstpointer unused)
 
 static void test_rolled_back(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     close_bucket(fx, 0, DAY1); /* creates the database's rows; no loss yet */
     tt_writer_flush(fx->th.writer);
     sqlite3 *db = NULL;
@@ -213,6 +220,7 @@ static void test_rolled_back(fixture *fx, gconstpointer unused)
  */
 static void test_refused(fixture *fx, gconstpointer unused)
 {
+    (void)unused;
     close_bucket(fx, 0, DAY1);
     fx->kernel_drops = 6;
     fx->refuse = TRUE;

@@ -56,11 +56,20 @@ static gboolean t_rrd_update(const tt_host *host, tt_rrd_kind kind, const char *
                              const char *path, int64_t start, int64_t end,
                              const tt_rrd_values *values, GError **error)
 {
+    (void)host;
+    (void)kind;
+    (void)scope;
+    (void)path;
+    (void)start;
+    (void)end;
+    (void)values;
+    (void)error;
     return TRUE;
 }
 
 static void t_rrd_finish(const tt_host *host)
 {
+    (void)host;
 }
 
 static const tt_host t_host = {
@@ -314,6 +323,11 @@ static gboolean t_record_update(const tt_host *host, tt_rrd_kind kind, const cha
                                 const char *path, int64_t start, int64_t end,
                                 const tt_rrd_values *values, GError **error)
 {
+    (void)host;
+    (void)kind;
+    (void)scope;
+    (void)end;
+    (void)error;
     t_nupdates++;
     if (t_updates != NULL) {
         t_update u = {g_strdup(path), start, *values};

@@ -96,6 +96,7 @@ typedef struct {
 
 static gint64 idle_hook(void *data, gboolean force)
 {
+    (void)force;
     idle_seen *s = data;
     g_array_append_val(s->log, s->log->len); /* writer thread only */
     s->idles++;
