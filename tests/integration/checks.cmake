@@ -15,6 +15,8 @@ tt_add_check(check_format check-format.sh)
 # with its reason: scripts/cppcheck/suppressions.txt).
 tt_add_check(check_static check-static.sh)
 
-# Each check above fails on a made-up bad input and passes on a good one.
+# Each check above fails on a made-up bad input and passes on a good one; so does
+# the compiler with the tree's warning flags (tt_warnings' options, -Werror added).
 tt_add_script_test(checks_selftest checks_selftest.sh)
-set_tests_properties(checks_selftest PROPERTIES LABELS static)
+set_tests_properties(checks_selftest PROPERTIES LABELS static
+  ENVIRONMENT "${TT_SCRIPT_ENV};TT_CC=${CMAKE_C_COMPILER};TT_WARN_FLAGS=$<JOIN:$<TARGET_PROPERTY:tt_warnings,INTERFACE_COMPILE_OPTIONS>, >")

@@ -3,6 +3,9 @@
 # The CI checks can fail: each one is given a known-bad input and must fail on it,
 # and a known-good one and must pass (a check that always passes, or always fails,
 # checks nothing). The inputs are made up here, in a temp dir.
+#  - the compiler with the tree's warning flags (tt_warnings' options, from the build,
+#    in TT_WARN_FLAGS) and -Werror, as CI builds (TT_WERROR=ON): a file with one
+#    warning of each kind the flags ask for beyond -Wall.
 #  - scripts/check-tree.sh: an include cycle; an 801-line file.
 #  - scripts/check-format.sh: a file clang-format-14 would change.
 #  - scripts/check-static.sh: a null dereference; a write past an array's end.
@@ -35,6 +38,46 @@ expect_said() {
         bad=1
     }
 }
+
+# --- the compiler's warnings ---------------------------------------------------
+[ -n "${TT_WARN_FLAGS:-}" ] && [ -n "${TT_CC:-}" ] || tt_fail "TT_CC, TT_WARN_FLAGS not set (run by ctest)"
+mkdir -p "$T/warn"
+# warn NAME: compile $T/warn/NAME.c as the tree's files are, -Werror added
+# (TT_WARN_FLAGS is split into words on purpose: it is a list of options).
+# shellcheck disable=SC2086
+warn() { "$TT_CC" -std=gnu11 $TT_WARN_FLAGS -Werror -c "$T/warn/$1.c" -o "$T/warn/$1.o"; }
+cat >"$T/warn/good.c" <<'CEOF'
+#include <stdio.h>
+
+int twice(int x);
+int twice(int x)
+{
+    printf("%d\n", x);
+    return 2 * x;
+}
+CEOF
+expect 0 "the warning flags pass clean code" warn good
+printf 'int f(int x);\nint f(int x)\n{\n    int y = 1;\n    return x;\n}\n' >"$T/warn/unused_var.c"
+expect 1 "the warning flags fail an unused variable (-Wall)" warn unused_var
+expect_said "Werror(=|,-W)unused-variable" "... for that reason"
+printf 'int f(int x);\nint f(int x)\n{\n    for (int x = 0; x < 2; x++)\n        ;\n    return x;\n}\n' \
+    >"$T/warn/shadow.c"
+expect 1 "the warning flags fail a shadowed name (-Wshadow)" warn shadow
+expect_said "Werror(=|,-W)shadow" "... for that reason"
+printf 'int f(int n);\nint f(int n)\n{\n    int a[n];\n    a[0] = n;\n    return a[0];\n}\n' \
+    >"$T/warn/vla.c"
+expect 1 "the warning flags fail a variable-length array (-Wvla)" warn vla
+expect_said "Werror(=|,-W)vla" "... for that reason"
+printf 'int f(int x)\n{\n    return x;\n}\n' >"$T/warn/noproto.c"
+expect 1 "the warning flags fail a global function without a prototype" warn noproto
+expect_said "Werror(=|,-W)missing-prototypes" "... for that reason"
+printf '#include <stdio.h>\nvoid f(const char *s);\nvoid f(const char *s)\n{\n    printf(s);\n}\n' \
+    >"$T/warn/format.c"
+expect 1 "the warning flags fail a non-literal format (-Wformat=2)" warn format
+expect_said "Werror(=|,-W)format-(security|nonliteral)" "... for that reason"
+printf 'int f();\nint f()\n{\n    return 0;\n}\n' >"$T/warn/oldstyle.c"
+expect 1 "the warning flags fail an old-style declaration (-Wstrict-prototypes)" warn oldstyle
+expect_said "Werror(=|,-W)strict-prototypes" "... for that reason"
 
 # --- check-tree ---------------------------------------------------------------
 tree=$TT_SRC/scripts/check-tree.sh
