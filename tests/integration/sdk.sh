@@ -7,7 +7,8 @@
 #                 plugin-dir, loads it and receives flowgen's flows over IPFIX/UDP
 #   pkg-config    the same with teiten-plugin.pc, the .so in a plugin-dir of its own,
 #                 flows read from an IPFIX file (--read), top 3; then a file of mostly
-#                 IPv6 sources, where buckets without an IPv4 source must write no row
+#                 IPv6 sources, where buckets without an IPv4 source must write no row;
+#                 then late records (rows "late"), and the configuration's errors
 #   abi-1.2       the fixture build of the example against the ABI 1.2 headers
 #                 (tests/fixtures/abi-1.2) loads into this tree's teitend and counts
 # Every time the CSV must equal, bucket by bucket and /16 by /16, what sdk_check.py
@@ -135,6 +136,31 @@ pkg-config)
     "$PY" "$TT_SRC/tests/integration/sdk_check.py" v6.ipfix v6/top16/prefix16.csv 3 \
         --dark 203.0.113.0/24 --dark "$DARK6" --need-v6-only ||
         tt_fail "$mode: the CSV of the IPv6 scenario differs from the truth"
+    # a second file of flows in the scenario's first 10 minutes, read after it: their
+    # buckets have closed, so each is a late record, a "late" row of its own
+    "$FLOWGEN" --seed 18 --flows 60 --duration 600 --geoip-table geo.tsv \
+        --countries RU:30,US:20,CN:20,NL:10,UA:20 --out file:late.ipfix >/dev/null
+    conf late.conf "$TT_TMP/late" "ipfix+udp://127.0.0.1:1" "$TT_TMP/plugins" 0
+    "$prefix/bin/teitend" -c late.conf --read scenario.ipfix late.ipfix >late.log 2>&1 ||
+        { cat late.log >&2; tt_fail "teitend --read of the scenario and late.ipfix failed"; }
+    "$PY" "$TT_SRC/tests/integration/sdk_check.py" scenario.ipfix late/top16/prefix16.csv 0 \
+        --also late.ipfix --dark 203.0.113.0/24 --dark "$DARK6" --need-late ||
+        tt_fail "$mode: the CSV with late records differs from the truth"
+    # configuration errors name the group and key; --check-config creates nothing
+    conf bad.conf "$TT_TMP/bad" "ipfix+udp://127.0.0.1:1" "$TT_TMP/plugins" 3
+    echo "frob = 1" >>bad.conf
+    if "$prefix/bin/teitend" -c bad.conf --check-config >bad.log 2>&1; then
+        tt_fail "an unknown key was accepted"
+    fi
+    grep -q "\[plugin:prefix16\] frob: unknown key" bad.log || { cat bad.log >&2; tt_fail "no unknown-key error"; }
+    conf bad.conf "$TT_TMP/bad" "ipfix+udp://127.0.0.1:1" "$TT_TMP/plugins" x
+    if "$prefix/bin/teitend" -c bad.conf --check-config >bad.log 2>&1; then
+        tt_fail "top = x was accepted"
+    fi
+    grep -q "\[plugin:prefix16\] top: " bad.log || { cat bad.log >&2; tt_fail "no error for top = x"; }
+    conf ok.conf "$TT_TMP/ok" "ipfix+udp://127.0.0.1:1" "$TT_TMP/plugins" 3
+    "$prefix/bin/teitend" -c ok.conf --check-config >ok.log 2>&1 || { cat ok.log >&2; tt_fail "--check-config failed"; }
+    [ ! -e ok/top16 ] || tt_fail "--check-config created the plugin's directory"
     ;;
 abi-1.2)
     so="$TT_BUILD/tests/fixtures/abi-1.2/prefix16.so"

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """sdk_check.py - the SDK example plugin's CSV (examples/prefix16) against the truth.
 
-    sdk_check.py SCENARIO.ipfix CSV TOP [--dark PREFIX]... [--step S] [--sensor NAME]
-                 [--need-v6-only]
+    sdk_check.py SCENARIO.ipfix CSV TOP [--also MORE.ipfix]... [--dark PREFIX]... [--step S]
+                 [--sensor NAME] [--need-v6-only] [--need-late]
 
-The truth is computed from the IPFIX file flowgen wrote, decoded by flowgen_decode.py's
+The truth is computed from the IPFIX file(s) flowgen wrote, decoded by flowgen_decode.py's
 Decoder (standard library only, written apart from flowgen and from the collector):
 every record whose destination lies in a dark prefix and whose source is IPv4 counts
 one flow for (bucket of its start, the source's /16). For every bucket with at least
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flowgen_decode  # noqa: E402
 
 
-def truth(path, darks, step):
+def decode(path):
     class Args:
         pass
     dec = flowgen_decode.Decoder(Args())
@@ -38,9 +38,13 @@ def truth(path, darks, step):
         off += length
     if dec.errors:
         sys.exit("decoding %s: %s" % (path, dec.errors[:3]))
+    return dec.records
+
+
+def truth(paths, darks, step):
     counts = collections.defaultdict(collections.Counter)
     v6 = collections.Counter()  # bucket -> IPv6 flows
-    for r in dec.records:
+    for r in (rec for path in paths for rec in decode(path)):
         if "src4" in r:
             src, dst = ipaddress.IPv4Address(r["src4"]), ipaddress.IPv4Address(r["dst4"])
         else:
@@ -67,14 +71,18 @@ def main():
     ap.add_argument("scenario")
     ap.add_argument("csv")
     ap.add_argument("top", type=int)
+    ap.add_argument("--also", action="append", default=[],
+                    help="a further IPFIX file the daemon read or received after SCENARIO")
     ap.add_argument("--dark", action="append", default=[])
     ap.add_argument("--step", type=int, default=300)
     ap.add_argument("--sensor", default="s1")
     ap.add_argument("--need-v6-only", action="store_true",
                     help="fail unless some bucket had IPv6 sources only (and so no row)")
+    ap.add_argument("--need-late", action="store_true",
+                    help="fail unless the CSV has rows for late records")
     args = ap.parse_args()
     darks = [ipaddress.ip_network(d) for d in (args.dark or ["203.0.113.0/24"])]
-    want, v6 = truth(args.scenario, darks, args.step)
+    want, v6 = truth([args.scenario] + args.also, darks, args.step)
 
     errors = []
     rows = list(csv.reader(open(args.csv, newline="")))
@@ -120,10 +128,13 @@ def main():
     rows_total = sum(len(v) for v in got.values())
     flows_total = sum(sum(c.values()) for c in want.values())
     v6_only = len(set(v6) - set(want))
-    print("# %d buckets, %d rows, %d IPv4 flows to dark space, %d IPv6 skipped, "
+    print("# %d buckets, %d rows (%d late), %d IPv4 flows to dark space, %d IPv6 skipped, "
           "%d buckets of IPv6 sources only, top %d"
-          % (len(got), rows_total, flows_total, sum(v6.values()), v6_only, args.top),
+          % (len(got), rows_total, sum(sum(c.values()) for c in late.values()), flows_total,
+             sum(v6.values()), v6_only, args.top),
           file=sys.stderr)
+    if args.need_late and not late:
+        errors.append("no row for a late record")
     if args.need_v6_only and v6_only == 0:
         errors.append("the scenario has no bucket of IPv6 sources only")
     if not want:
