@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Static analysis: cppcheck over the tree's C (collector/ cli/ plugins/ rrd/
-# include/ tools/; the tests are left out: they poke at the code on purpose), or
+# include/ tools/ examples/; the tests are left out: they poke at the code on purpose), or
 # over the PATHs named. Checks: warning, style, performance, portability, and the
 # errors cppcheck always reports. What it may let pass is in
 # scripts/cppcheck/suppressions.txt (whole files, the tree) or at the line itself
@@ -24,7 +24,7 @@ cd "$top" # the suppressions name files from here
 if [ $# -gt 0 ]; then
     paths=("$@")
 else
-    paths=(collector cli plugins rrd include tools)
+    paths=(collector cli plugins rrd include tools examples)
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # glib.cfg before gtk.cfg: for a macro both define, cppcheck keeps the first.

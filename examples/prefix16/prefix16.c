@@ -41,7 +41,7 @@
 #define P16_HEADER "start,end,sensor,rank,prefix,flows\n"
 #define P16_DEFAULT_DIR "prefix16"
 #define P16_DEFAULT_TOP 10
-#define P16_SLOTS 65536
+#define P16_SLOTS 65536u
 
 static const char *const p16_keys[] = {"dir", "top", NULL};
 

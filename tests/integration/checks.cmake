@@ -11,7 +11,7 @@ endfunction()
 # clang-format-14 over every tracked .c and .h file.
 tt_add_check(check_format check-format.sh)
 
-# cppcheck over collector/ cli/ plugins/ rrd/ include/ tools/ (suppressions, each
+# cppcheck over collector/ cli/ plugins/ rrd/ include/ tools/ examples/ (suppressions, each
 # with its reason: scripts/cppcheck/suppressions.txt).
 tt_add_check(check_static check-static.sh)
 
