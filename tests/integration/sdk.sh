@@ -68,7 +68,7 @@ sdk_build() {
     rm -rf ex-src/build
     pcdir=$(dirname "$(find "$prefix" -name teiten-plugin.pc)")
     local args=(-S ex-src -B ex-build -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
-        -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DPREFIX16_FIND="$how")
+        -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DPREFIX16_FIND="$how" -DCMAKE_C_FLAGS=-Werror)
     if [ "$how" = cmake ]; then
         env -u PKG_CONFIG_PATH cmake "${args[@]}" -DCMAKE_PREFIX_PATH="$prefix" >configure.log 2>&1
     else
