@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "store.h"
+#include "test_support.h"
 
 #define DAY0 1546300800 /* 2019-01-01 UTC */
 
@@ -146,6 +147,7 @@ static void test_index_replaces_last(void)
     g_assert_true(isnan(fetch_step(port, DAY0 + 86400 + 300, 0)));
     g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 900, 0), 5, 1e-9);
     g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 1200, 0), 5, 1e-9);
+    tt_test_remove_tree(dir);
 }
 
 /* The index holds for the start that reads it: a crash leaves none, and LAST is asked again. */
@@ -172,6 +174,7 @@ static void test_index_after_crash(void)
     g_assert_cmpuint(s.updates, ==, 0);
     g_assert_cmpuint(s.past, ==, 8);
     cached_stop(&c);
+    tt_test_remove_tree(dir);
 }
 
 /* Another archive layout, or another kind under the same name: asked as if there were no index. */
@@ -215,6 +218,7 @@ static void test_index_not_trusted(void)
     g_assert_cmpuint(s.indexed, ==, 1); /* the port file only */
     g_assert_cmpuint(s.updates, ==, 2);
     cached_stop(&c);
+    tt_test_remove_tree(dir);
 }
 
 int main(int argc, char **argv)
