@@ -32,7 +32,7 @@ static const subcommand subcommands[] = {
 #ifdef TT_CLI_HAVE_REPORT
     {"report", tt_cli_report, "the quarterly report: static HTML, graphs, CSV/JSON/Markdown"},
 #endif
-    {"stats", tt_cli_stats, "print the collector's self-statistics (DATA/stats.json)"},
+    {"stats", tt_cli_stats, "the collector's self-statistics (DATA/stats.json) as tables"},
 };
 
 static void usage(FILE *out)
@@ -41,29 +41,6 @@ static void usage(FILE *out)
     for (size_t i = 0; i < G_N_ELEMENTS(subcommands); i++)
         fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "\n`teiten COMMAND --help` describes each command's options.\n");
-}
-
-int tt_cli_stats(int argc, char **argv)
-{
-    g_autofree char *data = NULL;
-    g_autoptr(GError) error = NULL;
-    GOptionEntry entries[] = {
-        {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "the collector's data directory", "DIR"},
-        G_OPTION_ENTRY_NULL};
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- print DATA/stats.json");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || data == NULL) {
-        g_printerr("teiten stats: %s\n", error != NULL ? error->message : "--data DIR is required");
-        return 2;
-    }
-    g_autofree char *path = g_build_filename(data, "stats.json", NULL);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &error)) {
-        g_printerr("teiten stats: %s\n", error->message);
-        return 1;
-    }
-    fputs(text, stdout);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -78,11 +55,19 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(subcommands); i++) {
         if (strcmp(argv[1], subcommands[i].name) == 0) {
-            g_set_prgname(subcommands[i].name);
+            g_autofree char *prg = g_strconcat("teiten ", subcommands[i].name, NULL);
+            g_set_prgname(prg);
             return subcommands[i].run(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr, "teiten: unknown command \"%s\"\n\n", argv[1]);
-    usage(stderr);
+    const char *names[G_N_ELEMENTS(subcommands)];
+    for (size_t i = 0; i < G_N_ELEMENTS(subcommands); i++)
+        names[i] = subcommands[i].name;
+    const char *near = tt_cli_nearest(argv[1], names, G_N_ELEMENTS(names));
+    if (near != NULL)
+        tt_cli_error(NULL, "unknown command %s; did you mean %s? (see teiten --help)", argv[1],
+                     near);
+    else
+        tt_cli_error(NULL, "unknown command %s (see teiten --help)", argv[1]);
     return 2;
 }

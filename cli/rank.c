@@ -15,24 +15,18 @@
 
 #include "cli.h"
 #include "rank_table.h"
+#include "services.h"
 
 typedef struct {
     char **data;
     char **dbs;
     tt_period_opts period;
     char *by, *metric, *cls, *sensor, *tz, *format, *lang;
+    char **services;
     int top;
 } rank_opts;
 
 /* ---- the command ---------------------------------------------------------- */
-
-static gboolean one_of(const char *v, const char *const *allowed)
-{
-    for (; *allowed != NULL; allowed++)
-        if (strcmp(v, *allowed) == 0)
-            return TRUE;
-    return FALSE;
-}
 
 static void rank_opts_clear(rank_opts *o)
 {
@@ -46,6 +40,31 @@ static void rank_opts_clear(rank_opts *o)
     g_free(o->tz);
     g_free(o->format);
     g_free(o->lang);
+    g_strfreev(o->services);
+}
+
+/* A --sensor that no database has heard of is a typo, not an empty table. */
+static gboolean rank_sensor_known(GPtrArray *dbs, const char *sensor, GError **error)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < dbs->len; i++)
+        if (!tt_rollup_db_sensors(g_ptr_array_index(dbs, i), names, error))
+            return FALSE;
+    for (guint i = 0; i < names->len; i++)
+        if (strcmp(g_ptr_array_index(names, i), sensor) == 0)
+            return TRUE;
+    const char *near = tt_cli_nearest(sensor, (const char *const *)names->pdata, names->len);
+    g_ptr_array_add(names, NULL);
+    g_autofree char *all = g_strjoinv(", ", (char **)names->pdata);
+    if (near != NULL)
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--sensor %s: no such sensor in the rollup database; did you mean %s?", sensor,
+                    near);
+    else
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--sensor %s: no such sensor in the rollup database (sensors: %s)", sensor,
+                    *all != '\0' ? all : "none");
+    return FALSE;
 }
 
 static int rank_run(rank_opts *o)
@@ -56,15 +75,18 @@ static int rank_run(rank_opts *o)
     static const char *const classes[] = {"scan", "backscatter", "other", "all", NULL};
     static const char *const formats[] = {"text", "csv", "json", "md", NULL};
     static const char *const langs[] = {"en", "ja", NULL};
-    const char *bad = !one_of(o->by, bys)           ? "--by: port or country"
-                      : !one_of(o->metric, metrics) ? "--metric: packets, flows or bytes"
-                      : !one_of(o->cls, classes)    ? "--class: scan, backscatter, other or all"
-                      : !one_of(o->format, formats) ? "--format: text, csv, json or md"
-                      : !one_of(o->lang, langs)     ? "--lang: en or ja"
-                      : o->top < 1                  ? "--top: a positive number"
-                                                    : NULL;
-    if (bad != NULL) {
-        g_printerr("teiten rank: %s\n", bad);
+    if (!tt_cli_choice("rank", "--by", o->by, bys) ||
+        !tt_cli_choice("rank", "--metric", o->metric, metrics) ||
+        !tt_cli_choice("rank", "--class", o->cls, classes) ||
+        !tt_cli_choice("rank", "--format", o->format, formats) ||
+        !tt_cli_choice("rank", "--lang", o->lang, langs))
+        return 2;
+    if (o->top < 1) {
+        tt_cli_error("rank", "--top %d: a positive number of rows", o->top);
+        return 2;
+    }
+    if (!tt_services_load_for(o->data != NULL ? o->data[0] : NULL, o->services, &error)) {
+        tt_cli_error("rank", "%s", error->message);
         return 2;
     }
     tt_rank_period cur = {0}, prev = {0};
@@ -72,20 +94,25 @@ static int rank_run(rank_opts *o)
     const char *tz = NULL;
     int status = 1;
     if (!tt_period_opts_resolve(&o->period, &kind, &cur, &prev, &error)) {
-        g_printerr("teiten rank: %s\n", error->message);
+        tt_cli_error("rank", "%s", error->message);
         return 2;
     }
     GPtrArray *dbs = tt_rank_open(o->data, o->dbs, o->tz, &tz, &error);
     if (dbs == NULL) {
-        g_printerr("teiten rank: %s\n", error->message);
+        tt_cli_error("rank", "%s", error->message);
         status = error->domain == G_OPTION_ERROR ? 2 : 1;
         goto out_periods;
+    }
+    if (o->sensor != NULL && !rank_sensor_known(dbs, o->sensor, &error)) {
+        tt_cli_error("rank", "%s", error->message);
+        status = error->domain == G_OPTION_ERROR ? 2 : 1;
+        goto out_dbs;
     }
     tt_rank_query q = {
         .by = o->by, .metric = o->metric, .cls = o->cls, .sensor = o->sensor, .top = (guint)o->top};
     tt_rank_table *t = tt_rank_table_build(dbs, &q, kind, &cur, &prev, tz, &error);
     if (t == NULL) {
-        g_printerr("teiten rank: %s\n", error->message);
+        tt_cli_error("rank", "%s", error->message);
         goto out_dbs;
     }
     GString *out = g_string_new(NULL);
@@ -134,7 +161,12 @@ int tt_cli_rank(int argc, char **argv)
          "text|csv|json|md"},
         {"lang", 0, 0, G_OPTION_ARG_STRING, &o.lang, "headings and country names (default en)",
          "en|ja"},
+        {"services", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.services,
+         "port names over the shipped ones, \"5555/tcp Android ADB\" lines (repeatable; "
+         "DATA/services.tsv is read first)",
+         "FILE"},
         G_OPTION_ENTRY_NULL};
+    const GOptionEntry *groups[] = {entries, period, rest, NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("- rank ports or countries over a period");
     g_option_context_set_summary(
         ctx, "Exact ranks from the rollup database(s), with the previous period's rank.\n"
@@ -142,9 +174,12 @@ int tt_cli_rank(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, period, NULL);
     g_option_context_add_main_entries(ctx, rest, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1) {
-        g_printerr("teiten rank: %s\n",
-                   error != NULL ? error->message : "unexpected argument (see --help)");
+    if (!tt_cli_parse(ctx, "rank", groups, &argc, &argv)) {
+        rank_opts_clear(&o);
+        return 2;
+    }
+    if (argc > 1) {
+        tt_cli_error("rank", "unexpected argument %s (see teiten rank --help)", argv[1]);
         rank_opts_clear(&o);
         return 2;
     }

@@ -71,6 +71,41 @@ static gboolean period_year_ok(int y, const char *opt, const char *value, const 
     return FALSE;
 }
 
+/*
+ * What a mistyped quarter most likely meant: a four-digit year and a quarter digit after a 'q'
+ * anywhere in it ("2019q1", "2019-Q1", "Q1 2019", "2019/Q1"), or "" when it does not say.
+ */
+static void period_guess_quarter(const char *text, char out[8])
+{
+    int year = -1, q = -1;
+    out[0] = '\0';
+    for (const char *p = text; *p != '\0'; p++) {
+        if ((*p == 'q' || *p == 'Q') && p[1] >= '1' && p[1] <= '4' && !g_ascii_isdigit(p[2]))
+            q = p[1] - '0';
+        if (g_ascii_isdigit(*p) && (p == text || !g_ascii_isdigit(p[-1]))) {
+            int len = 0;
+            while (g_ascii_isdigit(p[len]))
+                len++;
+            if (len == 4)
+                year = atoi(p);
+        }
+    }
+    if (year >= PERIOD_YEAR_MIN && q > 0)
+        g_snprintf(out, 8, "%04dQ%d", year, q);
+}
+
+/* "2019-3", "2019/03", "201903" -> "2019-03", or "". */
+static void period_guess_month(const char *text, char out[8])
+{
+    int y = 0, m = 0;
+    char sep;
+    out[0] = '\0';
+    if ((sscanf(text, "%4d%c%2d", &y, &sep, &m) == 3 && strchr("-/. ", sep) != NULL) ||
+        (strlen(text) == 6 && sscanf(text, "%4d%2d", &y, &m) == 2))
+        if (y >= PERIOD_YEAR_MIN && y <= PERIOD_YEAR_MAX && m >= 1 && m <= 12)
+            g_snprintf(out, 8, "%04d-%02d", y, m);
+}
+
 /* The period asked for and the one before it; FALSE with a message on a bad spec. */
 gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
                          const char *to, tt_period_kind *kind, tt_rank_period *cur,
@@ -87,8 +122,11 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
     }
     if (quarter != NULL) {
         if (sscanf(quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4) {
+            char guess[8];
+            period_guess_quarter(quarter, guess);
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--quarter %s: expected YYYYQn, e.g. 2019Q1", quarter);
+                        "--quarter %s: expected YYYYQn, e.g. 2019Q1%s%s%s", quarter,
+                        *guess ? "; did you mean " : "", guess, *guess ? "?" : "");
             return FALSE;
         }
         if (!period_year_ok(y, "--quarter", quarter, "1970Q1 to 9999Q4", error))
@@ -100,9 +138,13 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         period_days(prev, py, 3 * pn - 2, py, 3 * pn);
         prev->label = g_strdup_printf("%04dQ%d", py, pn);
     } else if (month != NULL) {
-        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12) {
+        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12 ||
+            strlen(month) != 7) {
+            char guess[8];
+            period_guess_month(month, guess);
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--month %s: expected YYYY-MM, e.g. 2019-03", month);
+                        "--month %s: expected YYYY-MM, e.g. 2019-03%s%s%s", month,
+                        *guess ? "; did you mean " : "", guess, *guess ? "?" : "");
             return FALSE;
         }
         if (!period_year_ok(y, "--month", month, "1970-01 to 9999-12", error))

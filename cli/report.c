@@ -26,13 +26,15 @@
 #include "cli.h"
 #include "graph.h"
 #include "report.h"
+#include "services.h"
 
 static const char *const report_classes[3] = {"scan", "backscatter", "other"};
 
 typedef struct report_opts {
     char **data;
     tt_period_opts period;
-    char *out, *lang, *metric, *annotations, *daemon;
+    char *out, *lang, *metric, *annotations, *daemon, *tz;
+    char **services;
     int top;
 } report_opts;
 
@@ -394,22 +396,29 @@ static int report_run(report_opts *o)
     int status = 1;
     GPtrArray *dbs = NULL;
     g_autofree char *pt = NULL, *ct = NULL, *html = NULL, *index = NULL;
-    m.ja = strcmp(o->lang, "ja") == 0;
-    if ((!m.ja && strcmp(o->lang, "en") != 0) || o->top < 1 ||
-        (strcmp(o->metric, "packets") != 0 && strcmp(o->metric, "flows") != 0 &&
-         strcmp(o->metric, "bytes") != 0)) {
-        g_printerr("teiten report: --lang en|ja, --top N > 0, --metric packets|flows|bytes\n");
+    static const char *const langs[] = {"en", "ja", NULL};
+    static const char *const metrics[] = {"packets", "flows", "bytes", NULL};
+    if (!tt_cli_choice("report", "--lang", o->lang, langs) ||
+        !tt_cli_choice("report", "--metric", o->metric, metrics))
+        return 2;
+    if (o->top < 1) {
+        tt_cli_error("report", "--top %d: a positive number of rows", o->top);
         return 2;
     }
+    m.ja = strcmp(o->lang, "ja") == 0;
     if (!tt_period_opts_resolve(&o->period, &m.kind, &cur, &prev, &error)) {
-        g_printerr("teiten report: %s\n", error->message);
+        tt_cli_error("report", "%s", error->message);
+        return 2;
+    }
+    if (!tt_services_load_for(o->data[0], o->services, &error)) {
+        tt_cli_error("report", "%s", error->message);
         return 2;
     }
     m.sensors = g_ptr_array_new_with_free_func(report_sensor_free);
     m.notes = report_notes_load(o->annotations, &error);
     if (m.notes == NULL)
         goto err;
-    dbs = tt_rank_open(o->data, NULL, NULL, &m.tz, &error);
+    dbs = tt_rank_open(o->data, NULL, o->tz, &m.tz, &error);
     if (dbs == NULL || !report_gather(&m, dbs, o, &error))
         goto err;
     if (g_mkdir_with_parents(o->out, 0755) != 0) {
@@ -441,7 +450,7 @@ static int report_run(report_opts *o)
     goto out;
 
 err:
-    g_printerr("teiten report: %s\n", error != NULL ? error->message : "failed");
+    tt_cli_error("report", "%s", error != NULL ? error->message : "failed");
     if (error != NULL && error->domain == G_OPTION_ERROR)
         status = 2;
 out:
@@ -456,7 +465,6 @@ out:
 int tt_cli_report(int argc, char **argv)
 {
     report_opts o = {.top = 10};
-    g_autoptr(GError) error = NULL;
     GOptionEntry entries[] = {
         {"data", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.data,
          "a collector's data directory (repeatable: rollups are summed; graphs use the first)",
@@ -473,8 +481,15 @@ int tt_cli_report(int argc, char **argv)
         {"lang", 0, 0, G_OPTION_ARG_STRING, &o.lang, "page language (default en)", "en|ja"},
         {"annotations", 'a', 0, G_OPTION_ARG_FILENAME, &o.annotations,
          "notes shown next to ranked ports, one \"52869/TCP: note\" per line", "FILE"},
+        {"tz", 0, 0, G_OPTION_ARG_STRING, &o.tz,
+         "assert the time zone (default: the database's; any other is an error)", "ZONE"},
+        {"services", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.services,
+         "port names over the shipped ones, \"5555/tcp Android ADB\" lines (repeatable; "
+         "DATA/services.tsv is read first)",
+         "FILE"},
         {"daemon", 0, 0, G_OPTION_ARG_STRING, &o.daemon, "rrdcached to flush through", "ADDR"},
         G_OPTION_ENTRY_NULL};
+    const GOptionEntry *groups[] = {entries, period, rest, NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("- write the period's report");
     g_option_context_set_summary(
         ctx, "A static site (index.html, PNG graphs, CSV/JSON/Markdown tables) for a period.\n"
@@ -483,10 +498,15 @@ int tt_cli_report(int argc, char **argv)
     g_option_context_add_main_entries(ctx, period, NULL);
     g_option_context_add_main_entries(ctx, rest, NULL);
     int status = 2;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 || o.data == NULL ||
-        o.out == NULL) {
-        g_printerr("teiten report: %s\n",
-                   error != NULL ? error->message : "need --data DIR and -o OUT (see --help)");
+    if (!tt_cli_parse(ctx, "report", groups, &argc, &argv))
+        goto out;
+    if (argc > 1) {
+        tt_cli_error("report", "unexpected argument %s (see teiten report --help)", argv[1]);
+        goto out;
+    }
+    if (o.data == NULL || o.out == NULL) {
+        tt_cli_error("report", "need %s (see teiten report --help)",
+                     o.data == NULL ? "--data DIR" : "--output DIR");
         goto out;
     }
     if (o.lang == NULL)
@@ -496,8 +516,9 @@ int tt_cli_report(int argc, char **argv)
     status = report_run(&o);
 out:
     g_strfreev(o.data);
+    g_strfreev(o.services);
     tt_period_opts_clear(&o.period);
-    char *strings[] = {o.out, o.lang, o.annotations, o.daemon, o.metric};
+    char *strings[] = {o.out, o.lang, o.annotations, o.daemon, o.metric, o.tz};
     for (guint i = 0; i < G_N_ELEMENTS(strings); i++)
         g_free(strings[i]);
     return status;

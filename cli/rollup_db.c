@@ -353,3 +353,22 @@ gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? TRUE : db_fail(db, error);
 }
+
+gboolean tt_rollup_db_sensors(tt_rollup_db *db, GPtrArray *names, GError **error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT DISTINCT sensor FROM sensor_day ORDER BY sensor", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_fail(db, error);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        gboolean seen = FALSE;
+        for (guint i = 0; i < names->len && !seen; i++)
+            seen = strcmp(g_ptr_array_index(names, i), n) == 0;
+        if (!seen)
+            g_ptr_array_add(names, g_strdup(n));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TRUE : db_fail(db, error);
+}

@@ -80,6 +80,9 @@ gboolean tt_rollup_db_sampling(tt_rollup_db *db, const char *from, const char *t
 gboolean tt_rollup_db_geoip(tt_rollup_db *db, const char *from, const char *to, GArray *facts,
                             GError **error);
 
+/** Append the names of the sensors @a db has days of to @a names (of char*), once each. */
+gboolean tt_rollup_db_sensors(tt_rollup_db *db, GPtrArray *names, GError **error);
+
 /** One loss counter summed over a period (table loss, docs/storage.md). */
 typedef struct tt_rollup_loss {
     char *scope, *name, *reason, *unit; /* (transfer full) */

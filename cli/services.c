@@ -1,20 +1,30 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * services.c - the service names `teiten rank` prints beside a port
- * ("23/TCP (telnet)").
+ * services.c - the service names `teiten rank`, `graph` and `report` print
+ * beside a port ("5555/TCP (Android ADB)").
  *
  * A table shipped with teiten, never the host's /etc/services: the same
  * database must give the same report on every machine, and a report is a
  * published document. Generated once from Debian's netbase services list
- * (IANA names), then amended with the names darknet reports use where they
- * differ (1433/tcp "ms-sql" as in JPCERT/CC's TSUBAME, not IANA's
- * "ms-sql-s") or where netbase has none (cwmp 7547, ssdp 1900/udp, memcache,
- * docker, mongodb, ...). Ports a report prints without a name (52869, 37215,
- * 2323, 60001) stay unnamed on purpose. Sorted by protocol, then port: bsearch.
+ * (IANA names), then amended for darknet traffic, where a port is named by
+ * what scans it rather than by IANA's registration: 5555/tcp is Android ADB
+ * (not freeciv), 23 and 2323 telnet/Mirai, 37215 Huawei HG532, 52869 Realtek
+ * UPnP, 7547 TR-069, 445 smb, 3389 rdp, 9200 elasticsearch, 8081 http-alt,
+ * the IoT DVR and router ports (37777, 34567, 8291, 60001), and 1433/tcp
+ * "ms-sql" as in JPCERT/CC's TSUBAME. Sorted by protocol, then port: bsearch.
+ *
+ * A user extends or overrides it with a file (tt_services_load): DATA/
+ * services.tsv when it exists, then each --services FILE, later lines
+ * winning. One "PORT/PROTO NAME" per line (whitespace or ": " between, as in
+ * the report's annotations), NAME to the end of the line, '#' comments
+ * (docs/rank.md). The loaded names live in one table for
+ * the process: the command is short-lived and single-threaded.
  */
 #include "services.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     uint16_t port;
@@ -34,7 +44,7 @@ static const service_entry services[] = {
     {20, 6, "ftp-data"},
     {21, 6, "ftp"},
     {22, 6, "ssh"},
-    {23, 6, "telnet"},
+    {23, 6, "telnet/Mirai"},
     {25, 6, "smtp"},
     {37, 6, "time"},
     {43, 6, "whois"},
@@ -43,7 +53,7 @@ static const service_entry services[] = {
     {70, 6, "gopher"},
     {79, 6, "finger"},
     {80, 6, "http"},
-    {81, 6, "hosts2-ns"},
+    {81, 6, "http-alt"},
     {88, 6, "kerberos"},
     {102, 6, "iso-tsap"},
     {104, 6, "acr-nema"},
@@ -72,7 +82,7 @@ static const service_entry services[] = {
     {427, 6, "svrloc"},
     {443, 6, "https"},
     {444, 6, "snpp"},
-    {445, 6, "microsoft-ds"},
+    {445, 6, "smb"},
     {464, 6, "kpasswd"},
     {465, 6, "submissions"},
     {487, 6, "saft"},
@@ -137,8 +147,10 @@ static const service_entry services[] = {
     {2119, 6, "gsigatekeeper"},
     {2121, 6, "iprop"},
     {2135, 6, "gris"},
+    {2222, 6, "ssh-alt"},
+    {2323, 6, "telnet/Mirai"},
     {2375, 6, "docker"},
-    {2376, 6, "docker-s"},
+    {2376, 6, "docker-tls"},
     {2401, 6, "cvspserver"},
     {2430, 6, "venus"},
     {2431, 6, "venus-se"},
@@ -162,7 +174,7 @@ static const service_entry services[] = {
     {3205, 6, "isns"},
     {3260, 6, "iscsi-target"},
     {3306, 6, "mysql"},
-    {3389, 6, "ms-wbt-server"},
+    {3389, 6, "rdp"},
     {3493, 6, "nut"},
     {3632, 6, "distcc"},
     {3689, 6, "daap"},
@@ -185,8 +197,9 @@ static const service_entry services[] = {
     {5269, 6, "xmpp-server"},
     {5308, 6, "cfengine"},
     {5358, 6, "wsdapi-s"},
+    {5431, 6, "UPnP/IoT"},
     {5432, 6, "postgresql"},
-    {5555, 6, "freeciv"},
+    {5555, 6, "Android ADB"},
     {5556, 6, "freeciv"},
     {5666, 6, "nrpe"},
     {5667, 6, "nsca"},
@@ -194,7 +207,7 @@ static const service_entry services[] = {
     {5672, 6, "amqp"},
     {5680, 6, "canna"},
     {5900, 6, "vnc"},
-    {5985, 6, "wsman"},
+    {5985, 6, "winrm"},
     {5986, 6, "wsmans"},
     {6000, 6, "x11"},
     {6001, 6, "x11-1"},
@@ -216,22 +229,26 @@ static const service_entry services[] = {
     {6697, 6, "ircs-u"},
     {7000, 6, "bbs"},
     {7100, 6, "font-service"},
-    {7547, 6, "cwmp"},
+    {7547, 6, "TR-069"},
+    {8000, 6, "http-alt"},
     {8021, 6, "zope-ftp"},
     {8080, 6, "http-alt"},
-    {8081, 6, "sunproxyadmin"},
+    {8081, 6, "http-alt"},
     {8088, 6, "omniorb"},
     {8140, 6, "puppet"},
-    {8443, 6, "pcsync-https"},
-    {8888, 6, "ddi-tcp-1"},
+    {8291, 6, "MikroTik Winbox"},
+    {8443, 6, "https-alt"},
+    {8728, 6, "MikroTik API"},
+    {8888, 6, "http-alt"},
     {8990, 6, "clc-build-daemon"},
     {9000, 6, "cslistener"},
     {9098, 6, "xinetd"},
     {9101, 6, "bacula-dir"},
     {9102, 6, "bacula-fd"},
     {9103, 6, "bacula-sd"},
-    {9200, 6, "wap-wsp"},
+    {9200, 6, "elasticsearch"},
     {9418, 6, "git"},
+    {9530, 6, "HiSilicon DVR"},
     {9667, 6, "xmms2"},
     {9673, 6, "zope"},
     {10000, 6, "webmin"},
@@ -241,6 +258,7 @@ static const service_entry services[] = {
     {10081, 6, "kamanda"},
     {10082, 6, "amandaidx"},
     {10083, 6, "amidxtape"},
+    {10250, 6, "kubelet"},
     {10809, 6, "nbd"},
     {11112, 6, "dicom"},
     {11211, 6, "memcache"},
@@ -254,7 +272,13 @@ static const service_entry services[] = {
     {27017, 6, "mongodb"},
     {27374, 6, "asp"},
     {30865, 6, "csync2"},
+    {34567, 6, "Xiongmai DVR"},
+    {37215, 6, "Huawei HG532"},
+    {37777, 6, "Dahua DVR"},
+    {49152, 6, "UPnP/IoT"},
+    {52869, 6, "Realtek UPnP"},
     {57000, 6, "dircproxy"},
+    {60001, 6, "Jaws/IoT web"},
     {60177, 6, "tfido"},
     {60179, 6, "fido"},
     {7, 17, "echo"},
@@ -284,7 +308,7 @@ static const service_entry services[] = {
     {369, 17, "rpc2portmap"},
     {370, 17, "codaauth2"},
     {371, 17, "clearcase"},
-    {389, 17, "ldap"},
+    {389, 17, "cldap"},
     {427, 17, "svrloc"},
     {443, 17, "https"},
     {464, 17, "kpasswd"},
@@ -355,6 +379,7 @@ static const service_entry services[] = {
     {17002, 17, "sgi-crsd"},
     {17003, 17, "sgi-gcd"},
     {27374, 17, "asp"},
+    {37810, 17, "Dahua DVR discovery"},
 };
 
 static int service_cmp(const void *key, const void *elem)
@@ -365,8 +390,62 @@ static int service_cmp(const void *key, const void *elem)
     return (int)k->port - (int)e->port;
 }
 
+/* port | proto << 16 -> name, from the user's files */
+static GHashTable *services_user;
+
+gboolean tt_services_load(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return FALSE;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        char *line = g_strstrip(lines[i]);
+        if (*line == '#' || *line == '\0')
+            continue;
+        unsigned port = 0;
+        char proto[8] = "";
+        int used = 0;
+        if (sscanf(line, "%u/%7[a-zA-Z]%n", &port, proto, &used) == 2 && line[used] == ':')
+            used++; /* "5555/TCP: Android ADB", as the report's annotations are written */
+        if (sscanf(line, "%u/%7[a-zA-Z]", &port, proto) != 2 || port > 65535 ||
+            (g_ascii_strcasecmp(proto, "tcp") != 0 && g_ascii_strcasecmp(proto, "udp") != 0) ||
+            (line[used] != ' ' && line[used] != '\t') || *g_strstrip(line + used) == '\0') {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s:%u: expected PORT/PROTO NAME (e.g. \"5555/tcp Android ADB\"), PROTO "
+                        "tcp or udp",
+                        path, i + 1);
+            return FALSE;
+        }
+        guint key = port | (g_ascii_tolower(proto[0]) == 't' ? 6u : 17u) << 16;
+        if (services_user == NULL)
+            services_user = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+        g_hash_table_replace(services_user, GUINT_TO_POINTER(key), g_strdup(line + used));
+    }
+    return TRUE;
+}
+
+gboolean tt_services_load_for(const char *data, char **files, GError **error)
+{
+    if (data != NULL) {
+        g_autofree char *tsv = g_build_filename(data, "services.tsv", NULL);
+        if (g_file_test(tsv, G_FILE_TEST_EXISTS) && !tt_services_load(tsv, error))
+            return FALSE;
+    }
+    for (; files != NULL && *files != NULL; files++)
+        if (!tt_services_load(*files, error))
+            return FALSE;
+    return TRUE;
+}
+
 const char *tt_service_name(uint8_t proto, uint16_t port)
 {
+    if (services_user != NULL) {
+        const char *name =
+            g_hash_table_lookup(services_user, GUINT_TO_POINTER(port | (guint)proto << 16));
+        if (name != NULL)
+            return name;
+    }
     service_entry key = {.port = port, .proto = proto, .name = NULL};
     const service_entry *e = bsearch(&key, services, sizeof services / sizeof services[0],
                                      sizeof services[0], service_cmp);

@@ -5,10 +5,13 @@
  * The picture is described once, as the argv of `rrdtool graph`, and that
  * argv is both handed to rrd_graph_v and printed for the operator
  * (`teiten graph --print-command`), so the documented plain rrdtool command
- * and what teiten draws can never drift apart. Rates are shown per second
- * (what the files hold: ABSOLUTE counts divided by the step); the legend
- * also prints each series' total over the period (rate x seconds), which is
- * exact when the period is covered by the 1-step archive.
+ * and what teiten draws can never drift apart. The files hold rates per
+ * second (ABSOLUTE counts divided by the step); a darknet port sees a few
+ * packets a minute, so a CDEF scales them to packets per hour or per day
+ * (the caller chooses, the axis says which) and --units-exponent=0 keeps
+ * rrdtool from printing "120 m" milli-units. The legend also prints each
+ * series' total over the period (rate x seconds, from the unscaled rate),
+ * which is exact when the period is covered by the 1-step archive.
  *
  * Rejected: drawing with cairo ourselves (librrd already does axes, legends,
  * SVG and PNG, and Cacti users know its look).
@@ -33,6 +36,15 @@ static const char *graph_ds_words(const char *ds)
     return strcmp(ds, "flows") == 0 ? "flow records" : ds;
 }
 
+char *tt_rrd_graph_vlabel(const char *ds, int per)
+{
+    const char *unit = per >= 86400  ? "day"
+                       : per >= 3600 ? "hour"
+                       : per >= 60   ? "minute"
+                                     : "second";
+    return g_strdup_printf("%s per %s", graph_ds_words(ds), unit);
+}
+
 /* rrdtool's legend text: ':' must be escaped. (transfer full) */
 static char *graph_escape(const char *s)
 {
@@ -55,8 +67,12 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
     g_ptr_array_add(a, g_strdup_printf("--end=%" G_GINT64_FORMAT, spec->end));
     g_ptr_array_add(a, g_strdup_printf("--width=%d", spec->width));
     g_ptr_array_add(a, g_strdup_printf("--height=%d", spec->height));
-    g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s/s", graph_ds_words(spec->ds)));
+    int per = spec->per > 1 ? spec->per : 1;
+    g_autofree char *vlabel = tt_rrd_graph_vlabel(spec->ds, per);
+    g_ptr_array_add(
+        a, g_strdup_printf("--vertical-label=%s", spec->vlabel != NULL ? spec->vlabel : vlabel));
     g_ptr_array_add(a, g_strdup("--lower-limit=0"));
+    g_ptr_array_add(a, g_strdup("--units-exponent=0"));
     if (spec->title != NULL)
         g_ptr_array_add(a, g_strdup_printf("--title=%s", spec->title));
     if (spec->daemon != NULL)
@@ -66,15 +82,21 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
         g_autofree char *file = graph_escape(s->file);
         g_autofree char *label = graph_escape(s->label);
         const char *colour = graph_colours[i % G_N_ELEMENTS(graph_colours)];
-        g_ptr_array_add(a, g_strdup_printf("DEF:s%u=%s:%s:AVERAGE", i, file, spec->ds));
-        g_ptr_array_add(a, g_strdup_printf("VDEF:t%u=s%u,TOTAL", i, i));
+        g_ptr_array_add(a, g_strdup_printf("DEF:r%u=%s:%s:AVERAGE", i, file, spec->ds));
+        g_ptr_array_add(a, g_strdup_printf("CDEF:s%u=r%u,%d,*", i, i, per));
+        g_ptr_array_add(a, g_strdup_printf("VDEF:t%u=r%u,TOTAL", i, i));
         if (spec->stacked)
             g_ptr_array_add(
                 a, g_strdup_printf("AREA:s%u#%s:%s%s", i, colour, label, i > 0 ? ":STACK" : ""));
         else
             g_ptr_array_add(a, g_strdup_printf("LINE1:s%u#%s:%s", i, colour, label));
-        g_ptr_array_add(
-            a, g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, graph_ds_words(spec->ds)));
+        if (spec->total_fmt != NULL) {
+            g_autofree char *fmt = graph_escape(spec->total_fmt);
+            g_ptr_array_add(a, g_strdup_printf("GPRINT:t%u:%s\\l", i, fmt));
+        } else {
+            g_ptr_array_add(
+                a, g_strdup_printf("GPRINT:t%u:total %%.0lf %s\\l", i, graph_ds_words(spec->ds)));
+        }
     }
     return a;
 }
@@ -100,6 +122,50 @@ gboolean tt_rrd_graph_draw(const tt_rrd_graph_spec *spec, int *width, int *heigh
             *height = (int)it->value.u_cnt;
     }
     rrd_info_free(info);
+    return TRUE;
+}
+
+gboolean tt_rrd_graph_choose_per(tt_rrd_graph_spec *spec, GError **error)
+{
+    g_return_val_if_fail(spec != NULL && spec->series != NULL, FALSE);
+    if (spec->per > 0)
+        return TRUE;
+    /* the highest rate of any series over the period, printed by rrdtool itself */
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(a, g_strdup("graph"));
+    g_ptr_array_add(a, g_strdup("/dev/null"));
+    g_ptr_array_add(a, g_strdup_printf("--start=%" G_GINT64_FORMAT, spec->start));
+    g_ptr_array_add(a, g_strdup_printf("--end=%" G_GINT64_FORMAT, spec->end));
+    if (spec->daemon != NULL)
+        g_ptr_array_add(a, g_strdup_printf("--daemon=%s", spec->daemon));
+    for (guint i = 0; i < spec->series->len; i++) {
+        const tt_rrd_series *s = g_ptr_array_index(spec->series, i);
+        g_autofree char *file = graph_escape(s->file);
+        g_ptr_array_add(a, g_strdup_printf("DEF:r%u=%s:%s:AVERAGE", i, file, spec->ds));
+        g_ptr_array_add(a, g_strdup_printf("VDEF:m%u=r%u,MAXIMUM", i, i));
+        g_ptr_array_add(a, g_strdup_printf("PRINT:m%u:%%.9lf", i));
+    }
+    rrd_clear_error();
+    rrd_info_t *info = rrd_graph_v((int)a->len, (char **)a->pdata);
+    g_ptr_array_unref(a);
+    if (info == NULL) {
+        const char *msg = rrd_get_error();
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD, "graph %s: %s", spec->output,
+                    msg != NULL && *msg != '\0' ? msg : "failed");
+        rrd_clear_error();
+        return FALSE;
+    }
+    double peak = 0;
+    for (rrd_info_t *it = info; it != NULL; it = it->next) {
+        if (g_str_has_prefix(it->key, "print[") && it->type == RD_I_STR) {
+            double v = g_ascii_strtod(it->value.u_str, NULL);
+            if (v == v && v > peak) /* NaN: a series without data */
+                peak = v;
+        }
+    }
+    rrd_info_free(info);
+    /* per hour while the peak reaches 10 an hour; quieter graphs per day */
+    spec->per = peak * 3600.0 >= 10.0 ? 3600 : 86400;
     return TRUE;
 }
 

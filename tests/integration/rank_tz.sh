@@ -81,6 +81,6 @@ grep -q "Asia/Tokyo" tz.err || { cat tz.err >&2; tt_fail "graph --tz: no clear e
 "$TEITEN" rank --data Asia_Tokyo --quarter 2019Q2 --metric flows --lang ja | head -1 | grep -q "推定フロー数" ||
     tt_fail "rank --metric flows --lang ja: no 推定フロー数 heading"
 "$TEITEN" graph -d Asia_Tokyo --quarter 2019Q1 --ds flows --print-command -o f.png total >f.txt
-grep -qF "'--vertical-label=flow records/s'" f.txt && grep -qF 'total %.0lf flow records' f.txt ||
+grep -qE "'--vertical-label=flow records per (hour|day)'" f.txt && grep -qF 'total %.0lf flow records' f.txt ||
     { cat f.txt >&2; tt_fail "graph --ds flows: not labelled 'flow records'"; }
 tt_note "rank says flows (est.), graph says flow records"

@@ -52,7 +52,7 @@ w, h = struct.unpack(">II", d[16:24])
 # plot area 600x200 plus rrdtool's axes and a 5-line legend
 assert 600 < w < 800 and 200 < h < 400, (w, h)
 PYEOF
-grep -q "23/TCP (telnet)" graph.out || tt_fail "legend does not name 23/TCP (telnet)"
+grep -q "23/TCP (telnet/Mirai)" graph.out || tt_fail "legend does not name 23/TCP (telnet/Mirai)"
 eval "$(head -1 graph.out | sed 's| .g.png. | g2.png |')" >/dev/null
 [ "$(file -b g2.png | cut -d, -f2)" = "$(file -b g.png | cut -d, -f2)" ] || tt_fail "rrdtool graph command draws another size"
 "$TEITEN" graph -d direct --quarter 2019Q1 --format svg --ds sources -o g.svg total >/dev/null
