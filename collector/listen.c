@@ -336,6 +336,8 @@ static int udp_read_batch(listener *l)
 
 static gboolean udp_ready(gint fd, GIOCondition cond, gpointer data)
 {
+    (void)fd;
+    (void)cond;
     listener *l = data;
     for (int b = 0; b < BATCHES_PER_WAKEUP; b++)
         if (udp_read_batch(l) < RECV_BATCH)
@@ -347,6 +349,8 @@ static gboolean udp_ready(gint fd, GIOCondition cond, gpointer data)
 
 static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
 {
+    (void)fd;
+    (void)cond;
     listener *l = data;
     tt_listeners *ls = l->owner;
     struct sockaddr_storage peer;
@@ -481,6 +485,8 @@ static gboolean stream_consume(tt_decoder *decoder, tt_exporter *e, uint8_t *buf
 
 static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
 {
+    (void)fd;
+    (void)cond;
     tcp_conn *c = data;
     tt_listeners *ls = c->l->owner;
     for (int round = 0; round < BATCHES_PER_WAKEUP; round++) {
@@ -516,6 +522,8 @@ static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
 
 static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
 {
+    (void)fd;
+    (void)cond;
     listener *l = data;
     tt_listeners *ls = l->owner;
     struct sockaddr_storage peer;
@@ -735,6 +743,7 @@ void tt_listeners_drain(tt_listeners *ls)
         tcp_conn *c = g_ptr_array_index(ls->conns, i);
         guint before = ls->conns->len;
         tcp_ready(c->fd, G_IO_IN, c);
+        /* cppcheck-suppress knownConditionTrueFalse ; tcp_ready() may close c (len - 1) */
         if (ls->conns->len == before)
             i++;
     }
