@@ -159,9 +159,11 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
             found = found || strcmp(name, g_ptr_array_index(known, i)) == 0;
         if (!found) {
             const char *near = tt_cli_nearest(name, (const char *const *)known->pdata, known->len);
-            g_autofree char *all = known->len > 0 && known->len <= 10
-                                       ? g_strjoinv(", ", (char **)g_ptr_array_steal(known, NULL))
-                                       : NULL;
+            g_autofree char *all = NULL;
+            if (known->len > 0 && known->len <= 10) {
+                g_ptr_array_add(known, NULL); /* g_strjoinv() reads up to a NULL */
+                all = g_strjoinv(", ", (char **)known->pdata);
+            }
             if (near != NULL)
                 g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                             "%s: no sensor \"%s\" in %s/sensor; did you mean sensor:%s?", spec,

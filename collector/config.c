@@ -415,7 +415,6 @@ static gboolean config_check_keys(GKeyFile *kf, const char *name, const char *gr
 static gboolean config_check_rrdcached(const char *value)
 {
     const char *colon, *host_end;
-    g_autofree char *host = NULL;
     guint64 port;
 
     if (g_str_has_prefix(value, "unix:"))
@@ -426,7 +425,7 @@ static gboolean config_check_rrdcached(const char *value)
         host_end = strchr(value, ']');
         if (host_end == NULL || host_end[1] != ':')
             return FALSE;
-        host = g_strndup(value + 1, (gsize)(host_end - value - 1));
+        g_autofree char *host = g_strndup(value + 1, (gsize)(host_end - value - 1));
         if (inet_pton(AF_INET6, host, buf) != 1)
             return FALSE;
         colon = host_end + 1;
