@@ -121,14 +121,13 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
     unsigned port = 0;
     int used = 0;
     char proto[8] = "";
-    g_autofree char *rel = NULL;
     const char *colon = strchr(spec, ':');
     g_autofree char *kind = colon != NULL ? g_strndup(spec, (gsize)(colon - spec)) : g_strdup(spec);
     if (strcmp(spec, "total") == 0) {
-        rel = g_strdup("total.rrd");
+        s->file = g_build_filename(rrd_dir, "total.rrd", NULL);
         s->label = g_strdup("total");
     } else if (strcmp(spec, "port:icmp") == 0 || strcmp(spec, "port:icmp6") == 0) {
-        rel = g_strdup("port/icmp.rrd");
+        s->file = g_build_filename(rrd_dir, "port", "icmp.rrd", NULL);
         s->label = g_strdup("ICMP");
     } else if (strcmp(kind, "port") == 0) {
         if (sscanf(spec, "port:%u/%7[a-z]%n", &port, proto, &used) != 2 || spec[used] != '\0' ||
@@ -137,7 +136,8 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
                         "%s: expected port:N/tcp, port:N/udp or port:icmp (N 0 to 65535)", spec);
             goto err;
         }
-        rel = g_strdup_printf("port/%s/%u.rrd", proto, port);
+        g_autofree char *base = g_strdup_printf("%u.rrd", port);
+        s->file = g_build_filename(rrd_dir, "port", proto, base, NULL);
         const char *name = tt_service_name(proto[0] == 't' ? 6 : 17, (uint16_t)port);
         g_autofree char *up = g_ascii_strup(proto, -1);
         s->label = name != NULL ? g_strdup_printf("%u/%s (%s)", port, up, name)
@@ -149,7 +149,8 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
             goto err;
         }
         g_autofree char *cc = g_ascii_strup(spec + 8, -1);
-        rel = g_strdup_printf("country/%s.rrd", cc);
+        g_autofree char *base = g_strdup_printf("%s.rrd", cc);
+        s->file = g_build_filename(rrd_dir, "country", base, NULL);
         s->label = g_strdup(cc);
     } else if (strcmp(kind, "sensor") == 0) {
         const char *name = spec + 7;
@@ -176,7 +177,7 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
                                              : "none");
             goto err;
         }
-        rel = g_strdup_printf("sensor/%s/total.rrd", name);
+        s->file = g_build_filename(rrd_dir, "sensor", name, "total.rrd", NULL);
         s->label = g_strdup_printf("sensor %s", name);
     } else {
         const char *near = tt_cli_nearest(kind, kinds, -1);
@@ -192,7 +193,6 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
                         spec);
         goto err;
     }
-    s->file = g_build_filename(rrd_dir, rel, NULL);
     return s;
 
 err:

@@ -36,6 +36,7 @@ typedef struct report_opts {
     char *out, *lang, *metric, *annotations, *daemon, *tz;
     char **services;
     int top;
+    gboolean print;
 } report_opts;
 
 /* ---- gathering -------------------------------------------------------------- */
@@ -276,6 +277,7 @@ static gboolean report_draw(const report_opts *o, const report_model *m, const c
     int64_t start, end;
     tt_rank_period_range(m->cur, m->tz, &start, &end);
     g_autofree char *path = g_build_filename(o->out, name, NULL);
+    g_autofree char *vlabel = NULL, *total_fmt = NULL;
     tt_rrd_graph_spec spec = {.output = path,
                               .format = "PNG",
                               .start = start,
@@ -286,9 +288,26 @@ static gboolean report_draw(const report_opts *o, const report_model *m, const c
                               .width = 860,
                               .height = 240,
                               .daemon = o->daemon,
-                              .series = series};
+                              .series = series,
+                              .per = 0};
     g_autoptr(GError) error = NULL;
     int w, h;
+    /* per hour or per day, as the busiest series of this graph needs: never milli-units */
+    if (!tt_rrd_graph_choose_per(&spec, &error)) {
+        g_printerr("teiten report: %s (graph left out)\n", error->message);
+        return FALSE;
+    }
+    if (m->ja) {
+        vlabel = tt_graph_vlabel_ja(m->metric, spec.per);
+        total_fmt = tt_graph_total_ja(m->metric);
+        spec.vlabel = vlabel;
+        spec.total_fmt = total_fmt;
+    }
+    if (o->print) {
+        g_autoptr(GPtrArray) a = tt_rrd_graph_argv(&spec);
+        g_autofree char *cmd = tt_rrd_graph_command(a);
+        printf("%s\n", cmd);
+    }
     if (!tt_rrd_graph_draw(&spec, &w, &h, &error)) {
         g_printerr("teiten report: %s (graph left out)\n", error->message);
         return FALSE;
@@ -310,10 +329,13 @@ static char *report_table_graph(const report_opts *o, const report_model *m, con
         }
         tt_rrd_series *s = g_new0(tt_rrd_series, 1);
         s->file = file;
-        /* English or codes: rrdtool's fonts may lack Japanese glyphs */
-        s->label = strcmp(t->q.by, "country") == 0
-                       ? g_strdup_printf("%s %s", r->key, tt_rank_row_label("country", r->key, 0))
-                       : tt_rank_row_label("port", r->key, FALSE);
+        /* in the page's language: a CJK font is installed by scripts/install-deps.sh */
+        if (strcmp(t->q.by, "country") == 0) {
+            g_autofree char *cname = tt_rank_row_label("country", r->key, m->ja);
+            s->label = g_strdup_printf("%s %s", r->key, cname);
+        } else {
+            s->label = tt_rank_row_label("port", r->key, FALSE);
+        }
         g_ptr_array_add(series, s);
     }
     return report_draw(o, m, name, title, series, FALSE) ? g_strdup(name) : NULL;
@@ -326,13 +348,14 @@ static char *report_total_graph(const report_opts *o, const report_model *m, con
     tt_rrd_series *s = g_new0(tt_rrd_series, 1);
     s->file = sensor != NULL ? g_strdup_printf("%s/rrd/sensor/%s/total.rrd", o->data[0], sensor)
                              : g_strdup_printf("%s/rrd/total.rrd", o->data[0]);
-    s->label = g_strdup(sensor != NULL ? sensor : "all sensors");
+    s->label = g_strdup(sensor != NULL ? sensor : m->ja ? "全センサー" : "all sensors");
     g_ptr_array_add(series, s);
     if (!g_file_test(s->file, G_FILE_TEST_IS_REGULAR))
         return NULL;
-    g_autofree char *title = sensor != NULL
-                                 ? g_strdup_printf("sensor %s, %s", sensor, m->cur->label)
-                                 : g_strdup_printf("everything observed, %s", m->cur->label);
+    g_autofree char *title =
+        sensor != NULL
+            ? g_strdup_printf(m->ja ? "センサー %s、%s" : "sensor %s, %s", sensor, m->cur->label)
+            : g_strdup_printf(m->ja ? "観測全体、%s" : "everything observed, %s", m->cur->label);
     return report_draw(o, m, name, title, series, TRUE) ? g_strdup(name) : NULL;
 }
 
@@ -429,10 +452,10 @@ static int report_run(report_opts *o)
     if (!report_tables(o, &m, &error))
         goto err;
     /* pictures: from the first data directory's RRD files (one collector's archive) */
-    pt = g_strdup_printf("top %u destination ports, %s (%s/s)", m.ports->rows->len, cur.label,
-                         o->metric);
-    ct = g_strdup_printf("top %u source countries, %s (%s/s)", m.countries->rows->len, cur.label,
-                         o->metric);
+    pt = g_strdup_printf(m.ja ? "宛先ポート番号 上位 %u、%s" : "top %u destination ports, %s",
+                         m.ports->rows->len, cur.label);
+    ct = g_strdup_printf(m.ja ? "送信元地域 上位 %u、%s" : "top %u source countries, %s",
+                         m.countries->rows->len, cur.label);
     m.ports_graph = report_table_graph(o, &m, m.ports, "ports.png", pt);
     m.countries_graph = report_table_graph(o, &m, m.countries, "countries.png", ct);
     m.total_graph = report_total_graph(o, &m, NULL, "total.png");
@@ -488,6 +511,8 @@ int tt_cli_report(int argc, char **argv)
          "DATA/services.tsv is read first)",
          "FILE"},
         {"daemon", 0, 0, G_OPTION_ARG_STRING, &o.daemon, "rrdcached to flush through", "ADDR"},
+        {"print-command", 0, 0, G_OPTION_ARG_NONE, &o.print,
+         "also print the rrdtool command of each graph", NULL},
         G_OPTION_ENTRY_NULL};
     const GOptionEntry *groups[] = {entries, period, rest, NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("- write the period's report");

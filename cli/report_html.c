@@ -25,7 +25,8 @@ typedef struct {
         *days, *ports, *countries, *rank, *port, *country, *share, *change, *note, *classes,
         *cls_names[3], *cls_help, *sensor_h, *records, *leaks, *late, *sampling, *heard_days,
         *heard_hours, *outages, *none, *top_ports, *notes_h, *geoip, *no_geoip, *files,
-        *graph_ports, *graph_countries, *graph_total, *of, *how;
+        *graph_ports, *graph_countries, *graph_total, *of, *how, *geoip_built, *geoip_applied,
+        *geoip_later;
 } report_words;
 
 static const report_words words_en = {
@@ -75,8 +76,13 @@ static const report_words words_en = {
     "are corrected for sampling; flows (est.) are records times the sampling rate, an "
     "estimate of the flows; the RRD graphs' \"flow records\" are the records as received. "
     "Distinct sources "
-    "are a HyperLogLog estimate (about 1.6 %). Graphs show rates per second from the RRD "
-    "archives."};
+    "are a HyperLogLog estimate (about 1.6 %). Graphs show rates from the RRD archives, per "
+    "hour or per day as each axis says (per day when a graph's busiest series stays under 10 "
+    "an hour).",
+    "version: the build of",
+    "applied to",
+    "Built after the traffic it was applied to: each source is placed where its address was "
+    "on the build date, which may differ from where it was when the traffic arrived."};
 
 static const report_words words_ja = {
     "ja",
@@ -124,7 +130,12 @@ static const report_words words_ja = {
     "同数の場合はキーのバイト順。パケット数とバイト数はサンプリング補正済み、推定フロー数は"
     "レコード数 × サンプリング率 (RRD グラフの flow records "
     "は受信したレコード数)。送信元アドレス数は HyperLogLog による推定 (誤差約 1.6 %)。"
-    "グラフは RRD アーカイブの毎秒レートです。"};
+    "グラフは RRD アーカイブのレートで、縦軸に示すとおり 1 時間あたりまたは 1 日あたりです "
+    "(最も多い系列でも 1 時間に 10 未満のグラフは 1 日あたり)。",
+    "版: 作成日時",
+    "適用期間",
+    "適用した通信より後に作成されたデータベースです。送信元の国は作成時点のアドレス割り当てに"
+    "よるもので、通信が届いた当時とは異なる場合があります。"};
 
 static const char report_css[] =
     "body{font:15px/1.45 'DejaVu Sans','Noto Sans CJK JP',sans-serif;color:#1d2733;"
@@ -340,17 +351,27 @@ static void notes_section(GString *out, const report_model *m, const report_word
         g_string_append_printf(out, "<li>%s</li>\n", w->no_geoip);
     for (guint i = 0; i < m->geoip->len; i++) {
         const tt_rollup_fact *f = &g_array_index(m->geoip, tt_rollup_fact, i);
-        char built[32] = "?";
+        char built[32] = "?", day[11] = "";
         time_t t = (time_t)f->value;
         struct tm tm;
-        if (gmtime_r(&t, &tm) != NULL)
+        if (gmtime_r(&t, &tm) != NULL) {
             strftime(built, sizeof built, "%Y-%m-%d %H:%M UTC", &tm);
-        g_string_append_printf(out, "<li>%s (", w->geoip);
+            strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        }
+        /* the database's name (its database_type) and its version, the build date: GeoLite2,
+         * DB-IP and IPinfo publish one build per date */
+        g_string_append_printf(out, "<li class=\"geoip\">%s (", w->geoip);
         esc(out, f->sensor);
         g_string_append(out, "): <b>");
         esc(out, f->type);
-        g_string_append_printf(out, "</b>, %s %s, %s – %s</li>\n", m->ja ? "作成" : "built", built,
-                               f->first, f->last);
+        g_string_append_printf(out, "</b>, %s %s, %s %s – %s.", w->geoip_built, built,
+                               w->geoip_applied, f->first, f->last);
+        /* a database built after the traffic places each source where its address is at the
+         * build, not where it was: say so */
+        if (*day != '\0' && strcmp(day, f->last) > 0)
+            g_string_append_printf(out, " <span class=\"incomplete geoip-later\">%s</span>",
+                                   w->geoip_later);
+        g_string_append(out, "</li>\n");
     }
     for (guint i = 0; i < m->sensors->len; i++) {
         const report_sensor *s = g_ptr_array_index(m->sensors, i);
@@ -361,10 +382,13 @@ static void notes_section(GString *out, const report_model *m, const report_word
             const tt_rollup_fact *f = &g_array_index(s->sampling, tt_rollup_fact, j);
             g_string_append_printf(out, "%s1-in-%" G_GINT64_FORMAT, j > 0 ? ", " : "", f->value);
         }
-        g_string_append_printf(out, "; %s %u %s %u; %s: %s%s</li>\n", w->heard_days, s->days_heard,
-                               w->of, m->days_in_period, w->outages,
-                               s->outages->len == 0 ? w->none : "",
-                               s->outages->len > 0 ? (const char *)s->outages->pdata[0] : "");
+        g_string_append_printf(out, "; %s %u %s %u; %s: %s", w->heard_days, s->days_heard, w->of,
+                               m->days_in_period, w->outages, s->outages->len == 0 ? w->none : "");
+        /* every outage, not only the first */
+        for (guint j = 0; j < s->outages->len; j++)
+            g_string_append_printf(out, "%s%s", j > 0 ? ", " : "",
+                                   (const char *)g_ptr_array_index(s->outages, j));
+        g_string_append(out, "</li>\n");
     }
     g_string_append(out, "<li>");
     esc(out, w->how);

@@ -7,7 +7,9 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake gcc make pkg-config libglib2.0-dev libfixbuf-dev librrd-dev libmaxminddb-dev
             libsqlite3-dev libssl-dev)
-RUN_PKGS=(rrdtool rrdcached sqlite3)
+# fonts-ipafont-gothic: the Japanese report (--lang ja) and its graphs; fontconfig finds it
+# for :lang=ja, so rrdtool and chromium draw Japanese instead of boxes
+RUN_PKGS=(rrdtool rrdcached sqlite3 fontconfig fonts-ipafont-gothic)
 TEST_PKGS=(chromium softflowd pmacct nfdump tshark libmaxmind-db-writer-perl python3 python3-scapy
            binutils iproute2 procps file clang libclang-rt-14-dev faketime systemd
            clang-format-14 cppcheck)

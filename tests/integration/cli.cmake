@@ -4,3 +4,5 @@
 # stats.json a live teitend wrote.
 tt_add_script_test(cli_options cli_options.sh)
 tt_add_script_test(cli_stats cli_stats.sh)
+# The font fontconfig picks for Japanese covers the Japanese report's characters.
+tt_add_script_test(cjk_font cjk_font.sh)

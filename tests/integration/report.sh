@@ -15,7 +15,13 @@
 #     every image loaded (naturalWidth > 0), no script, and a non-blank
 #     screenshot (> 20 % of pixels not the background),
 #  5. --lang ja equals the golden page (tests/golden/report/ja; TT_UPDATE_GOLDEN=1
-#     rewrites it), whose ranks equal `teiten rank --lang ja`.
+#     rewrites it), whose ranks equal `teiten rank --lang ja`,
+#  6. the graphs are drawn per hour or per day with no SI prefix (never "120 m"), the axis
+#     says which, and on the Japanese page their titles, legends and axis are Japanese
+#     (--print-command prints the rrdtool command of each),
+#  7. the Notes name the GeoIP database, its build date, warn that it postdates the
+#     traffic, and list every outage of every sensor; DATA/services.tsv and --services
+#     rename ports.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rank_lib.sh"
 command -v chromium >/dev/null || tt_skip "chromium is not installed (apt-get install chromium)"
@@ -44,8 +50,8 @@ CONF
 "$TEITEND" -c a.conf --read o4.ipfix o1.ipfix --sensor osaka-1 2>>read.log ||
     { cat read.log >&2; tt_fail "teitend --read osaka-1"; }
 printf '# port: note\n52869/TCP: Realtek SDK UPnP, CVE-2014-8361, Mirai variants\n' >notes.txt
-"$TEITEN" report --data a --quarter 2019Q1 -o out --annotations notes.txt >report.out ||
-    tt_fail "teiten report"
+"$TEITEN" report --data a --quarter 2019Q1 -o out --annotations notes.txt --print-command \
+    >report.out || tt_fail "teiten report"
 [ "$(tail -1 report.out)" = "out/index.html" ] || tt_fail "last line is not index.html: $(cat report.out)"
 
 # 1. the tables beside the page are teiten rank's
@@ -146,8 +152,8 @@ PYEOF
 tt_note "chromium: $(cat browser.json)"
 
 # 5. Japanese: golden, and the same ranks as teiten rank --lang ja
-"$TEITEN" report --data a --quarter 2019Q1 -o ja --lang ja --annotations notes.txt >/dev/null ||
-    tt_fail "teiten report --lang ja"
+"$TEITEN" report --data a --quarter 2019Q1 -o ja --lang ja --annotations notes.txt --print-command \
+    >report.ja.out || tt_fail "teiten report --lang ja"
 "$TEITEN" rank --data a --quarter 2019Q1 --top 10 --format csv --lang ja >rank.ja.csv
 cmp -s rank.ja.csv ja/ports.csv || tt_fail "ja/ports.csv differs from teiten rank --lang ja"
 grep -q '<html lang="ja">' ja/index.html && grep -q 'ダークネット観測レポート' ja/index.html &&
@@ -161,3 +167,59 @@ for f in index.html ports.md countries.csv; do
     diff -u "$GOLDEN/ja/$f" "ja/$f" >&2 || tt_fail "ja/$f differs from the golden file"
 done
 tt_note "ja page equals tests/golden/report/ja"
+
+# 6. the graphs' units and words
+"$PY" - report.out report.ja.out <<'PYEOF' || tt_fail "the graphs' units or words are wrong"
+import shlex, sys
+def graphs(path):
+    out = []
+    for line in open(path, encoding='utf-8'):
+        if line.startswith('rrdtool '):
+            a = shlex.split(line)
+            opts = dict(x[2:].split('=', 1) for x in a if x.startswith('--') and '=' in x)
+            legends = [x.split(':', 2)[2] for x in a if x.startswith(('LINE1:', 'AREA:'))]
+            totals = [x.split(':', 2)[2] for x in a if x.startswith('GPRINT:')]
+            out.append((a[2], opts, legends, totals, a))
+    return out
+en, ja = graphs(sys.argv[1]), graphs(sys.argv[2])
+assert len(en) >= 4 and len(en) == len(ja), (len(en), len(ja))
+for path, opts, legends, totals, a in en:
+    assert '--units-exponent=0' in a, (path, 'SI prefixes allowed')
+    assert opts['vertical-label'] in ('packets per hour', 'packets per day'), opts
+    per = 3600 if opts['vertical-label'].endswith('hour') else 86400
+    assert any(x.startswith('CDEF:') and x.endswith(f',{per},*') for x in a), (path, a)
+def cjk(s): return any(ord(c) > 0x3000 for c in s)
+for path, opts, legends, totals, a in ja:
+    assert '--units-exponent=0' in a, path
+    assert opts['vertical-label'] in ('パケット数 / 時', 'パケット数 / 日'), opts
+    assert cjk(opts['title']), (path, opts['title'])
+    assert all(cjk(t) for t in totals), (path, totals)
+    if 'countries' in path or 'total' in path:
+        assert all(cjk(l) for l in legends), (path, legends)
+print('graphs: per', sorted({o['vertical-label'] for _, o, _, _, _ in en}), '; ja titles',
+      [o['title'] for _, o, _, _, _ in ja][:2])
+PYEOF
+
+# 7. the notes
+"$PY" - out/index.html ja/index.html <<'PYEOF' || tt_fail "the notes are incomplete"
+import re, sys
+for f in sys.argv[1:]:
+    page = open(f, encoding='utf-8').read()
+    notes = page[page.index('<section id="notes">'):]
+    geo = re.findall(r'<li class="geoip">.*?</li>', notes)
+    assert geo and all('teiten-test-country' in g or 'GeoIP' in g for g in geo), geo
+    assert all(re.search(r'\d{4}-\d\d-\d\d \d\d:\d\d UTC', g) for g in geo), geo
+    # the test database is built today; the traffic is of 2019: it postdates the period
+    assert all('geoip-later' in g for g in geo), geo
+    osaka = [l for l in re.findall(r'<li>.*?</li>', notes) if 'osaka-1' in l]
+    assert osaka and '2019-01-01 – 2019-01-31' in osaka[0] and '2019-02-02 – 2019-03-31' in osaka[0], osaka
+print('notes: GeoIP named and dated with the warning, every outage listed')
+PYEOF
+printf '# local names\n23/tcp\ttelnet (honeypot bait)\n' >a/services.tsv
+"$TEITEN" rank --data a --quarter 2019Q1 --format csv >renamed.csv
+grep -q "telnet (honeypot bait)" renamed.csv || tt_fail "DATA/services.tsv did not rename 23/tcp"
+printf '445/tcp: SMB (EternalBlue)\n' >more.tsv
+"$TEITEN" rank --data a --quarter 2019Q1 --format csv --services more.tsv >renamed2.csv
+grep -q "SMB (EternalBlue)" renamed2.csv || tt_fail "--services did not rename 445/tcp"
+rm a/services.tsv
+tt_note "services: DATA/services.tsv and --services rename ports"
