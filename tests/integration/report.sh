@@ -14,8 +14,8 @@
 #  4. headless Chromium (no network) renders the page with both tables and
 #     every image loaded (naturalWidth > 0), no script, and a non-blank
 #     screenshot (> 20 % of pixels not the background),
-#  5. --lang ja equals the golden page (tests/golden/report/ja; TT_UPDATE_GOLDEN=1
-#     rewrites it), whose ranks equal `teiten rank --lang ja`,
+#  5. the English page and --lang ja equal the golden pages (tests/golden/report/en and
+#     ja; TT_UPDATE_GOLDEN=1 rewrites them), ja's ranks equal `teiten rank --lang ja`,
 #  6. the graphs are drawn per hour or per day with no SI prefix (never "120 m"), the axis
 #     says which, and on the Japanese page their titles, legends and axis are Japanese
 #     (--print-command prints the rrdtool command of each),
@@ -159,14 +159,16 @@ cmp -s rank.ja.csv ja/ports.csv || tt_fail "ja/ports.csv differs from teiten ran
 grep -q '<html lang="ja">' ja/index.html && grep -q 'ダークネット観測レポート' ja/index.html &&
     grep -q 'ロシア' ja/index.html || tt_fail "the Japanese page is not Japanese"
 if [ -n "${TT_UPDATE_GOLDEN:-}" ]; then
-    mkdir -p "$GOLDEN/ja"
+    mkdir -p "$GOLDEN/ja" "$GOLDEN/en"
     cp ja/index.html ja/ports.md ja/countries.csv "$GOLDEN/ja/"
+    cp out/index.html out/ports.md out/countries.csv "$GOLDEN/en/"
     tt_note "golden files rewritten"
 fi
 for f in index.html ports.md countries.csv; do
     diff -u "$GOLDEN/ja/$f" "ja/$f" >&2 || tt_fail "ja/$f differs from the golden file"
+    diff -u "$GOLDEN/en/$f" "out/$f" >&2 || tt_fail "out/$f (en) differs from the golden file"
 done
-tt_note "ja page equals tests/golden/report/ja"
+tt_note "en and ja pages equal tests/golden/report/en and ja"
 
 # 6. the graphs' units and words
 "$PY" - report.out report.ja.out <<'PYEOF' || tt_fail "the graphs' units or words are wrong"
