@@ -30,9 +30,10 @@
 #include <glib.h>
 #include <string.h>
 
-#define WIRE_IPFIX_HDR 16
+#define WIRE_IPFIX_HDR TT_IPFIX_HDR_LEN
 #define WIRE_V9_HDR 20
-#define WIRE_SET_HDR 4
+#define WIRE_SET_HDR TT_IPFIX_SET_HDR_LEN
+#define WIRE_ENTERPRISE_BIT 0x8000u /* field specifier: a 4-byte enterprise number follows */
 #define WIRE_IE_PADDING 210
 #define WIRE_V9_MAX_TYPE 346
 
@@ -100,53 +101,143 @@ static gboolean wire_all_zero(const uint8_t *p, size_t n)
     return TRUE;
 }
 
-/* Walk the records of one IPFIX template (2) or options template (3) set body. */
-static tt_wire_status wire_ipfix_templates(uint16_t set_id, const uint8_t *p, size_t n)
+void tt_wire_sets_init(tt_wire_sets *it, const uint8_t *msg, size_t len)
 {
-    size_t off = 0;
+    memset(it, 0, sizeof *it);
+    it->msg = msg;
+    it->len = len;
+    it->next = WIRE_IPFIX_HDR;
+}
 
-    /* Fewer than 4 bytes cannot hold a record header: that is set padding. */
-    while (n - off >= 4) {
-        uint16_t tid = wire_rd16(p + off);
-        uint16_t fields = wire_rd16(p + off + 2);
+bool tt_wire_sets_next(tt_wire_sets *it, tt_wire_status *status)
+{
+    size_t off = it->next;
 
-        if (fields == 0) {
-            /* Withdrawal; IDs 2 and 3 withdraw every (options) template. */
-            if (tid < 256 && tid != set_id)
-                return TT_WIRE_TEMPLATE_RESERVED_ID;
-            off += 4;
-            continue;
-        }
-        if (tid < 256)
-            return TT_WIRE_TEMPLATE_RESERVED_ID;
-        off += 4;
-        if (set_id == 3) {
-            if (n - off < 2)
-                return TT_WIRE_TEMPLATE_TRUNCATED;
-            uint16_t scope = wire_rd16(p + off);
-            off += 2;
-            if (scope == 0 || scope > fields)
-                return TT_WIRE_OPTIONS_SCOPE;
-        }
-        for (unsigned i = 0; i < fields; i++) {
-            if (n - off < 4)
-                return TT_WIRE_TEMPLATE_TRUNCATED;
-            uint16_t ie = wire_rd16(p + off);
-            off += 4;
-            if (ie & 0x8000u) {
-                if (n - off < 4)
-                    return TT_WIRE_TEMPLATE_TRUNCATED;
-                off += 4;
-            }
-        }
+    *status = TT_WIRE_OK;
+    if (off >= it->len)
+        return false;
+    if (it->len - off < WIRE_SET_HDR) {
+        *status = TT_WIRE_SET_SHORT;
+        return false;
     }
-    return TT_WIRE_OK;
+    uint16_t set_len = wire_rd16(it->msg + off + 2);
+    if (set_len < WIRE_SET_HDR) {
+        *status = TT_WIRE_SET_SHORT;
+        return false;
+    }
+    if (set_len > it->len - off) {
+        *status = TT_WIRE_SET_OVERRUN;
+        return false;
+    }
+    it->set.id = wire_rd16(it->msg + off);
+    it->set.off = off;
+    it->set.len = set_len;
+    it->next = off + set_len;
+    return true;
+}
+
+void tt_wire_templates_init(tt_wire_templates *it, const tt_wire_sets *sets)
+{
+    memset(it, 0, sizeof *it);
+    it->msg = sets->msg;
+    it->set_id = sets->set.id;
+    it->next = sets->set.off + WIRE_SET_HDR;
+    it->end = sets->set.off + sets->set.len;
+}
+
+static bool wire_template_fail(tt_wire_status *status, tt_wire_status why)
+{
+    *status = why;
+    return false;
+}
+
+bool tt_wire_templates_next(tt_wire_templates *it, tt_wire_status *status)
+{
+    const uint8_t *p = it->msg;
+    size_t off = it->next, end = it->end;
+    tt_wire_template *t = &it->t;
+
+    *status = TT_WIRE_OK;
+    /* Fewer than 4 bytes cannot hold a record header: that is set padding. */
+    if (end - off < 4)
+        return false;
+    memset(t, 0, sizeof *t);
+    t->off = off;
+    t->tid = wire_rd16(p + off);
+    t->nfields = wire_rd16(p + off + 2);
+    off += 4;
+    if (t->nfields == 0) {
+        /* Withdrawal; IDs 2 and 3 withdraw every (options) template. */
+        if (t->tid < TT_IPFIX_SET_DATA_MIN && t->tid != it->set_id)
+            return wire_template_fail(status, TT_WIRE_TEMPLATE_RESERVED_ID);
+        t->spec = off;
+        t->len = 4;
+        it->next = off;
+        return true;
+    }
+    if (t->tid < TT_IPFIX_SET_DATA_MIN)
+        return wire_template_fail(status, TT_WIRE_TEMPLATE_RESERVED_ID);
+    if (it->set_id == TT_IPFIX_SET_OPTIONS) {
+        if (end - off < 2)
+            return wire_template_fail(status, TT_WIRE_TEMPLATE_TRUNCATED);
+        uint16_t scope = wire_rd16(p + off);
+        off += 2;
+        if (scope == 0 || scope > t->nfields)
+            return wire_template_fail(status, TT_WIRE_OPTIONS_SCOPE);
+    }
+    t->spec = off;
+    for (unsigned i = 0; i < t->nfields; i++) {
+        if (end - off < 4)
+            return wire_template_fail(status, TT_WIRE_TEMPLATE_TRUNCATED);
+        uint16_t ie = wire_rd16(p + off);
+        uint16_t flen = wire_rd16(p + off + 2);
+        off += 4;
+        if (ie & WIRE_ENTERPRISE_BIT) {
+            if (end - off < 4)
+                return wire_template_fail(status, TT_WIRE_TEMPLATE_TRUNCATED);
+            off += 4;
+        }
+        t->varlen |= flen == TT_IPFIX_VARLEN;
+        t->min_record += flen == TT_IPFIX_VARLEN ? 1 : flen;
+    }
+    t->len = off - t->off;
+    it->next = off;
+    return true;
+}
+
+/* Remove @a n bytes at @a at from the message, and say so in its header. */
+static void wire_cut(tt_wire_sets *sets, uint8_t *msg, size_t at, size_t n)
+{
+    g_assert(msg == sets->msg && at + n <= sets->len);
+    memmove(msg + at, msg + at + n, sets->len - (at + n));
+    sets->len -= n;
+    wire_wr16(msg + 2, (uint16_t)sets->len);
+}
+
+size_t tt_wire_cut_set(tt_wire_sets *sets, uint8_t *msg)
+{
+    wire_cut(sets, msg, sets->set.off, sets->set.len);
+    sets->next = sets->set.off;
+    return sets->len;
+}
+
+size_t tt_wire_cut_template(tt_wire_sets *sets, tt_wire_templates *tmpls, uint8_t *msg)
+{
+    size_t n = tmpls->t.len;
+    wire_cut(sets, msg, tmpls->t.off, n);
+    sets->set.len -= n;
+    sets->next -= n;
+    wire_wr16(msg + sets->set.off + 2, (uint16_t)sets->set.len);
+    tmpls->next = tmpls->t.off;
+    tmpls->end -= n;
+    return sets->len;
 }
 
 tt_wire_status tt_ipfix_check(const uint8_t *msg, size_t len, tt_wire_info *info)
 {
     tt_wire_info scratch;
-    size_t off;
+    tt_wire_sets sets;
+    tt_wire_status st;
 
     g_return_val_if_fail(msg != NULL || len == 0, TT_WIRE_SHORT_HEADER);
     if (info == NULL)
@@ -163,29 +254,24 @@ tt_wire_status tt_ipfix_check(const uint8_t *msg, size_t len, tt_wire_info *info
     info->sequence = wire_rd32(msg + 8);
     info->domain = wire_rd32(msg + 12);
 
-    for (off = WIRE_IPFIX_HDR; off < len;) {
-        if (len - off < WIRE_SET_HDR)
-            return TT_WIRE_SET_SHORT;
-        uint16_t set_id = wire_rd16(msg + off);
-        uint16_t set_len = wire_rd16(msg + off + 2);
-        if (set_len < WIRE_SET_HDR)
-            return TT_WIRE_SET_SHORT;
-        if (set_len > len - off)
-            return TT_WIRE_SET_OVERRUN;
-        if (set_id == 2 || set_id == 3) {
-            tt_wire_status st =
-                wire_ipfix_templates(set_id, msg + off + WIRE_SET_HDR, set_len - WIRE_SET_HDR);
+    tt_wire_sets_init(&sets, msg, len);
+    while (tt_wire_sets_next(&sets, &st)) {
+        uint16_t set_id = sets.set.id;
+        if (set_id == TT_IPFIX_SET_TEMPLATE || set_id == TT_IPFIX_SET_OPTIONS) {
+            tt_wire_templates tmpls;
+            tt_wire_templates_init(&tmpls, &sets);
+            while (tt_wire_templates_next(&tmpls, &st))
+                ;
             if (st != TT_WIRE_OK)
                 return st;
             info->template_sets++;
-        } else if (set_id >= 256) {
+        } else if (set_id >= TT_IPFIX_SET_DATA_MIN) {
             info->data_sets++;
         } else {
             return TT_WIRE_RESERVED_SET;
         }
-        off += set_len;
     }
-    return TT_WIRE_OK;
+    return st;
 }
 
 tt_wire_status tt_ipfix_stream_frame(const uint8_t *buf, size_t avail, size_t *msglen)

@@ -24,8 +24,22 @@
 #ifndef TT_WIRE_H
 #define TT_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/** IPFIX message header length (RFC 7011 3.1). */
+#define TT_IPFIX_HDR_LEN 16
+/** Set header length: set ID and length (RFC 7011 3.3.2). */
+#define TT_IPFIX_SET_HDR_LEN 4
+/** Set IDs: template set, options template set; data sets are 256 and above. */
+#define TT_IPFIX_SET_TEMPLATE 2
+#define TT_IPFIX_SET_OPTIONS 3
+#define TT_IPFIX_SET_DATA_MIN 256
+/** Field length meaning "variable length" (RFC 7011 7). */
+#define TT_IPFIX_VARLEN 0xffff
+/** A variable-length field's 1-byte length of 255 means a 2-byte length follows (RFC 7011 7). */
+#define TT_IPFIX_VARLEN_LONG 255
 
 typedef enum {
     TT_WIRE_OK = 0,
@@ -70,6 +84,73 @@ typedef struct tt_wire_info {
  * count 0, is allowed). Fills @a info.
  */
 tt_wire_status tt_ipfix_check(const uint8_t *msg, size_t len, tt_wire_info *info);
+
+/*
+ * Walking a message set by set and template by template: tt_ipfix_check()
+ * walks with these cursors, and so does every later pass over a checked
+ * message (decode.c's template cap, rewrite.c's cuts), which may then ignore
+ * the status: a checked message walks without error.
+ */
+
+/** One set: its ID, the offset of its header, its length (header included). */
+typedef struct {
+    uint16_t id;
+    size_t off;
+    size_t len;
+} tt_wire_set;
+
+/** Cursor over the sets of an IPFIX message. */
+typedef struct {
+    const uint8_t *msg;
+    size_t len;      /* the message's length now (the cuts below shrink it) */
+    size_t next;     /* offset of the next set's header */
+    tt_wire_set set; /* the current set */
+} tt_wire_sets;
+
+/** Start at the first set of @a msg (@a len bytes, header included). */
+void tt_wire_sets_init(tt_wire_sets *it, const uint8_t *msg, size_t len);
+/**
+ * Step to the next set (it->set). FALSE at the end (*@a status TT_WIRE_OK) or
+ * at a set that does not fit (TT_WIRE_SET_SHORT, TT_WIRE_SET_OVERRUN).
+ */
+bool tt_wire_sets_next(tt_wire_sets *it, tt_wire_status *status);
+
+/** One record of a template (2) or options template (3) set. */
+typedef struct {
+    uint16_t tid;
+    uint16_t nfields;  /* 0: a withdrawal (4 bytes, no scope count) */
+    size_t off;        /* offset of the record in the message */
+    size_t len;        /* header, scope count and field specifiers */
+    size_t spec;       /* offset of the first field specifier */
+    size_t min_record; /* shortest data record: fixed lengths, 1 byte per variable-length field */
+    bool varlen;       /* some field is variable-length */
+} tt_wire_template;
+
+/** Cursor over the records of the current template set of @a sets. */
+typedef struct {
+    const uint8_t *msg;
+    uint16_t set_id;
+    size_t next, end;
+    tt_wire_template t; /* the current record */
+} tt_wire_templates;
+
+void tt_wire_templates_init(tt_wire_templates *it, const tt_wire_sets *sets);
+/**
+ * Step to the next template record (it->t). FALSE at the end of the set (fewer
+ * than 4 bytes left are padding; *@a status TT_WIRE_OK) or at a record that is
+ * wrong (TT_WIRE_TEMPLATE_TRUNCATED, TT_WIRE_TEMPLATE_RESERVED_ID,
+ * TT_WIRE_OPTIONS_SCOPE); a withdrawal of ID 2 or 3 (every template) passes.
+ */
+bool tt_wire_templates_next(tt_wire_templates *it, tt_wire_status *status);
+
+/**
+ * Cut the current set out of @a msg (the message @a sets walks): later bytes
+ * move up, the header's length follows and the next step reads the set that
+ * moved in. Returns the message's new length.
+ */
+size_t tt_wire_cut_set(tt_wire_sets *sets, uint8_t *msg);
+/** Cut the record @a tmpls stands on out of its set and the message, likewise. */
+size_t tt_wire_cut_template(tt_wire_sets *sets, tt_wire_templates *tmpls, uint8_t *msg);
 
 /**
  * Rewrite one NetFlow v9 datagram into an IPFIX message in @a out (capacity
