@@ -29,7 +29,6 @@
 
 #define V5_HDR_LEN 24
 #define V5_REC_LEN 48
-#define V5_MAX_COUNT 30
 
 static inline uint16_t v5_rd16(const uint8_t *p)
 {
@@ -102,7 +101,7 @@ tt_v5_status tt_v5_decode(const uint8_t *buf, size_t len, tt_v5_header *hdr, tt_
     if (v5_rd16(buf) != 5)
         return TT_V5_BAD_VERSION;
     uint16_t count = v5_rd16(buf + 2);
-    if (count == 0 || count > V5_MAX_COUNT)
+    if (count == 0 || count > TT_V5_MAX_RECORDS)
         return TT_V5_BAD_COUNT;
     if ((size_t)count * V5_REC_LEN > len - V5_HDR_LEN)
         return TT_V5_TRUNCATED;

@@ -10,6 +10,9 @@
 
 #include <teiten/flow.h>
 
+/** Records one NetFlow v5 datagram carries at most (the header's count is 1..30). */
+#define TT_V5_MAX_RECORDS 30
+
 typedef enum {
     TT_V5_OK = 0,
     TT_V5_SHORT_HEADER, /* fewer than 24 bytes */
