@@ -75,6 +75,7 @@ typedef struct {
 static gboolean template_forget_one(gpointer key, gpointer value, gpointer data)
 {
     const forget_ctx *fc = data;
+    (void)value;
     gsize k = GPOINTER_TO_SIZE(key);
     if ((uint32_t)(k >> 16) != fc->domain)
         return FALSE;
