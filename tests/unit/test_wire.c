@@ -261,6 +261,63 @@ static void test_ipfix_withdrawal(void)
     g_assert_cmpint(check(low), ==, TT_WIRE_TEMPLATE_RESERVED_ID);
 }
 
+/* The set and template cursors, and cutting a template record and a set out. */
+static void test_ipfix_cursors(void)
+{
+    g_autoptr(GByteArray) b = ipfix_valid();
+    size_t len0 = b->len;
+    tt_wire_sets sets;
+    tt_wire_templates tmpls;
+    tt_wire_status st;
+
+    tt_wire_sets_init(&sets, b->data, b->len);
+    g_assert_true(tt_wire_sets_next(&sets, &st));
+    g_assert_cmpuint(sets.set.id, ==, 2);
+    g_assert_cmpuint(sets.set.off, ==, 16);
+    g_assert_cmpuint(sets.set.len, ==, 4 + 4 + 3 * 4 + 4 + 2);
+    tt_wire_templates_init(&tmpls, &sets);
+    g_assert_true(tt_wire_templates_next(&tmpls, &st));
+    g_assert_cmpuint(tmpls.t.tid, ==, 256);
+    g_assert_cmpuint(tmpls.t.nfields, ==, 3);
+    g_assert_cmpuint(tmpls.t.off, ==, 20);
+    g_assert_cmpuint(tmpls.t.spec, ==, 24);
+    g_assert_cmpuint(tmpls.t.len, ==, 4 + 3 * 4 + 4);
+    g_assert_cmpuint(tmpls.t.min_record, ==, 10);
+    g_assert_false(tmpls.t.varlen);
+    /* cut it: the 2 bytes of padding are all that is left of the set */
+    size_t len = tt_wire_cut_template(&sets, &tmpls, b->data);
+    g_assert_cmpuint(len, ==, len0 - 20);
+    g_assert_cmpuint(get16(b->data + 2), ==, len);
+    g_assert_cmpuint(get16(b->data + 16 + 2), ==, 6);
+    g_assert_false(tt_wire_templates_next(&tmpls, &st));
+    g_assert_cmpint(st, ==, TT_WIRE_OK);
+
+    g_assert_true(tt_wire_sets_next(&sets, &st));
+    g_assert_cmpuint(sets.set.id, ==, 3);
+    tt_wire_templates_init(&tmpls, &sets);
+    g_assert_true(tt_wire_templates_next(&tmpls, &st));
+    g_assert_cmpuint(tmpls.t.tid, ==, 257);
+    g_assert_cmpuint(tmpls.t.spec, ==, tmpls.t.off + 6); /* after the scope count */
+    g_assert_cmpuint(tmpls.t.min_record, ==, 8);
+    g_assert_false(tt_wire_templates_next(&tmpls, &st));
+
+    g_assert_true(tt_wire_sets_next(&sets, &st));
+    g_assert_cmpuint(sets.set.id, ==, 256);
+    len = tt_wire_cut_set(&sets, b->data);
+    g_assert_cmpuint(len, ==, len0 - 20 - 4 - 10);
+    g_assert_false(tt_wire_sets_next(&sets, &st));
+    g_assert_cmpint(st, ==, TT_WIRE_OK);
+    /* what is left is still a well-formed message */
+    g_assert_cmpint(tt_ipfix_check(b->data, len, NULL), ==, TT_WIRE_OK);
+
+    /* a set running past the message stops the cursor with the reason */
+    g_autoptr(GByteArray) bad = ipfix_valid();
+    set16(bad, 16 + 2, bad->len);
+    tt_wire_sets_init(&sets, bad->data, bad->len);
+    g_assert_false(tt_wire_sets_next(&sets, &st));
+    g_assert_cmpint(st, ==, TT_WIRE_SET_OVERRUN);
+}
+
 static void test_ipfix_stream_frame(void)
 {
     g_autoptr(GByteArray) b = ipfix_valid();
@@ -767,6 +824,7 @@ int main(int argc, char **argv)
     g_test_add_func("/wire/ipfix/options-scope-0", test_ipfix_options_scope_0);
     g_test_add_func("/wire/ipfix/options-scope-above-fields", test_ipfix_options_scope_too_big);
     g_test_add_func("/wire/ipfix/withdrawal", test_ipfix_withdrawal);
+    g_test_add_func("/wire/ipfix/cursors", test_ipfix_cursors);
     g_test_add_func("/wire/ipfix/stream-frame", test_ipfix_stream_frame);
     g_test_add_func("/wire/reason-keys", test_reason_keys);
 
