@@ -368,8 +368,7 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
             (v4 & geo_v4_mask((unsigned)(e >> 32) & 0x3f)) == (uint32_t)e) {
             unsigned idx = (unsigned)(e >> 48) & 0x3ff;
 
-            cc[0] = (char)('A' + idx / 26);
-            cc[1] = (char)('A' + idx % 26);
+            tt_country_code(idx, cc);
             return;
         }
         memset(&sa, 0, sizeof sa);

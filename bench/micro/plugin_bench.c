@@ -89,9 +89,7 @@ static tt_flow *bench_flows(size_t n)
     char cc[BENCH_SOURCES][2];
     for (int i = 0; i < BENCH_SOURCES; i++) {
         src[i] = g_rand_int(rand);
-        int c = i % BENCH_COUNTRIES;
-        cc[i][0] = (char)('A' + c / 26);
-        cc[i][1] = (char)('A' + c % 26);
+        tt_country_code((unsigned)(i % BENCH_COUNTRIES), cc[i]);
     }
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];

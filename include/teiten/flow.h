@@ -95,15 +95,31 @@ static inline void tt_addr_set_v4(uint8_t addr[16], uint32_t v4)
     addr[15] = (uint8_t)v4;
 }
 
+/** Number of country indexes: every pair of letters A..Z. */
+#define TT_COUNTRY_SLOTS (26 * 26)
+
+/** Country index of "ZZ", the code of a source without a country. */
+#define TT_COUNTRY_UNKNOWN (TT_COUNTRY_SLOTS - 1)
+
 /** Index 0..675 of a two-letter upper-case country code, or 675 ("ZZ") when invalid. */
 static inline unsigned tt_country_index(const char cc[2])
 {
     if (cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
-        return 25 * 26 + 25;
+        return TT_COUNTRY_UNKNOWN;
     return (unsigned)(cc[0] - 'A') * 26u + (unsigned)(cc[1] - 'A');
 }
 
-#define TT_COUNTRY_SLOTS (26 * 26)
+/**
+ * The two letters of country index @a idx, the inverse of tt_country_index(), into
+ * @a cc (not NUL-terminated); an index past TT_COUNTRY_SLOTS gives "ZZ".
+ */
+static inline void tt_country_code(unsigned idx, char cc[2])
+{
+    if (idx >= TT_COUNTRY_SLOTS)
+        idx = TT_COUNTRY_UNKNOWN;
+    cc[0] = (char)('A' + idx / 26u);
+    cc[1] = (char)('A' + idx % 26u);
+}
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,10 @@ static uint32_t country_key(const tt_flow *flow)
 
 static void country_path(uint32_t key, char *buf, size_t size)
 {
-    g_snprintf(buf, size, "country/%c%c.rrd", 'A' + (int)(key / 26), 'A' + (int)(key % 26));
+    char cc[2];
+
+    tt_country_code(key, cc);
+    g_snprintf(buf, size, "country/%c%c.rrd", cc[0], cc[1]);
 }
 
 static const rrdplug_dim country_dim = {

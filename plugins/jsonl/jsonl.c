@@ -286,8 +286,7 @@ static void jsonl_format(GString *out, const jsonl_snap *snap)
     }
     for (guint32 i = 0; i < snap->ncountries; i++) {
         guint ci = snap->countries[i].key;
-        key[0] = (char)('A' + ci / 26);
-        key[1] = (char)('A' + ci % 26);
+        tt_country_code(ci, key);
         key[2] = '\0';
         jsonl_emit(out, snap, "country", key, &snap->countries[i].c);
     }
@@ -552,8 +551,7 @@ static void jsonl_on_late_flow(void *state, const tt_flow *flow, const tt_bucket
                    flow->proto == TT_PROTO_TCP ? "tcp" : "udp");
     else
         jsonl_proto_key(port_key, sizeof(port_key), flow->proto);
-    country_key[0] = (char)('A' + ci / 26);
-    country_key[1] = (char)('A' + ci % 26);
+    tt_country_code(ci, country_key);
     country_key[2] = '\0';
 
     if (s->late == NULL)

@@ -471,8 +471,7 @@ static gboolean store_merge_hll(rollup_store *s, const char *day, const char *se
 /* The country code of country index @a ci (tt_country_index) in @a cc. */
 static const char *store_cc(guint ci, char cc[3])
 {
-    cc[0] = (char)('A' + ci / 26);
-    cc[1] = (char)('A' + ci % 26);
+    tt_country_code(ci, cc);
     cc[2] = '\0';
     return cc;
 }
