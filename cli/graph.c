@@ -114,7 +114,8 @@ static GPtrArray *graph_sensors(const char *rrd_dir)
 }
 
 /* "port:23/tcp" -> port/tcp/23.rrd, "23/TCP (telnet/Mirai)"; NULL with a message. */
-static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, GError **error)
+static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, gboolean ja,
+                                         GError **error)
 {
     static const char *const kinds[] = {"port", "country", "sensor", "total", NULL};
     tt_rrd_series *s = g_new0(tt_rrd_series, 1);
@@ -125,7 +126,7 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
     g_autofree char *kind = colon != NULL ? g_strndup(spec, (gsize)(colon - spec)) : g_strdup(spec);
     if (strcmp(spec, "total") == 0) {
         s->file = g_build_filename(rrd_dir, "total.rrd", NULL);
-        s->label = g_strdup("total");
+        s->label = g_strdup(ja ? "全体" : "total");
     } else if (strcmp(spec, "port:icmp") == 0 || strcmp(spec, "port:icmp6") == 0) {
         s->file = g_build_filename(rrd_dir, "port", "icmp.rrd", NULL);
         s->label = g_strdup("ICMP");
@@ -151,7 +152,8 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
         g_autofree char *cc = g_ascii_strup(spec + 8, -1);
         g_autofree char *base = g_strdup_printf("%s.rrd", cc);
         s->file = g_build_filename(rrd_dir, "country", base, NULL);
-        s->label = g_strdup(cc);
+        g_autofree char *cname = tt_rank_row_label("country", cc, ja);
+        s->label = strcmp(cname, cc) != 0 ? g_strdup_printf("%s %s", cc, cname) : g_strdup(cc);
     } else if (strcmp(kind, "sensor") == 0) {
         const char *name = spec + 7;
         g_autoptr(GPtrArray) known = graph_sensors(rrd_dir);
@@ -178,7 +180,7 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
             goto err;
         }
         s->file = g_build_filename(rrd_dir, "sensor", name, "total.rrd", NULL);
-        s->label = g_strdup_printf("sensor %s", name);
+        s->label = g_strdup_printf(ja ? "センサー %s" : "sensor %s", name);
     } else {
         const char *near = tt_cli_nearest(kind, kinds, -1);
         if (near != NULL)
@@ -301,7 +303,7 @@ int tt_cli_graph(int argc, char **argv)
         goto out;
     }
     for (int i = 1; i < argc; i++) {
-        tt_rrd_series *s = graph_parse_series(rrd_dir, argv[i], &error);
+        tt_rrd_series *s = graph_parse_series(rrd_dir, argv[i], ja, &error);
         if (s == NULL) {
             tt_cli_error("graph", "%s", error->message);
             goto out;

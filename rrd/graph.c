@@ -73,6 +73,14 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
         a, g_strdup_printf("--vertical-label=%s", spec->vlabel != NULL ? spec->vlabel : vlabel));
     g_ptr_array_add(a, g_strdup("--lower-limit=0"));
     g_ptr_array_add(a, g_strdup("--units-exponent=0"));
+    /* dates as numbers, not rrdtool's English "Week 01" / "Mon": the same on en and ja pages */
+    int64_t span = spec->end - spec->start;
+    if (span >= 120 * 86400)
+        g_ptr_array_add(a, g_strdup("--x-grid=DAY:7:MONTH:1:MONTH:1:0:%Y-%m"));
+    else if (span >= 14 * 86400)
+        g_ptr_array_add(a, g_strdup("--x-grid=DAY:1:WEEK:1:WEEK:1:0:%m/%d"));
+    else if (span >= 3 * 86400)
+        g_ptr_array_add(a, g_strdup("--x-grid=HOUR:6:DAY:1:DAY:1:0:%m/%d"));
     if (spec->title != NULL)
         g_ptr_array_add(a, g_strdup_printf("--title=%s", spec->title));
     if (spec->daemon != NULL)

@@ -7,7 +7,8 @@
 #     exporter's messages and records, the sensor's records, observed, leaks and late,
 #     the writer's and the RRD store's counters), with thousands separators,
 #  3. the sensor names of the data suggest themselves: `rank --sensor tokyo1` and
-#     `graph sensor:toky-1` name tokyo-1.
+#     `graph sensor:toky-1` name tokyo-1,
+#  4. `teiten graph` draws it per hour with no SI prefix, in Japanese with --lang ja.
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -83,3 +84,19 @@ rc=0; "$TEITEN" rank --data data --year $(date -u +%Y) --sensor tokyo1 2>err.txt
 rc=0; "$TEITEN" graph --data data --start 0 --end 10 -o g.png sensor:toky-1 2>err.txt || rc=$?
 [ $rc -eq 2 ] && grep -qF "did you mean sensor:tokyo-1?" err.txt || { cat err.txt >&2; tt_fail "graph sensor:toky-1: $rc"; }
 tt_note "sensor names suggested from the data"
+
+# 4. teiten graph on the same data: per hour (3000 records in 10 minutes), no SI prefix,
+# numeric dates, and --lang ja's axis and legends
+now=$(date +%s)
+"$TEITEN" graph --data data --start $((now - 7200)) --end $now --print-command -o en.png total \
+    sensor:tokyo-1 >en.txt || tt_fail "teiten graph"
+grep -qF "'--vertical-label=packets per hour'" en.txt && grep -qF "'--units-exponent=0'" en.txt &&
+    grep -qF "'LINE1:s1#ff7f0e:sensor tokyo-1'" en.txt || { cat en.txt >&2; tt_fail "graph: units or legends"; }
+"$TEITEN" graph --data data --start $((now - 7200)) --end $now --print-command --lang ja -o ja.png \
+    total sensor:tokyo-1 >ja.txt || tt_fail "teiten graph --lang ja"
+grep -qF "'--vertical-label=パケット数 / 時'" ja.txt && grep -qF "'LINE1:s0#1f77b4:全体'" ja.txt &&
+    grep -qF "'LINE1:s1#ff7f0e:センサー tokyo-1'" ja.txt && grep -qF "合計 %.0lf パケット" ja.txt ||
+    { cat ja.txt >&2; tt_fail "graph --lang ja: not Japanese"; }
+"$TEITEN" graph --data data --start $((now - 7200)) --end $now --per day --print-command -o d.png total |
+    grep -qF "'--vertical-label=packets per day'" || tt_fail "graph --per day"
+tt_note "graph: per hour, no SI prefix, Japanese with --lang ja"
