@@ -75,6 +75,9 @@ printf '#include <stdio.h>\nvoid f(const char *s);\nvoid f(const char *s)\n{\n  
     >"$T/warn/format.c"
 expect 1 "the warning flags fail a non-literal format (-Wformat=2)" warn format
 expect_said "Werror(=|,-W)format-(security|nonliteral)" "... for that reason"
+printf 'int f(int x, int y);\nint f(int x, int y)\n{\n    return x;\n}\n' >"$T/warn/unused_param.c"
+expect 1 "the warning flags fail an unused parameter (-Wextra)" warn unused_param
+expect_said "Werror(=|,-W)unused-parameter" "... for that reason"
 printf 'int f();\nint f()\n{\n    return 0;\n}\n' >"$T/warn/oldstyle.c"
 expect 1 "the warning flags fail an old-style declaration (-Wstrict-prototypes)" warn oldstyle
 expect_said "Werror(=|,-W)strict-prototypes" "... for that reason"
