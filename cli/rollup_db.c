@@ -146,17 +146,16 @@ gboolean tt_rollup_db_sources(tt_rollup_db *db, const char *from, const char *to
         sqlite3_bind_text(st, 3, sensor, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 1) != (int)TT_ROLLUP_HLL_M)
+        if (sqlite3_column_bytes(st, 1) != (int)ROLLUP_HLL_M)
             continue;
         const char *cc = (const char *)sqlite3_column_text(st, 0);
         const guint8 *regs = sqlite3_column_blob(st, 1);
         guint8 *acc = g_hash_table_lookup(sketches, cc);
         if (acc == NULL) {
-            acc = g_malloc0(TT_ROLLUP_HLL_M);
+            acc = g_malloc0(ROLLUP_HLL_M);
             g_hash_table_insert(sketches, g_strdup(cc), acc);
         }
-        for (guint i = 0; i < TT_ROLLUP_HLL_M; i++)
-            acc[i] = MAX(acc[i], regs[i]);
+        rollup_hll_merge(acc, regs);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -166,10 +165,10 @@ gboolean tt_rollup_db_sources(tt_rollup_db *db, const char *from, const char *to
 
 double tt_rollup_hll_estimate(const guint8 *regs)
 {
-    const double m = TT_ROLLUP_HLL_M;
+    const double m = ROLLUP_HLL_M;
     double sum = 0;
     guint zeros = 0;
-    for (guint i = 0; i < TT_ROLLUP_HLL_M; i++) {
+    for (guint i = 0; i < ROLLUP_HLL_M; i++) {
         sum += ldexp(1.0, -(int)regs[i]);
         zeros += regs[i] == 0;
     }

@@ -12,7 +12,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#define TT_ROLLUP_HLL_M 4096u /* registers per sketch: plugins/rollup/rollup.h */
+#include "rollup_hll.h" /* plugins/common: the sketch format the plugin writes */
 
 typedef struct tt_rank_counts {
     guint64 flows;
@@ -41,7 +41,7 @@ gboolean tt_rollup_db_sum(tt_rollup_db *db, const char *dim, const char *from, c
 
 /**
  * Max-merge the distinct-source sketches of [@a from, @a to] into @a sketches
- * (country code, "" for all sources -> TT_ROLLUP_HLL_M bytes).
+ * (country code, "" for all sources -> ROLLUP_HLL_M bytes).
  */
 gboolean tt_rollup_db_sources(tt_rollup_db *db, const char *from, const char *to,
                               const char *sensor, GHashTable *sketches, GError **error);

@@ -16,14 +16,12 @@
 #include <sqlite3.h>
 #include <teiten/plugin.h>
 
+#include "rollup_hll.h" /* the sketch, shared with `teiten rank` */
+
 /* TCP ports, UDP ports, then every other protocol by number. */
 #define ROLLUP_PORT_SLOTS (2 * 65536 + 256)
 #define ROLLUP_SLOT_UDP 65536
 #define ROLLUP_SLOT_PROTO (2 * 65536)
-/* HyperLogLog with 2^12 one-byte registers (~1.6 % standard error); the
- * register layout is the on-disk format, shared with `teiten rank`. */
-#define ROLLUP_HLL_P 12
-#define ROLLUP_HLL_M (1u << ROLLUP_HLL_P)
 #define ROLLUP_MAX_RATES 8
 
 typedef struct rollup_counter {
@@ -122,15 +120,6 @@ struct rollup_acc {
 
 /* 64-bit hash of a source address: the same in every collector, so sketches merge. */
 guint64 rollup_hash_addr(const guint8 addr[16]);
-/* Add a hash to a sketch. */
-static inline void rollup_hll_add(guint8 *regs, guint64 h)
-{
-    guint idx = (guint)(h >> (64 - ROLLUP_HLL_P));
-    guint64 rest = (h << ROLLUP_HLL_P) | ((guint64)1 << (ROLLUP_HLL_P - 1));
-    guint8 rank = (guint8)(__builtin_clzll(rest) + 1);
-    if (rank > regs[idx])
-        regs[idx] = rank;
-}
 
 /*
  * Open (creating) the database @a path for time zone @a tz_name and step @a

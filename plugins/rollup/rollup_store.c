@@ -454,9 +454,7 @@ static gboolean store_merge_hll(rollup_store *s, const char *day, const char *se
     sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, country, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)ROLLUP_HLL_M) {
-        const guint8 *old = sqlite3_column_blob(st, 0);
-        for (guint i = 0; i < ROLLUP_HLL_M; i++)
-            merged[i] = MAX(merged[i], old[i]);
+        rollup_hll_merge(merged, sqlite3_column_blob(st, 0));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
