@@ -295,6 +295,8 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
         rollup_state *s = g_new0(rollup_state, 1);
         s->host = host;
         s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
+        s->loss_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        s->spare = g_ptr_array_new_with_free_func(g_free);
         *state = s;
         return TRUE;
     }
