@@ -369,27 +369,6 @@ static void *rollup_bucket_open(void *state, const tt_bucket *bucket)
     return d;
 }
 
-/* Where one flow lands in an accumulator: computed before it is counted, so
- * that on_flows can prefetch a whole chunk's cache lines first. */
-typedef struct rollup_pos {
-    guint cls;
-    guint slot; /* in port[cls][] */
-    guint ci;   /* country index */
-    guint64 h;  /* source hash, for both sketches */
-} rollup_pos;
-
-static inline rollup_pos rollup_pos_of(const tt_flow *flow)
-{
-    rollup_pos p;
-    p.cls = flow->cls < TT_CLASS_COUNT ? flow->cls : TT_CLASS_OTHER;
-    p.slot = flow->proto == TT_PROTO_TCP   ? flow->dst_port
-             : flow->proto == TT_PROTO_UDP ? ROLLUP_SLOT_UDP + flow->dst_port
-                                           : ROLLUP_SLOT_PROTO + flow->proto;
-    p.ci = tt_country_index(flow->country);
-    p.h = rollup_hash_addr(flow->src);
-    return p;
-}
-
 /* The one place a flow is counted; on_flow and on_flows both end here. */
 static inline void rollup_add(rollup_dense *acc, const tt_flow *flow, rollup_pos p)
 {
@@ -469,30 +448,55 @@ static void rollup_on_flows(void *state, void *accp, const tt_flow *flows, size_
 }
 
 /*
+ * The @a n counters of @a flat that @a keys name (sorted here), ascending,
+ * each cleared behind it. (transfer full)
+ */
+static rollup_item *rollup_take_items(rollup_counter *flat, guint32 *keys, guint n)
+{
+    rollup_item *items = g_new(rollup_item, MAX(n, 1));
+
+    touched_sort_alloc(keys, n);
+    for (guint i = 0; i < n; i++) {
+        items[i].key = keys[i];
+        items[i].c = flat[keys[i]];
+        flat[keys[i]] = (rollup_counter){0};
+    }
+    return items;
+}
+
+/*
+ * Reset what a bucket kept beside its flat arrays, field by field: the flat
+ * arrays (port, country, hll, hll_country, country_seen) are cleared slot by
+ * slot as rollup_snapshot reads them, the touched lists and src need no
+ * clearing once their counts are zero, start is set by bucket_open. A field
+ * added to rollup_dense is reset here or in rollup_snapshot.
+ */
+static void rollup_dense_reset(rollup_dense *d)
+{
+    memset(d->total, 0, sizeof d->total);
+    d->minutes = 0;
+    memset(d->rates, 0, sizeof d->rates);
+    memset(d->rate_records, 0, sizeof d->rate_records);
+    d->nrates = 0;
+    d->observed = 0;
+    d->nports = 0;
+    d->ncountries = 0;
+    d->nsketches = 0;
+}
+
+/*
  * The touched slots of @a d into a new snapshot, sorted, each cleared behind
- * it; @a d is left as bucket_open wants it. Costs what the bucket touched.
+ * it; @a d is left as bucket_open wants it (rollup_dense_reset) and kept as a
+ * spare. Costs what the bucket touched.
  */
 static rollup_acc *rollup_snapshot(rollup_state *s, rollup_dense *d)
 {
     rollup_acc *acc = rollup_store_take_acc(s->store);
-    rollup_counter *flat_port = &d->port[0][0], *flat_country = &d->country[0][0];
 
     acc->nports = d->nports;
-    acc->ports = g_new(rollup_item, MAX(d->nports, 1));
-    touched_sort_alloc(d->port_keys, d->nports);
-    for (guint i = 0; i < d->nports; i++) {
-        acc->ports[i].key = d->port_keys[i];
-        acc->ports[i].c = flat_port[d->port_keys[i]];
-        memset(&flat_port[d->port_keys[i]], 0, sizeof *flat_port);
-    }
+    acc->ports = rollup_take_items(&d->port[0][0], d->port_keys, d->nports);
     acc->ncountries = d->ncountries;
-    acc->countries = g_new(rollup_item, MAX(d->ncountries, 1));
-    touched_sort_alloc(d->country_keys, d->ncountries);
-    for (guint i = 0; i < d->ncountries; i++) {
-        acc->countries[i].key = d->country_keys[i];
-        acc->countries[i].c = flat_country[d->country_keys[i]];
-        memset(&flat_country[d->country_keys[i]], 0, sizeof *flat_country);
-    }
+    acc->countries = rollup_take_items(&d->country[0][0], d->country_keys, d->ncountries);
     if (d->observed <= ROLLUP_SPARSE_SOURCES) {
         /* the sources themselves; only the registers they set are cleared */
         acc->nsrcs = (guint)d->observed;
@@ -524,13 +528,7 @@ static rollup_acc *rollup_snapshot(rollup_state *s, rollup_dense *d)
     memcpy(acc->rate_records, d->rate_records, sizeof acc->rate_records);
     acc->nrates = d->nrates;
     acc->observed = d->observed;
-    memset(d->total, 0, sizeof d->total);
-    d->minutes = 0;
-    memset(d->rates, 0, sizeof d->rates);
-    memset(d->rate_records, 0, sizeof d->rate_records);
-    d->nrates = 0;
-    d->observed = 0;
-    d->nports = d->ncountries = d->nsketches = 0;
+    rollup_dense_reset(d);
     g_ptr_array_add(s->spare, d);
     return acc;
 }

@@ -122,6 +122,31 @@ struct rollup_acc {
 guint64 rollup_hash_addr(const guint8 addr[16]);
 
 /*
+ * Where one flow is counted: its class, port slot, country index and source
+ * hash. The one definition for on_flow (which computes it before counting, so
+ * on_flows can prefetch a chunk's cache lines first) and the store's late
+ * records, so a record lands in the same rows whichever way it comes.
+ */
+typedef struct rollup_pos {
+    guint cls;  /* out-of-range classes count as TT_CLASS_OTHER */
+    guint slot; /* TCP port, ROLLUP_SLOT_UDP + UDP port, ROLLUP_SLOT_PROTO + protocol */
+    guint ci;   /* tt_country_index: invalid codes count as ZZ */
+    guint64 h;  /* source hash, for both sketches */
+} rollup_pos;
+
+static inline rollup_pos rollup_pos_of(const tt_flow *flow)
+{
+    rollup_pos p;
+    p.cls = flow->cls < TT_CLASS_COUNT ? flow->cls : TT_CLASS_OTHER;
+    p.slot = flow->proto == TT_PROTO_TCP   ? flow->dst_port
+             : flow->proto == TT_PROTO_UDP ? ROLLUP_SLOT_UDP + flow->dst_port
+                                           : ROLLUP_SLOT_PROTO + flow->proto;
+    p.ci = tt_country_index(flow->country);
+    p.h = rollup_hash_addr(flow->src);
+    return p;
+}
+
+/*
  * Open (creating) the database @a path for time zone @a tz_name and step @a
  * step. A database recorded with another zone is refused: days already
  * stored cannot be re-cut. (transfer full)

@@ -434,15 +434,6 @@ static void port_key(char *buf, gsize size, guint slot)
         g_snprintf(buf, size, "proto-%u", slot - ROLLUP_SLOT_PROTO);
 }
 
-static guint port_slot(const tt_flow *f)
-{
-    if (f->proto == TT_PROTO_TCP)
-        return f->dst_port;
-    if (f->proto == TT_PROTO_UDP)
-        return ROLLUP_SLOT_UDP + f->dst_port;
-    return ROLLUP_SLOT_PROTO + f->proto;
-}
-
 /* Max-merge @a regs into the stored sketch of (day, sensor, country). */
 static gboolean store_merge_hll(rollup_store *s, const char *day, const char *sensor,
                                 const char *country, const guint8 *regs)
@@ -640,21 +631,20 @@ static gboolean store_late(rollup_store *s, rollup_acc *acc)
     for (guint i = 0; i < acc->late->len; i++) {
         const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
         const tt_flow *f = &l->flow;
-        guint cls = f->cls < TT_CLASS_COUNT ? f->cls : TT_CLASS_OTHER;
+        rollup_pos p = rollup_pos_of(f);
         rollup_counter c = {
             .flows = f->sampling, .packets = f->packets, .bytes = f->bytes, .records = 1};
-        unsigned ci = tt_country_index(f->country); /* invalid codes count as ZZ */
         char cc[3];
-        store_cc(ci, cc);
+        store_cc(p.ci, cc);
         store_day(s, l->bucket_start, day, NULL);
-        port_key(key, sizeof key, port_slot(f));
-        if (!store_count(s, day, acc->sensor, "total", cls, "all", &c) ||
-            !store_count(s, day, acc->sensor, "port", cls, key, &c) ||
-            !store_count(s, day, acc->sensor, "country", cls, cc, &c) ||
+        port_key(key, sizeof key, p.slot);
+        if (!store_count(s, day, acc->sensor, "total", p.cls, "all", &c) ||
+            !store_count(s, day, acc->sensor, "port", p.cls, key, &c) ||
+            !store_count(s, day, acc->sensor, "country", p.cls, cc, &c) ||
             !store_sensor_day(s, day, acc->sensor, 0, 1, 0, 1, NULL))
             return FALSE;
         memset(regs, 0, sizeof regs);
-        rollup_hll_add(regs, rollup_hash_addr(f->src));
+        rollup_hll_add(regs, p.h);
         if (!store_merge_hll(s, day, acc->sensor, "", regs) ||
             !store_merge_hll(s, day, acc->sensor, cc, regs))
             return FALSE;
