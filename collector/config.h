@@ -15,7 +15,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "store.h" /* tt_rrd_archives */
+#include "archives.h" /* tt_rrd_archives */
 
 #define TT_CONFIG_ERROR (tt_config_error_quark())
 GQuark tt_config_error_quark(void);

@@ -68,7 +68,7 @@ static GLogWriterOutput syslog_writer(GLogLevelFlags level, const GLogField *fie
     }
     if (message == NULL)
         return G_LOG_WRITER_UNHANDLED;
-    if ((level & G_LOG_LEVEL_DEBUG) && !g_log_writer_default_would_drop(level, domain) == FALSE)
+    if ((level & G_LOG_LEVEL_DEBUG) && g_log_writer_default_would_drop(level, domain))
         return G_LOG_WRITER_HANDLED;
     int prio = (level & G_LOG_LEVEL_ERROR)      ? LOG_ERR
                : (level & G_LOG_LEVEL_CRITICAL) ? LOG_CRIT
