@@ -397,7 +397,7 @@ static inline void rollup_add(rollup_dense *acc, const tt_flow *flow, rollup_pos
 
     /* the minute heard, relative to the bucket's first minute (a bucket spans <= 16) */
     gint64 bit = flow->start_ms / 60000 - acc->start / 60;
-    if (bit >= 0 && bit < 32)
+    if (bit >= 0 && bit < ROLLUP_MINUTE_BITS)
         acc->minutes |= 1u << bit;
 
     for (guint i = 0; i < acc->nrates; i++) {

@@ -23,6 +23,8 @@
 #define ROLLUP_SLOT_UDP 65536
 #define ROLLUP_SLOT_PROTO (2 * 65536)
 #define ROLLUP_MAX_RATES 8
+/* Bits of a bucket's minutes-heard bitmap (a guint32; a bucket spans <= 16 minutes). */
+#define ROLLUP_MINUTE_BITS 32
 
 typedef struct rollup_counter {
     guint64 flows;   /* sampling-corrected: records x 1-in-N */

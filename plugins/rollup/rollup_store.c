@@ -44,6 +44,16 @@
 
 #define ROLLUP_SCHEMA_VERSION "1"
 
+/* A local day as text, "YYYY-MM-DD" and its NUL. */
+#define STORE_DAY_SIZE sizeof("YYYY-MM-DD")
+/* A port row's key: "65535/tcp", "icmp6", "proto-255" and its NUL, with room. */
+#define STORE_PORT_KEY_SIZE 24
+/* sensor_day.heard: one bit per minute of the local day; DST days have 1380..1500. */
+#define STORE_DAY_MINUTES_MAX 1500
+#define STORE_HEARD_BYTES ((STORE_DAY_MINUTES_MAX + 7) / 8)
+/* Readers (teiten rank) hold snapshots briefly; a commit waits up to this for them. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
 struct rollup_store {
     char *path;
     sqlite3 *db;
@@ -98,7 +108,7 @@ static const char rollup_schema[] =
 
 /* One loss row owed by a rolled-back transaction. */
 typedef struct store_loss_row {
-    char day[11];
+    char day[STORE_DAY_SIZE];
     rollup_loss loss;
 } store_loss_row;
 
@@ -229,7 +239,7 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
         goto err_unref;
     }
     /* readers (teiten rank) hold snapshots briefly; never fail a commit for them */
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
         !store_exec(s, rollup_schema, error) || !store_check_meta(s, tz_name, step, error))
         goto err_unref;
@@ -377,13 +387,13 @@ void rollup_store_unref(rollup_store *store)
 
 /* Local day of epoch second @a t as "YYYY-MM-DD" into @a day; its first second into *@a day_start.
  */
-static void store_day(rollup_store *s, gint64 t, char day[11], gint64 *day_start)
+static void store_day(rollup_store *s, gint64 t, char day[STORE_DAY_SIZE], gint64 *day_start)
 {
     g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
     g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, s->tz);
     int y, m, d;
     g_date_time_get_ymd(local, &y, &m, &d);
-    g_snprintf(day, 11, "%04d-%02d-%02d", y, m, d);
+    g_snprintf(day, STORE_DAY_SIZE, "%04d-%02d-%02d", y, m, d);
     if (day_start != NULL) {
         g_autoptr(GDateTime) midnight = g_date_time_new(s->tz, y, m, d, 0, 0, 0);
         *day_start = g_date_time_to_unix(midnight);
@@ -510,14 +520,14 @@ static gboolean store_sensor_day(rollup_store *s, const char *day, const char *s
     return store_step(s, st);
 }
 
-/* OR the minutes heard into the day's bitmap (1500 bits: DST days have 1380..1500 minutes). */
+/* OR the minutes heard into the day's bitmap (STORE_DAY_MINUTES_MAX bits). */
 static gboolean store_heard(rollup_store *s, const char *day, const char *sensor,
                             gint64 first_minute, guint32 minutes)
 {
     if (minutes == 0)
         return TRUE;
     sqlite3_stmt *get = NULL, *put = NULL;
-    guint8 bits[188] = {0};
+    guint8 bits[STORE_HEARD_BYTES] = {0};
     gboolean ok = FALSE;
     if (sqlite3_prepare_v2(s->db, "SELECT heard FROM sensor_day WHERE day = ?1 AND sensor = ?2", -1,
                            &get, NULL) != SQLITE_OK ||
@@ -530,7 +540,7 @@ static gboolean store_heard(rollup_store *s, const char *day, const char *sensor
     sqlite3_bind_text(get, 2, sensor, -1, SQLITE_STATIC);
     if (sqlite3_step(get) == SQLITE_ROW && sqlite3_column_bytes(get, 0) == (int)sizeof bits)
         memcpy(bits, sqlite3_column_blob(get, 0), sizeof bits);
-    for (guint i = 0; i < 32; i++) {
+    for (guint i = 0; i < ROLLUP_MINUTE_BITS; i++) {
         gint64 m = first_minute + i;
         if ((minutes & (1u << i)) && m >= 0 && m < (gint64)sizeof bits * 8)
             bits[m / 8] |= (guint8)(1u << (m % 8));
@@ -554,7 +564,7 @@ done:
 /* The bucket's own counters, all in its one local day. */
 static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
 {
-    char day[11], key[24];
+    char day[STORE_DAY_SIZE], key[STORE_PORT_KEY_SIZE];
     gint64 day_start;
     store_day(s, acc->start, day, &day_start);
     const char *sensor = acc->sensor;
@@ -626,7 +636,7 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
 /* Late records: each to its own bucket's day, one row set per record (they are rare). */
 static gboolean store_late(rollup_store *s, rollup_acc *acc)
 {
-    char day[11], key[24];
+    char day[STORE_DAY_SIZE], key[STORE_PORT_KEY_SIZE];
     guint8 regs[ROLLUP_HLL_M];
     for (guint i = 0; i < acc->late->len; i++) {
         const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
@@ -668,7 +678,7 @@ static gboolean store_loss_row_put(rollup_store *s, const char *day, const rollu
 static gboolean store_losses(rollup_store *s, rollup_acc *acc)
 {
     if (acc->loss != NULL && acc->loss->len > 0) {
-        char day[11];
+        char day[STORE_DAY_SIZE];
         store_day(s, acc->loss_day, day, NULL);
         for (guint i = 0; i < acc->loss->len; i++)
             if (!store_loss_row_put(s, day, &g_array_index(acc->loss, rollup_loss, i)))
@@ -717,7 +727,7 @@ static void store_owe_rows(GArray *to, GArray *from)
 /* What losing @a acc's transaction owes, in @a rows: its records and its loss rows. */
 static void store_owe_acc(rollup_store *s, GArray *rows, const rollup_acc *acc)
 {
-    char day[11];
+    char day[STORE_DAY_SIZE];
     guint64 records = (acc->has_bucket ? acc->observed : 0) + (acc->late ? acc->late->len : 0);
     store_day(s, acc->has_bucket ? acc->start : acc->loss_day, day, NULL);
     store_owe(rows, day, "store", "rollup", "rolled_back", "records", records);
