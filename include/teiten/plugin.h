@@ -28,8 +28,10 @@
  * the files it read out of its ingest ledger and exits non-zero, so a second
  * read stores what is missing. A job that reports nothing has succeeded.
  *
- * Threading: callbacks of one instance are never concurrent; they run on the
- * collector's dispatch path under one lock. Jobs given to host->submit() run
+ * Threading: callbacks of one instance are never concurrent: the collector
+ * calls every one of them from its single dispatch thread (the one that
+ * bins flows and opens and closes buckets), so instance state needs no
+ * locking of its own; no lock is held around them. Jobs given to host->submit() run
  * later, in order, on the writer thread, never concurrently with each other.
  * Plugins keep all state in their instance (no mutable globals) and call no
  * daemon symbol: everything they need is in tt_host, so a test can hand them
@@ -321,6 +323,72 @@ typedef struct tt_plugin_info {
      */
     void (*on_flows)(void *state, void *acc, const tt_flow *flows, size_t n);
 } tt_plugin_info;
+
+/*
+ * The layout is the ABI: a 1.x field never moves, new fields are appended, and
+ * a reserved slot is taken in place (tt_host.replaying, tt_host.sensor_info).
+ * The offsets below are those of ABI 1.0-1.4 on LP64 (x86_64, arm64), the
+ * reserved slots' places on every target; a change that moves one fails to
+ * compile, here and in every plugin built against this header.
+ */
+#define TT_ABI_PIN(type, member, off) G_STATIC_ASSERT(offsetof(type, member) == (off))
+#define TT_ABI_SLOT(type, member, slot)                                                            \
+    G_STATIC_ASSERT(offsetof(type, member) == offsetof(type, reserved) + (slot) * sizeof(void *))
+TT_ABI_SLOT(tt_host, replaying, 4);
+TT_ABI_SLOT(tt_host, sensor_info, 5);
+TT_ABI_SLOT(tt_host, loss_foreach, 6);
+TT_ABI_SLOT(tt_plugin_info, on_flows, 4);
+#if defined(__LP64__)
+TT_ABI_PIN(tt_bucket, start, 0);
+TT_ABI_PIN(tt_bucket, end, 8);
+TT_ABI_PIN(tt_bucket, sensor, 16);
+TT_ABI_PIN(tt_bucket, reserved, 20);
+TT_ABI_PIN(tt_bucket, sensor_name, 24);
+TT_ABI_PIN(tt_sensor_info, struct_size, 0);
+TT_ABI_PIN(tt_sensor_info, records, 8);
+TT_ABI_PIN(tt_sensor_info, observed, 16);
+TT_ABI_PIN(tt_sensor_info, leaks, 24);
+TT_ABI_PIN(tt_sensor_info, late, 32);
+TT_ABI_PIN(tt_sensor_info, dark_size, 40);
+TT_ABI_PIN(tt_sensor_info, geoip_type, 48);
+TT_ABI_PIN(tt_sensor_info, geoip_build, 56);
+TT_ABI_PIN(tt_host, struct_size, 0);
+TT_ABI_PIN(tt_host, abi_minor, 4);
+TT_ABI_PIN(tt_host, data_dir, 8);
+TT_ABI_PIN(tt_host, step, 16);
+TT_ABI_PIN(tt_host, grace, 24);
+TT_ABI_PIN(tt_host, timezone, 32);
+TT_ABI_PIN(tt_host, ctx, 40);
+TT_ABI_PIN(tt_host, sensor_count, 48);
+TT_ABI_PIN(tt_host, sensor_name, 56);
+TT_ABI_PIN(tt_host, submit, 64);
+TT_ABI_PIN(tt_host, rrd_update, 72);
+TT_ABI_PIN(tt_host, rrd_finish, 80);
+TT_ABI_PIN(tt_host, reserved, 88);
+TT_ABI_PIN(tt_host, replaying, 120);
+TT_ABI_PIN(tt_host, sensor_info, 128);
+TT_ABI_PIN(tt_host, loss_foreach, 136);
+TT_ABI_PIN(tt_host, submit_sized, 144);
+TT_ABI_PIN(tt_host, checking, 152);
+TT_ABI_PIN(tt_host, job_failed, 160);
+TT_ABI_PIN(tt_plugin_info, abi_major, 0);
+TT_ABI_PIN(tt_plugin_info, abi_minor, 2);
+TT_ABI_PIN(tt_plugin_info, struct_size, 4);
+TT_ABI_PIN(tt_plugin_info, name, 8);
+TT_ABI_PIN(tt_plugin_info, version, 16);
+TT_ABI_PIN(tt_plugin_info, description, 24);
+TT_ABI_PIN(tt_plugin_info, init, 32);
+TT_ABI_PIN(tt_plugin_info, fini, 40);
+TT_ABI_PIN(tt_plugin_info, bucket_open, 48);
+TT_ABI_PIN(tt_plugin_info, on_flow, 56);
+TT_ABI_PIN(tt_plugin_info, bucket_close, 64);
+TT_ABI_PIN(tt_plugin_info, on_late_flow, 72);
+TT_ABI_PIN(tt_plugin_info, all_closed, 80);
+TT_ABI_PIN(tt_plugin_info, reserved, 88);
+TT_ABI_PIN(tt_plugin_info, on_flows, 120);
+#endif
+#undef TT_ABI_PIN
+#undef TT_ABI_SLOT
 
 /** Convenience initialiser for the first fields of a plugin table. */
 #define TT_PLUGIN_HEADER(NAME, VERSION, DESCRIPTION)                                               \
