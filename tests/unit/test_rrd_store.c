@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * h8_store.c - the RRD store's promises, against real librrd files in a temp dir:
+ * test_rrd_store.c - the RRD store's promises, against real librrd files in a temp dir:
  * an existing file with another schema is reported and left byte-identical;
  * creation never overwrites; a step already stored is skipped and counted;
  * idle steps read 0; a restart after downtime writes U over the gap, 0 before it;
@@ -22,7 +22,7 @@
 
 static char *tmpdir(void)
 {
-    return g_dir_make_tmp("h8-store-XXXXXX", NULL);
+    return g_dir_make_tmp("rrd-store-XXXXXX", NULL);
 }
 
 /* AVERAGE value x step of @a ds at the step ending at @a t, NAN when unknown. */
