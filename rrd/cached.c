@@ -13,6 +13,7 @@
  * mutex, one line per round trip, and an update error cannot be told apart
  * from a dead connection).
  */
+#define _GNU_SOURCE /* struct ucred (SO_PEERCRED) */
 #include "rrd_private.h"
 
 #include <errno.h>
@@ -134,6 +135,29 @@ gboolean tt_cached_connect(tt_cached *c, GError **error)
     if (c->fd < 0)
         return cached_fail(c, error, "connect", err);
     return TRUE;
+}
+
+char *tt_cached_identity(tt_cached *c)
+{
+    if (tt_cached_is_remote(c) || !tt_cached_connect(c, NULL))
+        return NULL;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0)
+        return NULL;
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)cred.pid);
+    g_autofree char *stat = NULL;
+    if (!g_file_get_contents(path, &stat, NULL, NULL))
+        return NULL;
+    /* "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so count from the last
+     * ')'; STATE is field 3, the start time (clock ticks after boot) field 22 */
+    const char *p = strrchr(stat, ')');
+    if (p == NULL || p[1] != ' ')
+        return NULL;
+    g_auto(GStrv) f = g_strsplit(p + 2, " ", 21);
+    if (g_strv_length(f) < 20 || f[19][0] == '\0')
+        return NULL;
+    return g_strdup_printf("%d:%s", (int)cred.pid, f[19]);
 }
 
 /* Waits in slices of CACHED_SLICE_MS so that tt_cached_abort() ends a wait within one. */

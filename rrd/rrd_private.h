@@ -42,5 +42,13 @@ gboolean tt_cached_command(tt_cached *c, const char *line, int *status, char **r
  * 0-based index and message of every refused line ("N message"). (transfer full)
  */
 gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GError **error);
+/**
+ * The local rrdcached process at the other end of the socket, "PID:STARTTIME"
+ * (SO_PEERCRED, and /proc/PID/stat's start time against a reused PID); NULL
+ * when remote, unreachable, or not visible (another PID namespace). Connects
+ * if needed. Two equal answers mean the same process, so nothing it held
+ * in memory was lost in between. (transfer full)
+ */
+char *tt_cached_identity(tt_cached *c);
 
 #endif

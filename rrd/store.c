@@ -25,8 +25,11 @@
  *     file's kind and last update (queued or written) are saved there; the
  *     next start reads the index and deletes it at once, so only a run that
  *     ended cleanly leaves one, and after a crash every file is asked again.
- *     Not with a remote rrdcached: its files live on another host, where
- *     another collector may share them (scale-out).
+ *     The index names the rrdcached process (PID and start time) that held
+ *     the updates from the run's start to its end; another process, or the
+ *     same one restarted, may have lost what it held in memory (no -j), so
+ *     then every file is asked again too. Not with a remote rrdcached (its
+ *     files live on another host, where another collector may share them).
  * Idle files are never touched: a step costs one update per file with data.
  *
  * Every update is first a line ("UPDATE path t:v... t:v...") in a pending
@@ -84,6 +87,7 @@ struct tt_rrd_store {
     tt_cached *cached;       /* NULL: librrd directly */
     GHashTable *files;       /* relative path -> store_file */
     GHashTable *known;       /* relative path -> store_known: the last clean end's index */
+    char *cached_id;         /* the local rrdcached at the start (tt_cached_identity), or NULL */
     GHashTable *prev_mark;   /* scope -> int64_t*: last closed step end of the previous run */
     GHashTable *first_start; /* scope -> int64_t*: first step start in this run */
     GHashTable *mark;        /* scope -> int64_t*: newest step end in this run */
@@ -172,22 +176,23 @@ static void store_save_clock(tt_rrd_store *store)
         g_warning("rrd: %s", error->message);
 }
 
-/* The archives a file was made with, as the index's first line names them. */
-static char *store_index_header(const tt_rrd_archives *a)
+/* The index's first line: the archives the files were made with, and the rrdcached process
+ * that held their updates (what one holds in memory dies with it: another process, or the
+ * same one restarted, may lack what the index says it took). */
+static char *store_index_header(const tt_rrd_archives *a, const char *cached_id)
 {
     GString *h = g_string_new(STORE_INDEX_MAGIC);
     g_string_append_printf(h, " step=%" G_GINT64_FORMAT " rra=", a->step);
     for (guint i = 0; i < a->n; i++)
         g_string_append_printf(h, "%s%" PRIu32 "x%" PRIu32, i > 0 ? "," : "", a->rra[i].steps,
                                a->rra[i].rows);
+    g_string_append_printf(h, " rrdcached=%s", cached_id);
     return g_string_free(h, FALSE);
 }
 
 /* Read DATA/rrd/.last ("KIND LAST REL" lines) and delete it: it holds for this start only. */
 static void store_load_index(tt_rrd_store *store)
 {
-    if (store->cached != NULL && tt_cached_is_remote(store->cached))
-        return;
     g_autofree char *path = g_build_filename(store->dir, STORE_INDEX, NULL);
     g_autofree char *data = NULL;
     if (!g_file_get_contents(path, &data, NULL, NULL))
@@ -197,7 +202,9 @@ static void store_load_index(tt_rrd_store *store)
         g_warning("rrd: %s: cannot remove: %s; not used", path, g_strerror(errno));
         return;
     }
-    g_autofree char *header = store_index_header(&store->archives);
+    if (store->cached_id == NULL)
+        return; /* librrd directly, a remote or unreachable rrdcached: nothing to vouch for */
+    g_autofree char *header = store_index_header(&store->archives, store->cached_id);
     g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
     if (lines[0] == NULL || strcmp(lines[0], header) != 0)
         return; /* another version or archives: every file is checked */
@@ -220,9 +227,13 @@ static void store_load_index(tt_rrd_store *store)
  */
 static void store_save_index(tt_rrd_store *store)
 {
-    if (store->cached != NULL && tt_cached_is_remote(store->cached))
+    if (store->cached_id == NULL)
         return;
-    g_autofree char *header = store_index_header(&store->archives);
+    /* the same rrdcached process from start to end, or it may have lost what it held */
+    g_autofree char *now = tt_cached_identity(store->cached);
+    if (g_strcmp0(now, store->cached_id) != 0)
+        return;
+    g_autofree char *header = store_index_header(&store->archives, store->cached_id);
     GString *out = g_string_new(header);
     g_string_append_c(out, '\n');
     GHashTableIter it;
@@ -791,8 +802,10 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     store->first_start = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->pending = g_ptr_array_new_with_free_func(g_free);
-    if (rrdcached != NULL)
+    if (rrdcached != NULL) {
         store->cached = tt_cached_new(rrdcached);
+        store->cached_id = tt_cached_identity(store->cached);
+    }
     store_load_clock(store);
     store_load_index(store);
     store_load_journal(store);
@@ -828,6 +841,7 @@ void tt_rrd_store_free(tt_rrd_store *store)
     g_ptr_array_unref(store->pending);
     g_hash_table_unref(store->files);
     g_hash_table_unref(store->known);
+    g_free(store->cached_id);
     g_hash_table_unref(store->prev_mark);
     g_hash_table_unref(store->first_start);
     g_hash_table_unref(store->mark);

@@ -25,10 +25,14 @@ no_illegal() { # LOG...
     if grep -qi "illegal attempt" "$@"; then grep -i "illegal attempt" "$@" | head -3 >&2; tt_fail "illegal attempt to update logged"; fi
 }
 
-check() { # NAME DATA
-    "$PY" "$CHECK" "$2/rrd" expect.jsonl scenario.ipfix 300 >"$1.check" ||
-        { head -20 "$1.check" >&2; tt_fail "$1: RRD files differ from the scenario's truth"; }
-    tt_note "$1: every step and every day equals the truth"
+check() { # NAME DATA [--tolerate-librrd-shift]
+    "$PY" "$CHECK" "$2/rrd" expect.jsonl scenario.ipfix 300 ${3:-} >"$1.check" 2>"$1.check.err" ||
+        { head -20 "$1.check" >&2; cat "$1.check.err" >&2; tt_fail "$1: RRD files differ from the scenario's truth"; }
+    if grep -q "KNOWN LIMITATION" "$1.check.err"; then
+        tt_note "$1: $(grep "KNOWN LIMITATION" "$1.check.err" | sed 's/^# //')"
+    else
+        tt_note "$1: every step and every day equals the truth"
+    fi
 }
 
 # 1. librrd directly
@@ -107,7 +111,10 @@ check rrdcached-sigkill "$TT_TMP/killc"
 tt_rrd_conf killd.conf "$TT_TMP/killd" "ipfix+udp://127.0.0.1:1"
 kill_and_replay killd killd.conf "$TT_TMP/killd"
 no_illegal killd.kill.log killd.replay.log
-check direct-sigkill "$TT_TMP/killd"
+# librrd's direct update is not atomic under SIGKILL (docs/security.md): a kill inside it
+# may leave one file a row early after the replay; that exact signature is reported and
+# accepted here, anything else fails (through rrdcached, above, nothing may differ)
+check direct-sigkill "$TT_TMP/killd" --tolerate-librrd-shift
 
 # 4. late records: day 2 first, then day 1 in the same run (grace 120 s)
 "$FLOWGEN" --seed 22 --flows 3000 --start 2019-01-02T00:00:00Z --duration 86400 --ports "$PORTS" --backscatter-fraction 0 --dark6 2001:db8:dead::/48 \

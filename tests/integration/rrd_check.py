@@ -72,8 +72,32 @@ def sources_truth(ipfix, step):
     return sets
 
 
+def librrd_shift(wrong, truth, step):
+    """The one mismatch a SIGKILL inside librrd's direct update may leave (docs/security.md):
+    librrd advanced a file's row pointer, not yet its last update, so the replay writes the
+    step again a row on. Every wrong step then holds the truth of the step after it, all in
+    one file; that file's day sums and at most one unknown step may be off with it. Returns
+    the file, or None when anything else is wrong."""
+    files = {f for (f, _, _) in wrong}
+    if len(files) != 1:
+        return None
+    f = files.pop()
+    shifted = unknown = 0
+    for (_, kind, detail) in wrong:
+        if kind == "unknown":
+            unknown += 1
+        elif kind == "step":
+            t, counts = detail
+            if counts != truth.get((f, t + step), [0, 0, 0]):
+                return None
+            shifted += 1
+    return f if shifted > 0 and unknown <= 1 else None
+
+
 def main():
-    rrd_dir, expect, ipfix, step = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    tolerate = "--tolerate-librrd-shift" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--tolerate-librrd-shift"]
+    rrd_dir, expect, ipfix, step = args[0], args[1], args[2], int(args[3])
     import json
     truth = collections.defaultdict(lambda: [0, 0, 0])
     first = {}
@@ -90,17 +114,20 @@ def main():
     day_end = (last_end + 86399) // 86400 * 86400
     bad = 0
     steps = days = 0
+    wrong = []  # (file, kind, detail) of every mismatch
     for f in sorted(first):
         path = os.path.join(rrd_dir, f)
         if not os.path.exists(path):
-            print("missing %s" % f); bad += 1; continue
+            print("missing %s" % f); bad += 1; wrong.append((f, "missing", None)); continue
         d0 = first[f] // 86400 * 86400
         rows = fetch(path, step, d0, day_end - step)
         for t in range(d0, day_end, step):
             want = truth.get((f, t), [0, 0, 0])
             got = rows.get(t)
             if got is None or any(math.isnan(v) for v in got):
-                print("%s step %d: unknown, want %s" % (f, t, want)); bad += 1; continue
+                print("%s step %d: unknown, want %s" % (f, t, want)); bad += 1
+                wrong.append((f, "unknown", t))
+                continue
             counts = [round(v * step) for v in got[:3]]
             ok = counts == want and all(abs(v * step - w) < 1e-6 * max(1, w)
                                         for v, w in zip(got, want))
@@ -109,6 +136,7 @@ def main():
                 ok = False
             if not ok:
                 print("%s step %d: %s, want %s" % (f, t, counts, want)); bad += 1
+                wrong.append((f, "step", (t, counts)))
             steps += 1
         daily = fetch(path, 86400, d0, day_end - 86400)
         for d in range(d0, day_end, 86400):
@@ -118,11 +146,16 @@ def main():
             if got is None or any(math.isnan(v) for v in got[:3]) or \
                     [round(v * 86400) for v in got[:3]] != want:
                 print("%s day %d: %s, want %s" % (f, d, got, want)); bad += 1
+                wrong.append((f, "day", d))
             days += 1
-        if bad > 20:
-            break
     print("# %d files, %d steps, %d days checked, %d wrong" % (len(first), steps, days, bad),
           file=sys.stderr)
+    shifted = librrd_shift(wrong, truth, step) if bad and tolerate else None
+    if shifted is not None:
+        print("# KNOWN LIMITATION: %s holds the steps after a SIGKILL inside librrd's direct "
+              "update one row early (%d mismatches, nothing else wrong; docs/security.md)"
+              % (shifted, bad), file=sys.stderr)
+        sys.exit(0)
     sys.exit(1 if bad else 0)
 
 

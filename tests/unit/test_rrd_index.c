@@ -6,7 +6,9 @@
  * (no LAST round trip) and deletes it at once, so a crash leaves none and the start
  * after a crash asks rrdcached again; another archive layout or another kind is
  * asked too; the steps written after such a start read back exactly, and a replay of
- * steps rrdcached still holds unwritten is skipped as past, as LAST would have it.
+ * steps rrdcached still holds unwritten is skipped as past, as LAST would have it; and
+ * an rrdcached killed between two runs (what it held lost) is not the process the index
+ * names, so the replay stores every step again.
  */
 #include <glib/gstdio.h>
 #include <math.h>
@@ -177,6 +179,35 @@ static void test_index_after_crash(void)
     tt_test_remove_tree(dir);
 }
 
+/* rrdcached killed between two runs (no journal): what it held is gone, and the index, which
+ * names the process that held it, is not trusted: the replay stores every step again. */
+static void test_index_other_cached(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("rrd-index-XXXXXX", NULL);
+    g_autofree char *port = g_build_filename(dir, "port/tcp/23.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    cached c;
+    NEED_CACHED(dir, &c);
+    run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
+    int status = 0;
+    g_assert_cmpint(kill(c.pid, SIGKILL), ==, 0);
+    g_assert_cmpint(waitpid(c.pid, &status, 0), ==, c.pid);
+    g_spawn_close_pid(c.pid);
+    g_clear_pointer(&c.addr, g_free);
+    g_autofree char *sock = g_build_filename(dir, "rrdcached.sock", NULL);
+    (void)g_remove(sock);
+    g_assert_true(cached_start(dir, &c));
+
+    tt_rrd_store_stats s = run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
+    g_assert_cmpuint(s.indexed, ==, 0);
+    g_assert_cmpuint(s.updates, ==, 8);
+    g_assert_cmpuint(s.past, ==, 0);
+    cached_stop(&c);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 3900, 0), 3, 1e-9);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 4800, 0), 3, 1e-9);
+    tt_test_remove_tree(dir);
+}
+
 /* Another archive layout, or another kind under the same name: asked as if there were no index. */
 static void test_index_not_trusted(void)
 {
@@ -226,6 +257,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rrd/index/replaces-last", test_index_replaces_last);
     g_test_add_func("/rrd/index/after-crash", test_index_after_crash);
+    g_test_add_func("/rrd/index/other-rrdcached", test_index_other_cached);
     g_test_add_func("/rrd/index/not-trusted", test_index_not_trusted);
     return g_test_run();
 }
