@@ -37,13 +37,16 @@ static gboolean cached_start(const char *dir, cached *c)
         return FALSE;
     g_autofree char *sock = g_build_filename(dir, "rrdcached.sock", NULL);
     g_autofree char *listen = g_strconcat("unix:", sock, NULL);
-    const char *argv[] = {exe, "-g", "-l", listen, "-b", dir, "-F", "-w", "3600", "-z", "1", NULL};
+    /* its own pid file: the default one is shared with every other rrdcached on the host */
+    g_autofree char *pidfile = g_build_filename(dir, "rrdcached.pid", NULL);
+    const char *argv[] = {exe, "-g", "-l", listen, "-p", pidfile, "-b",
+                          dir, "-F", "-w", "3600", "-z", "1",     NULL};
     g_autoptr(GError) error = NULL;
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
                                     G_SPAWN_STDERR_TO_DEV_NULL,
                                 NULL, NULL, &c->pid, &error));
-    for (int i = 0; i < 200 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
+    for (int i = 0; i < 800 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
         g_usleep(25000);
     g_assert_true(g_file_test(sock, G_FILE_TEST_EXISTS));
     c->addr = g_strconcat("unix:", sock, NULL);
