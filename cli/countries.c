@@ -288,8 +288,3 @@ const tt_country_name *tt_country_lookup(const char *code)
     return bsearch(code, tt_countries, sizeof tt_countries / sizeof tt_countries[0],
                    sizeof tt_countries[0], country_cmp);
 }
-
-size_t tt_country_count(void)
-{
-    return sizeof tt_countries / sizeof tt_countries[0];
-}

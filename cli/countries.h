@@ -16,7 +16,5 @@ typedef struct tt_country_name {
 
 /** The entry of upper-case @a code, or NULL when it is not assigned. (transfer none) */
 const tt_country_name *tt_country_lookup(const char *code);
-/** Entries in the table: the 249 assigned codes and ZZ. */
-size_t tt_country_count(void);
 
 #endif

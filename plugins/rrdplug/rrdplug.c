@@ -346,11 +346,6 @@ const rrdplug_counter *rrdplug_snap_get(const rrdplug_snap *snap, uint32_t key)
     return i < snap->n && snap->keys[i] == key ? &snap->c[i] : &zero;
 }
 
-uint32_t rrdplug_snap_len(const rrdplug_snap *snap)
-{
-    return snap->n;
-}
-
 gboolean rrdplug_snap_saturated(const rrdplug_snap *snap)
 {
     return snap->saturated;

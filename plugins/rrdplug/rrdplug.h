@@ -72,7 +72,6 @@ rrdplug_snap *rrdplug_snap_take(rrdplug_acc *acc);
 /** The all-sensor sum of @a n snapshots: counts added, sources merged as sets (transfer full). */
 rrdplug_snap *rrdplug_snap_merge(rrdplug_snap *const *snaps, guint n);
 const rrdplug_counter *rrdplug_snap_get(const rrdplug_snap *snap, uint32_t key);
-uint32_t rrdplug_snap_len(const rrdplug_snap *snap);
 gboolean rrdplug_snap_saturated(const rrdplug_snap *snap);
 void rrdplug_snap_unref(rrdplug_snap *snap);
 
