@@ -32,8 +32,10 @@
 #include "classify.h"
 #include "geo.h"
 #include "health.h"
+#include "loss.h"
 #include "plugin_loader.h"
 #include "sensor.h"
+#include "stats.h"
 #include "store.h"
 #include "timepolicy.h"
 #include "writer.h"
@@ -121,6 +123,30 @@ static int64_t floor_div(int64_t a, int64_t b)
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
+
+/* ---- the counters' snapshot (counters.h) --------------------------------- */
+
+#define CORE_COUNTERS_LOSSES 1 /* also the listeners' losses (loss.h) */
+#define CORE_COUNTERS_JSON 2   /* also the listeners' JSON (stats.json) */
+
+/* The listeners' JSON array: live while registered, as they were once detached. */
+static void core_listener_json(tt_core *core, GString *json)
+{
+    if (core->listeners != NULL && core->listeners->stats_json != NULL)
+        core->listeners->stats_json(json, core->listeners_data);
+    else if (core->listeners_final != NULL)
+        g_string_append(json, core->listeners_final);
+    else
+        g_string_append(json, "[]");
+}
+
+/*
+ * Copy the counters into *@a c for stats.c, health.c and loss.c (which never
+ * call back into the core); @a flags: CORE_COUNTERS_LOSSES, CORE_COUNTERS_JSON. Clear it with
+ * core_counters_clear. Core thread.
+ */
+static void core_counters(tt_core *core, tt_counters *c, unsigned flags);
+static void core_counters_clear(tt_counters *c);
 
 /* ---- RRD services (ABI 1.1): the store lives on the writer thread ------- */
 
@@ -534,7 +560,10 @@ static void core_global_close(tt_core *core)
         if (pl->info->all_closed != NULL)
             pl->info->all_closed(pl->state, from, min);
     }
-    tt_health_closed(core->health, core, from, min); /* behind the plugins' jobs */
+    tt_counters c;
+    core_counters(core, &c, 0);
+    tt_health_closed(core->health, &c, from, min); /* behind the plugins' jobs */
+    core_counters_clear(&c);
     core->global_closed = min;
 }
 
@@ -1236,8 +1265,6 @@ const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor)
     return &g_array_index(core->states, sensor_state, sensor).stats;
 }
 
-static void core_write_stats_now(tt_core *core);
-
 /* The kernel's drop counters, read now: each tick and before the stop's close. */
 static void core_refresh_listeners(tt_core *core)
 {
@@ -1309,7 +1336,10 @@ void tt_core_close_all(tt_core *core)
     for (guint i = 0; i < core->states->len; i++)
         g_array_index(core->states, sensor_state, i).silent = TRUE;
     core_global_close(core);
-    tt_health_stop(core->health, core, core->global_closed); /* late records after the close */
+    tt_counters c;
+    core_counters(core, &c, 0);
+    tt_health_stop(core->health, &c, core->global_closed); /* late records after the close */
+    core_counters_clear(&c);
     tt_core_write_stats(core);
 }
 
@@ -1451,7 +1481,7 @@ void tt_core_detach_listeners(tt_core *core)
     /* the core's last stats.json comes after the writer's stop, after the listeners are gone:
      * their JSON as it is now */
     GString *json = g_string_new(NULL);
-    tt_core_listener_stats(core, json);
+    core_listener_json(core, json);
     g_free(core->listeners_final);
     core->listeners_final = g_string_free(json, FALSE);
     if (core->listener_losses == NULL)
@@ -1535,7 +1565,10 @@ static stats_job *stats_snapshot(tt_core *core)
     job->core = core;
     job->seq = ++core->stats_seq;
     job->path = g_build_filename(core->config->data_dir, "stats.json", NULL);
-    job->json = tt_stats_json(core);
+    tt_counters c;
+    core_counters(core, &c, CORE_COUNTERS_LOSSES | CORE_COUNTERS_JSON);
+    job->json = tt_stats_json(&c);
+    core_counters_clear(&c);
     core->stats_dirty = FALSE;
     core->stats_records = core->records_in;
     core->stats_pending = tt_writer_pending(core->writer);
@@ -1561,16 +1594,6 @@ uint64_t tt_core_records_in(tt_core *core)
     return core->records_in;
 }
 
-uint32_t tt_core_sensor_slots(tt_core *core)
-{
-    return tt_sensor_count(core->sensors);
-}
-
-const char *tt_core_sensor_name(tt_core *core, uint32_t sensor)
-{
-    return tt_sensor_name(core->sensors, sensor);
-}
-
 gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
                               int64_t *closed_until, gboolean *silent)
 {
@@ -1585,42 +1608,72 @@ gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark
     return TRUE;
 }
 
-tt_health *tt_core_health(tt_core *core)
+static void core_counters(tt_core *core, tt_counters *c, unsigned flags)
 {
-    return core->health;
-}
-
-guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us)
-{
-    return tt_writer_stalls(core->writer, stalled_us);
-}
-
-void tt_core_writer_stats(tt_core *core, tt_writer_stats *out)
-{
-    tt_writer_get_stats(core->writer, out);
-}
-
-guint tt_core_writer_pending(tt_core *core)
-{
-    return tt_writer_pending(core->writer);
-}
-
-void tt_core_listener_stats(tt_core *core, GString *json)
-{
-    if (core->listeners != NULL && core->listeners->stats_json != NULL)
-        core->listeners->stats_json(json, core->listeners_data);
-    else if (core->listeners_final != NULL)
-        g_string_append(json, core->listeners_final);
-    else
-        g_string_append(json, "[]");
-}
-
-const char *tt_core_geo_describe(tt_core *core, int64_t *build_epoch)
-{
-    if (core->geo == NULL) {
-        *build_epoch = 0;
-        return NULL;
+    memset(c, 0, sizeof *c);
+    c->records_in = core->records_in;
+    c->decoder = core->decoder;
+    uint32_t n = tt_sensor_count(core->sensors);
+    c->sensors = g_array_sized_new(FALSE, TRUE, sizeof(tt_sensor_counters), n);
+    g_array_set_size(c->sensors, n);
+    for (uint32_t i = 0; i < n; i++) {
+        tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);
+        sc->name = tt_sensor_name(core->sensors, i);
+        if (i >= core->states->len)
+            continue;
+        const sensor_state *s = &g_array_index(core->states, sensor_state, i);
+        sc->has_state = TRUE;
+        sc->stats = s->stats;
+        sc->started = s->started;
+        sc->watermark_ms = s->watermark_ms;
+        sc->closed_until = s->closed_until;
+        sc->silent = s->silent;
     }
-    *build_epoch = tt_geo_build_epoch(core->geo);
-    return tt_geo_type(core->geo);
+    c->has_store = core->health != NULL;
+    if (core->health != NULL)
+        tt_health_get(core->health, &c->health);
+    if (core->writer != NULL)
+        tt_writer_get_stats(core->writer, &c->writer);
+    c->writer_backlog = core->config->writer_backlog;
+    c->store_failures = tt_core_store_failures(core);
+    if (core->geo != NULL) {
+        c->geo_type = tt_geo_type(core->geo);
+        c->geo_build = tt_geo_build_epoch(core->geo);
+    }
+    if (flags & CORE_COUNTERS_JSON) {
+        GString *json = g_string_new(NULL);
+        core_listener_json(core, json);
+        c->listeners_json = g_string_free(json, FALSE);
+    }
+    if (flags & CORE_COUNTERS_LOSSES) {
+        c->listener_losses = tt_loss_list_new();
+        tt_core_listener_loss(core, tt_loss_list_add, c->listener_losses);
+    }
+}
+
+static void core_counters_clear(tt_counters *c)
+{
+    g_array_free(c->sensors, TRUE);
+    g_free(c->listeners_json);
+    if (c->listener_losses != NULL)
+        g_ptr_array_free(c->listener_losses, TRUE);
+    memset(c, 0, sizeof *c);
+}
+
+void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
+{
+    g_return_if_fail(core != NULL && fn != NULL);
+    tt_counters c;
+    core_counters(core, &c, CORE_COUNTERS_LOSSES);
+    tt_loss_foreach(&c, fn, data);
+    core_counters_clear(&c);
+}
+
+void tt_core_log_stats(tt_core *core)
+{
+    tt_counters c;
+    core_counters(core, &c, CORE_COUNTERS_LOSSES | CORE_COUNTERS_JSON);
+    g_autofree char *json = tt_stats_json(&c);
+    core_counters_clear(&c);
+    g_message("stats: %s", json);
 }

@@ -14,27 +14,11 @@
 #include <teiten/plugin.h>
 
 #include "config.h"
+#include "counters.h"
 #include "decode.h"
 #include "writer.h"
 
 typedef struct tt_core tt_core;
-
-/** Per-sensor counters, as written to stats.json. */
-typedef struct tt_sensor_stats {
-    uint64_t records;     /* records that reached the sensor */
-    uint64_t observed;    /* flows to dark space, handed to plugins */
-    uint64_t leaks;       /* flows to lit space or without a destination */
-    uint64_t late;        /* observed flows older than the closed buckets */
-    uint64_t too_old;     /* dark flows older than watermark - longest archive: refused */
-    uint64_t packets;     /* sampling-corrected, observed */
-    uint64_t raw_packets; /* as exported, observed */
-    int64_t max_lag_ms;   /* how far behind the watermark a record arrived, at most */
-    uint64_t unconfirmed; /* dark flows of a clock jump contradicted (or past the hold): refused */
-    uint64_t held;        /* dark flows held now for a jump being corroborated */
-    uint64_t clock_jumps; /* corroborated jumps of the watermark beyond the window */
-    uint64_t clock_reanchored; /* an uncorroborated start of the clock moved back */
-    uint64_t saturated;        /* flows whose sampling-corrected count was held at 2^53 */
-} tt_sensor_stats;
 
 /**
  * Build the core from @a config (the core keeps a reference; the caller keeps
@@ -114,13 +98,8 @@ void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *
 void tt_core_detach_listeners(tt_core *core);
 /** The listeners' losses: live while registered, their last counts once detached. */
 void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data);
-/* A list of owned tt_loss copies (loss.c): new, add (a tt_loss_fn), walk. */
-GPtrArray *tt_loss_list_new(void);
-void tt_loss_list_add(const tt_loss *loss, void *list);
-void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data);
-/** Every loss counter that is not 0, cumulative (loss.c; tt_host.loss_foreach). */
+/** Every loss counter that is not 0, cumulative (loss.h; tt_host.loss_foreach). */
 void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data);
-
 const tt_sensor_stats *tt_core_sensor_stats(tt_core *core, uint32_t sensor);
 /** Wait until the writer has run every job queued so far. */
 void tt_core_flush(tt_core *core);
@@ -131,23 +110,10 @@ void tt_core_flush(tt_core *core);
  */
 void tt_core_set_replay(tt_core *core, gboolean replay);
 
-/* Accessors for stats.c, which formats what the core counts. */
+/** Records received so far (the --read progress line). */
 uint64_t tt_core_records_in(tt_core *core);
-uint32_t tt_core_sensor_slots(tt_core *core);
-const char *tt_core_sensor_name(tt_core *core, uint32_t sensor);
+/** The clock of @a sensor; FALSE before its first flow. */
 gboolean tt_core_sensor_clock(tt_core *core, uint32_t sensor, int64_t *watermark_ms,
                               int64_t *closed_until, gboolean *silent);
-guint tt_core_writer_pending(tt_core *core);
-/** The writer's backlog counters (writer.h). */
-void tt_core_writer_stats(tt_core *core, tt_writer_stats *out);
-/** Times the dispatch path waited for room in the writer's queue, and for how long (µs). */
-guint64 tt_core_writer_stalls(tt_core *core, gint64 *stalled_us);
-/** Self RRD, writer lag and RRD store counters (health.h). (transfer none) */
-struct tt_health *tt_core_health(tt_core *core);
-void tt_core_listener_stats(tt_core *core, GString *json);
-const char *tt_core_geo_describe(tt_core *core, int64_t *build_epoch);
-
-/** Build the stats document (JSON). (transfer full) */
-char *tt_stats_json(tt_core *core);
 
 #endif

@@ -27,7 +27,6 @@
 
 #include <string.h>
 
-#include "core.h"
 #include "decode.h"
 
 #define HEALTH_LOG_EVERY 60 /* seconds between repeated lag warnings */
@@ -178,20 +177,20 @@ static void health_sum_drops(const tt_exporter *e, void *data)
 }
 
 /* Cumulative counters now, in self-RRD order (gauges as they are). */
-static void health_sample(tt_health *h, tt_core *core, double *v)
+static void health_sample(tt_health *h, const tt_counters *c, double *v)
 {
     G_STATIC_ASSERT(TT_DROP_COUNT == TT_RRD_SELF_EXPORTERS - TT_RRD_SELF_DROP_FIRST);
     memset(v, 0, sizeof(double) * TT_RRD_SELF_DS_COUNT);
-    v[TT_RRD_SELF_RECORDS] = (double)tt_core_records_in(core);
-    for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
-        const tt_sensor_stats *s = tt_core_sensor_stats(core, i);
-        if (s == NULL || tt_core_sensor_name(core, i) == NULL)
+    v[TT_RRD_SELF_RECORDS] = (double)c->records_in;
+    for (guint i = 0; i < c->sensors->len; i++) {
+        const tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);
+        if (!sc->has_state || sc->name == NULL)
             continue;
-        v[TT_RRD_SELF_OBSERVED] += (double)s->observed;
-        v[TT_RRD_SELF_LEAKS] += (double)s->leaks;
-        v[TT_RRD_SELF_LATE] += (double)s->late;
+        v[TT_RRD_SELF_OBSERVED] += (double)sc->stats.observed;
+        v[TT_RRD_SELF_LEAKS] += (double)sc->stats.leaks;
+        v[TT_RRD_SELF_LATE] += (double)sc->stats.late;
     }
-    tt_decoder *dec = tt_core_decoder(core);
+    tt_decoder *dec = c->decoder;
     tt_decoder_foreach_exporter(dec, health_sum_drops, v);
     const tt_exporter_stats *r = tt_decoder_retired_stats(dec);
     for (int i = 0; i < TT_DROP_COUNT; i++)
@@ -202,13 +201,13 @@ static void health_sample(tt_health *h, tt_core *core, double *v)
     g_mutex_unlock(&h->lock);
 }
 
-static void health_submit_self(tt_health *h, tt_core *core, int64_t start, int64_t end)
+static void health_submit_self(tt_health *h, const tt_counters *c, int64_t start, int64_t end)
 {
     self_job *job = g_new0(self_job, 1);
     job->h = h;
     job->start = start;
     job->end = end;
-    health_sample(h, core, job->v);
+    health_sample(h, c, job->v);
     for (int i = 0; i < TT_RRD_SELF_DS_COUNT; i++) {
         if (i == TT_RRD_SELF_EXPORTERS || i == TT_RRD_SELF_WRITER_LAG)
             continue;
@@ -224,10 +223,10 @@ static void health_submit_self(tt_health *h, tt_core *core, int64_t start, int64
     g_mutex_unlock(&h->lock);
 }
 
-void tt_health_closed(tt_health *h, tt_core *core, int64_t from, int64_t until)
+void tt_health_closed(tt_health *h, const tt_counters *c, int64_t from, int64_t until)
 {
     g_return_if_fail(h != NULL && until > from);
-    health_submit_self(h, core, until - h->step, until);
+    health_submit_self(h, c, until - h->step, until);
     lag_mark *m = g_new(lag_mark, 1);
     m->h = h;
     m->steps = (uint64_t)((until - from) / h->step);
@@ -238,13 +237,13 @@ void tt_health_closed(tt_health *h, tt_core *core, int64_t from, int64_t until)
     health_check(h, g_get_real_time() / G_USEC_PER_SEC);
 }
 
-void tt_health_stop(tt_health *h, tt_core *core, int64_t closed)
+void tt_health_stop(tt_health *h, const tt_counters *c, int64_t closed)
 {
     g_return_if_fail(h != NULL);
     if (closed == INT64_MIN)
         return; /* nothing ever closed: no step to put the counts in */
     double v[TT_RRD_SELF_DS_COUNT];
-    health_sample(h, core, v);
+    health_sample(h, c, v);
     gboolean moved = FALSE;
     for (int i = 0; i < TT_RRD_SELF_DS_COUNT; i++)
         if (i != TT_RRD_SELF_EXPORTERS && i != TT_RRD_SELF_WRITER_LAG && v[i] > h->prev[i])
@@ -252,5 +251,5 @@ void tt_health_stop(tt_health *h, tt_core *core, int64_t closed)
     if (!moved)
         return;
     int64_t start = MAX(closed, h->last_self_end);
-    health_submit_self(h, core, start, start + h->step);
+    health_submit_self(h, c, start, start + h->step);
 }

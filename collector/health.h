@@ -3,10 +3,10 @@
  * health.h - the collector's own health: the self RRD, writer lag and the
  * RRD store's counters, for stats.json and the log.
  *
- * The core calls in from its one thread (closed steps, ticks, stop); the
- * writer thread calls tt_health_job_done after every job. Everything read
- * across the two threads sits under one mutex. See health.c for the clock the
- * self RRD follows and docs/storage.md for the operator's view.
+ * The core calls in from its one thread, with a copy of its counters (counters.h) (closed steps,
+ * ticks, stop); the writer thread calls tt_health_job_done after every job. Everything read across
+ * the two threads sits under one mutex. See health.c for the clock the self RRD follows and
+ * docs/storage.md for the operator's view.
  */
 #ifndef TT_HEALTH_H
 #define TT_HEALTH_H
@@ -14,21 +14,11 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "store.h"
 #include "writer.h"
 
-typedef struct tt_core tt_core;
 typedef struct tt_health tt_health;
-
-/** What stats.json reports; a consistent copy (tt_health_get). */
-typedef struct tt_health_stats {
-    uint64_t lag_steps;     /* closed steps queued to the writer and not yet written */
-    uint64_t lag_max;       /* the most lag_steps ever was */
-    uint64_t lag_warnings;  /* times lag_steps rose past writer-lag-warn */
-    uint32_t lag_warn;      /* the configured threshold */
-    uint64_t self_steps;    /* self RRD steps queued */
-    tt_rrd_store_stats rrd; /* the store's counters after the last writer job */
-} tt_health_stats;
 
 /** @a writer and @a rrd are borrowed and must outlive the health. (transfer full) */
 tt_health *tt_health_new(tt_writer *writer, tt_rrd_store *rrd, int64_t step, uint32_t lag_warn);
@@ -40,12 +30,12 @@ void tt_health_free(tt_health *health);
  * RRD step ending at @a until and a lag marker for the steps of the range,
  * then check the lag. Core thread.
  */
-void tt_health_closed(tt_health *health, tt_core *core, int64_t from, int64_t until);
+void tt_health_closed(tt_health *health, const tt_counters *c, int64_t from, int64_t until);
 /**
  * Stop: counts that moved since the last self step (late records after the
  * last close) go into the step [@a closed, @a closed + step). Core thread.
  */
-void tt_health_stop(tt_health *health, tt_core *core, int64_t closed);
+void tt_health_stop(tt_health *health, const tt_counters *c, int64_t closed);
 /**
  * Live listeners (TRUE) or `--read` (FALSE, the default): reading files
  * outruns the disk by design, so there a lag past the threshold is an

@@ -17,8 +17,7 @@
  * and come back under another name (a UDP source port changes on restart).
  * stats.json keeps the per-exporter detail.
  */
-#include "core.h"
-#include "health.h"
+#include "loss.h"
 
 static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *into)
 {
@@ -76,12 +75,12 @@ void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data)
         fn(g_ptr_array_index(list, i), data);
 }
 
-void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
+void tt_loss_foreach(const tt_counters *c, tt_loss_fn fn, void *data)
 {
-    g_return_if_fail(core != NULL && fn != NULL);
-    tt_core_listener_loss(core, fn, data);
+    g_return_if_fail(c != NULL && fn != NULL);
+    tt_loss_list_foreach(c->listener_losses, fn, data);
 
-    tt_decoder *dec = tt_core_decoder(core);
+    tt_decoder *dec = c->decoder;
     tt_exporter_stats sum = {0};
     tt_decoder_foreach_exporter(dec, loss_exporter, &sum);
     loss_add_exporter(tt_decoder_retired_stats(dec), &sum);
@@ -97,26 +96,22 @@ void tt_core_loss_foreach(tt_core *core, tt_loss_fn fn, void *data)
         loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i), "messages",
                     sum.dropped[i]);
 
-    for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
-        const char *name = tt_core_sensor_name(core, i);
-        const tt_sensor_stats *s = name != NULL ? tt_core_sensor_stats(core, i) : NULL;
-        if (s == NULL)
+    for (guint i = 0; i < c->sensors->len; i++) {
+        const tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);
+        if (sc->name == NULL || !sc->has_state)
             continue;
+        const char *name = sc->name;
+        const tt_sensor_stats *s = &sc->stats;
         loss_report(fn, data, "sensor", name, "too_old", "records", s->too_old);
         loss_report(fn, data, "sensor", name, "unconfirmed", "records", s->unconfirmed);
         loss_report(fn, data, "sensor", name, "saturated", "records", s->saturated);
     }
 
-    struct tt_health *health = tt_core_health(core);
-    if (health == NULL) /* --check-config builds no health */
+    if (!c->has_store) /* --check-config builds no health */
         return;
-    tt_health_stats h;
-    tt_health_get(health, &h);
-    loss_report(fn, data, "store", "rrd", "refused", "steps", h.rrd.refused);
+    loss_report(fn, data, "store", "rrd", "refused", "steps", c->health.rrd.refused);
 
     /* closed-bucket jobs the writer refused (live, past writer-backlog) or dropped at the stop */
-    tt_writer_stats ws;
-    tt_core_writer_stats(core, &ws);
-    loss_report(fn, data, "store", "writer", "refused", "jobs", ws.refused_jobs);
-    loss_report(fn, data, "store", "writer", "lost", "jobs", ws.lost_jobs);
+    loss_report(fn, data, "store", "writer", "refused", "jobs", c->writer.refused_jobs);
+    loss_report(fn, data, "store", "writer", "lost", "jobs", c->writer.lost_jobs);
 }

@@ -13,13 +13,15 @@
  * counter that is not 0, exactly as tt_host.loss_foreach hands them to the
  * rollup plugin (loss.c), so stats.json and `teiten rank`'s completeness line
  * count the same things.
+ * Everything comes from the core's copy of its counters (counters.h).
  * The document is built by hand with GString: it is small, flat and written
  * on a slow path; a JSON library would be one more dependency for nothing.
  */
 #include <inttypes.h>
 
-#include "core.h"
-#include "health.h"
+#include "stats.h"
+
+#include "loss.h"
 
 static const char *kind_name(tt_listen_kind kind)
 {
@@ -130,24 +132,21 @@ static void stats_loss(const tt_loss *l, void *data)
     g_string_append_printf(ctx->out, ",\"count\":%" PRIu64 "}", l->count);
 }
 
-char *tt_stats_json(tt_core *core)
+char *tt_stats_json(const tt_counters *c)
 {
-    g_return_val_if_fail(core != NULL, NULL);
+    g_return_val_if_fail(c != NULL, NULL);
     GString *out = g_string_sized_new(4096);
-    tt_decoder *dec = tt_core_decoder(core);
-    int64_t build = 0;
-    const char *geo = tt_core_geo_describe(core, &build);
-
-    tt_writer_stats ws;
-    tt_core_writer_stats(core, &ws);
-    g_string_append_printf(out,
-                           "{\"time\":%" PRId64 ",\"records_in\":%" PRIu64
-                           ",\"exporters_alive\":%u,\"exporter_evictions\":%" PRIu64
-                           ",\"writer_pending\":%" PRIu64 ",\"writer_stalls\":%" PRIu64
-                           ",\"writer_stalled_s\":%.3f",
-                           g_get_real_time() / G_USEC_PER_SEC, tt_core_records_in(core),
-                           tt_decoder_exporter_count(dec), tt_decoder_evictions(dec),
-                           ws.pending_jobs, ws.stalls, (double)ws.stalled_us / 1e6);
+    tt_decoder *dec = c->decoder;
+    int64_t build = c->geo_build;
+    const char *geo = c->geo_type;
+    const tt_writer_stats ws = c->writer;
+    g_string_append_printf(
+        out,
+        "{\"time\":%" PRId64 ",\"records_in\":%" PRIu64
+        ",\"exporters_alive\":%u,\"exporter_evictions\":%" PRIu64 ",\"writer_pending\":%" PRIu64
+        ",\"writer_stalls\":%" PRIu64 ",\"writer_stalled_s\":%.3f",
+        g_get_real_time() / G_USEC_PER_SEC, c->records_in, tt_decoder_exporter_count(dec),
+        tt_decoder_evictions(dec), ws.pending_jobs, ws.stalls, (double)ws.stalled_us / 1e6);
     /* the backlog (writer.h); refused and lost jobs are losses: their counts never reached a
      * store (per-day loss counters take writer_refused_jobs from here) */
     g_string_append_printf(out,
@@ -156,9 +155,9 @@ char *tt_stats_json(tt_core *core)
                            ",\"writer_refused_jobs\":%" PRIu64 ",\"writer_refused_bytes\":%" PRIu64
                            ",\"writer_lost_jobs\":%" PRIu64 ",\"writer_lost_bytes\":%" PRIu64
                            ",\"store_failures\":%" PRIu64 ",\"geoip\":",
-                           ws.pending_bytes, ws.peak_jobs, ws.peak_bytes,
-                           tt_core_config(core)->writer_backlog, ws.refused_jobs, ws.refused_bytes,
-                           ws.lost_jobs, ws.lost_bytes, (uint64_t)tt_core_store_failures(core));
+                           ws.pending_bytes, ws.peak_jobs, ws.peak_bytes, c->writer_backlog,
+                           ws.refused_jobs, ws.refused_bytes, ws.lost_jobs, ws.lost_bytes,
+                           c->store_failures);
     if (geo != NULL) {
         g_string_append(out, "{\"type\":");
         json_string(out, geo);
@@ -166,8 +165,7 @@ char *tt_stats_json(tt_core *core)
     } else {
         g_string_append(out, "null");
     }
-    tt_health_stats h;
-    tt_health_get(tt_core_health(core), &h);
+    const tt_health_stats h = c->health;
     g_string_append_printf(out,
                            ",\"writer_lag_buckets\":%" PRIu64 ",\"writer_lag_max\":%" PRIu64
                            ",\"writer_lag_warnings\":%" PRIu64 ",\"writer_lag_warn\":%u"
@@ -183,10 +181,10 @@ char *tt_stats_json(tt_core *core)
         h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside, h.rrd.saturated,
         h.rrd.indexed);
     g_string_append(out, ",\n\"listeners\":");
-    tt_core_listener_stats(core, out);
+    g_string_append(out, c->listeners_json != NULL ? c->listeners_json : "[]");
     g_string_append(out, ",\n\"losses\":[");
     loss_ctx lctx = {out, TRUE};
-    tt_core_loss_foreach(core, stats_loss, &lctx);
+    tt_loss_foreach(c, stats_loss, &lctx);
     g_string_append_c(out, ']');
     g_string_append(out, ",\n\"exporters\":[");
     exporter_ctx ctx = {out, TRUE};
@@ -195,16 +193,14 @@ char *tt_stats_json(tt_core *core)
     stats_counters(out, tt_decoder_retired_stats(dec));
     g_string_append(out, "},\n\"sensors\":[");
     gboolean first = TRUE;
-    for (uint32_t i = 0; i < tt_core_sensor_slots(core); i++) {
-        const char *name = tt_core_sensor_name(core, i);
+    for (guint i = 0; i < c->sensors->len; i++) {
+        const tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);
+        const char *name = sc->name;
         if (name == NULL)
             continue;
-        const tt_sensor_stats *s = tt_core_sensor_stats(core, i);
-        tt_sensor_stats zero = {0};
-        if (s == NULL)
-            s = &zero;
-        int64_t wm = 0, closed = 0;
-        gboolean silent = FALSE, started = tt_core_sensor_clock(core, i, &wm, &closed, &silent);
+        const tt_sensor_stats *s = &sc->stats; /* all 0 without a state */
+        int64_t wm = sc->watermark_ms, closed = sc->closed_until;
+        gboolean silent = sc->silent, started = sc->started;
         g_string_append(out, first ? "{\"sensor\":" : ",{\"sensor\":");
         first = FALSE;
         json_string(out, name);
@@ -228,10 +224,4 @@ char *tt_stats_json(tt_core *core)
     }
     g_string_append(out, "]}\n");
     return g_string_free(out, FALSE);
-}
-
-void tt_core_log_stats(tt_core *core)
-{
-    g_autofree char *json = tt_stats_json(core);
-    g_message("stats: %s", json);
 }
