@@ -47,11 +47,9 @@
  * past `writer-backlog` bytes a plugin's job is refused and counted
  * (writer_refused_jobs/bytes in stats.json), so the sockets keep being read
  * while the disk or rrdcached stalls. A job submitted without its size (a
- * plugin older than ABI 1.3) counts TT_WRITER_JOB_BYTES.
+ * plugin older than ABI 1.3) counts TT_WRITER_JOB_BYTES (host.c).
  */
 #define TT_WRITER_QUEUE_READ 64
-#define TT_WRITER_JOB_BYTES (64 * 1024)
-#define TT_REFUSAL_LOG_EVERY 10 /* seconds between two warnings about refused jobs */
 
 typedef struct {
     int64_t start; /* seconds */
@@ -78,7 +76,7 @@ typedef struct {
 
 struct tt_core {
     tt_config *config;
-    tt_host host;
+    tt_services services; /* the tt_host table given to plugins (host.h) */
     tt_writer *writer;
     tt_rrd_store *rrd; /* DATA/rrd, used by the writer thread only (rrd/store.h) */
     tt_health *health; /* self RRD, writer lag, store counters (health.h) */
@@ -102,20 +100,13 @@ struct tt_core {
     uint64_t stats_landed;  /* newest snapshot on disk, under stats_lock */
     uint64_t records_in;
     uint64_t unknown_sensor;            /* flows whose sensor index vanished in a reload */
-    gboolean replay;                    /* --read re-reading files: stores skip what they hold */
     const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
     void *listeners_data;
     GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */
     GPtrArray *final_losses;    /* tt_loss: every count, kept when the decoder goes */
-    gboolean checking;          /* --check-config: validate, create and write nothing */
     gboolean live;              /* listeners feed it: the writer never makes dispatch wait */
-    int64_t refusal_logged;     /* monotonic seconds of the last refusal warning; dispatch thread */
-    uint64_t refusals_logged;   /* refused jobs already told in a warning */
     int64_t stop_deadline;      /* monotonic µs: the writer's work ends by then; 0 = no deadline */
-    gint64 rrd_waiting_since;   /* monotonic µs: RRD lines wait since (writer thread); 0: none */
-    char *listeners_final;     /* the listeners' JSON at the stop: they are freed before the core */
-    GMutex fail_lock;          /* the job failures below; taken by the writer and stats threads */
-    tt_core_failures failures; /* jobs that could not store their data (tt_host.job_failed) */
+    char *listeners_final; /* the listeners' JSON at the stop: they are freed before the core */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -148,163 +139,16 @@ static void core_listener_json(tt_core *core, GString *json)
 static void core_counters(tt_core *core, tt_counters *c, unsigned flags);
 static void core_counters_clear(tt_counters *c);
 
-/* ---- RRD services (ABI 1.1): the store lives on the writer thread ------- */
+/* ---- the core's part of the host services (host.h) ---------------------- */
 
-typedef struct core_job {
-    tt_job_fn run;
-    void *data;
-    GDestroyNotify free_fn;
-    tt_rrd_store *rrd;
-    tt_health *health;
-    const tt_host *host; /* for job_failed */
-} core_job;
-
-/*
- * RRD lines go out once the oldest has waited CORE_RRD_DELAY_US (checked when
- * the writer's queue runs dry, core_writer_idle, and after every job), or once
- * CORE_RRD_BATCH wait (a few MB of BATCH). A sparse replay closes thousands of
- * buckets of a few lines each: one rrdcached round trip per job made its stop
- * take 16 s (bench/sparse), a few batches take under a second. Live, a bucket
- * close is the only job in the queue: its lines go out 100 ms later.
- */
-#define CORE_RRD_BATCH 16384
-#define CORE_RRD_DELAY_US (100 * 1000) /* the longest a line waits, but for rrdcached down */
-
-/* RRD steps lost so far: lines librrd or rrdcached refused (not rrdcached unreachable). */
-static uint64_t core_rrd_lost(tt_rrd_store *rrd)
+static tt_core *core_of(const tt_host *host)
 {
-    tt_rrd_store_stats st;
-    tt_rrd_store_get_stats(rrd, &st);
-    return st.refused;
+    return ((const tt_services *)host->ctx)->core;
 }
-
-/*
- * Send the queued RRD lines. A line refused there (librrd, or rrdcached
- * answering an error for it) is reported as a job's failure would be
- * (tt_host.job_failed): the lines of several jobs go out together, so it
- * names no job, and under --read's rule (any failure keeps the whole run out
- * of the ledger, main.c) it need not. An update refused before the commit
- * (rrd_update returned FALSE) is the plugin's to report. rrdcached
- * unreachable is not a failure: the lines stay queued and are sent later or
- * journaled (rrd/store.c). Writer thread.
- */
-static void core_rrd_commit(tt_rrd_store *rrd, const tt_host *host)
-{
-    uint64_t before = core_rrd_lost(rrd);
-    tt_rrd_store_commit(rrd);
-    uint64_t lost = core_rrd_lost(rrd) - before;
-    if (lost > 0) {
-        g_autofree char *msg = g_strdup_printf("rrd: %" G_GUINT64_FORMAT
-                                               " update line(s) refused at the commit (see the rrd "
-                                               "warnings); those steps are not stored",
-                                               lost);
-        host->job_failed(host, msg);
-    }
-}
-
-/*
- * Send the queued RRD lines when they are due: @a force (a flush or the stop's
- * drain waits; librrd directly, which has nothing to gather), CORE_RRD_BATCH
- * lines, or the oldest waiting CORE_RRD_DELAY_US. Returns the µs until they are
- * due (0: sent, or none). Writer thread.
- */
-static gint64 core_rrd_send_due(tt_core *core, gboolean force)
-{
-    guint queued = tt_rrd_store_queued(core->rrd);
-    if (queued == 0) {
-        core->rrd_waiting_since = 0;
-        return 0;
-    }
-    gint64 now = g_get_monotonic_time();
-    if (core->rrd_waiting_since == 0)
-        core->rrd_waiting_since = now;
-    gint64 waited = now - core->rrd_waiting_since;
-    if (!force && queued < CORE_RRD_BATCH && waited < CORE_RRD_DELAY_US)
-        return CORE_RRD_DELAY_US - waited;
-    core_rrd_commit(core->rrd, &core->host);
-    core->rrd_waiting_since = 0;
-    return 0; /* what rrdcached did not take (down, or the stop abandoned it) waits for the
-               * next job, or the journal: a timer here would hold a drain */
-}
-
-static void core_job_run(void *data)
-{
-    core_job *job = data;
-    job->run(job->data);
-    if (job->rrd == NULL) /* --check-config: no store, a plugin's fini may still submit */
-        return;
-    /* also when the queue never runs dry: RRD files stay fresh under sustained load, and
-     * a stuck rrdcached is found at once. librrd directly: an update per line whenever it
-     * goes, so nothing to gather, and a burst later only widens the window in which a
-     * SIGKILL lands inside librrd's update (not atomic: rrd_archives' direct-sigkill case
-     * then read its steps one row early after the replay) */
-    core_rrd_send_due(job->host->ctx, !tt_rrd_store_is_cached(job->rrd));
-    tt_health_job_done(job->health);
-}
-
-/*
- * The writer's queue ran dry: the lines are sent when due (a reader slower than
- * the writer hands it jobs one at a time: sending at each would be a round trip
- * per job again), at once when a flush or the stop's drain waits (@a force).
- * Returns the µs until the writer should call again (0: nothing left).
- */
-static gint64 core_writer_idle(void *data, gboolean force)
-{
-    tt_core *core = data;
-    if (core->rrd == NULL)
-        return 0;
-    gint64 again = core_rrd_send_due(core, force);
-    tt_health_job_done(core->health);
-    return again;
-}
-
-static void core_job_free(void *data)
-{
-    core_job *job = data;
-    if (job->free_fn != NULL)
-        job->free_fn(job->data);
-    g_free(job);
-}
-
-static gboolean host_rrd_update(const tt_host *host, tt_rrd_kind kind, const char *scope,
-                                const char *path, int64_t start, int64_t end,
-                                const tt_rrd_values *values, GError **error)
-{
-    const tt_core *core = host->ctx;
-    if (core->rrd == NULL) {
-        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "%s: no RRD store (--check-config)",
-                    path);
-        return FALSE;
-    }
-    return tt_rrd_store_update(core->rrd, kind, scope, path, start, end, values, error);
-}
-
-/*
- * The stop's fill to midnight (writer thread). The lines the jobs left are
- * sent first, through core_rrd_commit, so that what is refused among them is
- * reported as a failure, as it would have been at the next idle commit.
- */
-static void host_rrd_finish(const tt_host *host)
-{
-    const tt_core *core = host->ctx;
-    if (core->rrd == NULL)
-        return;
-    core_rrd_commit(core->rrd, host);
-    uint64_t before = core_rrd_lost(core->rrd);
-    tt_rrd_store_finish(core->rrd, g_get_real_time() / G_USEC_PER_SEC);
-    uint64_t lost = core_rrd_lost(core->rrd) - before;
-    if (lost > 0) {
-        g_autofree char *msg = g_strdup_printf(
-            "rrd: %" G_GUINT64_FORMAT " update line(s) of the stop's fill refused", lost);
-        host->job_failed(host, msg);
-    }
-}
-
-/* ---- host services ------------------------------------------------------- */
 
 static uint32_t host_sensor_count(const tt_host *host)
 {
-    const tt_core *core = host->ctx;
+    const tt_core *core = core_of(host);
     return tt_sensor_count(core->sensors);
 }
 
@@ -322,119 +166,13 @@ static const char *core_sensor_name(const tt_core *core, uint32_t sensor)
 
 static const char *host_sensor_name(const tt_host *host, uint32_t sensor)
 {
-    return core_sensor_name(host->ctx, sensor);
-}
-
-/* Past the backlog a live job is refused: say so, at most every TT_REFUSAL_LOG_EVERY s. */
-static void core_log_refusal(tt_core *core)
-{
-    int64_t now = g_get_monotonic_time() / G_USEC_PER_SEC;
-    if (core->refusal_logged != 0 && now - core->refusal_logged < TT_REFUSAL_LOG_EVERY)
-        return;
-    tt_writer_stats ws;
-    tt_writer_get_stats(core->writer, &ws);
-    g_warning("writer backlog full (%.1f MB queued, writer-backlog = %.1f MB): %" G_GUINT64_FORMAT
-              " closed-bucket jobs (%.1f MB) refused since start, %" G_GUINT64_FORMAT
-              " of them since the last warning; their counts are lost (writer_refused_jobs in "
-              "stats.json)",
-              (double)ws.pending_bytes / 1e6, (double)core->config->writer_backlog / 1e6,
-              ws.refused_jobs, (double)ws.refused_bytes / 1e6,
-              ws.refused_jobs - core->refusals_logged);
-    core->refusal_logged = now;
-    core->refusals_logged = ws.refused_jobs;
-}
-
-/* (ABI 1.3) A plugin's job with its size: refused past the backlog when live. */
-static gboolean host_submit_sized(const tt_host *host, tt_job_fn run, void *data,
-                                  GDestroyNotify free_fn, size_t bytes)
-{
-    tt_core *core = host->ctx;
-    core_job *job = g_new(core_job, 1);
-    *job = (core_job){run, data, free_fn, core->rrd, core->health, &core->host};
-    if (tt_writer_submit_sized(core->writer, core_job_run, job, core_job_free, bytes + sizeof *job,
-                               TRUE))
-        return TRUE;
-    core_log_refusal(core);
-    return FALSE;
-}
-
-static void host_submit(const tt_host *host, tt_job_fn run, void *data, GDestroyNotify free_fn)
-{
-    host_submit_sized(host, run, data, free_fn, TT_WRITER_JOB_BYTES);
-}
-
-/* tt_host.checking (ABI 1.3): --check-config builds plugins that must write nothing. */
-static gboolean host_checking(const tt_host *host)
-{
-    const tt_core *core = host->ctx;
-    return core->checking;
-}
-
-/*
- * tt_host.job_failed (ABI 1.4): a job could not store its data. Counted for
- * stats.json; the first TT_CORE_FAILURES_KEPT messages are kept for --read,
- * which names them when it refuses to mark its files read (main.c); the
- * first TT_FAIL_LOG ones are logged, then one line says the rest are counted.
- * The first failure of each reporter (what the message says before its first
- * ':', the plugin by convention) is kept and logged whatever came before it:
- * a thousand refused RRD steps must not hide the one rolled-back database
- * batch that failed after them.
- */
-#define TT_FAIL_LOG 10
-
-static gboolean core_failure_seen(const GPtrArray *kept, const char *message)
-{
-    size_t n = strcspn(message, ":");
-    for (guint i = 0; i < kept->len; i++) {
-        const char *k = g_ptr_array_index(kept, i);
-        if (strcspn(k, ":") == n && strncmp(k, message, n) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static void host_job_failed(const tt_host *host, const char *message)
-{
-    tt_core *core = host->ctx;
-    g_mutex_lock(&core->fail_lock);
-    guint64 n = ++core->failures.count;
-    gboolean first = !core_failure_seen(core->failures.messages, message);
-    if (core->failures.messages->len < TT_CORE_FAILURES_KEPT || first)
-        g_ptr_array_add(core->failures.messages, g_strdup(message));
-    g_mutex_unlock(&core->fail_lock);
-    if (n <= TT_FAIL_LOG || first)
-        g_warning("store failure: %s", message);
-    if (n == TT_FAIL_LOG)
-        g_warning("further store failures are only counted (store_failures in stats.json)");
-}
-
-guint64 tt_core_store_failures(tt_core *core)
-{
-    g_mutex_lock(&core->fail_lock);
-    guint64 n = core->failures.count;
-    g_mutex_unlock(&core->fail_lock);
-    return n;
-}
-
-void tt_core_failures_clear(tt_core_failures *failures)
-{
-    if (failures->messages != NULL)
-        g_ptr_array_free(failures->messages, TRUE);
-    failures->messages = NULL;
-    failures->count = 0;
-}
-
-/* tt_host.replaying: set by --read when it reads files again (ledger.c). */
-static gboolean host_replaying(const tt_host *host)
-{
-    const tt_core *core = host->ctx;
-    return core->replay;
+    return core_sensor_name(core_of(host), sensor);
 }
 
 /* Rollup plugin (tt_host.sensor_info): counters since start, dark size, GeoIP in use. */
 static gboolean host_sensor_info(const tt_host *host, uint32_t sensor, tt_sensor_info *info)
 {
-    tt_core *core = host->ctx;
+    tt_core *core = core_of(host);
     if (info == NULL || info->struct_size < sizeof(tt_sensor_info) ||
         tt_sensor_name(core->sensors, sensor) == NULL)
         return FALSE;
@@ -455,7 +193,7 @@ static gboolean host_sensor_info(const tt_host *host, uint32_t sensor, tt_sensor
 /* tt_host.loss_foreach (ABI 1.3): what was lost, for the rollup's loss table (loss.c). */
 static void host_loss_foreach(const tt_host *host, tt_loss_fn fn, void *data)
 {
-    tt_core *core = host->ctx;
+    tt_core *core = core_of(host);
     if (core->final_losses != NULL)
         tt_loss_list_foreach(core->final_losses, fn, data); /* fini: the decoder is gone */
     else
@@ -937,7 +675,7 @@ static gboolean core_load_plugins(tt_core *core, GError **error)
         if (pl == NULL)
             return FALSE;
         g_ptr_array_add(core->plugins, pl);
-        if (!tt_plugin_init(pl, &core->host, core->config->kf, error)) {
+        if (!tt_plugin_init(pl, &core->services.host, core->config->kf, error)) {
             g_prefix_error(error, "%s: ", core->config->path);
             return FALSE;
         }
@@ -1024,10 +762,8 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
 {
     g_return_val_if_fail(config != NULL, NULL);
     tt_core *core = g_new0(tt_core, 1);
-    core->checking = checking;
+    tt_services_init(&core->services, checking);
     g_mutex_init(&core->stats_lock);
-    g_mutex_init(&core->fail_lock);
-    core->failures.messages = g_ptr_array_new_with_free_func(g_free);
 
     core->config = config;
     core->step = config->step;
@@ -1082,25 +818,10 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     if (!checking)
         core->health =
             tt_health_new(core->writer, core->rrd, config->step, config->writer_lag_warn);
-    tt_writer_set_idle(core->writer, core_writer_idle, core); /* reads core->rrd and ->health */
-    core->host.struct_size = sizeof core->host;
-    core->host.abi_minor = TT_PLUGIN_ABI_MINOR;
-    core->host.data_dir = config->data_dir;
-    core->host.step = config->step;
-    core->host.grace = config->grace;
-    core->host.timezone = config->timezone;
-    core->host.ctx = core;
-    core->host.sensor_count = host_sensor_count;
-    core->host.sensor_name = host_sensor_name;
-    core->host.submit = host_submit;
-    core->host.rrd_update = host_rrd_update;
-    core->host.rrd_finish = host_rrd_finish;
-    core->host.sensor_info = host_sensor_info; /* rollup: per-day sensor facts */
-    core->host.replaying = host_replaying;
-    core->host.loss_foreach = host_loss_foreach;
-    core->host.submit_sized = host_submit_sized;
-    core->host.checking = host_checking;
-    core->host.job_failed = host_job_failed;
+    static const tt_host_core_fns core_fns = {host_sensor_count, host_sensor_name, host_sensor_info,
+                                              host_loss_foreach};
+    tt_services_start(&core->services, config, core->writer, core->rrd, core->health, core,
+                      &core_fns);
     if (!core_load_plugins(core, error))
         goto err_free_core;
     core->decoder = tt_decoder_new(config, core_sink, core, error);
@@ -1229,11 +950,7 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     g_free(core->listeners_final);
     g_mutex_clear(&core->stats_lock);
     /* every job ran (the writer was joined above): the failures are final */
-    if (out != NULL)
-        *out = core->failures;
-    else
-        tt_core_failures_clear(&core->failures);
-    g_mutex_clear(&core->fail_lock);
+    tt_services_clear(&core->services, out);
     g_free(core);
 }
 
@@ -1446,8 +1163,7 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
     g_key_file_free(config->kf);
     config->kf = old_kf;
     core->config = config;
-    core->host.data_dir = config->data_dir;
-    core->host.timezone = config->timezone;
+    tt_services_reconfigure(&core->services, config);
     /* writer-backlog and stop-timeout take effect at once (a stop reads the latter) */
     tt_writer_set_backlog(core->writer, config->writer_backlog, !core->live);
     /* the time policy and the decoder's caps take effect with the next message */
@@ -1503,7 +1219,7 @@ void tt_core_listener_loss(tt_core *core, tt_loss_fn fn, void *data)
 void tt_core_set_replay(tt_core *core, gboolean replay)
 {
     g_return_if_fail(core != NULL);
-    core->replay = replay;
+    core->services.replay = replay;
 }
 
 void tt_core_flush(tt_core *core)
@@ -1635,7 +1351,7 @@ static void core_counters(tt_core *core, tt_counters *c, unsigned flags)
     if (core->writer != NULL)
         tt_writer_get_stats(core->writer, &c->writer);
     c->writer_backlog = core->config->writer_backlog;
-    c->store_failures = tt_core_store_failures(core);
+    c->store_failures = tt_services_store_failures(&core->services);
     if (core->geo != NULL) {
         c->geo_type = tt_geo_type(core->geo);
         c->geo_build = tt_geo_build_epoch(core->geo);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "counters.h"
 #include "decode.h"
+#include "host.h"
 #include "writer.h"
 
 typedef struct tt_core tt_core;
@@ -40,21 +41,12 @@ tt_core *tt_core_new_checking(tt_config *config, GError **error);
  * last stats.json is written. Without it (--read) every job runs.
  */
 void tt_core_free(tt_core *core);
-/** Jobs that could not store their data (tt_host.job_failed; RRD lines refused). */
-typedef struct tt_core_failures {
-    guint64 count;       /* failures reported */
-    GPtrArray *messages; /* char *: the first TT_CORE_FAILURES_KEPT of them (owned) */
-} tt_core_failures;
-#define TT_CORE_FAILURES_KEPT 20
 /**
  * tt_core_free, handing over the failures of every job, fini's included
  * (they are final only once the writer is joined, inside the free), in
  * *@a out; clear it with tt_core_failures_clear(). @a out may be NULL.
  */
 void tt_core_free_failures(tt_core *core, tt_core_failures *out);
-void tt_core_failures_clear(tt_core_failures *failures);
-/** Failures reported so far (stats.json's store_failures). Any thread. */
-guint64 tt_core_store_failures(tt_core *core);
 /** SIGTERM: the stop's deadline is now + `stop-timeout`. Call before tt_core_close_all. */
 void tt_core_stopping(tt_core *core);
 
