@@ -109,19 +109,27 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
     return a;
 }
 
-gboolean tt_rrd_graph_draw(const tt_rrd_graph_spec *spec, int *width, int *height, GError **error)
+/* librrd's grapher on @a argv, its error wrapped for @a output. (transfer full) */
+static rrd_info_t *graph_run(GPtrArray *argv, const char *output, GError **error)
 {
-    g_return_val_if_fail(spec != NULL && spec->series != NULL && spec->series->len > 0, FALSE);
-    g_autoptr(GPtrArray) argv = tt_rrd_graph_argv(spec);
     rrd_clear_error();
     rrd_info_t *info = rrd_graph_v((int)argv->len, (char **)argv->pdata);
     if (info == NULL) {
         const char *msg = rrd_get_error();
-        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD, "graph %s: %s", spec->output,
+        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD, "graph %s: %s", output,
                     msg != NULL && *msg != '\0' ? msg : "failed");
         rrd_clear_error();
-        return FALSE;
     }
+    return info;
+}
+
+gboolean tt_rrd_graph_draw(const tt_rrd_graph_spec *spec, int *width, int *height, GError **error)
+{
+    g_return_val_if_fail(spec != NULL && spec->series != NULL && spec->series->len > 0, FALSE);
+    g_autoptr(GPtrArray) argv = tt_rrd_graph_argv(spec);
+    rrd_info_t *info = graph_run(argv, spec->output, error);
+    if (info == NULL)
+        return FALSE;
     *width = *height = 0;
     for (rrd_info_t *it = info; it != NULL; it = it->next) {
         if (strcmp(it->key, "image_width") == 0)
@@ -153,16 +161,10 @@ gboolean tt_rrd_graph_choose_per(tt_rrd_graph_spec *spec, GError **error)
         g_ptr_array_add(a, g_strdup_printf("VDEF:m%u=r%u,MAXIMUM", i, i));
         g_ptr_array_add(a, g_strdup_printf("PRINT:m%u:%%.9lf", i));
     }
-    rrd_clear_error();
-    rrd_info_t *info = rrd_graph_v((int)a->len, (char **)a->pdata);
+    rrd_info_t *info = graph_run(a, spec->output, error);
     g_ptr_array_unref(a);
-    if (info == NULL) {
-        const char *msg = rrd_get_error();
-        g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_LIBRRD, "graph %s: %s", spec->output,
-                    msg != NULL && *msg != '\0' ? msg : "failed");
-        rrd_clear_error();
+    if (info == NULL)
         return FALSE;
-    }
     double peak = 0;
     for (rrd_info_t *it = info; it != NULL; it = it->next) {
         if (g_str_has_prefix(it->key, "print[") && it->type == RD_I_STR) {
