@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "rrd_fetch.h"
 #include "store.h"
 #include "test_support.h"
 
@@ -61,23 +62,6 @@ static void cached_stop(cached *c)
     g_assert_cmpint(waitpid(c->pid, &status, 0), ==, c->pid);
     g_spawn_close_pid(c->pid);
     g_clear_pointer(&c->addr, g_free);
-}
-
-/* AVERAGE value x step of @a ds at the step ending at @a t, NAN when unknown. */
-static double fetch_step(const char *file, int64_t t, guint ds)
-{
-    time_t start = t - 300, end = t;
-    unsigned long step = 300, nds = 0;
-    char **names = NULL;
-    rrd_value_t *data = NULL;
-    rrd_clear_error();
-    g_assert_cmpint(rrd_fetch_r(file, "AVERAGE", &start, &end, &step, &nds, &names, &data), ==, 0);
-    double v = data[ds] * (ds < 3 ? 300 : 1);
-    for (unsigned long i = 0; i < nds; i++)
-        rrd_freemem(names[i]);
-    rrd_freemem(names);
-    rrd_freemem(data);
-    return v;
 }
 
 /* One run of a store: @a n steps of port 23 and the total from @a t0, then a clean end. */

@@ -18,29 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rrd_fetch.h"
 #include "store.h"
 
 static char *tmpdir(void)
 {
     return g_dir_make_tmp("rrd-store-XXXXXX", NULL);
-}
-
-/* AVERAGE value x step of @a ds at the step ending at @a t, NAN when unknown. */
-static double fetch_step(const char *file, int64_t t, guint ds)
-{
-    time_t start = t - 300, end = t;
-    unsigned long step = 300;
-    unsigned long nds = 0;
-    char **names = NULL;
-    rrd_value_t *data = NULL;
-    rrd_clear_error();
-    g_assert_cmpint(rrd_fetch_r(file, "AVERAGE", &start, &end, &step, &nds, &names, &data), ==, 0);
-    double v = data[ds] * (ds < 3 ? 300 : 1);
-    for (unsigned long i = 0; i < nds; i++)
-        rrd_freemem(names[i]);
-    rrd_freemem(names);
-    rrd_freemem(data);
-    return v;
 }
 
 static void test_schema_refused(void)
