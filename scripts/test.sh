@@ -19,14 +19,15 @@ ctest --output-on-failure -j "$(nproc)" --timeout 900
 # tree only: at ASan's speed they would measure the sanitizer; their code paths
 # run under it in the other tests.
 # The static checks (label "static": format, cppcheck, the tree's shape) read the
-# sources, not the binaries: the plain tree's run is enough.
+# sources, not the binaries: the plain tree's run is enough. So is the Debian
+# package test (label "package": it builds its own packages from the sources).
 san_dir="${TT_SANITIZE_BUILD_DIR:-$top/build-sanitize}"
 cmake -S "$top" -B "$san_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTT_SANITIZE=ON -DTT_WERROR=ON >/dev/null
 cmake --build "$san_dir" -j "$(nproc)"
 (cd "$san_dir" &&
     ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TT_TIME_SCALE=4 \
-    ctest --output-on-failure -j "$(nproc)" --timeout 1800 -LE '^(fuzz|static)$' \
+    ctest --output-on-failure -j "$(nproc)" --timeout 1800 -LE '^(fuzz|static|package)$' \
         -E '^(demo|bench_smoke)$')
 
 # The fuzz targets (tests/fuzz) need clang with libFuzzer: a second tree built with
