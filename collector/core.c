@@ -238,6 +238,16 @@ static tt_bucket bucket_of(tt_core *core, uint32_t sensor, int64_t start)
     return b;
 }
 
+/* Reverse the @a n slots at @a a. */
+static void open_reverse(open_bucket *a, guint n)
+{
+    for (guint i = 0; i < n / 2; i++) {
+        open_bucket t = a[i];
+        a[i] = a[n - 1 - i];
+        a[n - 1 - i] = t;
+    }
+}
+
 /* Close the open buckets of @a s that start before @a until, oldest first. */
 static void sensor_close_before(tt_core *core, uint32_t sensor, sensor_state *s, int64_t until)
 {
@@ -253,11 +263,11 @@ static void sensor_close_before(tt_core *core, uint32_t sensor, sensor_state *s,
         closed++;
     }
     if (closed > 0) {
-        /* rotate the closed slots behind the survivors, keeping their accumulator arrays */
-        open_bucket *fresh = g_newa(open_bucket, closed);
-        memcpy(fresh, s->open, closed * sizeof *fresh);
-        memmove(s->open, s->open + closed, (s->nopen - closed) * sizeof *s->open);
-        memcpy(s->open + (s->nopen - closed), fresh, closed * sizeof *fresh);
+        /* rotate the closed slots behind the survivors, keeping their accumulator arrays:
+         * in place, by three reversals (a copy on the stack would be sized by the grace) */
+        open_reverse(s->open, closed);
+        open_reverse(s->open + closed, s->nopen - closed);
+        open_reverse(s->open, s->nopen);
         s->nopen -= closed;
         core->stats_dirty = TRUE;
     }
