@@ -117,10 +117,21 @@ IFS=: read -r _ _ uid _ _ home shell < <(getent passwd teiten) || tt_fail "no us
     tt_fail "/var/lib/teiten is $(stat -c %U:%G:%a /var/lib/teiten), not teiten:teiten:750"
 grep -q "^user = teiten" /etc/teiten/teiten.conf || tt_fail "the configuration does not drop to teiten"
 
-# the logrotate rule parses (logrotate is only recommended)
+# the logrotate rule rotates the jsonl file as the user teiten and creates the next one
+# (logrotate is only recommended: skipped without it)
 if command -v logrotate >/dev/null; then
-    logrotate --debug --state "$TT_TMP/lr.state" /etc/logrotate.d/teiten >lr.out 2>&1 ||
+    install -d -o teiten -g teiten -m 0755 /var/lib/teiten/jsonl
+    echo '{"start":0}' >/var/lib/teiten/jsonl/counts.jsonl
+    chown teiten:teiten /var/lib/teiten/jsonl/counts.jsonl
+    logrotate --force --state "$TT_TMP/lr.state" /etc/logrotate.d/teiten >lr.out 2>&1 ||
         { cat lr.out >&2; tt_fail "logrotate refuses /etc/logrotate.d/teiten"; }
+    [ -f /var/lib/teiten/jsonl/counts.jsonl.1 ] || tt_fail "logrotate did not rotate: $(ls /var/lib/teiten/jsonl)"
+    [ "$(stat -c %U:%G:%a:%s /var/lib/teiten/jsonl/counts.jsonl)" = teiten:teiten:644:0 ] ||
+        tt_fail "the new jsonl file is $(stat -c %U:%G:%a:%s /var/lib/teiten/jsonl/counts.jsonl)"
+    rm -rf /var/lib/teiten/jsonl
+    tt_note "logrotate: rotated and created as teiten"
+else
+    tt_note "logrotate not installed: its rule not run"
 fi
 
 # the SDK from the system's paths
