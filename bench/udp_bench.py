@@ -348,7 +348,8 @@ plugin_buffer_size: 102400
             os.unlink(sock)
         cached = subprocess.Popen(['taskset', '-c', GEN_CPU, 'rrdcached', '-g', '-l',
                                    f'unix:{sock}', '-b', self.data, '-B', '-w', '3600', '-z',
-                                   '1800', '-f', '7200', '-t', '4'],
+                                   '1800', '-f', '7200', '-t', '4',
+                                   '-p', os.path.join(self.tmp, 'rrdcached.pid')],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(sock), 10, 'rrdcached')
         return cached, sock

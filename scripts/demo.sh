@@ -112,7 +112,9 @@ secs() { date -u -d "$1" +%s; }
 
 step "4/8 rrdcached and teitend on loopback, the telescope dataset over IPFIX/UDP, IPFIX/TCP, NetFlow v9"
 mkdir -p "$out/data/rrd"
-rrdcached -g -l "unix:$out/rrdcached.sock" -w 86400 -z 1 -f 172800 -F >"$out/rrdcached.log" 2>&1 &
+# its own pid file: the default (/run/rrdcached.pid) is shared with any other rrdcached here
+rrdcached -g -l "unix:$out/rrdcached.sock" -p "$out/rrdcached.pid" -w 86400 -z 1 -f 172800 -F \
+    >"$out/rrdcached.log" 2>&1 &
 cached=$!
 pid=""
 trap 'kill $pid $cached 2>/dev/null || true' EXIT

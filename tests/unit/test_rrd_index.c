@@ -15,6 +15,7 @@
 #include <rrd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "rrd_fetch.h"
@@ -27,6 +28,13 @@ typedef struct cached {
     GPid pid;
     char *addr; /* unix:PATH */
 } cached;
+
+/* In the child: a test that aborts on a failed assertion takes its rrdcached with it. */
+static void cached_child_setup(gpointer data)
+{
+    (void)data;
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 
 /* A real rrdcached over @a dir: writes held an hour (-w 3600), so what it took is not on disk. */
 static gboolean cached_start(const char *dir, cached *c)
@@ -46,7 +54,7 @@ static gboolean cached_start(const char *dir, cached *c)
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
                                     G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &c->pid, &error));
+                                cached_child_setup, NULL, &c->pid, &error));
     for (int i = 0; i < 800 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
         g_usleep(25000);
     g_assert_true(g_file_test(sock, G_FILE_TEST_EXISTS));
