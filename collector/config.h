@@ -116,5 +116,18 @@ gboolean tt_prefix_contains(const tt_prefix *prefix, const uint8_t addr[16]);
 /** Parse one listen spec such as "ipfix+udp://[::]:4739". */
 gboolean tt_listen_spec_parse(const char *text, tt_listen_spec *out, GError **error);
 void tt_listen_spec_clear(tt_listen_spec *spec);
+/** Whether @a kind is a TCP listener (config_values.c). */
+gboolean tt_listen_kind_is_tcp(tt_listen_kind kind);
+/** PREFIX or PREFIX@DOMAIN: an exporter match of a [sensor:NAME] group (config_values.c). */
+gboolean tt_exporter_match_parse(const char *text, tt_exporter_match *out, GError **error);
+/** Plain decimal digits only: no sign, no spaces, no "0x", no trailing junk (config_values.c). */
+gboolean tt_config_parse_decimal(const char *text, guint64 *out);
+
+/**
+ * A reload: warn once, naming every [collector] key a reload does not apply
+ * and every [plugin:*] group that differs between @a old_kf and @a new_kf
+ * (config_diff.c; docs/operations.md lists them).
+ */
+void tt_config_warn_restart_keys(GKeyFile *old_kf, GKeyFile *new_kf);
 
 #endif

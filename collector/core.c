@@ -38,6 +38,7 @@
 #include "stats.h"
 #include "store.h"
 #include "timepolicy.h"
+#include "writable.h"
 #include "writer.h"
 
 /*
@@ -50,6 +51,11 @@
  * plugin older than ABI 1.3) counts TT_WRITER_JOB_BYTES (host.c).
  */
 #define TT_WRITER_QUEUE_READ 64
+#define CORE_STOP_TIMEOUT_S 10 /* `stop-timeout` of a tt_config built by hand */
+#define CORE_STATS_EVERY_S 10  /* stats.json is rewritten at least this often */
+#define CORE_CLOCK_WINDOW_S                                                                        \
+    86400                    /* the watermark moves this far (or grace + step) uncorroborated */
+#define CORE_CLOCK_CONFIRM 3 /* messages that corroborate a jump beyond the window */
 
 typedef struct {
     int64_t start; /* seconds */
@@ -92,12 +98,10 @@ struct tt_core {
     int64_t global_closed;      /* seconds; INT64_MIN before the first close */
     int64_t earliest;           /* first bucket start ever opened */
     gboolean stats_dirty;
-    int64_t stats_written;  /* host seconds */
-    uint64_t stats_records; /* records_in when stats were last written */
-    uint64_t stats_seq;     /* snapshots taken (core thread) */
-    guint stats_pending;    /* writer_pending in the last snapshot */
-    GMutex stats_lock;      /* orders the writes of snapshots from two threads */
-    uint64_t stats_landed;  /* newest snapshot on disk, under stats_lock */
+    int64_t stats_written;    /* host seconds */
+    uint64_t stats_records;   /* records_in when stats were last written */
+    guint stats_pending;      /* writer_pending in the last snapshot */
+    tt_stats_file stats_file; /* DATA/stats.json, in order (stats.h) */
     uint64_t records_in;
     uint64_t unknown_sensor;            /* flows whose sensor index vanished in a reload */
     const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
@@ -698,74 +702,6 @@ static void plugin_free_cb(gpointer p)
     tt_plugin_free(p);
 }
 
-/*
- * Can this process write @a path? It need not exist when its directory lets
- * it be created. A file or directory it cannot write is named in @a error:
- * teitend refuses to start rather than accept flows it would lose at the
- * first close (a --check-config run as root used to leave root's files
- * behind for a daemon that drops to `user =`).
- */
-static gboolean core_writable(const char *path, gboolean dir, GError **error)
-{
-    if (g_access(path, F_OK) == 0) {
-        if (g_access(path, dir ? (W_OK | X_OK) : W_OK) == 0)
-            return TRUE;
-    } else {
-        g_autofree char *parent = g_path_get_dirname(path);
-        if (g_access(parent, W_OK | X_OK) == 0)
-            return TRUE;
-        path = parent;
-        dir = TRUE;
-    }
-    int saved = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                "%s%s is not writable by uid %u: %s", path, dir ? "/" : "", (unsigned)geteuid(),
-                g_strerror(saved));
-    return FALSE;
-}
-
-/* Every directory and .rrd file under @a dir (the RRD tree), and its .clock and .journal. */
-static gboolean core_writable_tree(const char *dir, GError **error)
-{
-    if (!core_writable(dir, TRUE, error))
-        return FALSE;
-    GDir *d = g_dir_open(dir, 0, NULL);
-    if (d == NULL)
-        return TRUE; /* not there yet: its parent was checked */
-    const char *name;
-    gboolean ok = TRUE;
-    while (ok && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
-            continue;
-        if (g_file_test(path, G_FILE_TEST_IS_DIR))
-            ok = core_writable_tree(path, error);
-        else if (g_str_has_suffix(name, ".rrd") || strcmp(name, ".clock") == 0 ||
-                 strcmp(name, ".journal") == 0)
-            ok = core_writable(path, FALSE, error);
-    }
-    g_dir_close(d);
-    return ok;
-}
-
-/*
- * The core's own files, after the privilege drop and before anything is
- * written: the data directory, stats.json, the RRD tree (unless a remote
- * rrdcached writes it). Plugins check theirs in init() (tt_host.checking).
- */
-static gboolean core_check_writable(const tt_config *config, GError **error)
-{
-    g_autofree char *stats = g_build_filename(config->data_dir, "stats.json", NULL);
-    g_autofree char *rrd = g_build_filename(config->data_dir, "rrd", NULL);
-    gboolean remote = config->rrdcached != NULL && !g_str_has_prefix(config->rrdcached, "unix:");
-    if (!core_writable(config->data_dir, TRUE, error) || !core_writable(stats, FALSE, error) ||
-        (!remote && !core_writable_tree(rrd, error))) {
-        g_prefix_error(error, "%s: ", config->path);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static void core_write_stats_now(tt_core *core);
 
 static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
@@ -773,7 +709,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     g_return_val_if_fail(config != NULL, NULL);
     tt_core *core = g_new0(tt_core, 1);
     tt_services_init(&core->services, checking);
-    g_mutex_init(&core->stats_lock);
+    tt_stats_file_init(&core->stats_file, config->data_dir);
 
     core->config = config;
     core->step = config->step;
@@ -782,8 +718,9 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     core->earliest = INT64_MIN;
     /* a step of more than a day (or the grace) needs 3 messages over clock-corroborate
      * seconds (docs/security.md) */
-    core->clock_rules.window_ms = MAX((int64_t)86400, config->grace + config->step) * 1000;
-    core->clock_rules.confirm = 3;
+    core->clock_rules.window_ms =
+        MAX((int64_t)CORE_CLOCK_WINDOW_S, config->grace + config->step) * 1000;
+    core->clock_rules.confirm = CORE_CLOCK_CONFIRM;
     core->clock_rules.confirm_s = config->clock_corroborate;
     core->states = g_array_new(FALSE, TRUE, sizeof(sensor_state));
     core->plugins = g_ptr_array_new_with_free_func(plugin_free_cb);
@@ -795,7 +732,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
                     config->path, config->data_dir, g_strerror(saved));
         goto err_free_core;
     }
-    if (!checking && !core_check_writable(config, error))
+    if (!checking && !tt_writable_check(config, error))
         goto err_free_core;
     if (config->geoip != NULL) {
         core->geo = tt_geo_open(config->geoip, error);
@@ -821,7 +758,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     if (config->writer_backlog == 0) /* a tt_config built by hand */
         config->writer_backlog = TT_CONFIG_WRITER_BACKLOG;
     if (config->stop_timeout == 0)
-        config->stop_timeout = 10;
+        config->stop_timeout = CORE_STOP_TIMEOUT_S;
     core->writer = tt_writer_new();
     tt_writer_set_limit(core->writer, TT_WRITER_QUEUE_READ);
     tt_writer_set_backlog(core->writer, config->writer_backlog, TRUE);
@@ -958,7 +895,7 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     tt_geo_free(core->geo);
     tt_config_free(core->config);
     g_free(core->listeners_final);
-    g_mutex_clear(&core->stats_lock);
+    tt_stats_file_clear(&core->stats_file);
     /* every job ran (the writer was joined above): the failures are final */
     tt_services_clear(&core->services, out);
     g_free(core);
@@ -1024,11 +961,11 @@ void tt_core_tick(tt_core *core, int64_t now)
     tt_health_tick(core->health, now);
     /* at most once a second when flows moved or the writer's queue did (a test or
      * an operator waiting for the writer to catch up reads it there); every 10 s
-     * regardless (refused records, drops and noise move counters too) */
+     * regardless (CORE_STATS_EVERY_S; refused records, drops and noise move counters too) */
     if (((core->stats_dirty || core->records_in != core->stats_records ||
           tt_writer_pending(core->writer) != core->stats_pending) &&
          now != core->stats_written) ||
-        now - core->stats_written >= 10)
+        now - core->stats_written >= CORE_STATS_EVERY_S)
         core_write_stats_now(core);
 }
 
@@ -1070,67 +1007,6 @@ void tt_core_close_all(tt_core *core)
     tt_core_write_stats(core);
 }
 
-/* [collector] keys a reload cannot apply: bound sockets, opened stores, cut buckets and days */
-static const char *const core_restart_keys[] = {
-    "listen",           "data-dir", "plugin-dir", "step",   "grace",        "timezone",
-    "rrdcached",        "user",     "pidfile",    "rcvbuf", "rrd-archives", "max-tcp-connections",
-    "tcp-idle-timeout", NULL,
-};
-
-static gboolean core_kf_value_differs(GKeyFile *a, GKeyFile *b, const char *group, const char *key)
-{
-    g_autofree char *va = g_key_file_get_value(a, group, key, NULL);
-    g_autofree char *vb = g_key_file_get_value(b, group, key, NULL);
-    if (va != NULL)
-        g_strstrip(va);
-    if (vb != NULL)
-        g_strstrip(vb);
-    return g_strcmp0(va, vb) != 0;
-}
-
-/* Whether [@a group] differs between @a a and @a b, in any key. */
-static gboolean core_kf_group_differs(GKeyFile *a, GKeyFile *b, const char *group)
-{
-    GKeyFile *files[] = {a, b};
-    for (guint f = 0; f < 2; f++) {
-        g_auto(GStrv) keys = g_key_file_get_keys(files[f], group, NULL, NULL);
-        if (keys == NULL && g_key_file_has_group(files[1 - f], group))
-            return TRUE;
-        for (char **k = keys; k != NULL && *k != NULL; k++)
-            if (core_kf_value_differs(a, b, group, *k))
-                return TRUE;
-    }
-    return FALSE;
-}
-
-/*
- * Name every changed key a reload does not apply (docs/operations.md lists them): a restart
- * applies them; until then the running values stay.
- */
-static void core_reload_restart_keys(GKeyFile *old_kf, GKeyFile *new_kf)
-{
-    g_autoptr(GString) changed = g_string_new(NULL);
-    for (const char *const *k = core_restart_keys; *k != NULL; k++)
-        if (core_kf_value_differs(old_kf, new_kf, "collector", *k))
-            g_string_append_printf(changed, "%s%s", changed->len ? ", " : "", *k);
-    GKeyFile *files[] = {old_kf, new_kf};
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint f = 0; f < 2; f++) {
-        g_auto(GStrv) groups = g_key_file_get_groups(files[f], NULL);
-        for (char **g = groups; g != NULL && *g != NULL; g++) {
-            if (!g_str_has_prefix(*g, "plugin:") || g_hash_table_contains(seen, *g))
-                continue;
-            g_hash_table_add(seen, g_strdup(*g));
-            if (core_kf_group_differs(old_kf, new_kf, *g))
-                g_string_append_printf(changed, "%s[%s]", changed->len ? ", " : "", *g);
-        }
-    }
-    if (changed->len > 0)
-        g_warning("reload: %s changed: a restart is needed to apply them; the running values "
-                  "stay until then",
-                  changed->str);
-}
-
 gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
 {
     g_return_val_if_fail(core != NULL && config != NULL, FALSE);
@@ -1143,7 +1019,7 @@ gboolean tt_core_reload(tt_core *core, tt_config *config, GError **error)
             return FALSE;
         }
     }
-    core_reload_restart_keys(core->config->kf, config->kf);
+    tt_config_warn_restart_keys(core->config->kf, config->kf);
     config->step = core->config->step;
     config->grace = core->config->grace;
     g_free(config->data_dir);
@@ -1237,63 +1113,14 @@ void tt_core_flush(tt_core *core)
     tt_writer_flush(core->writer);
 }
 
-/* ---- stats --------------------------------------------------------------- */
+/* ---- stats ------------------------------------------------------------- */
 
-/*
- * stats.json is written from two places. At the stop, as a writer job, so
- * that it lands after the jobs queued before it and its store counters tell
- * what they did. At most once a second from the tick, on the core
- * thread itself, because a writer busy with a step of 131 325 RRD updates would
- * otherwise leave it seconds stale exactly when an operator (or bench/run's
- * loss timeline) watches it. Every snapshot carries a sequence number and an
- * older one never replaces a newer one, so no counter on disk goes back.
- * Atomic (a temporary file renamed over it), not durable: GLib's CONSISTENT
- * mode fsyncs before the rename when the file exists, and a slow disk would
- * then hold the receiving thread (kernel drops) and make a --read of a year
- * wait for the disk; a write of a few KiB to the page cache costs
- * microseconds. After a crash the file may be older, never torn.
- */
-typedef struct {
-    tt_core *core;
-    uint64_t seq;
-    char *path;
-    char *json;
-} stats_job;
-
-static void stats_job_run(void *data)
+/* The document now, numbered (stats.h: an older one never replaces a newer one). */
+static tt_stats_doc *stats_snapshot(tt_core *core)
 {
-    stats_job *job = data;
-    g_autoptr(GError) error = NULL;
-    g_mutex_lock(&job->core->stats_lock);
-    if (job->seq > job->core->stats_landed) {
-        g_autofree char *tmp = g_strconcat(job->path, ".tmp", NULL);
-        if (g_file_set_contents_full(tmp, job->json, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
-            g_rename(tmp, job->path) == 0)
-            job->core->stats_landed = job->seq;
-        else
-            g_warning("stats: %s: %s", job->path,
-                      error != NULL ? error->message : g_strerror(errno));
-    }
-    g_mutex_unlock(&job->core->stats_lock);
-}
-
-static void stats_job_free(void *data)
-{
-    stats_job *job = data;
-    g_free(job->path);
-    g_free(job->json);
-    g_free(job);
-}
-
-static stats_job *stats_snapshot(tt_core *core)
-{
-    stats_job *job = g_new0(stats_job, 1);
-    job->core = core;
-    job->seq = ++core->stats_seq;
-    job->path = g_build_filename(core->config->data_dir, "stats.json", NULL);
     tt_counters c;
     core_counters(core, &c, CORE_COUNTERS_LOSSES | CORE_COUNTERS_JSON);
-    job->json = tt_stats_json(&c);
+    tt_stats_doc *job = tt_stats_doc_new(&core->stats_file, tt_stats_json(&c));
     core_counters_clear(&c);
     core->stats_dirty = FALSE;
     core->stats_records = core->records_in;
@@ -1302,17 +1129,17 @@ static stats_job *stats_snapshot(tt_core *core)
     return job;
 }
 
-/* The tick's write: now, on this thread (see stats_job). */
+/* The tick's write: now, on this thread (see stats.h). */
 static void core_write_stats_now(tt_core *core)
 {
-    stats_job *job = stats_snapshot(core);
-    stats_job_run(job);
-    stats_job_free(job);
+    tt_stats_doc *job = stats_snapshot(core);
+    tt_stats_doc_write(job);
+    tt_stats_doc_free(job);
 }
 
 void tt_core_write_stats(tt_core *core)
 {
-    tt_writer_submit(core->writer, stats_job_run, stats_snapshot(core), stats_job_free);
+    tt_writer_submit(core->writer, tt_stats_doc_write, stats_snapshot(core), tt_stats_doc_free);
 }
 
 uint64_t tt_core_records_in(tt_core *core)

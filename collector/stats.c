@@ -17,6 +17,8 @@
  * The document is built by hand with GString: it is small, flat and written
  * on a slow path; a JSON library would be one more dependency for nothing.
  */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 
 #include "stats.h"
@@ -224,4 +226,61 @@ char *tt_stats_json(const tt_counters *c)
     }
     g_string_append(out, "]}\n");
     return g_string_free(out, FALSE);
+}
+
+/* ---- the file (stats.h) ------------------------------------------------- */
+
+struct tt_stats_doc {
+    tt_stats_file *file;
+    uint64_t seq;
+    char *json;
+};
+
+void tt_stats_file_init(tt_stats_file *file, const char *data_dir)
+{
+    file->path = g_build_filename(data_dir, "stats.json", NULL);
+    file->seq = 0;
+    file->landed = 0;
+    g_mutex_init(&file->lock);
+}
+
+void tt_stats_file_clear(tt_stats_file *file)
+{
+    g_free(file->path);
+    file->path = NULL;
+    g_mutex_clear(&file->lock);
+}
+
+tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json)
+{
+    tt_stats_doc *doc = g_new0(tt_stats_doc, 1);
+    doc->file = file;
+    doc->seq = ++file->seq;
+    doc->json = json;
+    return doc;
+}
+
+void tt_stats_doc_write(void *data)
+{
+    tt_stats_doc *doc = data;
+    tt_stats_file *file = doc->file;
+    g_autoptr(GError) error = NULL;
+    g_mutex_lock(&file->lock);
+    if (doc->seq > file->landed) {
+        g_autofree char *tmp = g_strconcat(file->path, ".tmp", NULL);
+        if (g_file_set_contents_full(tmp, doc->json, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
+            g_rename(tmp, file->path) == 0)
+            file->landed = doc->seq;
+        else
+            g_warning("stats: %s: %s", file->path,
+                      error != NULL ? error->message : g_strerror(errno));
+    }
+    g_mutex_unlock(&file->lock);
+}
+
+void tt_stats_doc_free(void *data)
+{
+    tt_stats_doc *doc = data;
+    g_free(doc->json);
+    g_free(doc);
 }

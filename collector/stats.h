@@ -5,6 +5,9 @@
 #ifndef TT_STATS_H
 #define TT_STATS_H
 
+#include <glib.h>
+#include <stdint.h>
+
 #include "counters.h"
 
 /**
@@ -12,5 +15,37 @@
  * and listener_losses. (transfer full)
  */
 char *tt_stats_json(const tt_counters *c);
+
+/*
+ * stats.json is written from two places. At the stop, as a writer job, so
+ * that it lands after the jobs queued before it and its store counters tell
+ * what they did. At most once a second from the tick, on the core
+ * thread itself, because a writer busy with a step of 131 325 RRD updates would
+ * otherwise leave it seconds stale exactly when an operator (or bench/run's
+ * loss timeline) watches it. Every snapshot carries a sequence number and an
+ * older one never replaces a newer one, so no counter on disk goes back.
+ * Atomic (a temporary file renamed over it), not durable: GLib's CONSISTENT
+ * mode fsyncs before the rename when the file exists, and a slow disk would
+ * then hold the receiving thread (kernel drops) and make a --read of a year
+ * wait for the disk; a write of a few KiB to the page cache costs
+ * microseconds. After a crash the file may be older, never torn.
+ */
+typedef struct tt_stats_file {
+    char *path;      /* DATA/stats.json */
+    uint64_t seq;    /* documents numbered (core thread) */
+    GMutex lock;     /* orders the writes of documents from two threads */
+    uint64_t landed; /* newest document on disk, under lock */
+} tt_stats_file;
+
+/** One numbered document, for tt_stats_doc_write (a tt_job_fn) and tt_stats_doc_free. */
+typedef struct tt_stats_doc tt_stats_doc;
+
+void tt_stats_file_init(tt_stats_file *file, const char *data_dir);
+void tt_stats_file_clear(tt_stats_file *file);
+/** Number @a json (transfer full) for @a file, which must outlive it. Core thread. */
+tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json);
+/** Write it unless a newer document landed already. Any thread. */
+void tt_stats_doc_write(void *doc);
+void tt_stats_doc_free(void *doc);
 
 #endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * writable.c - can this process write the core's files? Checked once at the
+ * start, after the privilege drop and before anything is written, so that
+ * teitend refuses to start rather than lose its first closed bucket.
+ */
+#include "writable.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/*
+ * Can this process write @a path? It need not exist when its directory lets
+ * it be created. A file or directory it cannot write is named in @a error:
+ * teitend refuses to start rather than accept flows it would lose at the
+ * first close (a --check-config run as root used to leave root's files
+ * behind for a daemon that drops to `user =`).
+ */
+static gboolean writable(const char *path, gboolean dir, GError **error)
+{
+    if (g_access(path, F_OK) == 0) {
+        if (g_access(path, dir ? (W_OK | X_OK) : W_OK) == 0)
+            return TRUE;
+    } else {
+        g_autofree char *parent = g_path_get_dirname(path);
+        if (g_access(parent, W_OK | X_OK) == 0)
+            return TRUE;
+        path = parent;
+        dir = TRUE;
+    }
+    int saved = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                "%s%s is not writable by uid %u: %s", path, dir ? "/" : "", (unsigned)geteuid(),
+                g_strerror(saved));
+    return FALSE;
+}
+
+/* Every directory and .rrd file under @a dir (the RRD tree), and its .clock and .journal. */
+static gboolean writable_tree(const char *dir, GError **error)
+{
+    if (!writable(dir, TRUE, error))
+        return FALSE;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d == NULL)
+        return TRUE; /* not there yet: its parent was checked */
+    const char *name;
+    gboolean ok = TRUE;
+    while (ok && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        if (g_file_test(path, G_FILE_TEST_IS_DIR))
+            ok = writable_tree(path, error);
+        else if (g_str_has_suffix(name, ".rrd") || strcmp(name, ".clock") == 0 ||
+                 strcmp(name, ".journal") == 0)
+            ok = writable(path, FALSE, error);
+    }
+    g_dir_close(d);
+    return ok;
+}
+
+/*
+ * The core's own files, after the privilege drop and before anything is
+ * written: the data directory, stats.json, the RRD tree (unless a remote
+ * rrdcached writes it). Plugins check theirs in init() (tt_host.checking).
+ */
+gboolean tt_writable_check(const tt_config *config, GError **error)
+{
+    g_autofree char *stats = g_build_filename(config->data_dir, "stats.json", NULL);
+    g_autofree char *rrd = g_build_filename(config->data_dir, "rrd", NULL);
+    gboolean remote = config->rrdcached != NULL && !g_str_has_prefix(config->rrdcached, "unix:");
+    if (!writable(config->data_dir, TRUE, error) || !writable(stats, FALSE, error) ||
+        (!remote && !writable_tree(rrd, error))) {
+        g_prefix_error(error, "%s: ", config->path);
+        return FALSE;
+    }
+    return TRUE;
+}
