@@ -30,40 +30,29 @@ static gboolean is_template_set(uint16_t set_id)
 gboolean tt_rewrite_template_cap(tt_exporter *e, uint32_t max_templates, const uint8_t *msg,
                                  size_t len, uint32_t domain, uint32_t *template_records)
 {
-    tt_wire_sets sets;
-    tt_wire_templates tmpls;
+    tt_wire_all_templates it;
     tt_wire_status st;
     guint fresh = 0;
 
     *template_records = 0;
-    tt_wire_sets_init(&sets, msg, len);
-    while (tt_wire_sets_next(&sets, &st)) {
-        if (!is_template_set(sets.set.id))
-            continue;
-        tt_wire_templates_init(&tmpls, &sets);
-        while (tt_wire_templates_next(&tmpls, &st)) {
-            (*template_records)++;
-            if (tmpls.t.nfields == 0)
-                continue; /* a withdrawal adds nothing */
-            if (!g_hash_table_contains(e->tids, TID_KEY(domain, tmpls.t.tid))) {
-                if (g_hash_table_size(e->tids) + fresh >= max_templates)
-                    return FALSE;
-                fresh++;
-            }
+    tt_wire_all_templates_init(&it, msg, len);
+    while (tt_wire_all_templates_next(&it, &st)) {
+        (*template_records)++;
+        if (it.tmpls.t.nfields == 0)
+            continue; /* a withdrawal adds nothing */
+        if (!g_hash_table_contains(e->tids, TID_KEY(domain, it.tmpls.t.tid))) {
+            if (g_hash_table_size(e->tids) + fresh >= max_templates)
+                return FALSE;
+            fresh++;
         }
     }
     if (fresh == 0)
         return TRUE;
     /* second pass records them, now that the message is admitted */
-    tt_wire_sets_init(&sets, msg, len);
-    while (tt_wire_sets_next(&sets, &st)) {
-        if (!is_template_set(sets.set.id))
-            continue;
-        tt_wire_templates_init(&tmpls, &sets);
-        while (tt_wire_templates_next(&tmpls, &st))
-            if (tmpls.t.nfields > 0)
-                g_hash_table_add(e->tids, TID_KEY(domain, tmpls.t.tid));
-    }
+    tt_wire_all_templates_init(&it, msg, len);
+    while (tt_wire_all_templates_next(&it, &st))
+        if (it.tmpls.t.nfields > 0)
+            g_hash_table_add(e->tids, TID_KEY(domain, it.tmpls.t.tid));
     return TRUE;
 }
 
@@ -111,29 +100,23 @@ static void template_forget(tt_exporter *e, uint32_t domain, uint16_t tid)
  */
 size_t tt_rewrite_withdrawals(tt_exporter *e, uint8_t *msg, size_t len, uint32_t domain)
 {
-    tt_wire_sets sets;
-    tt_wire_templates tmpls;
+    tt_wire_all_templates it;
     tt_wire_status st;
 
-    tt_wire_sets_init(&sets, msg, len);
-    while (tt_wire_sets_next(&sets, &st)) {
-        if (!is_template_set(sets.set.id))
+    tt_wire_all_templates_init(&it, msg, len);
+    while (tt_wire_all_templates_next(&it, &st)) {
+        const tt_wire_template *t = &it.tmpls.t;
+        if (t->nfields > 0 && t->min_record > 0)
             continue;
-        tt_wire_templates_init(&tmpls, &sets);
-        while (tt_wire_templates_next(&tmpls, &st)) {
-            const tt_wire_template *t = &tmpls.t;
-            if (t->nfields > 0 && t->min_record > 0)
-                continue;
-            if (t->nfields > 0)
-                e->stats.templates_refused[TT_TREFUSE_ZERO_LENGTH]++;
-            if (t->nfields == 0 && (e->kind == TT_LISTEN_IPFIX_UDP || e->kind == TT_LISTEN_NF9_UDP))
-                e->stats.withdrawals_ignored++;
-            else
-                template_forget(e, domain, t->tid);
-            tt_wire_cut_template(&sets, &tmpls, msg);
-        }
+        if (t->nfields > 0)
+            e->stats.templates_refused[TT_TREFUSE_ZERO_LENGTH]++;
+        if (t->nfields == 0 && (e->kind == TT_LISTEN_IPFIX_UDP || e->kind == TT_LISTEN_NF9_UDP))
+            e->stats.withdrawals_ignored++;
+        else
+            template_forget(e, domain, t->tid);
+        tt_wire_cut_template(&it.sets, &it.tmpls, msg);
     }
-    return sets.len;
+    return it.sets.len;
 }
 
 /* Shortest record of a session template: fixed lengths, and 1 byte per variable-length field. */

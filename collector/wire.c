@@ -233,6 +233,27 @@ size_t tt_wire_cut_template(tt_wire_sets *sets, tt_wire_templates *tmpls, uint8_
     return sets->len;
 }
 
+void tt_wire_all_templates_init(tt_wire_all_templates *it, const uint8_t *msg, size_t len)
+{
+    tt_wire_sets_init(&it->sets, msg, len);
+    it->in_set = false;
+}
+
+bool tt_wire_all_templates_next(tt_wire_all_templates *it, tt_wire_status *status)
+{
+    for (;;) {
+        if (it->in_set && tt_wire_templates_next(&it->tmpls, status))
+            return true;
+        it->in_set = false;
+        if (!tt_wire_sets_next(&it->sets, status))
+            return false;
+        if (it->sets.set.id == TT_IPFIX_SET_TEMPLATE || it->sets.set.id == TT_IPFIX_SET_OPTIONS) {
+            tt_wire_templates_init(&it->tmpls, &it->sets);
+            it->in_set = true;
+        }
+    }
+}
+
 tt_wire_status tt_ipfix_check(const uint8_t *msg, size_t len, tt_wire_info *info)
 {
     tt_wire_info scratch;

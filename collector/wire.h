@@ -143,6 +143,22 @@ void tt_wire_templates_init(tt_wire_templates *it, const tt_wire_sets *sets);
  */
 bool tt_wire_templates_next(tt_wire_templates *it, tt_wire_status *status);
 
+/** Cursor over every template record of every template and options set of a message. */
+typedef struct {
+    tt_wire_sets sets;
+    tt_wire_templates tmpls; /* tmpls.t: the current record */
+    bool in_set;             /* tmpls walks a set of sets */
+} tt_wire_all_templates;
+
+void tt_wire_all_templates_init(tt_wire_all_templates *it, const uint8_t *msg, size_t len);
+/**
+ * Step to the next template record (it->tmpls.t), across sets. FALSE at the end
+ * of the message, or where a set or a record is wrong (*@a status, as
+ * tt_wire_sets_next and tt_wire_templates_next say; a wrong record ends its set
+ * only). The record may be cut (tt_wire_cut_template(&it->sets, &it->tmpls, msg)).
+ */
+bool tt_wire_all_templates_next(tt_wire_all_templates *it, tt_wire_status *status);
+
 /**
  * Cut the current set out of @a msg (the message @a sets walks): later bytes
  * move up, the header's length follows and the next step reads the set that
