@@ -223,6 +223,11 @@ static void store_load_index(tt_rrd_store *store)
     }
 }
 
+static void store_index_line(GString *out, tt_rrd_kind kind, int64_t last, const char *rel)
+{
+    g_string_append_printf(out, "%d %" G_GINT64_FORMAT " %s\n", (int)kind, last, rel);
+}
+
 /* At an end that left nothing unaccounted: every file's kind and last update, for the next start.
  */
 static void store_save_index(tt_rrd_store *store)
@@ -242,16 +247,14 @@ static void store_save_index(tt_rrd_store *store)
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const store_file *f = v;
         if (!f->refused)
-            g_string_append_printf(out, "%d %" G_GINT64_FORMAT " %s\n", (int)f->kind, f->last,
-                                   (const char *)k);
+            store_index_line(out, f->kind, f->last, k);
     }
     /* files the index named that this run never touched are as the last run left them */
     g_hash_table_iter_init(&it, store->known);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         const store_known *kn = v;
         if (!g_hash_table_contains(store->files, k))
-            g_string_append_printf(out, "%d %" G_GINT64_FORMAT " %s\n", (int)kn->kind, kn->last,
-                                   (const char *)k);
+            store_index_line(out, kn->kind, kn->last, k);
     }
     g_autofree char *path = g_build_filename(store->dir, STORE_INDEX, NULL);
     g_autoptr(GError) error = NULL;
@@ -593,8 +596,8 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         if (known != NULL && known->kind == kind) {
             l = known->last;
             store->st.indexed++;
-        } else if (!store_cached_last(store, rel, &l)) {
-            l = 0;
+        } else {
+            (void)store_cached_last(store, rel, &l); /* l stays 0 when it cannot answer */
         }
         if (l > f->last)
             f->last = l;

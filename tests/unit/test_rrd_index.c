@@ -62,14 +62,19 @@ static gboolean cached_start(const char *dir, cached *c)
     return TRUE;
 }
 
-/* SIGTERM: rrdcached writes every file it holds, then exits. */
-static void cached_stop(cached *c)
+/* End it with @a sig: at SIGTERM rrdcached writes every file it holds; SIGKILL loses them. */
+static void cached_end(cached *c, int sig)
 {
     int status = 0;
-    g_assert_cmpint(kill(c->pid, SIGTERM), ==, 0);
+    g_assert_cmpint(kill(c->pid, sig), ==, 0);
     g_assert_cmpint(waitpid(c->pid, &status, 0), ==, c->pid);
     g_spawn_close_pid(c->pid);
     g_clear_pointer(&c->addr, g_free);
+}
+
+static void cached_stop(cached *c)
+{
+    cached_end(c, SIGTERM);
 }
 
 /* One run of a store: @a n steps of port 23 and the total from @a t0, then a clean end. */
@@ -184,11 +189,7 @@ static void test_index_other_cached(void)
     cached c;
     NEED_CACHED(dir, &c);
     run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
-    int status = 0;
-    g_assert_cmpint(kill(c.pid, SIGKILL), ==, 0);
-    g_assert_cmpint(waitpid(c.pid, &status, 0), ==, c.pid);
-    g_spawn_close_pid(c.pid);
-    g_clear_pointer(&c.addr, g_free);
+    cached_end(&c, SIGKILL);
     g_autofree char *sock = g_build_filename(dir, "rrdcached.sock", NULL);
     (void)g_remove(sock);
     g_assert_true(cached_start(dir, &c));
