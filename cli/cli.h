@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "nearest.h"
+
 int tt_cli_rank(int argc, char **argv);   /* cli/rank.c: quarterly rank tables (issue: rollups) */
 int tt_cli_graph(int argc, char **argv);  /* cli/graph.c: RRD graphs (issue: RRD archives) */
 int tt_cli_report(int argc, char **argv); /* cli/report.c: the quarterly report (issue: report) */
@@ -22,14 +24,6 @@ char *tt_graph_total_ja(const char *ds);           /* "合計 %.0lf パケット
 
 /* cli/suggest.c: what the subcommands share about their command lines. */
 
-/** Damerau-Levenshtein distance (adjacent swaps cost 1), ASCII case folded. */
-guint tt_cli_distance(const char *a, const char *b);
-/**
- * The choice nearest to @a word, or NULL when none is within max(2, strlen(word) / 3)
- * edits. @a n: the number of choices, or -1 when @a choices is NULL-terminated.
- * (transfer none)
- */
-const char *tt_cli_nearest(const char *word, const char *const *choices, gssize n);
 /** Print "teiten CMD: MESSAGE" once, on stderr (@a cmd NULL: "teiten: MESSAGE"). */
 void tt_cli_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /**

@@ -161,7 +161,7 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
         for (guint i = 0; i < known->len; i++)
             found = found || strcmp(name, g_ptr_array_index(known, i)) == 0;
         if (!found) {
-            const char *near = tt_cli_nearest(name, (const char *const *)known->pdata, known->len);
+            const char *near = tt_nearest(name, (const char *const *)known->pdata, known->len);
             g_autofree char *all = NULL;
             if (known->len > 0 && known->len <= 10) {
                 g_ptr_array_add(known, NULL); /* g_strjoinv() reads up to a NULL */
@@ -182,7 +182,7 @@ static tt_rrd_series *graph_parse_series(const char *rrd_dir, const char *spec, 
         s->file = g_build_filename(rrd_dir, "sensor", name, "total.rrd", NULL);
         s->label = g_strdup_printf(ja ? "センサー %s" : "sensor %s", name);
     } else {
-        const char *near = tt_cli_nearest(kind, kinds, -1);
+        const char *near = tt_nearest(kind, kinds, -1);
         if (near != NULL)
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "%s: unknown series \"%s\"; did you mean %s%s? (valid: port:N/tcp, "

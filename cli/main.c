@@ -63,7 +63,7 @@ int main(int argc, char **argv)
     const char *names[G_N_ELEMENTS(subcommands)];
     for (size_t i = 0; i < G_N_ELEMENTS(subcommands); i++)
         names[i] = subcommands[i].name;
-    const char *near = tt_cli_nearest(argv[1], names, G_N_ELEMENTS(names));
+    const char *near = tt_nearest(argv[1], names, G_N_ELEMENTS(names));
     if (near != NULL)
         tt_cli_error(NULL, "unknown command %s; did you mean %s? (see teiten --help)", argv[1],
                      near);

@@ -53,7 +53,7 @@ static gboolean rank_sensor_known(GPtrArray *dbs, const char *sensor, GError **e
     for (guint i = 0; i < names->len; i++)
         if (strcmp(g_ptr_array_index(names, i), sensor) == 0)
             return TRUE;
-    const char *near = tt_cli_nearest(sensor, (const char *const *)names->pdata, names->len);
+    const char *near = tt_nearest(sensor, (const char *const *)names->pdata, names->len);
     g_ptr_array_add(names, NULL);
     g_autofree char *all = g_strjoinv(", ", (char **)names->pdata);
     if (near != NULL)

@@ -20,7 +20,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(tt_config_error_quark, tt_config_error)
 
@@ -649,16 +653,55 @@ tt_config *tt_config_load_data(const char *data, gsize len, const char *name, GE
     return g_steal_pointer(&config);
 }
 
+/* @a path's contents, NUL-terminated, into *@a data (transfer full); FALSE with errno set. */
+static gboolean config_read(const char *path, char **data, gsize *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return FALSE;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int saved = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(fd);
+        errno = saved;
+        return FALSE;
+    }
+    GString *buf = g_string_sized_new(S_ISREG(st.st_mode) ? (gsize)st.st_size + 1 : 4096);
+    char chunk[4096];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n == 0)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            g_string_free(buf, TRUE);
+            close(fd);
+            errno = saved;
+            return FALSE;
+        }
+        g_string_append_len(buf, chunk, n);
+    }
+    close(fd);
+    *len = buf->len;
+    *data = g_string_free(buf, FALSE);
+    return TRUE;
+}
+
 tt_config *tt_config_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
-    g_autoptr(GError) local = NULL;
     gsize len = 0;
 
     g_return_val_if_fail(path != NULL, NULL);
 
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_PARSE, "%s", local->message);
+    /* our own words and the path as it is: GLib's message quotes it with U+201C/U+201D,
+     * which a C locale prints as "?/etc/teiten.conf?" */
+    if (!config_read(path, &data, &len)) {
+        int saved = errno;
+        g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_PARSE,
+                    "%s: cannot read the configuration file: %s", path, g_strerror(saved));
         return NULL;
     }
     return tt_config_load_data(data, len, path, error);

@@ -36,6 +36,7 @@
 #include "core.h"
 #include "ledger.h"
 #include "listen.h"
+#include "plugin_loader.h"
 #include "sensor.h"
 
 #ifndef TT_PLUGIN_DIR
@@ -133,6 +134,22 @@ static gboolean on_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* After daemonise(): stderr is /dev/null and the log goes to syslog. */
+static gboolean daemonised;
+
+/*
+ * A start-up failure, said once: on stderr while there is one (the foreground, or before
+ * the fork), in the log (syslog) once daemonised. Printing it both ways showed it twice
+ * in the foreground, where GLib's log writes to stderr too.
+ */
+static void startup_error(const GError *error)
+{
+    if (daemonised)
+        g_warning("%s", error->message);
+    else
+        g_printerr("teitend: %s\n", error->message);
+}
+
 static gboolean daemonise(GError **error)
 {
     pid_t pid = fork();
@@ -159,6 +176,7 @@ static gboolean daemonise(GError **error)
     }
     openlog("teitend", LOG_PID, LOG_DAEMON);
     g_log_set_writer_func(syslog_writer, NULL, NULL);
+    daemonised = TRUE;
     return TRUE;
 
 err_errno:
@@ -477,8 +495,7 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
     config = NULL; /* the core owns it now */
     ctx.config_path = g_strdup(config_path);
     if (!tt_listeners_start(ctx.listeners, ctx.core, &error)) {
-        g_printerr("teitend: %s\n", error->message);
-        g_warning("%s", error->message);
+        startup_error(error);
         tt_listeners_free(ctx.listeners);
         tt_core_free(ctx.core);
         g_free(ctx.config_path);
@@ -508,8 +525,7 @@ static int run_daemon(tt_config *config, const char *config_path, gboolean foreg
     return 0;
 
 err_free_listeners:
-    g_printerr("teitend: %s\n", error->message);
-    g_warning("%s", error->message);
+    startup_error(error);
     tt_listeners_free(ctx.listeners);
     tt_config_free(config);
     return 1;
@@ -585,6 +601,13 @@ int main(int argc, char **argv)
     }
     if (config->plugin_dir == NULL)
         config->plugin_dir = default_plugin_dir();
+    /* a [plugin:NAME] without its NAME.so: the file, the group and the nearest name, not dlopen's
+     * words */
+    if (!tt_plugin_check_installed(config->plugin_dir, config->plugins, config_path, &error)) {
+        g_printerr("teitend: %s\n", error->message);
+        tt_config_free(config);
+        return 2;
+    }
 
     if (check) {
         /* validates everything and writes nothing: as root it would leave root's files for

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "nearest.h"
+
 G_DEFINE_QUARK(tt_plugin_error, tt_plugin_error)
 
 /* The size of the version-1.0 table: every member before `reserved`. */
@@ -143,6 +145,53 @@ tt_plugin *tt_plugin_load(const char *dir, const char *name, GError **error)
 err_close_module:
     g_module_close(module);
     return NULL;
+}
+
+static gint plugin_name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The plugins @a dir holds: NAME of every NAME.so, sorted. */
+static GPtrArray *plugin_installed(const char *dir)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    while (d != NULL && (entry = g_dir_read_name(d)) != NULL) {
+        if (g_str_has_suffix(entry, ".so") && strlen(entry) > 3)
+            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 3));
+    }
+    g_ptr_array_sort(names, plugin_name_cmp);
+    return names;
+}
+
+gboolean tt_plugin_check_installed(const char *dir, const GPtrArray *names, const char *config_path,
+                                   GError **error)
+{
+    g_return_val_if_fail(dir != NULL && names != NULL && config_path != NULL, FALSE);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_autofree char *file = g_strconcat(name, ".so", NULL);
+        g_autofree char *path = g_build_filename(dir, file, NULL);
+        /* an invalid name is tt_plugin_load's to refuse */
+        if (!plugin_name_is_valid(name) || g_file_test(path, G_FILE_TEST_EXISTS))
+            continue;
+        g_autoptr(GPtrArray) there = plugin_installed(dir);
+        const char *near = tt_nearest(name, (const char *const *)there->pdata, there->len);
+        g_autofree char *list = NULL;
+        if (there->len > 0) {
+            g_ptr_array_add(there, NULL);
+            list = g_strjoinv(", ", (char **)there->pdata);
+        }
+        g_autofree char *hint =
+            near != NULL ? g_strdup_printf("; did you mean [plugin:%s]?", near) : g_strdup("");
+        g_set_error(error, TT_PLUGIN_ERROR, TT_PLUGIN_ERROR_OPEN,
+                    "%s: [plugin:%s]: no plugin \"%s\" in %s%s (installed: %s)", config_path, name,
+                    name, dir, hint, list != NULL ? list : "none");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean tt_plugin_init(tt_plugin *plugin, const tt_host *host, GKeyFile *config, GError **error)

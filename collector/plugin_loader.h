@@ -36,6 +36,14 @@ typedef struct tt_plugin {
 
 /** Load @a dir/@a name.so and validate its table. (transfer full) */
 tt_plugin *tt_plugin_load(const char *dir, const char *name, GError **error);
+/**
+ * Every plugin of @a names (each from a [plugin:NAME] group of @a config_path) has its
+ * @a dir/NAME.so; otherwise one error naming the file, the group, the nearest installed
+ * plugin (when one is close) and the plugins @a dir holds. Start-up, before any load: a
+ * typo then reads as a typo, not as dlopen's "cannot open shared object file".
+ */
+gboolean tt_plugin_check_installed(const char *dir, const GPtrArray *names, const char *config_path,
+                                   GError **error);
 /** Create the instance from group "plugin:NAME" of @a config. */
 gboolean tt_plugin_init(tt_plugin *plugin, const tt_host *host, GKeyFile *config, GError **error);
 /** fini() the instance if any, unload. NULL is a no-op. */

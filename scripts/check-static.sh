@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Static analysis: cppcheck over the tree's C (collector/ cli/ plugins/ rrd/
+# Static analysis: cppcheck over the tree's C (collector/ cli/ common/ plugins/ rrd/
 # include/ tools/ examples/; the tests are left out: they poke at the code on purpose), or
 # over the PATHs named. Checks: warning, style, performance, portability, and the
 # errors cppcheck always reports. What it may let pass is in
@@ -24,7 +24,7 @@ cd "$top" # the suppressions name files from here
 if [ $# -gt 0 ]; then
     paths=("$@")
 else
-    paths=(collector cli plugins rrd include tools examples)
+    paths=(collector cli common plugins rrd include tools examples)
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # glib.cfg before gtk.cfg: for a macro both define, cppcheck keeps the first.
@@ -32,7 +32,7 @@ if "$cc" -q -j "$jobs" --std=c11 --enable=warning,style,performance,portability 
     --library=gnu --library=posix --library="$top/scripts/cppcheck/glib.cfg" --library=gtk \
     --inline-suppr --suppressions-list="$top/scripts/cppcheck/suppressions.txt" \
     --error-exitcode=1 --template='{file}:{line}: {severity}: {id}: {message}' \
-    -I include -I collector -I rrd -I cli -I plugins/common -I plugins/rrdplug -I tools \
+    -I include -I collector -I rrd -I cli -I common -I plugins/common -I plugins/rrdplug -I tools \
     "${paths[@]}"; then
     echo "check-static: cppcheck $("$cc" --version | sed 's/^Cppcheck //'): no finding in ${paths[*]}"
 else
