@@ -4,7 +4,7 @@
  *
  * The core owns the sensors, the GeoIP handle, the plugins, the writer
  * thread and the decoder; listeners only move bytes into the decoder, whose
- * flows come back here (tt_core_sink) to be enriched once and dispatched.
+ * flows come back to the core (dispatch.c) to be enriched once and dispatched.
  * Everything here runs on one thread (the main loop's).
  */
 #ifndef TT_CORE_H

@@ -4,7 +4,7 @@
  *
  * Losses are counted where they happen: the kernel's drops and TCP streams cut
  * per listener (listen.c), sequence gaps and refused messages and records per
- * exporter (decode.c), records refused per sensor (core.c), RRD steps the
+ * exporter (decode.c), records refused per sensor (dispatch.c), RRD steps the
  * store could not write (rrd/). This file only gathers them, cumulative since
  * the start, for the plugins that keep them beside their data (the rollup
  * plugin stores per-day differences; `teiten rank` and the report print a

@@ -126,7 +126,7 @@ typedef struct {
     uint64_t held;
 } clock_sim;
 
-/* Offer a message whose records start at @a t; apply the verdict as core.c does. */
+/* Offer a message whose records start at @a t; apply the verdict as dispatch.c does. */
 static tt_clock_verdict offer(clock_sim *c, const void *src, uint64_t msg, int64_t t, int64_t now)
 {
     int64_t limit;
