@@ -99,6 +99,14 @@ static gint64 core_rrd_send_due(tt_services *sv, gboolean force)
                * next job, or the journal: a timer here would hold a drain */
 }
 
+/* The journal the store read at the start (rrd/store.c): replayed on the writer thread. */
+static void core_rrd_replay(void *data)
+{
+    tt_services *sv = data;
+    core_rrd_commit(sv->rrd, &sv->host);
+    tt_health_job_done(sv->health);
+}
+
 static void core_job_run(void *data)
 {
     core_job *job = data;
@@ -313,6 +321,9 @@ void tt_services_start(tt_services *sv, const tt_config *config, tt_writer *writ
     sv->host.submit_sized = host_submit_sized;
     sv->host.checking = host_checking;
     sv->host.job_failed = host_job_failed;
+    /* the last stop's journal, first in the writer's queue: before any plugin's lines */
+    if (rrd != NULL && tt_rrd_store_queued(rrd) > 0)
+        tt_writer_submit(writer, core_rrd_replay, sv, NULL);
 }
 
 void tt_services_reconfigure(tt_services *sv, const tt_config *config)

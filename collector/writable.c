@@ -6,9 +6,12 @@
  */
 #include "writable.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -37,27 +40,58 @@ static gboolean writable(const char *path, gboolean dir, GError **error)
     return FALSE;
 }
 
-/* Every directory and .rrd file under @a dir (the RRD tree), and its .clock and .journal. */
+/* The files of the RRD tree a start must be able to write. */
+static gboolean writable_ours(const char *name)
+{
+    return g_str_has_suffix(name, ".rrd") || strcmp(name, ".clock") == 0 ||
+           strcmp(name, ".journal") == 0;
+}
+
+/* @a e's type, from readdir, or from fstatat on a file system that does not say it;
+ * DT_LNK (skipped) for an entry gone in between. */
+static unsigned char writable_type(int dirfd, const struct dirent *e)
+{
+    struct stat st;
+    if (e->d_type != DT_UNKNOWN)
+        return e->d_type;
+    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return DT_LNK;
+    if (S_ISDIR(st.st_mode))
+        return DT_DIR;
+    return S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+}
+
+/*
+ * Every directory and .rrd file under @a dir (the RRD tree), and its .clock
+ * and .journal. A full port space is ~131 000 files: one faccessat each, the
+ * type from readdir (no stat, no path built) unless one fails.
+ */
 static gboolean writable_tree(const char *dir, GError **error)
 {
     if (!writable(dir, TRUE, error))
         return FALSE;
-    GDir *d = g_dir_open(dir, 0, NULL);
+    DIR *d = opendir(dir);
     if (d == NULL)
         return TRUE; /* not there yet: its parent was checked */
-    const char *name;
+    int fd = dirfd(d);
+    const struct dirent *e;
     gboolean ok = TRUE;
-    while (ok && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+    while (ok && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
             continue;
-        if (g_file_test(path, G_FILE_TEST_IS_DIR))
+        unsigned char type = writable_type(fd, e);
+        if (type == DT_LNK)
+            continue;
+        if (type == DT_DIR) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
             ok = writable_tree(path, error);
-        else if (g_str_has_suffix(name, ".rrd") || strcmp(name, ".clock") == 0 ||
-                 strcmp(name, ".journal") == 0)
-            ok = writable(path, FALSE, error);
+        } else if (writable_ours(name) && faccessat(fd, name, W_OK, 0) != 0) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+            ok = writable(path, FALSE, error); /* names it, with the reason */
+        }
     }
-    g_dir_close(d);
+    closedir(d);
     return ok;
 }
 

@@ -93,6 +93,8 @@ struct tt_rrd_store {
     GHashTable *mark;        /* scope -> int64_t*: newest step end in this run */
     int64_t newest;          /* newest step end stored in this run */
     GPtrArray *pending;      /* of char*: commands not yet accepted */
+    guint creates;           /* TT-CREATE lines among them (the journal's, or the stop's) */
+    gboolean journal_open;   /* DATA/rrd/.journal read at the start, not yet all sent */
     int64_t retry_at;        /* monotonic seconds: no reconnect before this */
     int backoff;             /* seconds */
     gboolean down_logged;
@@ -281,6 +283,13 @@ static void store_journal_create(tt_rrd_store *store, const char *args)
         store->st.created++;
 }
 
+/*
+ * The journal goes to the front of the queue as it is, TT-CREATE lines
+ * included; nothing is sent or created here. The first commit, a job the host
+ * puts first on the writer's queue, replays it (store_commit_creates, then the
+ * lines): a stop that journaled a whole port space's file creations must not
+ * hold the next start's reception for the minutes they take.
+ */
 static void store_load_journal(tt_rrd_store *store)
 {
     g_autofree char *path = g_build_filename(store->dir, ".journal", NULL);
@@ -293,14 +302,37 @@ static void store_load_journal(tt_rrd_store *store)
         if (**l == '\0')
             continue;
         n++;
-        if (g_str_has_prefix(*l, STORE_JOURNAL_CREATE " ")) {
-            store_journal_create(store, *l + strlen(STORE_JOURNAL_CREATE " "));
-            continue;
-        }
+        if (g_str_has_prefix(*l, STORE_JOURNAL_CREATE " "))
+            store->creates++;
         g_ptr_array_add(store->pending, g_strdup(*l));
     }
     store->st.replayed = n;
-    g_message("rrd: replaying %u update lines journaled at the last stop", n);
+    store->journal_open = n > 0;
+    g_message("rrd: replaying %u update lines journaled at the last stop (%u file creations; "
+              "on the writer thread, reception does not wait)",
+              n, store->creates);
+}
+
+/*
+ * The queue's TT-CREATE lines done, in order, the others kept in theirs: a
+ * created file precedes its updates either way. The stop's deadline ends it:
+ * what is left is journaled again.
+ */
+static void store_commit_creates(tt_rrd_store *store)
+{
+    gsize n = 0;
+    char **lines = (char **)g_ptr_array_steal(store->pending, &n); /* the queue is empty now */
+    for (gsize i = 0; i < n; i++) {
+        if (store->creates > 0 && g_str_has_prefix(lines[i], STORE_JOURNAL_CREATE " ") &&
+            !g_atomic_int_get(&store->abandoned)) {
+            store_journal_create(store, lines[i] + strlen(STORE_JOURNAL_CREATE " "));
+            store->creates--;
+            g_free(lines[i]);
+            continue;
+        }
+        g_ptr_array_add(store->pending, lines[i]);
+    }
+    g_free(lines);
 }
 
 /* The lines still pending, to DATA/rrd/.journal; FALSE: some are lost (reported). */
@@ -504,11 +536,22 @@ void tt_rrd_store_commit(tt_rrd_store *store)
     g_return_if_fail(store != NULL);
     if (store->pending->len == 0 || g_atomic_int_get(&store->abandoned))
         return;
+    if (store->creates > 0)
+        store_commit_creates(store);
+    if (g_atomic_int_get(&store->abandoned))
+        return; /* the stop's deadline fell during the creations: the rest is journaled */
     if (store->cached == NULL)
         store_commit_direct(store);
     else
         store_commit_cached(store);
     store->st.pending = store->pending->len;
+    if (store->journal_open && store->pending->len == 0) {
+        g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
+        (void)g_remove(j);
+        store->journal_open = FALSE;
+        g_message("rrd: the journal is replayed (%" G_GUINT64_FORMAT " files created so far)",
+                  (guint64)store->st.created);
+    }
 }
 
 guint tt_rrd_store_queued(const tt_rrd_store *store)
@@ -563,6 +606,7 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         g_ptr_array_add(store->pending,
                         g_strdup_printf(STORE_JOURNAL_CREATE " %d %" G_GINT64_FORMAT " %s",
                                         (int)kind, day, rel));
+        store->creates++;
         f->last = day;
         return f;
     }
@@ -811,12 +855,7 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     }
     store_load_clock(store);
     store_load_index(store);
-    store_load_journal(store);
-    tt_rrd_store_commit(store);
-    if (store->pending->len == 0) {
-        g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
-        (void)g_remove(j);
-    }
+    store_load_journal(store); /* replayed by the first commit, on the writer thread */
     return store;
 }
 

@@ -85,7 +85,7 @@ owner=$(stat -c %U data/rollup.sqlite data/rrd | sort -u)
 tt_note "unit verified; ExecStartPre as root, daemon as $SVC_USER: every flow stored"
 
 # a file the service user cannot write: the daemon refuses to start and names it
-for f in stats.json rollup.sqlite rrd/total.rrd flows.jsonl; do
+for f in stats.json rollup.sqlite rrd/total.rrd rrd/self/collector.rrd flows.jsonl; do
     [ -e "data/$f" ] || tt_fail "no data/$f after the run"
     chown root:root "data/$f"
     chmod 644 "data/$f"

@@ -2,5 +2,6 @@
 # Starting and stopping: the shipped systemd unit's Exec lines, the stop-timeout and its journal.
 tt_add_script_test(service_unit service.sh)
 tt_add_script_test(stop_timeout stop_timeout.sh)
+tt_add_script_test(journal_creates journal_creates.sh)
 tt_add_script_test(writer_backlog backlog.sh)
 tt_add_script_test(read_progress read_progress.sh)

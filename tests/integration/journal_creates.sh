@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# A journal full of file creations (what a stop leaves when its deadline falls while a
+# whole port space is being created: TT-CREATE lines, docs/storage.md) must not hold the
+# next start's reception: the journal is replayed on the writer thread.
+#   - the daemon logs "receiving" before the replay ends, and counts the flows sent while
+#     it runs;
+#   - the replay ends with every file created and no journal left;
+#   - a SIGTERM in the middle of a second such replay (stop-timeout = 1) leaves, between
+#     the files created and the TT-CREATE lines journaled again, every file exactly once;
+#     the next start finishes the job.
+# No timing is asserted but the order of the log lines and the stop's own deadline.
+. "$(dirname "$0")/lib.sh"
+tt_need rrdcached
+tt_tmpdir
+cd "$TT_TMP"
+export N=${TT_JOURNAL_CREATES:-3000}
+SOCK="$TT_TMP/rrdcached.sock"
+tt_rrdcached "$SOCK"
+PORT=$(tt_port udp)
+tt_rrd_conf t.conf "$TT_TMP/data" "ipfix+udp://127.0.0.1:$PORT" "rrdcached = unix:$SOCK" \
+    "stop-timeout = 1"
+DAY=1556668800 # 2019-05-01, midnight UTC
+# journal_of FIRST: N TT-CREATE lines for udp ports FIRST..FIRST+N-1 (kind 0: a port file)
+journal_of() {
+    mkdir -p data/rrd
+    "$PY" -c "import sys
+for p in range($1, $1 + $N): print('TT-CREATE 0 $DAY port/udp/%d.rrd' % p)" >data/rrd/.journal
+}
+created() { ls data/rrd/port/udp 2>/dev/null | grep -c '\.rrd$' || true; }
+
+journal_of 1000
+tt_start t.conf run1.log
+grep -q "replaying $N update lines journaled at the last stop ($N file creations" run1.log ||
+    { cat run1.log >&2; tt_fail "the journal's creations were not announced"; }
+"$FLOWGEN" --seed 5 --flows 500 --start 2019-05-01T00:00:00Z --duration 600 \
+    --out "udp://127.0.0.1:$PORT" >/dev/null
+tt_wait_stat data 'sum(x["observed"] for x in s["sensors"]) == 500' ||
+    { cat data/stats.json >&2; tt_fail "flows sent while the journal was replayed were not received"; }
+for _ in $(seq 1 $((1200 * TT_SCALE))); do
+    grep -q "the journal is replayed" run1.log && break
+    sleep 0.1
+done
+grep -q "the journal is replayed" run1.log || { tail run1.log >&2; tt_fail "the replay did not end"; }
+# the order is the point: reception started before the creations ended
+"$PY" - run1.log <<'PYEOF' || tt_fail "reception waited for the journal's file creations"
+import sys
+log = open(sys.argv[1]).read()
+r, j = log.find("receiving"), log.find("the journal is replayed")
+sys.exit(0 if 0 <= r < j else 1)
+PYEOF
+[ "$(created)" -ge "$N" ] || tt_fail "$(created) of $N journaled files created"
+tt_stop
+[ ! -e data/rrd/.journal ] || tt_fail "the journal is still there after its replay"
+tt_note "$N journaled creations replayed behind reception"
+
+# a stop in the middle of the replay: every file either created or journaled again, once
+journal_of 20000
+tt_start t.conf run2.log
+kill -TERM "$TT_DAEMON_PID"
+wait "$TT_DAEMON_PID" && rc=0 || rc=$?
+[ "$rc" -eq 0 ] || { tail run2.log >&2; tt_fail "teitend exited $rc"; }
+"$PY" - data <<'PYEOF' || tt_fail "a journaled creation was lost or doubled by the stop"
+import os, sys
+d = sys.argv[1]
+want = {"port/udp/%d.rrd" % p for p in range(20000, 20000 + int(os.environ.get("N", "3000")))}
+have = {"port/udp/" + f for f in os.listdir(d + "/rrd/port/udp") if f.endswith(".rrd")}
+again = []
+if os.path.exists(d + "/rrd/.journal"):
+    again = [l.split()[3] for l in open(d + "/rrd/.journal") if l.startswith("TT-CREATE ")]
+if len(again) != len(set(again)):
+    sys.exit("a creation journaled twice")
+missing = want - have - set(again)
+twice = (want & have) & set(again)
+print("# stopped mid-replay: %d created, %d journaled again" % (len(want & have), len(again)),
+      file=sys.stderr)
+sys.exit("missing %d, both created and journaled %d" % (len(missing), len(twice))
+         if missing or twice else 0)
+PYEOF
+tt_start t.conf run3.log
+for _ in $(seq 1 $((1200 * TT_SCALE))); do
+    [ -e data/rrd/.journal ] || break
+    sleep 0.1
+done
+tt_stop
+[ ! -e data/rrd/.journal ] || tt_fail "the journal is still there after the third start"
+"$PY" -c "
+import os, sys
+have = {f for f in os.listdir('data/rrd/port/udp')}
+sys.exit(0 if all('%d.rrd' % p in have for p in range(20000, 20000 + $N)) else 1)" ||
+    tt_fail "not every journaled file exists after the replay was resumed"
