@@ -576,6 +576,8 @@ def main():
     ap.add_argument('--sweep-only', action='store_true',
                     help='the rate sweep and bisection only: no --read ingest, no soak '
                          '(bench/compare runs it for two builds in turn)')
+    ap.add_argument('--no-soak', action='store_true',
+                    help='the sweep and the --read ingest, no soak (bench/compare --read)')
     ap.add_argument('--command', default='bench/run')
     a = ap.parse_args()
     b = Bench(a)
@@ -622,6 +624,8 @@ def main():
         results['first_creation'] = b.first_creation
         if a.sweep_only:
             cfg['read'] = cfg['soak_steps'] = 0
+        if a.no_soak:
+            cfg['soak_steps'] = 0
         if cfg['read'] and 'teitend' in who:
             results['read'] = b.read_ingest(cfg['read'])
         if cfg['soak_steps'] and 'teitend' in who:
