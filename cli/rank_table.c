@@ -106,6 +106,34 @@ static void period_guess_month(const char *text, char out[8])
             g_snprintf(out, 8, "%04d-%02d", y, m);
 }
 
+/* @a option's @a text did not parse: FALSE, with what was expected and a guess when there is one.
+ */
+static gboolean period_unparsed(const char *option, const char *text, const char *expected,
+                                void (*guess_fn)(const char *text, char out[8]), GError **error)
+{
+    char guess[8];
+    guess_fn(text, guess);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s %s: expected %s%s%s%s", option,
+                text, expected, *guess ? "; did you mean " : "", guess, *guess ? "?" : "");
+    return FALSE;
+}
+
+/* A quarter (@a months 3) or a month (1): the @a n-th of year @a y in @a cur, the one before in
+ * @a prev, labelled 2019Q1 or 2019-03. */
+static void period_months(int y, int n, int months, tt_rank_period *cur, tt_rank_period *prev)
+{
+    int py = n == 1 ? y - 1 : y, pn = n == 1 ? 12 / months : n - 1;
+    period_days(cur, y, months * (n - 1) + 1, y, months * n);
+    period_days(prev, py, months * (pn - 1) + 1, py, months * pn);
+    if (months == 3) {
+        cur->label = g_strdup_printf("%04dQ%d", y, n);
+        prev->label = g_strdup_printf("%04dQ%d", py, pn);
+    } else {
+        cur->label = g_strdup_printf("%04d-%02d", y, n);
+        prev->label = g_strdup_printf("%04d-%02d", py, pn);
+    }
+}
+
 /* The period asked for and the one before it; FALSE with a message on a bad spec. */
 gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
                          const char *to, tt_period_kind *kind, tt_rank_period *cur,
@@ -121,40 +149,21 @@ gboolean tt_rank_periods(const char *quarter, const char *month, const char *yea
         return FALSE;
     }
     if (quarter != NULL) {
-        if (sscanf(quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4) {
-            char guess[8];
-            period_guess_quarter(quarter, guess);
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--quarter %s: expected YYYYQn, e.g. 2019Q1%s%s%s", quarter,
-                        *guess ? "; did you mean " : "", guess, *guess ? "?" : "");
-            return FALSE;
-        }
+        if (sscanf(quarter, "%4dQ%1d%c", &y, &n, &tail) != 2 || n < 1 || n > 4)
+            return period_unparsed("--quarter", quarter, "YYYYQn, e.g. 2019Q1",
+                                   period_guess_quarter, error);
         if (!period_year_ok(y, "--quarter", quarter, "1970Q1 to 9999Q4", error))
             return FALSE;
         *kind = TT_PERIOD_QUARTER;
-        period_days(cur, y, 3 * n - 2, y, 3 * n);
-        cur->label = g_strdup_printf("%04dQ%d", y, n);
-        int py = n == 1 ? y - 1 : y, pn = n == 1 ? 4 : n - 1;
-        period_days(prev, py, 3 * pn - 2, py, 3 * pn);
-        prev->label = g_strdup_printf("%04dQ%d", py, pn);
+        period_months(y, n, 3, cur, prev);
     } else if (month != NULL) {
-        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12 ||
-            strlen(month) != 7) {
-            char guess[8];
-            period_guess_month(month, guess);
-            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--month %s: expected YYYY-MM, e.g. 2019-03%s%s%s", month,
-                        *guess ? "; did you mean " : "", guess, *guess ? "?" : "");
-            return FALSE;
-        }
+        if (sscanf(month, "%4d-%2d%c", &y, &n, &tail) != 2 || n < 1 || n > 12 || strlen(month) != 7)
+            return period_unparsed("--month", month, "YYYY-MM, e.g. 2019-03", period_guess_month,
+                                   error);
         if (!period_year_ok(y, "--month", month, "1970-01 to 9999-12", error))
             return FALSE;
         *kind = TT_PERIOD_MONTH;
-        period_days(cur, y, n, y, n);
-        cur->label = g_strdup_printf("%04d-%02d", y, n);
-        int py = n == 1 ? y - 1 : y, pn = n == 1 ? 12 : n - 1;
-        period_days(prev, py, pn, py, pn);
-        prev->label = g_strdup_printf("%04d-%02d", py, pn);
+        period_months(y, n, 1, cur, prev);
     } else if (year != NULL) {
         if (sscanf(year, "%4d%c", &y, &tail) != 1) {
             g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -334,24 +334,17 @@ static int udp_read_batch(listener *l)
     return n;
 }
 
-static gboolean udp_ready(gint fd, GIOCondition cond, gpointer data)
+static void udp_ready(listener *l)
 {
-    (void)fd;
-    (void)cond;
-    listener *l = data;
     for (int b = 0; b < BATCHES_PER_WAKEUP; b++)
         if (udp_read_batch(l) < RECV_BATCH)
             break;
-    return G_SOURCE_CONTINUE;
 }
 
 /* ---- sFlow through libfixbuf's listener ----------------------------------- */
 
-static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
+static void sflow_ready(listener *l)
 {
-    (void)fd;
-    (void)cond;
-    listener *l = data;
     tt_listeners *ls = l->owner;
     struct sockaddr_storage peer;
     socklen_t plen = sizeof peer;
@@ -362,34 +355,33 @@ static gboolean sflow_ready(gint fd, GIOCondition cond, gpointer data)
     ssize_t n =
         recvfrom(l->fd, head, RECV_BUFSZ, MSG_PEEK | MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
     if (n < 0)
-        return G_SOURCE_CONTINUE;
+        return;
     l->stats.datagrams++;
     if (n < 4 || head[0] != 0 || head[1] != 0 || head[2] != 0 || head[3] != 5) {
         l->stats.noise++;
         (void)recv(l->fd, head, 4, MSG_DONTWAIT); /* discard it */
-        return G_SOURCE_CONTINUE;
+        return;
     }
     tt_exporter *e = tt_decoder_exporter(ls->decoder, l->spec.kind, l->id, (struct sockaddr *)&peer,
                                          plen, now_s());
     if (e == NULL) {
         l->stats.exporter_cap++;
         (void)recv(l->fd, head, 4, MSG_DONTWAIT);
-        return G_SOURCE_CONTINUE;
+        return;
     }
     tt_wire_status st = tt_sflow_check(head, (size_t)n);
     if (st != TT_WIRE_OK) {
         tt_decoder_count_malformed(e, st);
         (void)recv(l->fd, head, 4, MSG_DONTWAIT);
-        return G_SOURCE_CONTINUE;
+        return;
     }
     fBuf_t *fbuf = fbListenerWait(l->fb_listener, &error);
     if (fbuf == NULL) {
         g_debug("%s: %s", l->spec.spec, error->message);
-        return G_SOURCE_CONTINUE;
+        return;
     }
     fBufSetAutomaticMode(fbuf, FALSE);
     tt_decoder_fbuf(ls->decoder, e, fbuf);
-    return G_SOURCE_CONTINUE;
 }
 
 /*
@@ -520,17 +512,14 @@ static gboolean tcp_ready(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
+static void tcp_accept(listener *l)
 {
-    (void)fd;
-    (void)cond;
-    listener *l = data;
     tt_listeners *ls = l->owner;
     struct sockaddr_storage peer;
     socklen_t plen = sizeof peer;
     int cfd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0)
-        return G_SOURCE_CONTINUE;
+        return;
     if (ls->conns->len >= ls->max_tcp || !tt_decoder_exporter_room(ls->decoder)) {
         /* accepted to be closed: the backlog must not fill with what we will never read */
         close(cfd);
@@ -542,7 +531,7 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
                       "or max-exporters reached; %" G_GUINT64_FORMAT " refused so far",
                       l->spec.spec, ls->conns->len, ls->max_tcp, l->stats.tcp_refused);
         }
-        return G_SOURCE_CONTINUE;
+        return;
     }
     uint8_t addr[16];
     char host[INET6_ADDRSTRLEN], label[96];
@@ -560,7 +549,6 @@ static gboolean tcp_accept(gint fd, GIOCondition cond, gpointer data)
     c->watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, tcp_ready, c);
     g_ptr_array_add(ls->conns, c);
     l->stats.connections++;
-    return G_SOURCE_CONTINUE;
 }
 
 /* ---- life cycle, stats ---------------------------------------------------- */
@@ -673,25 +661,35 @@ gboolean tt_listeners_start(tt_listeners *ls, tt_core *core, GError **error)
     return tt_listeners_attach(ls, tt_core_decoder(core), error);
 }
 
+/* The main loop's callback for every listening socket: its kind's reader. */
+static gboolean listener_ready(gint fd, GIOCondition cond, gpointer data)
+{
+    (void)fd;
+    (void)cond;
+    listener *l = data;
+    switch (l->spec.kind) {
+    case TT_LISTEN_IPFIX_TCP:
+        tcp_accept(l);
+        break;
+    case TT_LISTEN_SFLOW_UDP:
+        sflow_ready(l);
+        break;
+    default:
+        udp_ready(l);
+        break;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 gboolean tt_listeners_attach(tt_listeners *ls, tt_decoder *decoder, GError **error)
 {
     g_return_val_if_fail(ls != NULL && decoder != NULL, FALSE);
     ls->decoder = decoder;
     for (guint i = 0; i < ls->list->len; i++) {
         listener *l = g_ptr_array_index(ls->list, i);
-        switch (l->spec.kind) {
-        case TT_LISTEN_IPFIX_TCP:
-            l->watch = g_unix_fd_add(l->fd, G_IO_IN, tcp_accept, l);
-            break;
-        case TT_LISTEN_SFLOW_UDP:
-            if (!sflow_start(l, error))
-                return FALSE;
-            l->watch = g_unix_fd_add(l->fd, G_IO_IN, sflow_ready, l);
-            break;
-        default:
-            l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp_ready, l);
-            break;
-        }
+        if (l->spec.kind == TT_LISTEN_SFLOW_UDP && !sflow_start(l, error))
+            return FALSE;
+        l->watch = g_unix_fd_add(l->fd, G_IO_IN, listener_ready, l);
     }
     return TRUE;
 }

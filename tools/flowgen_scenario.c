@@ -72,55 +72,87 @@ err_syntax:
     return FALSE;
 }
 
-static GArray *flowgen_ports_parse(const char *spec, GError **error)
+/*
+ * One NAME of a NAME:WEIGHT list, checked and written into *@a item (zeroed; the
+ * caller sets its cumulative weight); @a items holds the entries so far.
+ */
+typedef gboolean (*flowgen_entry_fn)(const char *name, const GArray *items, void *item,
+                                     GError **error);
+
+/*
+ * The comma-separated NAME:WEIGHT list @a spec of @a option into @a items, whose
+ * elements hold their cumulative weight as a double at @a offset. Every NAME is
+ * checked by @a entry, also one of weight 0, which is then left out. FALSE, with
+ * the option named, on a bad entry or when no weight is positive.
+ */
+static gboolean flowgen_weights_parse(const char *spec, const char *option, GArray *items,
+                                      gsize offset, flowgen_entry_fn entry, GError **error)
 {
-    g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(flowgen_port_item));
     g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+    gsize size = g_array_get_element_size(items);
+    g_autofree void *item = g_malloc(size);
     double total = 0;
     for (guint i = 0; parts[i] != NULL; i++) {
         g_autofree char *name = NULL;
         double weight;
-        if (!flowgen_weight_parse(g_strstrip(parts[i]), &name, &weight, error)) {
-            g_prefix_error(error, "--ports: ");
-            return NULL;
-        }
-        flowgen_port_item it = {0};
-        guint64 port;
-        const char *slash = strchr(name, '/');
-        if (g_ascii_strcasecmp(name, "icmp") == 0) {
-            it.kind = FLOWGEN_PORT_ICMP;
-        } else if (g_ascii_strcasecmp(name, "icmp6") == 0) {
-            it.kind = FLOWGEN_PORT_ICMP6;
-        } else if (g_ascii_strcasecmp(name, "tail") == 0) {
-            it.kind = FLOWGEN_PORT_TAIL;
-        } else if (slash != NULL && (g_ascii_strcasecmp(slash, "/tcp") == 0 ||
-                                     g_ascii_strcasecmp(slash, "/udp") == 0)) {
-            g_autofree char *num = g_strndup(name, (gsize)(slash - name));
-            if (!g_ascii_string_to_unsigned(num, 10, 0, 65535, &port, NULL))
-                goto err_entry;
-            it.kind = FLOWGEN_PORT_FIXED;
-            it.port = (uint16_t)port;
-            it.proto =
-                g_ascii_strcasecmp(slash, "/tcp") == 0 ? FLOWGEN_PROTO_TCP : FLOWGEN_PROTO_UDP;
-        } else {
-            goto err_entry;
+        memset(item, 0, size);
+        if (!flowgen_weight_parse(g_strstrip(parts[i]), &name, &weight, error) ||
+            !entry(name, items, item, error)) {
+            g_prefix_error(error, "%s: ", option);
+            return FALSE;
         }
         if (weight == 0)
             continue;
         total += weight;
-        it.cumulative = total;
-        g_array_append_val(items, it);
-        continue;
-
-    err_entry:
-        g_set_error(error, TT_FLOWGEN_ERROR, 1,
-                    "--ports: '%s' is not PORT/tcp, PORT/udp, icmp, icmp6 or tail", name);
-        return NULL;
+        memcpy((char *)item + offset, &total, sizeof total);
+        g_array_append_vals(items, item, 1);
     }
     if (total <= 0) {
-        g_set_error(error, TT_FLOWGEN_ERROR, 1, "--ports: no entry with a positive weight");
-        return NULL;
+        g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s: no entry with a positive weight", option);
+        return FALSE;
     }
+    return TRUE;
+}
+
+static gboolean flowgen_port_entry(const char *name, const GArray *items, void *item,
+                                   GError **error)
+{
+    (void)items;
+    flowgen_port_item *it = item;
+    guint64 port;
+    const char *slash = strchr(name, '/');
+    if (g_ascii_strcasecmp(name, "icmp") == 0) {
+        it->kind = FLOWGEN_PORT_ICMP;
+    } else if (g_ascii_strcasecmp(name, "icmp6") == 0) {
+        it->kind = FLOWGEN_PORT_ICMP6;
+    } else if (g_ascii_strcasecmp(name, "tail") == 0) {
+        it->kind = FLOWGEN_PORT_TAIL;
+    } else if (slash != NULL &&
+               (g_ascii_strcasecmp(slash, "/tcp") == 0 || g_ascii_strcasecmp(slash, "/udp") == 0)) {
+        g_autofree char *num = g_strndup(name, (gsize)(slash - name));
+        if (!g_ascii_string_to_unsigned(num, 10, 0, 65535, &port, NULL))
+            goto err_entry;
+        it->kind = FLOWGEN_PORT_FIXED;
+        it->port = (uint16_t)port;
+        it->proto = g_ascii_strcasecmp(slash, "/tcp") == 0 ? FLOWGEN_PROTO_TCP : FLOWGEN_PROTO_UDP;
+    } else {
+        goto err_entry;
+    }
+    return TRUE;
+
+err_entry:
+    g_set_error(error, TT_FLOWGEN_ERROR, 1, "'%s' is not PORT/tcp, PORT/udp, icmp, icmp6 or tail",
+                name);
+    return FALSE;
+}
+
+static GArray *flowgen_ports_parse(const char *spec, GError **error)
+{
+    g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(flowgen_port_item));
+    if (!flowgen_weights_parse(spec, "--ports", items,
+                               G_STRUCT_OFFSET(flowgen_port_item, cumulative), flowgen_port_entry,
+                               error))
+        return NULL;
     return g_steal_pointer(&items);
 }
 
@@ -131,40 +163,32 @@ static void flowgen_country_clear(gpointer data)
     g_clear_pointer(&c->pool[1], g_array_unref);
 }
 
+static gboolean flowgen_country_entry(const char *name, const GArray *items, void *item,
+                                      GError **error)
+{
+    flowgen_country *c = item;
+    if (strlen(name) != 2 || !g_ascii_isalpha(name[0]) || !g_ascii_isalpha(name[1])) {
+        g_set_error(error, TT_FLOWGEN_ERROR, 1, "'%s' is not a country code", name);
+        return FALSE;
+    }
+    for (guint j = 0; j < items->len; j++)
+        if (g_ascii_strcasecmp(g_array_index(items, flowgen_country, j).cc, name) == 0) {
+            g_set_error(error, TT_FLOWGEN_ERROR, 1, "%s given twice", name);
+            return FALSE;
+        }
+    c->cc[0] = g_ascii_toupper(name[0]);
+    c->cc[1] = g_ascii_toupper(name[1]);
+    return TRUE;
+}
+
 static GArray *flowgen_countries_parse(const char *spec, GError **error)
 {
     g_autoptr(GArray) items = g_array_new(FALSE, TRUE, sizeof(flowgen_country));
     g_array_set_clear_func(items, flowgen_country_clear);
-    g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
-    double total = 0;
-    for (guint i = 0; parts[i] != NULL; i++) {
-        g_autofree char *name = NULL;
-        double weight;
-        if (!flowgen_weight_parse(g_strstrip(parts[i]), &name, &weight, error)) {
-            g_prefix_error(error, "--countries: ");
-            return NULL;
-        }
-        if (strlen(name) != 2 || !g_ascii_isalpha(name[0]) || !g_ascii_isalpha(name[1])) {
-            g_set_error(error, TT_FLOWGEN_ERROR, 1, "--countries: '%s' is not a country code",
-                        name);
-            return NULL;
-        }
-        for (guint j = 0; j < items->len; j++)
-            if (g_ascii_strcasecmp(g_array_index(items, flowgen_country, j).cc, name) == 0) {
-                g_set_error(error, TT_FLOWGEN_ERROR, 1, "--countries: %s given twice", name);
-                return NULL;
-            }
-        if (weight == 0)
-            continue;
-        flowgen_country c = {.cc = {g_ascii_toupper(name[0]), g_ascii_toupper(name[1]), 0}};
-        total += weight;
-        c.cumulative = total;
-        g_array_append_val(items, c);
-    }
-    if (total <= 0) {
-        g_set_error(error, TT_FLOWGEN_ERROR, 1, "--countries: no entry with a positive weight");
+    if (!flowgen_weights_parse(spec, "--countries", items,
+                               G_STRUCT_OFFSET(flowgen_country, cumulative), flowgen_country_entry,
+                               error))
         return NULL;
-    }
     return g_steal_pointer(&items);
 }
 
