@@ -76,6 +76,8 @@ static gboolean writable_tree(const char *dir, GError **error)
     int fd = dirfd(d);
     const struct dirent *e;
     gboolean ok = TRUE;
+    /* cppcheck-suppress readdirCalled ; a DIR of our own on one thread: POSIX readdir is safe,
+     * readdir_r deprecated */
     while (ok && (e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
