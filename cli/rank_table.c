@@ -135,9 +135,9 @@ static void period_months(int y, int n, int months, tt_rank_period *cur, tt_rank
 }
 
 /* The period asked for and the one before it; FALSE with a message on a bad spec. */
-gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
-                         const char *to, tt_period_kind *kind, tt_rank_period *cur,
-                         tt_rank_period *prev, GError **error)
+static gboolean rank_periods(const char *quarter, const char *month, const char *year,
+                             const char *from, const char *to, tt_period_kind *kind,
+                             tt_rank_period *cur, tt_rank_period *prev, GError **error)
 {
     int given = (quarter != NULL) + (month != NULL) + (year != NULL) + (from != NULL || to != NULL);
     int y, n;
@@ -210,7 +210,7 @@ void tt_rank_period_range(const tt_rank_period *p, const char *tz, int64_t *star
     if (zone == NULL)
         zone = g_time_zone_new_utc();
     GDate a, b;
-    /* the days were written by tt_rank_periods: valid */
+    /* the days were written by rank_periods: valid */
     gboolean ok = parse_day(p->from, &a) && parse_day(p->to, &b);
     g_assert(ok);
     g_date_add_days(&b, 1);
@@ -241,7 +241,7 @@ void tt_period_opts_entries(tt_period_opts *p, GOptionEntry out[TT_PERIOD_OPTS_E
 gboolean tt_period_opts_resolve(const tt_period_opts *p, tt_period_kind *kind, tt_rank_period *cur,
                                 tt_rank_period *prev, GError **error)
 {
-    return tt_rank_periods(p->quarter, p->month, p->year, p->from, p->to, kind, cur, prev, error);
+    return rank_periods(p->quarter, p->month, p->year, p->from, p->to, kind, cur, prev, error);
 }
 
 void tt_period_opts_clear(tt_period_opts *p)
@@ -256,7 +256,8 @@ void tt_period_opts_clear(tt_period_opts *p)
 
 /* ---- ranking -------------------------------------------------------------- */
 
-guint64 tt_rank_metric(const tt_rank_counts *c, const char *metric)
+/* @a metric of @a c. */
+static guint64 rank_metric(const tt_rank_counts *c, const char *metric)
 {
     if (strcmp(metric, "flows") == 0)
         return c->flows;
@@ -282,7 +283,7 @@ static GArray *rank_rows(GHashTable *sums, const char *metric)
     g_hash_table_iter_init(&it, sums);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         tt_rank_row r = {.key = k, .c = *(tt_rank_counts *)v, .sources = -1};
-        r.value = tt_rank_metric(&r.c, metric);
+        r.value = rank_metric(&r.c, metric);
         if (r.value == 0 && r.c.records == 0)
             continue;
         g_array_append_val(rows, r);
@@ -699,7 +700,7 @@ tt_rank_table *tt_rank_table_build(GPtrArray *dbs, const tt_rank_query *q, tt_pe
         return NULL;
     }
     const tt_rank_counts *all = g_hash_table_lookup(total, "all");
-    t->total = all != NULL ? tt_rank_metric(all, q->metric) : 0;
+    t->total = all != NULL ? rank_metric(all, q->metric) : 0;
     /* sketches hold every class: stated only for the unfiltered class */
     const guint8 *all_src = g_hash_table_lookup(sketches, "");
     if (cls == NULL && all_src != NULL)

@@ -55,14 +55,6 @@ typedef struct tt_rank_table {
     tt_completeness *complete;        /* losses counted in the period */
 } tt_rank_table;
 
-/**
- * The period one of @a quarter, @a month, @a year or @a from/@a to names
- * (exactly one), and the one before it. Labels in @a cur and @a prev are
- * (transfer full): free with tt_rank_period_clear.
- */
-gboolean tt_rank_periods(const char *quarter, const char *month, const char *year, const char *from,
-                         const char *to, tt_period_kind *kind, tt_rank_period *cur,
-                         tt_rank_period *prev, GError **error);
 void tt_rank_period_clear(tt_rank_period *p);
 /**
  * The seconds @a p covers: from local midnight of its first day to local midnight after its
@@ -81,7 +73,11 @@ typedef struct {
 
 /** --quarter, --month, --year, --from and --to into @a p, then G_OPTION_ENTRY_NULL. */
 void tt_period_opts_entries(tt_period_opts *p, GOptionEntry out[TT_PERIOD_OPTS_ENTRIES]);
-/** tt_rank_periods() of the options given. */
+/**
+ * The period the options given name (exactly one of --quarter, --month, --year or
+ * --from/--to), and the one before it. Labels in @a cur and @a prev are (transfer
+ * full): free with tt_rank_period_clear.
+ */
 gboolean tt_period_opts_resolve(const tt_period_opts *p, tt_period_kind *kind, tt_rank_period *cur,
                                 tt_rank_period *prev, GError **error);
 void tt_period_opts_clear(tt_period_opts *p);
@@ -111,8 +107,6 @@ const char *tt_rank_change_key(const tt_rank_row *r);
 const char *tt_rank_change_word(const tt_rank_row *r, gboolean ja);
 /** The heading of the previous-rank column for @a kind. (transfer none) */
 const char *tt_rank_prev_heading(tt_period_kind kind, gboolean ja);
-/** @a metric of @a c. */
-guint64 tt_rank_metric(const tt_rank_counts *c, const char *metric);
 /** Share of @a row in the table's total, 0..1. */
 double tt_rank_share(const tt_rank_table *t, const tt_rank_row *row);
 

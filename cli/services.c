@@ -13,7 +13,7 @@
  * the IoT DVR and router ports (37777, 34567, 8291, 60001), and 1433/tcp
  * "ms-sql" as in JPCERT/CC's TSUBAME. Sorted by protocol, then port: bsearch.
  *
- * A user extends or overrides it with a file (tt_services_load): DATA/
+ * A user extends or overrides it with a file (services_load): DATA/
  * services.tsv when it exists, then each --services FILE, later lines
  * winning. One "PORT/PROTO NAME" per line (whitespace or ": " between, as in
  * the report's annotations), NAME to the end of the line, '#' comments
@@ -393,7 +393,11 @@ static int service_cmp(const void *key, const void *elem)
 /* port | proto << 16 -> name, from the user's files */
 static GHashTable *services_user;
 
-gboolean tt_services_load(const char *path, GError **error)
+/*
+ * Add the names of @a path ("PORT/PROTO NAME" lines, '#' comments) over the shipped
+ * ones; FALSE with the file and line named on a bad line.
+ */
+static gboolean services_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
     if (!g_file_get_contents(path, &text, NULL, error))
@@ -429,11 +433,11 @@ gboolean tt_services_load_for(const char *data, char **files, GError **error)
 {
     if (data != NULL) {
         g_autofree char *tsv = g_build_filename(data, "services.tsv", NULL);
-        if (g_file_test(tsv, G_FILE_TEST_EXISTS) && !tt_services_load(tsv, error))
+        if (g_file_test(tsv, G_FILE_TEST_EXISTS) && !services_load(tsv, error))
             return FALSE;
     }
     for (; files != NULL && *files != NULL; files++)
-        if (!tt_services_load(*files, error))
+        if (!services_load(*files, error))
             return FALSE;
     return TRUE;
 }

@@ -11,11 +11,6 @@
 
 /** Name of @a port over @a proto (6 TCP, 17 UDP), or NULL. (transfer none) */
 const char *tt_service_name(uint8_t proto, uint16_t port);
-/**
- * Add the names of @a path ("PORT/PROTO NAME" lines, '#' comments) over the shipped
- * ones; FALSE with the file and line named on a bad line.
- */
-gboolean tt_services_load(const char *path, GError **error);
 /** DATA/services.tsv when @a data has one, then each of @a files (NULL-terminated or NULL). */
 gboolean tt_services_load_for(const char *data, char **files, GError **error);
 

@@ -338,11 +338,6 @@ tt_decoder *tt_core_decoder(tt_core *core)
     return core->decoder;
 }
 
-const tt_config *tt_core_config(tt_core *core)
-{
-    return core->config;
-}
-
 uint32_t tt_core_sensor_index(tt_core *core, const char *name)
 {
     g_return_val_if_fail(core != NULL && name != NULL, TT_SENSOR_NONE);

@@ -51,7 +51,6 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out);
 void tt_core_stopping(tt_core *core);
 
 tt_decoder *tt_core_decoder(tt_core *core);
-const tt_config *tt_core_config(tt_core *core);
 /** Index of sensor @a name, or TT_SENSOR_NONE. */
 uint32_t tt_core_sensor_index(tt_core *core, const char *name);
 

@@ -128,7 +128,7 @@ static void core_job_run(void *data)
  * per job again), at once when a flush or the stop's drain waits (@a force).
  * Returns the µs until the writer should call again (0: nothing left).
  */
-gint64 tt_services_writer_idle(void *data, gboolean force)
+static gint64 services_writer_idle(void *data, gboolean force)
 {
     tt_services *sv = data;
     if (sv->rrd == NULL)
@@ -302,7 +302,7 @@ void tt_services_start(tt_services *sv, const tt_config *config, tt_writer *writ
     sv->health = health;
     sv->core = core;
     sv->writer_backlog = config->writer_backlog;
-    tt_writer_set_idle(writer, tt_services_writer_idle, sv); /* reads sv->rrd and ->health */
+    tt_writer_set_idle(writer, services_writer_idle, sv); /* reads sv->rrd and ->health */
     sv->host.struct_size = sizeof sv->host;
     sv->host.abi_minor = TT_PLUGIN_ABI_MINOR;
     sv->host.data_dir = config->data_dir;

@@ -63,7 +63,5 @@ void tt_services_reconfigure(tt_services *sv, const tt_config *config);
 void tt_services_clear(tt_services *sv, tt_core_failures *out);
 /** Failures reported so far (stats.json's store_failures). Any thread. */
 guint64 tt_services_store_failures(tt_services *sv);
-/** The writer's idle callback (tt_writer_set_idle). */
-gint64 tt_services_writer_idle(void *data, gboolean force);
 
 #endif

@@ -608,19 +608,22 @@ static void listeners_stats_json(GString *out, void *data)
     g_string_append_c(out, ']');
 }
 
-gboolean tt_listeners_refresh(tt_listeners *ls)
+/*
+ * Read every UDP socket's own drop counter (SK_MEMINFO_DROPS) into its
+ * listener's kernel_drops, and close the TCP connections silent for
+ * tcp-idle-timeout (tcp_idle_closed). The core calls it (a hook) each tick and
+ * before the stop's last close, so drops after the last datagram read are
+ * counted too. Returns TRUE when a counter moved.
+ */
+static gboolean listeners_refresh(void *data)
 {
+    tt_listeners *ls = data;
     g_return_val_if_fail(ls != NULL, FALSE);
     gboolean moved = FALSE;
     for (guint i = 0; i < ls->list->len; i++)
         moved |= listener_read_drops(g_ptr_array_index(ls->list, i));
     moved |= tcp_sweep_idle(ls);
     return moved;
-}
-
-static gboolean listeners_refresh(void *data)
-{
-    return tt_listeners_refresh(data);
 }
 
 static void listeners_loss_foreach(void *data, tt_loss_fn fn, void *fn_data)
@@ -736,7 +739,7 @@ void tt_listeners_drain(tt_listeners *ls)
     for (guint i = 0; i < ls->list->len; i++)
         listener_count_unread(g_ptr_array_index(ls->list, i), count_until);
     /* what the kernel dropped up to now, the last datagram's aftermath included */
-    (void)tt_listeners_refresh(ls);
+    (void)listeners_refresh(ls);
     for (guint i = 0; i < ls->conns->len;) {
         tcp_conn *c = g_ptr_array_index(ls->conns, i);
         guint before = ls->conns->len;

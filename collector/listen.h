@@ -42,16 +42,11 @@ gboolean tt_listeners_start(tt_listeners *listeners, tt_core *core, GError **err
  */
 gboolean tt_listeners_attach(tt_listeners *listeners, tt_decoder *decoder, GError **error);
 void tt_listeners_free(tt_listeners *listeners);
-/** Drain what the sockets hold right now (before a clean stop), then tt_listeners_refresh(). */
-void tt_listeners_drain(tt_listeners *listeners);
 /**
- * Read every UDP socket's own drop counter (SK_MEMINFO_DROPS) into its
- * listener's kernel_drops, and close the TCP connections silent for
- * tcp-idle-timeout (tcp_idle_closed). The core calls it each tick and before
- * the stop's last close, so drops after the last datagram read are counted
- * too. Returns TRUE when a counter moved.
+ * Drain what the sockets hold right now (before a clean stop), then read the sockets' drop
+ * counters once more (the refresh the core calls each tick through its hooks).
  */
-gboolean tt_listeners_refresh(tt_listeners *listeners);
+void tt_listeners_drain(tt_listeners *listeners);
 
 /**
  * Read the IPFIX file @a path, attributing every record to @a sensor.

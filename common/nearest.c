@@ -15,7 +15,8 @@
 
 #include <string.h>
 
-guint tt_distance(const char *a, const char *b)
+/* Damerau-Levenshtein distance (adjacent swaps cost 1), ASCII case folded. */
+static guint nearest_distance(const char *a, const char *b)
 {
     gsize n = strlen(a), m = strlen(b);
     /* three rows: the one before the previous (for swaps), the previous, the current */
@@ -48,7 +49,7 @@ const char *tt_nearest(const char *word, const char *const *choices, gssize n)
     guint best_d = G_MAXUINT;
     guint limit = MAX(2u, (guint)strlen(word) / 3u);
     for (gssize i = 0; n < 0 ? choices[i] != NULL : i < n; i++) {
-        guint d = tt_distance(word, choices[i]);
+        guint d = nearest_distance(word, choices[i]);
         if (d < best_d) {
             best_d = d;
             best = choices[i];

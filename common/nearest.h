@@ -9,8 +9,6 @@
 
 #include <glib.h>
 
-/** Damerau-Levenshtein distance (adjacent swaps cost 1), ASCII case folded. */
-guint tt_distance(const char *a, const char *b);
 /**
  * The choice nearest to @a word, or NULL when none is within max(2, strlen(word) / 3)
  * edits. @a n: the number of choices, or -1 when @a choices is NULL-terminated.

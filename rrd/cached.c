@@ -59,11 +59,13 @@ void tt_cached_abort(tt_cached *c)
     g_atomic_int_set(&c->aborted, 1);
 }
 
+static void cached_disconnect(tt_cached *c);
+
 void tt_cached_free(tt_cached *c)
 {
     if (c == NULL)
         return;
-    tt_cached_disconnect(c);
+    cached_disconnect(c);
     g_string_free(c->in, TRUE);
     g_string_free(c->out, TRUE);
     g_free(c->addr);
@@ -75,7 +77,7 @@ gboolean tt_cached_is_remote(const tt_cached *c)
     return !g_str_has_prefix(c->addr, "unix:");
 }
 
-void tt_cached_disconnect(tt_cached *c)
+static void cached_disconnect(tt_cached *c)
 {
     if (c->fd >= 0)
         close(c->fd);
@@ -87,11 +89,12 @@ static gboolean cached_fail(tt_cached *c, GError **error, const char *what, int 
 {
     g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_DAEMON, "rrdcached %s: %s: %s", c->addr, what,
                 g_strerror(err));
-    tt_cached_disconnect(c);
+    cached_disconnect(c);
     return FALSE;
 }
 
-gboolean tt_cached_connect(tt_cached *c, GError **error)
+/* Connect if not connected. */
+static gboolean cached_connect(tt_cached *c, GError **error)
 {
     if (c->fd >= 0)
         return TRUE;
@@ -139,7 +142,7 @@ gboolean tt_cached_connect(tt_cached *c, GError **error)
 
 char *tt_cached_identity(tt_cached *c)
 {
-    if (tt_cached_is_remote(c) || !tt_cached_connect(c, NULL))
+    if (tt_cached_is_remote(c) || !cached_connect(c, NULL))
         return NULL;
     struct ucred cred;
     socklen_t len = sizeof cred;
@@ -253,7 +256,7 @@ static gboolean cached_read_reply(tt_cached *c, int *status, char **message, GPt
 gboolean tt_cached_command(tt_cached *c, const char *line, int *status, char **reply,
                            GError **error)
 {
-    if (!tt_cached_connect(c, error))
+    if (!cached_connect(c, error))
         return FALSE;
     g_autofree char *out = g_strconcat(line, "\n", NULL);
     if (!cached_write(c, out, strlen(out), error))
@@ -265,14 +268,14 @@ gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GEr
 {
     int st = 0;
     *failed = NULL;
-    if (!tt_cached_connect(c, error))
+    if (!cached_connect(c, error))
         return FALSE;
     if (!cached_write(c, "BATCH\n", 6, error) || !cached_read_reply(c, &st, NULL, NULL, error))
         return FALSE;
     if (st != 0) {
         g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_DAEMON, "rrdcached %s: BATCH refused",
                     c->addr);
-        tt_cached_disconnect(c);
+        cached_disconnect(c);
         return FALSE;
     }
     /* write in chunks of ~1 MiB: rrdcached reads while we write */

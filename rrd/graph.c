@@ -36,7 +36,8 @@ static const char *graph_ds_words(const char *ds)
     return strcmp(ds, "flows") == 0 ? "flow records" : ds;
 }
 
-char *tt_rrd_graph_vlabel(const char *ds, int per)
+/* "packets per hour": the English axis label of @a ds drawn per @a per seconds. (transfer full) */
+static char *graph_vlabel(const char *ds, int per)
 {
     const char *unit = per >= 86400  ? "day"
                        : per >= 3600 ? "hour"
@@ -68,7 +69,7 @@ GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec)
     g_ptr_array_add(a, g_strdup_printf("--width=%d", spec->width));
     g_ptr_array_add(a, g_strdup_printf("--height=%d", spec->height));
     int per = spec->per > 1 ? spec->per : 1;
-    g_autofree char *vlabel = tt_rrd_graph_vlabel(spec->ds, per);
+    g_autofree char *vlabel = graph_vlabel(spec->ds, per);
     g_ptr_array_add(
         a, g_strdup_printf("--vertical-label=%s", spec->vlabel != NULL ? spec->vlabel : vlabel));
     g_ptr_array_add(a, g_strdup("--lower-limit=0"));

@@ -31,9 +31,6 @@ typedef struct tt_rrd_graph_spec {
     const char *total_fmt; /* the legend's total, a printf format of one %%.0lf, or NULL */
 } tt_rrd_graph_spec;
 
-/** "packets per hour": the English axis label of @a ds drawn per @a per seconds. (transfer full) */
-char *tt_rrd_graph_vlabel(const char *ds, int per);
-
 /** The rrdtool argv (without "rrdtool") that draws @a spec. (transfer full) */
 GPtrArray *tt_rrd_graph_argv(const tt_rrd_graph_spec *spec);
 /** Draw @a spec; *@a width / *@a height get the image size. */

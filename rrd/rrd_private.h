@@ -27,9 +27,6 @@ void tt_cached_set_timeout(tt_cached *c, int ms);
 /** Make every wait, current or later, fail at once. Any thread. */
 void tt_cached_abort(tt_cached *c);
 gboolean tt_cached_is_remote(const tt_cached *c);
-/** Connect if not connected. */
-gboolean tt_cached_connect(tt_cached *c, GError **error);
-void tt_cached_disconnect(tt_cached *c);
 /**
  * One command; returns rrdcached's status (< 0 is an error) and, when
  * @a reply is not NULL, the status line's message. FALSE on a broken connection.

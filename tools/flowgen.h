@@ -80,13 +80,10 @@ typedef struct flowgen_export_config {
 
 /* Address and prefix helpers (flowgen_geo.c). */
 gboolean tt_flowgen_prefix_parse(const char *text, flowgen_prefix *out, GError **error);
-gboolean tt_flowgen_prefix_contains(const flowgen_prefix *prefix, const uint8_t addr[16]);
 gboolean tt_flowgen_prefix_overlaps(const flowgen_prefix *a, const flowgen_prefix *b);
 /** A seeded address inside @a prefix; network and broadcast excluded when the prefix allows. */
 void tt_flowgen_prefix_random(const flowgen_prefix *prefix, GRand *rand, gboolean hosts_only,
                               uint8_t out[16]);
-/** "a.b.c.d" or the IPv6 text of @a addr into @a buf (>= 46 bytes). */
-const char *tt_flowgen_addr_string(const uint8_t addr[16], char *buf, gsize size);
 
 /* Source networks per country (flowgen_geo.c). */
 typedef struct flowgen_geo flowgen_geo;

@@ -91,7 +91,7 @@ static gboolean flowgen_bits_equal(const uint8_t *a, const uint8_t *b, guint bit
     return (a[bits / 8] & mask) == (b[bits / 8] & mask);
 }
 
-gboolean tt_flowgen_prefix_contains(const flowgen_prefix *prefix, const uint8_t addr[16])
+static gboolean flowgen_prefix_contains(const flowgen_prefix *prefix, const uint8_t addr[16])
 {
     return flowgen_bits_equal(prefix->addr, addr, prefix->len);
 }
@@ -124,7 +124,8 @@ void tt_flowgen_prefix_random(const flowgen_prefix *prefix, GRand *rand, gboolea
     }
 }
 
-const char *tt_flowgen_addr_string(const uint8_t addr[16], char *buf, gsize size)
+/* "a.b.c.d" or the IPv6 text of @a addr into @a buf (>= 46 bytes). */
+static const char *flowgen_addr_string(const uint8_t addr[16], char *buf, gsize size)
 {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(addr, mapped, 12) == 0)
@@ -371,7 +372,7 @@ static void flowgen_geo_lookup(flowgen_geo *geo, const uint8_t addr[16], int fam
     for (guint i = 0; i < geo->nets->len; i++) {
         const flowgen_net *net = &g_array_index(geo->nets, flowgen_net, i);
         if (net->prefix.family == family && net->prefix.len >= best &&
-            tt_flowgen_prefix_contains(&net->prefix, addr)) {
+            flowgen_prefix_contains(&net->prefix, addr)) {
             best = net->prefix.len;
             memcpy(cc, net->cc, 3);
         }
@@ -414,7 +415,7 @@ gboolean tt_flowgen_geo_draw(flowgen_geo *geo, GRand *rand, const char *cc, int 
                 char text[64];
                 g_set_error(error, TT_FLOWGEN_ERROR, 1,
                             "%s is documentation space but looks up as %s",
-                            tt_flowgen_addr_string(addr, text, sizeof text), found);
+                            flowgen_addr_string(addr, text, sizeof text), found);
                 return FALSE;
             }
             continue;

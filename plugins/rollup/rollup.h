@@ -160,8 +160,6 @@ void rollup_store_unref(rollup_store *store);
 rollup_acc *rollup_store_take_acc(rollup_store *store);
 /* Free @a acc and what it holds; drops its store reference. */
 void rollup_store_give_acc(rollup_acc *acc);
-/* Free an array of rollup_loss and the strings of its elements. */
-void rollup_loss_array_free(GArray *loss);
 /*
  * Writer thread: store @a acc under its own savepoint, inside the batch's
  * transaction (begun by the first bucket of a batch). On failure that bucket

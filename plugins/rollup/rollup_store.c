@@ -298,6 +298,22 @@ rollup_acc *rollup_store_take_acc(rollup_store *store)
     return g_new0(rollup_acc, 1);
 }
 
+static void rollup_loss_clear(rollup_loss *l)
+{
+    g_free(l->scope);
+    g_free(l->name);
+    g_free(l->reason);
+    g_free(l->unit);
+}
+
+/* Free an array of rollup_loss and the strings of its elements. */
+static void rollup_loss_array_free(GArray *loss)
+{
+    for (guint i = 0; i < loss->len; i++)
+        rollup_loss_clear(&g_array_index(loss, rollup_loss, i));
+    g_array_free(loss, TRUE);
+}
+
 void rollup_store_give_acc(rollup_acc *acc)
 {
     rollup_store *store = g_steal_pointer(&acc->store);
@@ -315,21 +331,6 @@ void rollup_store_give_acc(rollup_acc *acc)
     g_free(acc);
     if (store != NULL)
         rollup_store_unref(store);
-}
-
-static void rollup_loss_clear(rollup_loss *l)
-{
-    g_free(l->scope);
-    g_free(l->name);
-    g_free(l->reason);
-    g_free(l->unit);
-}
-
-void rollup_loss_array_free(GArray *loss)
-{
-    for (guint i = 0; i < loss->len; i++)
-        rollup_loss_clear(&g_array_index(loss, rollup_loss, i));
-    g_array_free(loss, TRUE);
 }
 
 static void store_rows_free(GArray *rows)
