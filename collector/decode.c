@@ -32,6 +32,7 @@
 #include <fixbuf/public.h>
 #include <string.h>
 
+#include "fastdecode.h"
 #include "normalise.h"
 #include "rewrite.h"
 #include "sensor.h"
@@ -98,57 +99,6 @@ static fbInfoElementSpec_t opts_spec[] = {{"systemInitTimeMilliseconds", 8, 0},
                                           {"samplerId", 8, 0},
                                           FB_IESPEC_NULL};
 
-/*
- * One IE we read: number, presence bit, and the lengths we accept (min..max).
- * Counters and identifiers: any length from 1 to 8 (reduced-size encoding,
- * RFC 7011 6.2, and the widened fields some exporters send, e.g. Cisco NBAR's
- * 4-byte FLOW_SAMPLER_ID); tt_normalise() refuses a record whose value does not
- * fit. Addresses and absolute timestamps: their exact length. Uptimes
- * (unsigned32) may be reduced. The table is in docs/security.md.
- */
-/* IEs whose presence is noted in the template's shape instead of a TT_F_ bit. */
-#define IE_IP_VERSION 60
-#define IE_ICMP_TYPE_V4 176
-#define IE_ICMP_CODE_V4 177
-#define IE_ICMP_TYPE_V6 178
-#define IE_ICMP_CODE_V6 179
-
-typedef struct {
-    uint16_t num;
-    uint64_t bit;
-    uint16_t min_len, max_len;
-} read_field;
-
-static const read_field read_fields[] = {
-    {152, TT_F_START_MS, 8, 8},      {153, TT_F_END_MS, 8, 8},
-    {154, TT_F_START_US, 8, 8},      {155, TT_F_END_US, 8, 8},
-    {156, TT_F_START_NS, 8, 8},      {157, TT_F_END_NS, 8, 8},
-    {160, TT_F_SYSINIT, 8, 8},       {2, TT_F_PKT_DELTA, 1, 8},
-    {86, TT_F_PKT_TOTAL, 1, 8},      {1, TT_F_OCT_DELTA, 1, 8},
-    {85, TT_F_OCT_TOTAL, 1, 8},      {231, TT_F_INIT_OCT, 1, 8},
-    {298, TT_F_INIT_PKT, 1, 8},      {323, TT_F_OBS_MS, 8, 8},
-    {302, TT_F_SELECTOR, 1, 8},      {27, TT_F_SRC6, 16, 16},
-    {28, TT_F_DST6, 16, 16},         {150, TT_F_START_S, 4, 4},
-    {151, TT_F_END_S, 4, 4},         {22, TT_F_START_UP, 1, 4},
-    {21, TT_F_END_UP, 1, 4},         {8, TT_F_SRC4, 4, 4},
-    {12, TT_F_DST4, 4, 4},           {34, TT_F_SAMPLING, 1, 8},
-    {50, TT_F_SAMPLER_RANDOM, 1, 8}, {7, TT_F_SRC_PORT, 1, 8},
-    {11, TT_F_DST_PORT, 1, 8},       {32, TT_F_ICMP4, 1, 8},
-    {139, TT_F_ICMP6, 1, 8},         {6, TT_F_FLAGS, 1, 8},
-    {4, TT_F_PROTO, 1, 8},           {48, TT_F_SAMPLER_ID, 1, 8},
-    {IE_IP_VERSION, 0, 1, 8},        {IE_ICMP_TYPE_V4, 0, 1, 8},
-    {IE_ICMP_CODE_V4, 0, 1, 8},      {IE_ICMP_TYPE_V6, 0, 1, 8},
-    {IE_ICMP_CODE_V6, 0, 1, 8},      {305, TT_F_PKT_INTERVAL, 1, 8},
-    {306, TT_F_PKT_SPACE, 1, 8},
-};
-
-typedef enum { TMPL_FLOW, TMPL_OPTIONS, TMPL_REFUSED } tmpl_kind;
-
-typedef struct {
-    tmpl_kind kind;
-    tt_raw_shape shape;
-} tmpl_info;
-
 struct tt_decoder {
     fbInfoModel_t *model;
     tt_flow_sink sink;
@@ -164,63 +114,13 @@ struct tt_decoder {
     size_t nbatch;
     tt_domain *batch_domain;
     tt_exporter *batch_exporter;
+    gboolean fast_off;      /* tt_decoder_set_fast(FALSE): libfixbuf reads every record */
+    uint64_t fast_records;  /* records the fast path read (tests) */
+    tt_raw_record fast_rec; /* the fast path's record, cleared once per data set */
     uint8_t v9buf[V9BUF_SIZE];
 };
 
 /* ---- templates ----------------------------------------------------------- */
-
-static const read_field *read_field_find(uint16_t num)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(read_fields); i++)
-        if (read_fields[i].num == num)
-            return &read_fields[i];
-    return NULL;
-}
-
-/* Decide once per template whether its records can be trusted. */
-static tmpl_info *template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
-{
-    tmpl_info *ti = g_new0(tmpl_info, 1);
-    uint32_t n = fbTemplateCountElements(tmpl);
-    size_t fixed_len = 0;
-    gboolean varlen = FALSE;
-
-    ti->kind = fbTemplateGetOptionsScope(tmpl) > 0 ? TMPL_OPTIONS : TMPL_FLOW;
-    for (uint32_t i = 0; i < n; i++) {
-        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
-        if (ie->len == FB_IE_VARLEN)
-            varlen = TRUE;
-        else
-            fixed_len += ie->len;
-        if (ie->ent != 0 || ie->midx != 0)
-            continue; /* not ours, or a second copy we do not read */
-        const read_field *rf = read_field_find(ie->num);
-        if (rf == NULL)
-            continue;
-        if (ie->len == FB_IE_VARLEN) {
-            *why = TT_TREFUSE_VARLEN_FIELD;
-            ti->kind = TMPL_REFUSED;
-            return ti;
-        }
-        if (ie->len < rf->min_len || ie->len > rf->max_len) {
-            *why = TT_TREFUSE_FIELD_LENGTH;
-            ti->kind = TMPL_REFUSED;
-            return ti;
-        }
-        ti->shape.fields |= rf->bit;
-        if (ie->num == IE_ICMP_TYPE_V4 || ie->num == IE_ICMP_CODE_V4)
-            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V4;
-        else if (ie->num == IE_ICMP_TYPE_V6 || ie->num == IE_ICMP_CODE_V6)
-            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V6;
-        else if (ie->num == IE_IP_VERSION)
-            ti->shape.ip_version = 1;
-    }
-    if (fixed_len == 0 && !varlen) {
-        *why = TT_TREFUSE_ZERO_LENGTH;
-        ti->kind = TMPL_REFUSED;
-    }
-    return ti;
-}
 
 /*
  * A refused template is logged once per exporter, domain and template ID
@@ -236,17 +136,8 @@ static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid, 
     if (g_hash_table_contains(e->refusals_logged, key))
         return;
     g_hash_table_add(e->refusals_logged, key);
-    char field[64] = "";
-    for (uint32_t i = 0; i < fbTemplateCountElements(tmpl); i++) {
-        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
-        const read_field *rf = ie->ent == 0 && ie->midx == 0 ? read_field_find(ie->num) : NULL;
-        if (rf != NULL &&
-            (ie->len == FB_IE_VARLEN || ie->len < rf->min_len || ie->len > rf->max_len)) {
-            g_snprintf(field, sizeof field, ": IE %u is %u bytes long (we read %u..%u)", ie->num,
-                       ie->len, rf->min_len, rf->max_len);
-            break;
-        }
-    }
+    char field[64];
+    tt_template_refusal_field(tmpl, field, sizeof field);
     g_warning("%s (domain %u): template %u refused (%s%s); its records are skipped", e->label,
               domain, tid, tt_template_refusal_key(why), field);
 }
@@ -254,7 +145,7 @@ static void template_log_refusal(tt_exporter *e, uint32_t domain, uint16_t tid, 
 static void template_ctx_free(void *tmpl_ctx, void *app_ctx)
 {
     (void)app_ctx;
-    g_free(tmpl_ctx);
+    tt_tmpl_info_free(tmpl_ctx);
 }
 
 static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_t *tmpl,
@@ -263,10 +154,10 @@ static void decoder_new_template(fbSession_t *session, uint16_t tid, fbTemplate_
     tt_decoder *d = app_ctx;
     tt_exporter *e = d->current;
     tt_template_refusal why = TT_TREFUSE_COUNT;
-    tmpl_info *ti = template_inspect(tmpl, &why);
+    tt_tmpl_info *ti = tt_template_inspect(tmpl, &why);
 
     d->template_gen++;
-    if (ti->kind == TMPL_REFUSED) {
+    if (ti->kind == TT_TMPL_REFUSED) {
         if (e != NULL) {
             e->stats.templates_refused[why]++;
             template_log_refusal(e, fbSessionGetDomain(session), tid, tmpl, why);
@@ -379,6 +270,24 @@ static void refuse_unknown(tt_decoder *d, tt_exporter *e, tt_domain *dom)
               dom->domain);
 }
 
+/* One data record of a flow template, from either path, to the batch (or to its verdict). */
+static inline void decoder_emit(tt_decoder *d, tt_exporter *e, tt_domain *dom,
+                                const tt_raw_shape *shape, const tt_raw_record *rec,
+                                int64_t export_ms)
+{
+    e->stats.records++;
+    tt_flow *slot = batch_slot(d, e, dom);
+    tt_norm_note note;
+    tt_norm_status st =
+        tt_normalise(shape, rec, &dom->norm, &d->time_rules, export_ms, slot, &note);
+    if (G_LIKELY(st == TT_NORM_OK) ||
+        tt_exporter_verdict(e, d->time_rules.clamp_max_ms, st, &note, slot)) {
+        slot->sensor = dom->sensor;
+        e->stats.sampling = slot->sampling;
+        d->nbatch++;
+    }
+}
+
 static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBuf_t *fbuf,
                               int64_t export_ms, uint32_t *options_read)
 {
@@ -394,11 +303,11 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         fbTemplate_t *tmpl = fBufNextCollectionTemplate(fbuf, &ext_tid, &error);
         if (tmpl == NULL)
             break;
-        const tmpl_info *ti = fbTemplateGetContext(tmpl);
+        const tt_tmpl_info *ti = fbTemplateGetContext(tmpl);
         /* A refused template's records are read and thrown away: libfixbuf
          * transcodes them safely, it only must not reach a tt_flow. */
-        gboolean refused = ti == NULL || ti->kind == TMPL_REFUSED;
-        uint16_t want = !refused && ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW;
+        gboolean refused = ti == NULL || ti->kind == TT_TMPL_REFUSED;
+        uint16_t want = !refused && ti->kind == TT_TMPL_OPTIONS ? TID_OPTS : TID_FLOW;
         if (want != current_tid) {
             if (!fBufSetInternalTemplate(fbuf, want, &error))
                 break;
@@ -428,8 +337,8 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
              * current now; one transcoded for the other kind is unusable. */
             tmpl = fBufGetCollectionTemplate(fbuf, NULL);
             ti = tmpl != NULL ? fbTemplateGetContext(tmpl) : NULL;
-            refused = ti == NULL || ti->kind == TMPL_REFUSED;
-            if (want != (!refused && ti->kind == TMPL_OPTIONS ? TID_OPTS : TID_FLOW))
+            refused = ti == NULL || ti->kind == TT_TMPL_REFUSED;
+            if (want != (!refused && ti->kind == TT_TMPL_OPTIONS ? TID_OPTS : TID_FLOW))
                 continue;
         }
         if (want == TID_OPTS) {
@@ -440,19 +349,9 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         }
         if (refused)
             continue;
-        e->stats.records++;
         if (export_ms == 0)
             export_ms = (int64_t)fBufGetExportTime(fbuf) * 1000;
-        tt_flow *slot = batch_slot(d, e, dom);
-        tt_norm_note note;
-        tt_norm_status st =
-            tt_normalise(&ti->shape, &rec, &dom->norm, &d->time_rules, export_ms, slot, &note);
-        if (G_LIKELY(st == TT_NORM_OK) ||
-            tt_exporter_verdict(e, d->time_rules.clamp_max_ms, st, &note, slot)) {
-            slot->sensor = dom->sensor;
-            e->stats.sampling = slot->sampling;
-            d->nbatch++;
-        }
+        decoder_emit(d, e, dom, &ti->shape, &rec, export_ms);
     }
     if (error != NULL && !g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_EOM) &&
         !g_error_matches(error, FB_ERROR_DOMAIN, FB_ERROR_BUFSZ)) {
@@ -464,6 +363,88 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
     if (options_read != NULL)
         *options_read = options;
     return records;
+}
+
+/*
+ * The fast path: a message whose every set is a data set of a template with a
+ * compiled reader (fastdecode.h) is read here, record by record, straight from
+ * @a msg; libfixbuf does not see it. Anything else (a template set, an options,
+ * refused, variable-length or unknown template) leaves the whole message to
+ * libfixbuf, so that templates and options records still take effect in message
+ * order. FALSE: nothing was read. Records past the last whole one in a set are
+ * padding, as libfixbuf reads them.
+ */
+#define FAST_MAX_SETS 64
+static gboolean decoder_fast(tt_decoder *d, tt_exporter *e, tt_domain *dom, const uint8_t *msg,
+                             size_t len, uint32_t domain, int64_t export_ms, uint32_t *records)
+{
+    const tt_tmpl_info *tis[FAST_MAX_SETS];
+    tt_wire_set sets[FAST_MAX_SETS];
+    size_t n = 0;
+    tt_wire_sets it;
+    tt_wire_status st;
+
+    if (d->fast_off)
+        return FALSE;
+    fbSessionSetDomain(e->session, domain);
+    tt_wire_sets_init(&it, msg, len);
+    while (tt_wire_sets_next(&it, &st)) {
+        if (it.set.id < TT_IPFIX_SET_DATA_MIN || n == FAST_MAX_SETS)
+            return FALSE;
+        fbTemplate_t *tmpl = fbSessionGetTemplate(e->session, FALSE, it.set.id, NULL);
+        const tt_tmpl_info *ti = tmpl != NULL ? fbTemplateGetContext(tmpl) : NULL;
+        if (ti == NULL || ti->prog == NULL || ti->kind != TT_TMPL_FLOW)
+            return FALSE;
+        tis[n] = ti;
+        sets[n++] = it.set;
+    }
+    *records = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tt_fast_prog *prog = tis[i]->prog;
+        const uint8_t *p = msg + sets[i].off + TT_IPFIX_SET_HDR_LEN;
+        size_t left = sets[i].len - TT_IPFIX_SET_HDR_LEN;
+        memset(&d->fast_rec, 0, sizeof d->fast_rec); /* the fields the template lacks */
+        for (; left >= prog->reclen; p += prog->reclen, left -= prog->reclen) {
+            tt_fast_read(prog, p, &d->fast_rec);
+            (*records)++;
+            decoder_emit(d, e, dom, &tis[i]->shape, &d->fast_rec, export_ms);
+        }
+    }
+    batch_flush(d);
+    d->fast_records += *records;
+    return TRUE;
+}
+
+void tt_decoder_set_fast(tt_decoder *d, gboolean on)
+{
+    g_return_if_fail(d != NULL);
+    d->fast_off = !on;
+}
+
+uint64_t tt_decoder_fast_records(const tt_decoder *d)
+{
+    g_return_val_if_fail(d != NULL, 0);
+    return d->fast_records;
+}
+
+/* libfixbuf reads the message. FALSE (counted) when it refuses it at once. */
+static gboolean decoder_fixbuf(tt_decoder *d, tt_exporter *e, tt_domain *dom, uint8_t *msg,
+                               size_t len, int64_t export_ms, uint32_t *records, uint32_t *options)
+{
+    fBufSetBuffer(e->fbuf, msg, len);
+    /* Start the message here: fBufNextMessage() rewinds the buffer first, which
+     * libfixbuf does by itself only at the end of a message. Without it, a
+     * message that failed halfway (a varlen value libfixbuf cannot transcode)
+     * leaves its read state behind and every later message of the exporter
+     * fails too. */
+    g_autoptr(GError) error = NULL;
+    if (!fBufNextMessage(e->fbuf, &error)) {
+        e->stats.dropped[TT_DROP_DECODE]++;
+        g_debug("%s: decode: %s", e->label, error->message);
+        return FALSE;
+    }
+    *records = decoder_drain(d, e, dom, e->fbuf, export_ms, options);
+    return TRUE;
 }
 
 /* Decode a message that passed tt_ipfix_check(). */
@@ -503,21 +484,11 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         return;
     }
     e->stats.messages++;
-    fBufSetBuffer(e->fbuf, msg, len);
-    /* Start the message here: fBufNextMessage() rewinds the buffer first, which
-     * libfixbuf does by itself only at the end of a message. Without it, a
-     * message that failed halfway (a varlen value libfixbuf cannot transcode)
-     * leaves its read state behind and every later message of the exporter
-     * fails too. */
-    g_autoptr(GError) error = NULL;
-    if (!fBufNextMessage(e->fbuf, &error)) {
-        e->stats.dropped[TT_DROP_DECODE]++;
-        g_debug("%s: decode: %s", e->label, error->message);
+    uint32_t records = 0, options = 0;
+    int64_t export_ms = (int64_t)info->export_time * 1000;
+    if (!decoder_fast(d, e, dom, msg, len, info->domain, export_ms, &records) &&
+        !decoder_fixbuf(d, e, dom, msg, len, export_ms, &records, &options))
         return;
-    }
-    uint32_t options = 0;
-    uint32_t records =
-        decoder_drain(d, e, dom, e->fbuf, (int64_t)info->export_time * 1000, &options);
     if (v9)
         tt_exporter_sequence(e, dom, info->sequence, 1, 1, 0); /* v9 counts packets */
     else

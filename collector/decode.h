@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decode.h - exporters and their sessions: IPFIX (and v9 rewritten to IPFIX)
- * messages in, tt_flow batches out; with rewrite.c the only code besides
- * tools/ that includes <fixbuf/public.h>. The exporter table is exporters.h's.
+ * messages in, tt_flow batches out; with rewrite.c and fastdecode.c the only
+ * code besides tools/ that includes <fixbuf/public.h>. The exporter table is exporters.h's.
  *
  * One tt_exporter per (listener, exporter address, source port) for UDP, per
  * connection for TCP, per file for --read. Each owns one libfixbuf session in
@@ -82,6 +82,13 @@ void tt_decoder_fbuf(tt_decoder *decoder, tt_exporter *exporter, void *fbuf);
  * A libfixbuf session (fbSession_t*) with our internal templates and template
  * inspection, for libfixbuf's own listener. (transfer full) */
 void *tt_decoder_new_session(tt_decoder *decoder);
+/**
+ * Tests only: with @a on FALSE libfixbuf reads every record, as before the fast
+ * path (decode.c, "Fast path"); the differential test runs both and compares.
+ */
+void tt_decoder_set_fast(tt_decoder *decoder, gboolean on);
+/** Tests only: data records the fast path has read so far. */
+uint64_t tt_decoder_fast_records(const tt_decoder *decoder);
 /** Call @a fn for every live exporter. */
 void tt_decoder_foreach_exporter(tt_decoder *decoder,
                                  void (*fn)(const tt_exporter *exporter, void *data), void *data);

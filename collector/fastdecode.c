@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fastdecode.c - template inspection and the compiled record readers
+ * (design in fastdecode.h).
+ *
+ * A template is walked once, field by field, as libfixbuf lays it out: the
+ * offset of each field is the sum of the lengths before it. A field we read
+ * (IANA, first occurrence: libfixbuf's transcoder also takes the first copy
+ * of an IE) becomes one step; everything else (enterprise fields, second
+ * copies, fields we ignore) is skipped by its length. A step does what
+ * libfixbuf's fixed-length decode does for that field of our internal
+ * template: an integer (the info model's endian flag) is read big-endian in
+ * its wire length, 1 to 8 bytes, and stored whole in the member's width
+ * (reduced-size encoding widened); anything else (IPv6 addresses) is copied
+ * as it is. A template with a variable-length field gets no reader, nor does
+ * an options template: libfixbuf reads those.
+ *
+ * Rejected: one generated function per template shape (a JIT or a table of
+ * specialisations): the loop below costs ~6 instructions a field, and the
+ * shapes exporters send are not known in advance.
+ */
+#include "fastdecode.h"
+
+#include <fixbuf/public.h>
+#include <stddef.h>
+#include <string.h>
+
+/* IEs whose presence is noted in the template's shape instead of a TT_F_ bit. */
+#define IE_IP_VERSION 60
+#define IE_ICMP_TYPE_V4 176
+#define IE_ICMP_CODE_V4 177
+#define IE_ICMP_TYPE_V6 178
+#define IE_ICMP_CODE_V6 179
+
+/*
+ * One IE we read: number, presence bit, the lengths we accept (min..max) and
+ * its member of tt_raw_record. Counters and identifiers: any length from 1 to
+ * 8 (reduced-size encoding, RFC 7011 6.2, and the widened fields some
+ * exporters send, e.g. Cisco NBAR's 4-byte FLOW_SAMPLER_ID); tt_normalise()
+ * refuses a record whose value does not fit. Addresses and absolute
+ * timestamps: their exact length. Uptimes (unsigned32) may be reduced. The
+ * table is in docs/security.md.
+ */
+typedef struct {
+    uint16_t num;
+    uint64_t bit;
+    uint16_t min_len, max_len;
+    uint16_t dst, dst_len;
+} read_field;
+
+#define RF(num, bit, min, max, member)                                                             \
+    {                                                                                              \
+        num, bit, min, max, offsetof(tt_raw_record, member),                                       \
+            sizeof(((tt_raw_record *)NULL)->member)                                                \
+    }
+
+static const read_field read_fields[] = {
+    RF(152, TT_F_START_MS, 8, 8, start_ms),
+    RF(153, TT_F_END_MS, 8, 8, end_ms),
+    RF(154, TT_F_START_US, 8, 8, start_us),
+    RF(155, TT_F_END_US, 8, 8, end_us),
+    RF(156, TT_F_START_NS, 8, 8, start_ns),
+    RF(157, TT_F_END_NS, 8, 8, end_ns),
+    RF(160, TT_F_SYSINIT, 8, 8, sys_init_ms),
+    RF(2, TT_F_PKT_DELTA, 1, 8, packet_delta),
+    RF(86, TT_F_PKT_TOTAL, 1, 8, packet_total),
+    RF(1, TT_F_OCT_DELTA, 1, 8, octet_delta),
+    RF(85, TT_F_OCT_TOTAL, 1, 8, octet_total),
+    RF(231, TT_F_INIT_OCT, 1, 8, initiator_octets),
+    RF(298, TT_F_INIT_PKT, 1, 8, initiator_packets),
+    RF(323, TT_F_OBS_MS, 8, 8, observation_ms),
+    RF(302, TT_F_SELECTOR, 1, 8, selector_id),
+    RF(27, TT_F_SRC6, 16, 16, src6),
+    RF(28, TT_F_DST6, 16, 16, dst6),
+    RF(150, TT_F_START_S, 4, 4, start_s),
+    RF(151, TT_F_END_S, 4, 4, end_s),
+    RF(22, TT_F_START_UP, 1, 4, start_up),
+    RF(21, TT_F_END_UP, 1, 4, end_up),
+    RF(8, TT_F_SRC4, 4, 4, src4),
+    RF(12, TT_F_DST4, 4, 4, dst4),
+    RF(34, TT_F_SAMPLING, 1, 8, sampling_interval),
+    RF(50, TT_F_SAMPLER_RANDOM, 1, 8, sampler_random),
+    RF(7, TT_F_SRC_PORT, 1, 8, src_port),
+    RF(11, TT_F_DST_PORT, 1, 8, dst_port),
+    RF(32, TT_F_ICMP4, 1, 8, icmp4),
+    RF(139, TT_F_ICMP6, 1, 8, icmp6),
+    RF(6, TT_F_FLAGS, 1, 8, tcp_flags),
+    RF(4, TT_F_PROTO, 1, 8, proto),
+    RF(48, TT_F_SAMPLER_ID, 1, 8, sampler_id),
+    RF(IE_IP_VERSION, 0, 1, 8, ip_version),
+    RF(IE_ICMP_TYPE_V4, 0, 1, 8, icmp_type4),
+    RF(IE_ICMP_CODE_V4, 0, 1, 8, icmp_code4),
+    RF(IE_ICMP_TYPE_V6, 0, 1, 8, icmp_type6),
+    RF(IE_ICMP_CODE_V6, 0, 1, 8, icmp_code6),
+    RF(305, TT_F_PKT_INTERVAL, 1, 8, packet_interval),
+    RF(306, TT_F_PKT_SPACE, 1, 8, packet_space),
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(read_fields) <= TT_FAST_MAX_STEPS);
+
+/* How a step stores its field: an integer widened into 64 or 32 bits, or the bytes as sent. */
+enum {
+    FAST_OP_U64_8,
+    FAST_OP_U64_4,
+    FAST_OP_U64_2,
+    FAST_OP_U64_1,
+    FAST_OP_U64_N, /* 3, 5, 6 or 7 bytes */
+    FAST_OP_U32_4,
+    FAST_OP_U32_2,
+    FAST_OP_U32_1,
+    FAST_OP_U32_N, /* 3 bytes */
+    FAST_OP_RAW,   /* not an integer in the info model: copied, no byte swap */
+};
+
+static const read_field *read_field_find(uint16_t num)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(read_fields); i++)
+        if (read_fields[i].num == num)
+            return &read_fields[i];
+    return NULL;
+}
+
+static gboolean read_field_refused(const fbInfoElement_t *ie, const read_field *rf)
+{
+    return ie->len == FB_IE_VARLEN || ie->len < rf->min_len || ie->len > rf->max_len;
+}
+
+static uint8_t step_op(unsigned len, unsigned dst_len, gboolean integer)
+{
+    if (!integer)
+        return FAST_OP_RAW;
+    if (dst_len == 8)
+        return len == 8   ? FAST_OP_U64_8
+               : len == 4 ? FAST_OP_U64_4
+               : len == 2 ? FAST_OP_U64_2
+               : len == 1 ? FAST_OP_U64_1
+                          : FAST_OP_U64_N;
+    return len == 4   ? FAST_OP_U32_4
+           : len == 2 ? FAST_OP_U32_2
+           : len == 1 ? FAST_OP_U32_1
+                      : FAST_OP_U32_N;
+}
+
+/*
+ * Whether libfixbuf byte-swaps @a rf into our internal template: its fixed-length
+ * decode swaps by the endian flag of the internal template's IE, which is the
+ * info model's.
+ */
+static gboolean read_field_integer(fbInfoModel_t *model, const read_field *rf)
+{
+    const fbInfoElement_t *canon = fbInfoModelGetElementByID(model, rf->num, 0);
+    return canon != NULL && (canon->flags & FB_IE_F_ENDIAN) != 0;
+}
+
+tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
+{
+    tt_tmpl_info *ti = g_new0(tt_tmpl_info, 1);
+    uint32_t n = fbTemplateCountElements(tmpl);
+    fbInfoModel_t *model = fbTemplateGetInfoModel(tmpl);
+    tt_fast_prog prog = {0, 0, {{0, 0, 0, 0}}};
+    size_t fixed_len = 0;
+    gboolean varlen = FALSE;
+
+    ti->kind = fbTemplateGetOptionsScope(tmpl) > 0 ? TT_TMPL_OPTIONS : TT_TMPL_FLOW;
+    for (uint32_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        size_t at = fixed_len;
+        if (ie->len == FB_IE_VARLEN)
+            varlen = TRUE;
+        else
+            fixed_len += ie->len;
+        if (ie->ent != 0 || ie->midx != 0)
+            continue; /* not ours, or a second copy we do not read */
+        const read_field *rf = read_field_find(ie->num);
+        if (rf == NULL)
+            continue;
+        if (read_field_refused(ie, rf)) {
+            *why = ie->len == FB_IE_VARLEN ? TT_TREFUSE_VARLEN_FIELD : TT_TREFUSE_FIELD_LENGTH;
+            ti->kind = TT_TMPL_REFUSED;
+            return ti;
+        }
+        ti->shape.fields |= rf->bit;
+        if (ie->num == IE_ICMP_TYPE_V4 || ie->num == IE_ICMP_CODE_V4)
+            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V4;
+        else if (ie->num == IE_ICMP_TYPE_V6 || ie->num == IE_ICMP_CODE_V6)
+            ti->shape.icmp_fields |= TT_ICMP_FIELDS_V6;
+        else if (ie->num == IE_IP_VERSION)
+            ti->shape.ip_version = 1;
+        if (!varlen && at <= UINT16_MAX && prog.nsteps < TT_FAST_MAX_STEPS)
+            prog.steps[prog.nsteps++] =
+                (tt_fast_step){(uint16_t)at, rf->dst, (uint8_t)ie->len,
+                               step_op(ie->len, rf->dst_len, read_field_integer(model, rf))};
+    }
+    if (fixed_len == 0 && !varlen) {
+        *why = TT_TREFUSE_ZERO_LENGTH;
+        ti->kind = TT_TMPL_REFUSED;
+        return ti;
+    }
+    if (ti->kind == TT_TMPL_FLOW && !varlen && fixed_len <= UINT16_MAX) {
+        prog.reclen = (uint32_t)fixed_len;
+        ti->prog = g_memdup2(&prog, sizeof prog);
+    }
+    return ti;
+}
+
+void tt_tmpl_info_free(tt_tmpl_info *info)
+{
+    if (info == NULL)
+        return;
+    g_free(info->prog);
+    g_free(info);
+}
+
+void tt_template_refusal_field(fbTemplate_t *tmpl, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < fbTemplateCountElements(tmpl); i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        const read_field *rf = ie->ent == 0 && ie->midx == 0 ? read_field_find(ie->num) : NULL;
+        if (rf != NULL && read_field_refused(ie, rf)) {
+            g_snprintf(buf, size, ": IE %u is %u bytes long (we read %u..%u)", ie->num, ie->len,
+                       rf->min_len, rf->max_len);
+            return;
+        }
+    }
+}
+
+/* Big-endian reads of 2, 4, 8 bytes and of any length up to 8. */
+static inline uint16_t fast_be16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return GUINT16_FROM_BE(v);
+}
+
+static inline uint32_t fast_be32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return GUINT32_FROM_BE(v);
+}
+
+static inline uint64_t fast_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return GUINT64_FROM_BE(v);
+}
+
+static inline uint64_t fast_ben(const uint8_t *p, unsigned len)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < len; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out)
+{
+    uint8_t *base = (uint8_t *)out;
+    for (uint32_t i = 0; i < prog->nsteps; i++) {
+        const tt_fast_step *s = &prog->steps[i];
+        const uint8_t *p = rec + s->src;
+        uint8_t *q = base + s->dst;
+        uint64_t v64;
+        uint32_t v32;
+        switch (s->op) {
+        case FAST_OP_U64_8:
+            v64 = fast_be64(p);
+            break;
+        case FAST_OP_U64_4:
+            v64 = fast_be32(p);
+            break;
+        case FAST_OP_U64_2:
+            v64 = fast_be16(p);
+            break;
+        case FAST_OP_U64_1:
+            v64 = p[0];
+            break;
+        case FAST_OP_U64_N:
+            v64 = fast_ben(p, s->len);
+            break;
+        case FAST_OP_U32_4:
+            v32 = fast_be32(p);
+            memcpy(q, &v32, 4);
+            continue;
+        case FAST_OP_U32_2:
+            v32 = fast_be16(p);
+            memcpy(q, &v32, 4);
+            continue;
+        case FAST_OP_U32_1:
+            v32 = p[0];
+            memcpy(q, &v32, 4);
+            continue;
+        case FAST_OP_U32_N:
+            v32 = (uint32_t)fast_ben(p, s->len);
+            memcpy(q, &v32, 4);
+            continue;
+        default:
+            memcpy(q, p, s->len);
+            continue;
+        }
+        memcpy(q, &v64, 8);
+    }
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fastdecode.h - what decode.c knows about each template, decided once when
+ * the template arrives: whether its records may be trusted (the lengths of
+ * the fields we read), which fields it carries (tt_raw_shape), and for a
+ * fixed-length flow template a compiled reader: one step per field we read
+ * (offset in the record, wire length, where it goes in tt_raw_record and
+ * how), so that its data records are read straight from the message into
+ * the struct libfixbuf's transcoder would have filled, byte for byte.
+ *
+ * libfixbuf keeps the sessions and the templates; decode.c hands a data set
+ * to the reader only when every set of the message is a data set of a
+ * template that has one (docs/collector.md, "Decode fast path").
+ */
+#ifndef TT_FASTDECODE_H
+#define TT_FASTDECODE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "exporters.h"
+#include "normalise.h"
+
+/** At most one step per IE of tt_raw_record (39 today). */
+#define TT_FAST_MAX_STEPS 48
+
+/** One field read: @a len bytes at @a src in the record into tt_raw_record at @a dst. */
+typedef struct {
+    uint16_t src;
+    uint16_t dst;
+    uint8_t len;
+    uint8_t op; /* fastdecode.c's FAST_OP_* */
+} tt_fast_step;
+
+/** The reader of one fixed-length template. */
+typedef struct {
+    uint32_t reclen; /* a record's length on the wire (> 0) */
+    uint32_t nsteps;
+    tt_fast_step steps[TT_FAST_MAX_STEPS];
+} tt_fast_prog;
+
+typedef enum { TT_TMPL_FLOW, TT_TMPL_OPTIONS, TT_TMPL_REFUSED } tt_tmpl_kind;
+
+/** The context decode.c keeps on every external template (fbTemplateGetContext). */
+typedef struct {
+    tt_tmpl_kind kind;
+    tt_raw_shape shape;
+    tt_fast_prog *prog; /* NULL: libfixbuf reads the records (options, varlen, refused) */
+} tt_tmpl_info;
+
+struct fbTemplate_st;
+
+/**
+ * Inspect template @a tmpl (an fbTemplate_t of a session) once: its kind, its
+ * shape, and for a fixed-length flow template its reader. A refused template
+ * says why in *@a why. (transfer full: tt_tmpl_info_free)
+ */
+tt_tmpl_info *tt_template_inspect(struct fbTemplate_st *tmpl, tt_template_refusal *why);
+void tt_tmpl_info_free(tt_tmpl_info *info);
+
+/**
+ * The first field of @a tmpl we read whose length we refuse, as ": IE n is m
+ * bytes long (we read a..b)" into @a buf, or "" when there is none.
+ */
+void tt_template_refusal_field(struct fbTemplate_st *tmpl, char *buf, size_t size);
+
+/**
+ * Read one record (@a prog->reclen bytes at @a rec) into @a out. Only the
+ * fields the template carries are written: the caller clears @a out once
+ * before the first record of a template, the zeros of the fields it lacks
+ * then stay (as libfixbuf's transcoder writes them).
+ */
+void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out);
+
+#endif

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_fastdecode.c - the decode fast path against libfixbuf: the differential test.
+ *
+ * Every input is decoded twice, by a fresh decoder each time: once with the
+ * fast path off (libfixbuf reads every record, as before it existed), once
+ * with it on. Every tt_flow the sink receives must be the same, field by
+ * field and in the same order, with the same exporter and domain, and every
+ * exporter's counters (and the retired totals) must end the same. Inputs:
+ * every UDP datagram of every capture in the shared flowdata folder (IPFIX
+ * and NetFlow v9; skipped with the path looked for when it is absent), and
+ * the fuzz corpora: tests/fuzz/regressions and what tests/fuzz/make_corpus.py
+ * builds (the captures' datagrams in the fuzz harness's record format, the
+ * capture bundles, flowgen's IPFIX file and v9 run, IPFIX files cut at message
+ * boundaries). One decoder at a time: decode.c's log filter (libfixbuf's
+ * "missing template" warnings, counted) is process-wide.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "decode.h"
+#include "pcap_reader.h"
+
+static const char config_text[] = "[collector]\n"
+                                  "listen = ipfix+udp://127.0.0.1:4739\n"
+                                  "data-dir = /nonexistent/teiten-fastdecode\n"
+                                  "export-time-tolerance = 600\n"
+                                  "\n"
+                                  "[sensor:all]\n"
+                                  "exporters = 0.0.0.0/0; ::/0\n"
+                                  "darknet = 0.0.0.0/0; ::/0\n";
+
+typedef enum { IN_IPFIX, IN_V9, IN_FILE } in_path;
+
+/* One thing to feed: a datagram from a peer, or a whole IPFIX file. */
+typedef struct {
+    in_path path;
+    struct sockaddr_in6 peer; /* IPv4 peers IPv4-mapped: one family for every peer */
+    GBytes *data;
+} in_item;
+
+static void in_item_free(gpointer p)
+{
+    in_item *it = p;
+    g_bytes_unref(it->data);
+    g_free(it);
+}
+
+static void add_item(GPtrArray *items, in_path path, const uint8_t addr[16], uint16_t port,
+                     const uint8_t *data, size_t len)
+{
+    in_item *it = g_new0(in_item, 1);
+    it->path = path;
+    it->peer.sin6_family = AF_INET6;
+    memcpy(&it->peer.sin6_addr, addr, 16);
+    it->peer.sin6_port = htons(port);
+    it->data = g_bytes_new(data, len);
+    g_ptr_array_add(items, it);
+}
+
+/* What the sink got, in mode "libfixbuf"; mode "fast" compares against it. */
+typedef struct {
+    tt_flow flow;
+    uint32_t domain;
+    char label[96];
+} got_flow;
+
+typedef struct {
+    gboolean fast;
+    GArray *flows; /* got_flow, filled by the libfixbuf run */
+    guint next;    /* the fast run's position in it */
+    guint mismatches;
+    const char *what;
+} run_state;
+
+static gboolean flow_same(const tt_flow *a, const tt_flow *b, GString *why)
+{
+#define SAME(field)                                                                                \
+    if (a->field != b->field)                                                                      \
+    g_string_append_printf(why, " " #field " %lld != %lld", (long long)a->field,                   \
+                           (long long)b->field)
+    SAME(start_ms);
+    SAME(end_ms);
+    SAME(packets);
+    SAME(bytes);
+    SAME(raw_packets);
+    SAME(raw_bytes);
+    SAME(src_port);
+    SAME(dst_port);
+    SAME(family);
+    SAME(proto);
+    SAME(tcp_flags);
+    SAME(cls);
+    SAME(sampling);
+    SAME(sensor);
+    SAME(has_dst);
+    SAME(country[0]);
+    SAME(country[1]);
+#undef SAME
+    if (memcmp(a->src, b->src, 16) != 0)
+        g_string_append(why, " src");
+    if (memcmp(a->dst, b->dst, 16) != 0)
+        g_string_append(why, " dst");
+    return why->len == 0;
+}
+
+static void sink(void *data, tt_exporter *e, uint32_t domain, tt_flow *flows, size_t n)
+{
+    run_state *rs = data;
+    for (size_t i = 0; i < n; i++) {
+        got_flow g;
+        g.flow = flows[i];
+        g.domain = domain;
+        g_snprintf(g.label, sizeof g.label, "%d %s", (int)tt_exporter_kind(e),
+                   tt_exporter_label(e));
+        if (!rs->fast) {
+            g_array_append_val(rs->flows, g);
+            continue;
+        }
+        if (rs->next >= rs->flows->len) {
+            if (rs->mismatches++ < 5)
+                g_test_message("%s: fast path gave a flow past libfixbuf's %u", rs->what,
+                               rs->flows->len);
+            continue;
+        }
+        const got_flow *want = &g_array_index(rs->flows, got_flow, rs->next);
+        g_autoptr(GString) why = g_string_new("");
+        if (want->domain != domain)
+            g_string_append_printf(why, " domain %u != %u", want->domain, domain);
+        if (strcmp(want->label, g.label) != 0)
+            g_string_append_printf(why, " exporter %s != %s", want->label, g.label);
+        if (!flow_same(&want->flow, &g.flow, why) && rs->mismatches++ < 5)
+            g_test_message("%s: flow %u (libfixbuf vs fast):%s", rs->what, rs->next, why->str);
+        rs->next++;
+    }
+}
+
+static uint32_t resolve_all(void *data, const uint8_t addr[16], uint32_t domain)
+{
+    (void)data;
+    (void)addr;
+    (void)domain;
+    return 0;
+}
+
+static void quiet(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+    (void)domain;
+    (void)level;
+    (void)message;
+    (void)data;
+}
+
+/* Counters that must agree (not the host-clock ones: clock_offset_s, first/last_seen). */
+static gboolean stats_same(const tt_exporter_stats *a, const tt_exporter_stats *b)
+{
+    return memcmp(a, b, G_STRUCT_OFFSET(tt_exporter_stats, clock_offset_s)) == 0 &&
+           a->withdrawals_ignored == b->withdrawals_ignored && a->sampling == b->sampling;
+}
+
+typedef struct {
+    GHashTable *stats; /* label -> tt_exporter_stats copy */
+    gboolean fast;
+    guint mismatches;
+    const char *what;
+} stats_walk;
+
+static void stats_one(const tt_exporter *e, void *data)
+{
+    stats_walk *sw = data;
+    const tt_exporter_stats *s = tt_exporter_get_stats(e);
+    gchar *key = g_strdup_printf("%d %s", (int)tt_exporter_kind(e), tt_exporter_label(e));
+    if (!sw->fast) {
+        g_hash_table_insert(sw->stats, key, g_memdup2(s, sizeof *s));
+        return;
+    }
+    const tt_exporter_stats *want = g_hash_table_lookup(sw->stats, key);
+    g_free(key);
+    if (want == NULL || !stats_same(want, s)) {
+        sw->mismatches++;
+        g_test_message(
+            "%s: %s: counters differ (records %" G_GUINT64_FORMAT " vs %" G_GUINT64_FORMAT ")",
+            sw->what, tt_exporter_label(e), want ? (guint64)want->records : 0, (guint64)s->records);
+    }
+}
+
+static void feed_file(tt_decoder *d, const uint8_t *data, size_t len)
+{
+    static const uint8_t addr[16] = {0};
+    tt_exporter *e = tt_decoder_exporter_private(d, TT_LISTEN_IPFIX_TCP, "file", addr, 1);
+    size_t off = 0, msglen = 0;
+    while (off < len && tt_ipfix_stream_frame(data + off, len - off, &msglen) == TT_WIRE_OK &&
+           msglen <= len - off) {
+        uint8_t *copy = g_memdup2(data + off, msglen); /* the decoder cuts in place */
+        tt_decoder_ipfix(d, e, copy, msglen);
+        g_free(copy);
+        off += msglen;
+    }
+    tt_decoder_exporter_release(d, e);
+}
+
+/* Decode @a items with a fresh decoder; returns the records the fast path read. */
+static uint64_t run(GPtrArray *items, run_state *rs, stats_walk *sw, tt_exporter_stats *retired)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(tt_config) config =
+        tt_config_load_data(config_text, sizeof config_text - 1, "fast.conf", &error);
+    g_assert_no_error(error);
+    tt_decoder *d = tt_decoder_new(config, sink, rs, &error);
+    g_assert_no_error(error);
+    tt_decoder_set_resolver(d, resolve_all, NULL);
+    tt_decoder_set_fast(d, rs->fast);
+    for (guint i = 0; i < items->len; i++) {
+        const in_item *it = g_ptr_array_index(items, i);
+        gsize len = 0;
+        const uint8_t *data = g_bytes_get_data(it->data, &len);
+        if (it->path == IN_FILE) {
+            feed_file(d, data, len);
+            continue;
+        }
+        tt_exporter *e = tt_decoder_exporter(
+            d, it->path == IN_IPFIX ? TT_LISTEN_IPFIX_UDP : TT_LISTEN_NF9_UDP, it->path,
+            (const struct sockaddr *)&it->peer, sizeof it->peer, 1 + i);
+        g_assert_nonnull(e);
+        uint8_t *copy = g_memdup2(data, len); /* the decoder cuts in place */
+        if (it->path == IN_IPFIX)
+            tt_decoder_ipfix(d, e, copy, len);
+        else
+            tt_decoder_v9(d, e, copy, len);
+        g_free(copy);
+    }
+    tt_decoder_foreach_exporter(d, stats_one, sw);
+    *retired = *tt_decoder_retired_stats(d);
+    uint64_t fast = tt_decoder_fast_records(d);
+    tt_decoder_free(d);
+    return fast;
+}
+
+/* Both runs over @a items; returns the fast path's share of the records in *fast, *all. */
+static void differential(GPtrArray *items, const char *what, uint64_t *fast, uint64_t *all)
+{
+    run_state rs = {FALSE, g_array_new(FALSE, FALSE, sizeof(got_flow)), 0, 0, what};
+    stats_walk sw = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free), FALSE, 0,
+                     what};
+    tt_exporter_stats ret_a, ret_b;
+
+    g_assert_cmpuint(run(items, &rs, &sw, &ret_a), ==, 0);
+    rs.fast = sw.fast = TRUE;
+    uint64_t n = run(items, &rs, &sw, &ret_b);
+    if (rs.next != rs.flows->len)
+        g_test_message("%s: libfixbuf gave %u flows, the fast path %u", what, rs.flows->len,
+                       rs.next);
+    if (!stats_same(&ret_a, &ret_b))
+        g_test_message("%s: retired counters differ", what);
+    g_assert_cmpuint(rs.mismatches, ==, 0);
+    g_assert_cmpuint(rs.next, ==, rs.flows->len);
+    g_assert_cmpuint(sw.mismatches, ==, 0);
+    g_assert_true(stats_same(&ret_a, &ret_b));
+    *fast += n;
+    *all += rs.flows->len;
+    g_array_free(rs.flows, TRUE);
+    g_hash_table_destroy(sw.stats);
+}
+
+static unsigned get16(const uint8_t *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+/* Every IPFIX and v9 datagram of every capture (pcap, pcapng) under @a dir. */
+static void captures_under(const char *dir, uint64_t *fast, uint64_t *all, guint *files)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    if (d == NULL)
+        return;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        g_autofree gchar *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            captures_under(path, fast, all, files);
+            continue;
+        }
+        if (!g_str_has_suffix(name, ".pcap") && !g_str_has_suffix(name, ".pcapng"))
+            continue;
+        g_autoptr(GPtrArray) dgs = tt_pcap_read_udp(path, NULL);
+        if (dgs == NULL)
+            continue;
+        g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(in_item_free);
+        for (guint i = 0; i < dgs->len; i++) {
+            const tt_pcap_datagram *dg = g_ptr_array_index(dgs, i);
+            unsigned version = dg->len >= 2 ? get16(dg->data) : 0;
+            if (version == 10 || version == 9)
+                add_item(items, version == 10 ? IN_IPFIX : IN_V9, dg->src, dg->sport, dg->data,
+                         dg->len);
+        }
+        if (items->len == 0)
+            continue;
+        (*files)++;
+        differential(items, name, fast, all);
+    }
+}
+
+static void test_captures(void)
+{
+    g_autofree gchar *top = tt_pcap_flowdata_file(".");
+    uint64_t fast = 0, all = 0;
+    guint files = 0;
+
+    if (top == NULL)
+        return;
+    captures_under(top, &fast, &all, &files);
+    g_test_message("%u captures: %" G_GUINT64_FORMAT " flows, %" G_GUINT64_FORMAT
+                   " records read by the fast path",
+                   files, (guint64)all, (guint64)fast);
+    g_assert_cmpuint(files, >, 10);
+    g_assert_cmpuint(fast, >, 0);
+}
+
+/* The fuzz harness's record format (fuzz_common.h): selector, 16-bit length, payload. */
+static void corpus_items(GPtrArray *items, in_path path, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= 3) {
+        uint8_t sel = data[off];
+        size_t n = get16(data + off + 1);
+        off += 3;
+        if (n > len - off)
+            n = len - off;
+        guint peer = sel % 32u, listener = (peer >> 4) & 1;
+        uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 0};
+        addr[14] = (uint8_t)listener;
+        addr[15] = (uint8_t)(1 + (peer & 7));
+        add_item(items, path, addr, (uint16_t)(40000 + ((peer >> 3) & 1)), data + off, n);
+        off += n;
+    }
+}
+
+/* Every seed of one corpus directory, in name order, through one decoder per mode. */
+static void corpus_dir(const char *dir, in_path path, uint64_t *fast, uint64_t *all, guint *seeds)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (d == NULL)
+        return;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL)
+        g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(in_item_free);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree gchar *p =
+            g_build_filename(dir, (const char *)g_ptr_array_index(names, i), NULL);
+        g_autofree gchar *blob = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(p, &blob, &len, NULL))
+            continue;
+        (*seeds)++;
+        if (path == IN_FILE) {
+            static const uint8_t none[16];
+            add_item(items, IN_FILE, none, 0, (const uint8_t *)blob, len);
+        } else {
+            corpus_items(items, path, (const uint8_t *)blob, len);
+        }
+    }
+    differential(items, dir, fast, all);
+}
+
+/* make_corpus.py's output: one level of directories of files. */
+static void rm_tree(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree gchar *p = g_build_filename(dir, name, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+            rm_tree(p);
+        else
+            g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
+static void corpus_set(const char *top, uint64_t *fast, uint64_t *all, guint *seeds)
+{
+    static const struct {
+        const char *name;
+        in_path path;
+    } dirs[] = {{"ipfix", IN_IPFIX}, {"v9", IN_V9}, {"file", IN_FILE}};
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree gchar *dir = g_build_filename(top, dirs[i].name, NULL);
+        corpus_dir(dir, dirs[i].path, fast, all, seeds);
+    }
+}
+
+static void test_corpora(void)
+{
+    uint64_t fast = 0, all = 0;
+    guint seeds = 0;
+    g_autofree gchar *regressions = g_build_filename(TT_TEST_SRC_DIR, "fuzz", "regressions", NULL);
+    corpus_set(regressions, &fast, &all, &seeds);
+
+    g_autofree gchar *tmp = g_dir_make_tmp("teiten-fastdecode-XXXXXX", NULL);
+    g_assert_nonnull(tmp);
+    const char *env = g_getenv("TT_FLOWDATA");
+    g_autofree gchar *flowdata =
+        env != NULL && *env != '\0'
+            ? g_strdup(env)
+            : g_build_filename(TT_TEST_SRC_DIR, "..", "..", "shared", "flowdata", NULL);
+    g_autofree gchar *script = g_build_filename(TT_TEST_SRC_DIR, "fuzz", "make_corpus.py", NULL);
+    g_autofree gchar *src = g_build_filename(TT_TEST_SRC_DIR, "..", NULL);
+    const char *argv[] = {"/usr/bin/python3", script,          "--out", tmp, "--flowdata", flowdata,
+                          "--flowgen",        TT_TEST_FLOWGEN, "--src", src, NULL};
+    gint status = 0;
+    g_autoptr(GError) error = NULL;
+    if (g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                     &status, &error) &&
+        g_spawn_check_wait_status(status, &error))
+        corpus_set(tmp, &fast, &all, &seeds);
+    else
+        g_test_message("make_corpus.py: %s; only the regressions ran", error->message);
+    rm_tree(tmp);
+    g_test_message("%u seeds: %" G_GUINT64_FORMAT " flows, %" G_GUINT64_FORMAT
+                   " records read by the fast path",
+                   seeds, (guint64)all, (guint64)fast);
+    g_assert_cmpuint(seeds, >, 0);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    /* refused templates and libfixbuf's own warnings are expected here */
+    g_log_set_always_fatal(G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
+    g_log_set_handler("teitend", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO,
+                      quiet, NULL);
+    g_test_add_func("/fastdecode/captures", test_captures);
+    g_test_add_func("/fastdecode/corpora", test_corpora);
+    return g_test_run();
+}
