@@ -371,48 +371,60 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
  * @a msg; libfixbuf does not see it. Anything else (a template set, an options,
  * refused, variable-length or unknown template) leaves the whole message to
  * libfixbuf, so that templates and options records still take effect in message
- * order. FALSE: nothing was read. Records past the last whole one in a set are
- * padding, as libfixbuf reads them.
+ * order. Such a message has nothing for rewrite.c to cut (no templates; a data
+ * set shorter than a record simply has none), so it skips those passes too.
+ * Bytes past the last whole record of a set are padding, as libfixbuf reads them.
  */
 #define FAST_MAX_SETS 64
-static gboolean decoder_fast(tt_decoder *d, tt_exporter *e, tt_domain *dom, const uint8_t *msg,
-                             size_t len, uint32_t domain, int64_t export_ms, uint32_t *records)
-{
+typedef struct {
+    size_t n;
     const tt_tmpl_info *tis[FAST_MAX_SETS];
     tt_wire_set sets[FAST_MAX_SETS];
-    size_t n = 0;
+} fast_plan;
+
+static gboolean decoder_fast_plan(tt_decoder *d, tt_exporter *e, const uint8_t *msg, size_t len,
+                                  uint32_t domain, fast_plan *plan)
+{
     tt_wire_sets it;
     tt_wire_status st;
 
     if (d->fast_off)
         return FALSE;
+    plan->n = 0;
     fbSessionSetDomain(e->session, domain);
     tt_wire_sets_init(&it, msg, len);
     while (tt_wire_sets_next(&it, &st)) {
-        if (it.set.id < TT_IPFIX_SET_DATA_MIN || n == FAST_MAX_SETS)
+        if (it.set.id < TT_IPFIX_SET_DATA_MIN || plan->n == FAST_MAX_SETS)
             return FALSE;
         fbTemplate_t *tmpl = fbSessionGetTemplate(e->session, FALSE, it.set.id, NULL);
         const tt_tmpl_info *ti = tmpl != NULL ? fbTemplateGetContext(tmpl) : NULL;
         if (ti == NULL || ti->prog == NULL || ti->kind != TT_TMPL_FLOW)
             return FALSE;
-        tis[n] = ti;
-        sets[n++] = it.set;
+        plan->tis[plan->n] = ti;
+        plan->sets[plan->n++] = it.set;
     }
-    *records = 0;
-    for (size_t i = 0; i < n; i++) {
-        const tt_fast_prog *prog = tis[i]->prog;
-        const uint8_t *p = msg + sets[i].off + TT_IPFIX_SET_HDR_LEN;
-        size_t left = sets[i].len - TT_IPFIX_SET_HDR_LEN;
+    return TRUE;
+}
+
+static uint32_t decoder_fast_read(tt_decoder *d, tt_exporter *e, tt_domain *dom, const uint8_t *msg,
+                                  const fast_plan *plan, int64_t export_ms)
+{
+    uint32_t records = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        const tt_tmpl_info *ti = plan->tis[i];
+        const tt_fast_prog *prog = ti->prog;
+        const uint8_t *p = msg + plan->sets[i].off + TT_IPFIX_SET_HDR_LEN;
+        size_t left = plan->sets[i].len - TT_IPFIX_SET_HDR_LEN;
         memset(&d->fast_rec, 0, sizeof d->fast_rec); /* the fields the template lacks */
         for (; left >= prog->reclen; p += prog->reclen, left -= prog->reclen) {
             tt_fast_read(prog, p, &d->fast_rec);
-            (*records)++;
-            decoder_emit(d, e, dom, &tis[i]->shape, &d->fast_rec, export_ms);
+            records++;
+            decoder_emit(d, e, dom, &ti->shape, &d->fast_rec, export_ms);
         }
     }
     batch_flush(d);
-    d->fast_records += *records;
-    return TRUE;
+    d->fast_records += records;
+    return records;
 }
 
 void tt_decoder_set_fast(tt_decoder *d, gboolean on)
@@ -461,17 +473,26 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
     }
     if (!tt_exporter_export_time(e, d->ahead_max_ms, (int64_t)info->export_time * 1000))
         return;
-    uint32_t template_records = 0;
-    if (!tt_rewrite_template_cap(e, d->max_templates, msg, len, info->domain, &template_records)) {
-        e->stats.dropped[TT_DROP_TEMPLATE_CAP]++;
-        e->stats.templates_refused[TT_TREFUSE_CAP]++;
-        return;
-    }
     dom->norm.uptime_ref = v9;
     if (v9) {
         dom->norm.sys_init_ms = v9_sys_init;
         dom->norm.ref_ms = (int64_t)info->export_time * 1000;
         dom->norm.ref_uptime_ms = info->sys_uptime_ms;
+    }
+    int64_t export_ms = (int64_t)info->export_time * 1000;
+    uint32_t records = 0, options = 0;
+    fast_plan plan;
+    if (info->template_sets == 0 && decoder_fast_plan(d, e, msg, len, info->domain, &plan)) {
+        e->stats.messages++;
+        records = decoder_fast_read(d, e, dom, msg, &plan, export_ms);
+        tt_exporter_sequence(e, dom, info->sequence, v9 ? 1 : records, v9 ? 1 : records, 0);
+        return;
+    }
+    uint32_t template_records = 0;
+    if (!tt_rewrite_template_cap(e, d->max_templates, msg, len, info->domain, &template_records)) {
+        e->stats.dropped[TT_DROP_TEMPLATE_CAP]++;
+        e->stats.templates_refused[TT_TREFUSE_CAP]++;
+        return;
     }
     len = tt_rewrite_withdrawals(e, msg, len, info->domain);
     tt_wire_status st;
@@ -484,10 +505,7 @@ static void decoder_run(tt_decoder *d, tt_exporter *e, uint8_t *msg, size_t len,
         return;
     }
     e->stats.messages++;
-    uint32_t records = 0, options = 0;
-    int64_t export_ms = (int64_t)info->export_time * 1000;
-    if (!decoder_fast(d, e, dom, msg, len, info->domain, export_ms, &records) &&
-        !decoder_fixbuf(d, e, dom, msg, len, export_ms, &records, &options))
+    if (!decoder_fixbuf(d, e, dom, msg, len, export_ms, &records, &options))
         return;
     if (v9)
         tt_exporter_sequence(e, dom, info->sequence, 1, 1, 0); /* v9 counts packets */

@@ -97,19 +97,8 @@ static const read_field read_fields[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(read_fields) <= TT_FAST_MAX_STEPS);
 
-/* How a step stores its field: an integer widened into 64 or 32 bits, or the bytes as sent. */
-enum {
-    FAST_OP_U64_8,
-    FAST_OP_U64_4,
-    FAST_OP_U64_2,
-    FAST_OP_U64_1,
-    FAST_OP_U64_N, /* 3, 5, 6 or 7 bytes */
-    FAST_OP_U32_4,
-    FAST_OP_U32_2,
-    FAST_OP_U32_1,
-    FAST_OP_U32_N, /* 3 bytes */
-    FAST_OP_RAW,   /* not an integer in the info model: copied, no byte swap */
-};
+/* Where a step goes: widened into 64 or 32 bits, or copied as sent (no byte swap). */
+enum { FAST_U64, FAST_U32, FAST_COPY };
 
 static const read_field *read_field_find(uint16_t num)
 {
@@ -124,22 +113,6 @@ static gboolean read_field_refused(const fbInfoElement_t *ie, const read_field *
     return ie->len == FB_IE_VARLEN || ie->len < rf->min_len || ie->len > rf->max_len;
 }
 
-static uint8_t step_op(unsigned len, unsigned dst_len, gboolean integer)
-{
-    if (!integer)
-        return FAST_OP_RAW;
-    if (dst_len == 8)
-        return len == 8   ? FAST_OP_U64_8
-               : len == 4 ? FAST_OP_U64_4
-               : len == 2 ? FAST_OP_U64_2
-               : len == 1 ? FAST_OP_U64_1
-                          : FAST_OP_U64_N;
-    return len == 4   ? FAST_OP_U32_4
-           : len == 2 ? FAST_OP_U32_2
-           : len == 1 ? FAST_OP_U32_1
-                      : FAST_OP_U32_N;
-}
-
 /*
  * Whether libfixbuf byte-swaps @a rf into our internal template: its fixed-length
  * decode swaps by the endian flag of the internal template's IE, which is the
@@ -151,12 +124,29 @@ static gboolean read_field_integer(fbInfoModel_t *model, const read_field *rf)
     return canon != NULL && (canon->flags & FB_IE_F_ENDIAN) != 0;
 }
 
+/* A step for field @a rf, @a len bytes at @a at in the record (fastdecode.h: tt_fast_step). */
+static void fast_step_add(tt_fast_step by_kind[3][TT_FAST_MAX_STEPS], uint8_t nkind[3], int32_t at,
+                          unsigned len, const read_field *rf, gboolean integer)
+{
+    int kind = !integer ? FAST_COPY : rf->dst_len == 8 ? FAST_U64 : FAST_U32;
+    tt_fast_step *s = &by_kind[kind][nkind[kind]++];
+    s->dst = rf->dst;
+    if (kind == FAST_COPY) {
+        s->src = at;
+        s->mask = len;
+    } else {
+        s->src = at + (int32_t)len - 8;
+        s->mask = len == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * len)) - 1;
+    }
+}
+
 tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
 {
     tt_tmpl_info *ti = g_new0(tt_tmpl_info, 1);
     uint32_t n = fbTemplateCountElements(tmpl);
     fbInfoModel_t *model = fbTemplateGetInfoModel(tmpl);
-    tt_fast_prog prog = {0, 0, {{0, 0, 0, 0}}};
+    tt_fast_step by_kind[3][TT_FAST_MAX_STEPS];
+    uint8_t nkind[3] = {0, 0, 0};
     size_t fixed_len = 0;
     gboolean varlen = FALSE;
 
@@ -185,10 +175,8 @@ tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
             ti->shape.icmp_fields |= TT_ICMP_FIELDS_V6;
         else if (ie->num == IE_IP_VERSION)
             ti->shape.ip_version = 1;
-        if (!varlen && at <= UINT16_MAX && prog.nsteps < TT_FAST_MAX_STEPS)
-            prog.steps[prog.nsteps++] =
-                (tt_fast_step){(uint16_t)at, rf->dst, (uint8_t)ie->len,
-                               step_op(ie->len, rf->dst_len, read_field_integer(model, rf))};
+        if (!varlen && at <= UINT16_MAX)
+            fast_step_add(by_kind, nkind, (int32_t)at, ie->len, rf, read_field_integer(model, rf));
     }
     if (fixed_len == 0 && !varlen) {
         *why = TT_TREFUSE_ZERO_LENGTH;
@@ -196,8 +184,15 @@ tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
         return ti;
     }
     if (ti->kind == TT_TMPL_FLOW && !varlen && fixed_len <= UINT16_MAX) {
-        prog.reclen = (uint32_t)fixed_len;
-        ti->prog = g_memdup2(&prog, sizeof prog);
+        tt_fast_prog *prog = ti->prog = g_new0(tt_fast_prog, 1);
+        prog->reclen = (uint32_t)fixed_len;
+        prog->n64 = nkind[FAST_U64];
+        prog->n32 = nkind[FAST_U32];
+        prog->ncopy = nkind[FAST_COPY];
+        size_t at = 0;
+        for (int k = FAST_U64; k <= FAST_COPY; k++)
+            for (uint8_t j = 0; j < nkind[k]; j++)
+                prog->steps[at++] = by_kind[k][j];
     }
     return ti;
 }
@@ -224,21 +219,6 @@ void tt_template_refusal_field(fbTemplate_t *tmpl, char *buf, size_t size)
     }
 }
 
-/* Big-endian reads of 2, 4, 8 bytes and of any length up to 8. */
-static inline uint16_t fast_be16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return GUINT16_FROM_BE(v);
-}
-
-static inline uint32_t fast_be32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return GUINT32_FROM_BE(v);
-}
-
 static inline uint64_t fast_be64(const uint8_t *p)
 {
     uint64_t v;
@@ -246,59 +226,22 @@ static inline uint64_t fast_be64(const uint8_t *p)
     return GUINT64_FROM_BE(v);
 }
 
-static inline uint64_t fast_ben(const uint8_t *p, unsigned len)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out)
 {
     uint8_t *base = (uint8_t *)out;
-    for (uint32_t i = 0; i < prog->nsteps; i++) {
-        const tt_fast_step *s = &prog->steps[i];
-        const uint8_t *p = rec + s->src;
-        uint8_t *q = base + s->dst;
-        uint64_t v64;
-        uint32_t v32;
-        switch (s->op) {
-        case FAST_OP_U64_8:
-            v64 = fast_be64(p);
-            break;
-        case FAST_OP_U64_4:
-            v64 = fast_be32(p);
-            break;
-        case FAST_OP_U64_2:
-            v64 = fast_be16(p);
-            break;
-        case FAST_OP_U64_1:
-            v64 = p[0];
-            break;
-        case FAST_OP_U64_N:
-            v64 = fast_ben(p, s->len);
-            break;
-        case FAST_OP_U32_4:
-            v32 = fast_be32(p);
-            memcpy(q, &v32, 4);
-            continue;
-        case FAST_OP_U32_2:
-            v32 = fast_be16(p);
-            memcpy(q, &v32, 4);
-            continue;
-        case FAST_OP_U32_1:
-            v32 = p[0];
-            memcpy(q, &v32, 4);
-            continue;
-        case FAST_OP_U32_N:
-            v32 = (uint32_t)fast_ben(p, s->len);
-            memcpy(q, &v32, 4);
-            continue;
-        default:
-            memcpy(q, p, s->len);
-            continue;
-        }
-        memcpy(q, &v64, 8);
+    const tt_fast_step *s = prog->steps;
+    for (const tt_fast_step *end = s + prog->n64; s < end; s++) {
+        uint64_t v = fast_be64(rec + s->src) & s->mask;
+        memcpy(base + s->dst, &v, 8);
+    }
+    for (const tt_fast_step *end = s + prog->n32; s < end; s++) {
+        uint32_t v = (uint32_t)(fast_be64(rec + s->src) & s->mask);
+        memcpy(base + s->dst, &v, 4);
+    }
+    for (const tt_fast_step *end = s + prog->ncopy; s < end; s++) {
+        if (s->mask == 16)
+            memcpy(base + s->dst, rec + s->src, 16); /* IPv6 addresses: inlined */
+        else
+            memcpy(base + s->dst, rec + s->src, (size_t)s->mask);
     }
 }

@@ -24,18 +24,22 @@
 /** At most one step per IE of tt_raw_record (39 today). */
 #define TT_FAST_MAX_STEPS 48
 
-/** One field read: @a len bytes at @a src in the record into tt_raw_record at @a dst. */
+/**
+ * One field read into tt_raw_record at @a dst. An integer is read as the 8
+ * bytes that end where it ends (@a src, relative to the record, may be up to 7
+ * bytes before it: every record lies at least 20 bytes into its message),
+ * byte-swapped and masked to its wire length; a copy takes @a len bytes at @a src.
+ */
 typedef struct {
-    uint16_t src;
-    uint16_t dst;
-    uint8_t len;
-    uint8_t op; /* fastdecode.c's FAST_OP_* */
+    int32_t src;
+    uint32_t dst;
+    uint64_t mask; /* integers: the low len bytes; copies: len */
 } tt_fast_step;
 
-/** The reader of one fixed-length template. */
+/** The reader of one fixed-length template: 64-bit integers, then 32-bit ones, then copies. */
 typedef struct {
     uint32_t reclen; /* a record's length on the wire (> 0) */
-    uint32_t nsteps;
+    uint8_t n64, n32, ncopy;
     tt_fast_step steps[TT_FAST_MAX_STEPS];
 } tt_fast_prog;
 
@@ -65,7 +69,9 @@ void tt_tmpl_info_free(tt_tmpl_info *info);
 void tt_template_refusal_field(struct fbTemplate_st *tmpl, char *buf, size_t size);
 
 /**
- * Read one record (@a prog->reclen bytes at @a rec) into @a out. Only the
+ * Read one record (@a prog->reclen bytes at @a rec, which lies at least 8
+ * bytes into its message: integers are loaded as the 8 bytes that end where
+ * they end) into @a out. Only the
  * fields the template carries are written: the caller clears @a out once
  * before the first record of a template, the zeros of the fields it lacks
  * then stay (as libfixbuf's transcoder writes them).
