@@ -396,11 +396,16 @@ gboolean tt_exporter_verdict(tt_exporter *e, int64_t clamp_max_ms, tt_norm_statu
         return TRUE;
     case TT_NORM_FUTURE:
         e->stats.future_records++;
-        if (!e->clamp_logged) {
-            e->clamp_logged = TRUE;
+        if (!e->future_logged) { /* not behind a clamp's line: an exporter often has both */
+            e->future_logged = TRUE;
             g_warning("%s: a record starts %" G_GINT64_FORMAT
                       " s after its message's export time, beyond clamp-max (%" G_GINT64_FORMAT
-                      " s): refused as future_records",
+                      " s): refused as future_records (logged once per exporter, all counted). "
+                      "Likely cause: a capture replayed by softflowd -r without -A milli (its "
+                      "times count from its own uptime and land far from the export time), or an "
+                      "exporter clock that is wrong, as in a replay of old data; see "
+                      "docs/quickstart.md (replaying captures) and clamp-max in "
+                      "docs/configuration.md",
                       e->label, note->skew_ms / 1000, clamp_max_ms / 1000);
         }
         return FALSE;

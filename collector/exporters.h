@@ -137,7 +137,9 @@ struct tt_exporter {
     tt_domain *last_domain;
     GHashTable *tids;            /* (domain << 16 | tid) of every template seen */
     GHashTable *refusals_logged; /* (domain << 16 | tid) of refused templates logged */
-    gboolean clamp_logged, impossible_logged, offset_logged, ahead_logged, absurd_logged;
+    /* what was logged once: a clamp and a refusal as future each have their own line */
+    gboolean clamp_logged, future_logged, impossible_logged, offset_logged, ahead_logged,
+        absurd_logged;
     tt_exporter_stats stats;
 };
 

@@ -5,7 +5,9 @@
 # 1. records stamped an hour after the export time of their message (tolerance
 #    600 s, clamp-max 8 days) are kept, timed at the export time and counted
 #    (time_clamped); records 9 days after it are refused (future_records),
-#    never written, and leave the watermark where it was;
+#    never written, and leave the watermark where it was; each of the two is
+#    logged once for the exporter (the refusal with its likely cause), also
+#    after the clamp's line and on a second refused message;
 # 2. once the sensor's clock is corroborated (3 messages; clock-corroborate = 0
 #    here, so no host time is needed), records older than the longest RRD
 #    archive (1096 days) behind the watermark are refused and counted (sensor
@@ -42,13 +44,20 @@ tt_wait_stat data "$(sensor)['watermark'] == $((T0 + 100))" ||
     tt_fail "clamped records not timed at their message's export time"
 send --export $((T0 + 100)) --seq 14 data:256:a:4:$((T0 + 100 + 9 * 86400)):8443
 tt_wait_stat data "$(exporter)['future_records'] == 4" || tt_fail "future records not counted"
+send --export $((T0 + 100)) --seq 18 data:256:a:2:$((T0 + 100 + 9 * 86400)):8443
+tt_wait_stat data "$(exporter)['future_records'] == 6" || tt_fail "a second future message not counted"
+[ "$(grep -c 'counted as time_clamped' tp.log)" = 1 ] || tt_fail "the clamp not logged exactly once"
+[ "$(grep -c 'refused as future_records' tp.log)" = 1 ] ||
+    tt_fail "the refusal as future_records not logged exactly once (after the clamp's line)"
+grep 'refused as future_records' tp.log | grep -q 'softflowd -r without -A milli' ||
+    tt_fail "the refusal's line does not name the likely cause"
 tt_wait_stat data "$(sensor)['watermark'] == $((T0 + 100)) and $(sensor)['records'] == 14" ||
     tt_fail "future records moved the watermark or reached the sensor"
-send --export $((T0 + 110)) --seq 18 data:256:a:2:$((T0 + 40)):23
+send --export $((T0 + 110)) --seq 20 data:256:a:2:$((T0 + 40)):23
 tt_wait_stat data "$(sensor)['records'] == 16" || tt_fail "the third message did not arrive"
 
 # 2. older than the longest archive behind the watermark
-send --export $((T0 + 120)) --seq 20 data:256:a:3:$OLD:8080
+send --export $((T0 + 120)) --seq 22 data:256:a:3:$OLD:8080
 tt_wait_stat data "$(sensor)['too_old'] == 3 and $(sensor)['late'] == 0" ||
     tt_fail "records 4 years behind the watermark not refused as too_old"
 tt_wait_stat data "$(sensor)['watermark'] == $((T0 + 100)) and $(sensor)['clock_reanchored'] == 0" ||
@@ -56,7 +65,7 @@ tt_wait_stat data "$(sensor)['watermark'] == $((T0 + 100)) and $(sensor)['clock_
 [ ! -s data/flows.jsonl ] || tt_fail "a bucket closed before the jump"
 
 # 3. a legitimate jump
-send --export $((JUMP + 60)) --seq 23 data:256:a:5:$((JUMP + 30)):3389
+send --export $((JUMP + 60)) --seq 25 data:256:a:5:$((JUMP + 30)):3389
 tt_wait_stat data "$(sensor)['watermark'] == $((JUMP + 30)) and $(sensor)['closed_until'] >= $((JUMP - 120 - 300))" ||
     tt_fail "a jump consistent with its message did not move the watermark"
 for _ in $(seq 1 50); do grep -q '"23/tcp"' data/flows.jsonl 2>/dev/null && break; sleep 0.1; done
@@ -67,4 +76,4 @@ tt_jsonl_totals data/flows.jsonl s1 >got.txt
 printf '%s\n' "country ZZ 21 21 2100" "port 23/tcp 12 12 1200" "port 3389/tcp 5 5 500" \
     "port 445/tcp 4 4 400" "total all 21 21 2100" >want.txt
 diff -u want.txt got.txt >&2 || tt_fail "jsonl totals differ from the accepted flows"
-tt_note "clamped 4 kept; future 4, too_old 3 refused; jump moved the watermark; totals exact"
+tt_note "clamped 4 kept; future 6 (logged once), too_old 3 refused; jump moved the watermark; totals exact"
