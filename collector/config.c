@@ -58,6 +58,7 @@ static const char *const config_collector_keys[] = {
     "clock-corroborate",
     "max-tcp-connections",
     "tcp-idle-timeout",
+    "prometheus-file",
     NULL,
 };
 
@@ -96,6 +97,7 @@ void tt_config_free(tt_config *config)
     g_free(config->rrdcached);
     g_free(config->user);
     g_free(config->pidfile);
+    g_free(config->prometheus_file);
     g_ptr_array_unref(config->sensors);
     g_ptr_array_unref(config->plugins);
     g_free(config);
@@ -382,6 +384,35 @@ static gboolean config_load_tcp(tt_config *config, const char *name, GError **er
     return TRUE;
 }
 
+/*
+ * `prometheus-file`: the self-statistics for node_exporter's textfile collector (stats.c,
+ * prom.c). Default DATA/teiten.prom; a relative path is below data-dir; `none` writes none.
+ * node_exporter reads *.prom files only: another name would be ignored without a word.
+ */
+static gboolean config_load_prometheus(tt_config *config, const char *name, GError **error)
+{
+    g_autofree char *value = NULL;
+
+    if (!config_get_string(config->kf, name, "collector", "prometheus-file", &value, error))
+        return FALSE;
+    if (value != NULL && strcmp(value, "none") == 0)
+        return TRUE;
+    if (value != NULL) {
+        g_autofree char *base = g_path_get_basename(value);
+        if (!g_str_has_suffix(value, ".prom") || strcmp(base, ".prom") == 0) {
+            config_value_error(error, name, "collector", "prometheus-file",
+                               "\"%s\" must be a file name ending in .prom (node_exporter's "
+                               "textfile collector reads only those), or none",
+                               value);
+            return FALSE;
+        }
+    }
+    const char *file = value != NULL ? value : "teiten.prom";
+    config->prometheus_file =
+        g_path_is_absolute(file) ? g_strdup(file) : g_build_filename(config->data_dir, file, NULL);
+    return TRUE;
+}
+
 static gboolean config_load_collector(tt_config *config, const char *name, GError **error)
 {
     static const char *const group = "collector";
@@ -417,7 +448,8 @@ static gboolean config_load_collector(tt_config *config, const char *name, GErro
         !config_get_string(kf, name, group, "rcvbuf", &rcvbuf_text, error) ||
         !config_get_string(kf, name, group, "rrd-archives", &archives_text, error))
         return FALSE;
-    if (!config_load_time_policy(config, name, error) || !config_load_tcp(config, name, error))
+    if (!config_load_time_policy(config, name, error) || !config_load_tcp(config, name, error) ||
+        !config_load_prometheus(config, name, error))
         return FALSE;
 
     if (900 % step != 0) {

@@ -81,6 +81,7 @@ typedef struct tt_config {
     char *rrdcached;               /* `rrdcached`, optional: unix:/path or host:port */
     char *user;                    /* `user`, optional */
     char *pidfile;                 /* `pidfile`, optional */
+    char *prometheus_file;         /* `prometheus-file` as a path; NULL: `none` */
     uint32_t rcvbuf;               /* `rcvbuf` bytes for UDP sockets, default 4 MiB */
     uint32_t max_templates;        /* `max-templates` per session, default 4096 */
     uint32_t max_sessions;         /* `max-sessions` per listener, default 4096 */

@@ -8,9 +8,21 @@
 
 /* [collector] keys a reload cannot apply: bound sockets, opened stores, cut buckets and days */
 static const char *const config_restart_keys[] = {
-    "listen",           "data-dir", "plugin-dir", "step",   "grace",        "timezone",
-    "rrdcached",        "user",     "pidfile",    "rcvbuf", "rrd-archives", "max-tcp-connections",
-    "tcp-idle-timeout", NULL,
+    "listen",
+    "data-dir",
+    "plugin-dir",
+    "step",
+    "grace",
+    "timezone",
+    "rrdcached",
+    "user",
+    "pidfile",
+    "prometheus-file",
+    "rcvbuf",
+    "rrd-archives",
+    "max-tcp-connections",
+    "tcp-idle-timeout",
+    NULL,
 };
 
 static gboolean config_kf_value_differs(GKeyFile *a, GKeyFile *b, const char *group,

@@ -141,7 +141,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
     g_return_val_if_fail(config != NULL, NULL);
     tt_core *core = g_new0(tt_core, 1);
     tt_services_init(&core->services, checking);
-    tt_stats_file_init(&core->stats_file, config->data_dir);
+    tt_stats_file_init(&core->stats_file, config->data_dir, config->prometheus_file);
 
     core->config = config;
     core->step = config->step;

@@ -3,9 +3,9 @@
  * stats.c - the collector's self-statistics as one JSON document.
  *
  * Written to DATA/stats.json (through the writer thread, replaced
- * atomically) whenever a bucket closes, and summarised in the log on
- * SIGUSR1. Per exporter: messages, records, templates, refused templates by
- * reason, data sets without a template, the sequence-loss estimate (IPFIX
+ * atomically) whenever a bucket closes, with its Prometheus text beside it
+ * (prom.c), and summarised in the log on SIGUSR1. Per exporter: messages, records, templates,
+ * refused templates by reason, data sets without a template, the sequence-loss estimate (IPFIX
  * counts records, NetFlow v9 packets, NetFlow v5 flows), dropped messages by
  * reason and the sampling rate in use. Per sensor: observed, leaks, late and
  * how far behind its watermark records arrived (to size `grace`). Writer lag
@@ -24,6 +24,7 @@
 #include "stats.h"
 
 #include "loss.h"
+#include "prom.h"
 
 static const char *kind_name(tt_listen_kind kind)
 {
@@ -178,10 +179,11 @@ char *tt_stats_json(const tt_counters *c)
         ",\n\"rrd\":{\"updates\":%" PRIu64 ",\"skipped_past\":%" PRIu64 ",\"refused\":%" PRIu64
         ",\"created\":%" PRIu64 ",\"unknown_gaps\":%" PRIu64 ",\"pending_lines\":%" PRIu64
         ",\"daemon_errors\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"journal_replayed\":%" PRIu64
-        ",\"set_aside\":%" PRIu64 ",\"saturated\":%" PRIu64 ",\"indexed\":%" PRIu64 "}",
+        ",\"journaled\":%" PRIu64 ",\"set_aside\":%" PRIu64 ",\"saturated\":%" PRIu64
+        ",\"indexed\":%" PRIu64 "}",
         h.rrd.updates, h.rrd.past, h.rrd.refused, h.rrd.created, h.rrd.unknown_gaps, h.rrd.pending,
-        h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.set_aside, h.rrd.saturated,
-        h.rrd.indexed);
+        h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.journaled, h.rrd.set_aside,
+        h.rrd.saturated, h.rrd.indexed);
     g_string_append(out, ",\n\"listeners\":");
     g_string_append(out, c->listeners_json != NULL ? c->listeners_json : "[]");
     g_string_append(out, ",\n\"losses\":[");
@@ -236,11 +238,14 @@ struct tt_stats_doc {
     char *json;
 };
 
-void tt_stats_file_init(tt_stats_file *file, const char *data_dir)
+void tt_stats_file_init(tt_stats_file *file, const char *data_dir, const char *prom_path)
 {
     file->path = g_build_filename(data_dir, "stats.json", NULL);
+    file->prom_path = g_strdup(prom_path);
+    file->started = g_get_real_time() / G_USEC_PER_SEC;
     file->seq = 0;
     file->landed = 0;
+    file->prom_fail = FALSE;
     g_mutex_init(&file->lock);
 }
 
@@ -248,6 +253,8 @@ void tt_stats_file_clear(tt_stats_file *file)
 {
     g_free(file->path);
     file->path = NULL;
+    g_free(file->prom_path);
+    file->prom_path = NULL;
     g_mutex_clear(&file->lock);
 }
 
@@ -260,6 +267,32 @@ tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json)
     return doc;
 }
 
+/*
+ * The Prometheus text of @a json at file->prom_path: a temporary file beside it (NAME.tmp, which
+ * node_exporter does not read), renamed over it. A failure is logged once, until a write
+ * succeeds again: the tick would repeat it every second. Under file->lock.
+ */
+static void stats_write_prom(tt_stats_file *file, const char *json)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = tt_prom_text(json, file->started, TT_VERSION, &error);
+    g_autofree char *tmp = g_strconcat(file->prom_path, ".tmp", NULL);
+    gboolean ok = text != NULL &&
+                  g_file_set_contents_full(tmp, text, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+    if (ok && g_rename(tmp, file->prom_path) != 0) {
+        g_set_error(&error, G_FILE_ERROR, g_file_error_from_errno(errno), "rename %s: %s", tmp,
+                    g_strerror(errno));
+        g_unlink(tmp);
+        ok = FALSE;
+    }
+    if (!ok && !file->prom_fail)
+        g_warning("prometheus-file %s: %s (not written until this is fixed)", file->prom_path,
+                  error->message);
+    else if (ok && file->prom_fail)
+        g_message("prometheus-file %s: written again", file->prom_path);
+    file->prom_fail = !ok;
+}
+
 void tt_stats_doc_write(void *data)
 {
     tt_stats_doc *doc = data;
@@ -269,11 +302,14 @@ void tt_stats_doc_write(void *data)
     if (doc->seq > file->landed) {
         g_autofree char *tmp = g_strconcat(file->path, ".tmp", NULL);
         if (g_file_set_contents_full(tmp, doc->json, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
-            g_rename(tmp, file->path) == 0)
+            g_rename(tmp, file->path) == 0) {
             file->landed = doc->seq;
-        else
+            if (file->prom_path != NULL)
+                stats_write_prom(file, doc->json);
+        } else {
             g_warning("stats: %s: %s", file->path,
                       error != NULL ? error->message : g_strerror(errno));
+        }
     }
     g_mutex_unlock(&file->lock);
 }

@@ -28,19 +28,29 @@ char *tt_stats_json(const tt_counters *c);
  * mode fsyncs before the rename when the file exists, and a slow disk would
  * then hold the receiving thread (kernel drops) and make a --read of a year
  * wait for the disk; a write of a few KiB to the page cache costs
- * microseconds. After a crash the file may be older, never torn.
+ * microseconds. After a crash the file may be older, never torn. The Prometheus
+ * file (`prometheus-file`) follows the same rules, written right after stats.json
+ * from the same document: node_exporter reads it whole or not at all, and exports
+ * its mtime (node_textfile_mtime_seconds) for a staleness alert.
  */
 typedef struct tt_stats_file {
-    char *path;      /* DATA/stats.json */
-    uint64_t seq;    /* documents numbered (core thread) */
-    GMutex lock;     /* orders the writes of documents from two threads */
-    uint64_t landed; /* newest document on disk, under lock */
+    char *path;         /* DATA/stats.json */
+    char *prom_path;    /* `prometheus-file` (prom.c), or NULL */
+    int64_t started;    /* Unix time of tt_stats_file_init: the process's start */
+    uint64_t seq;       /* documents numbered (core thread) */
+    GMutex lock;        /* orders the writes of documents from two threads */
+    uint64_t landed;    /* newest document on disk, under lock */
+    gboolean prom_fail; /* the last write of prom_path failed (logged once), under lock */
 } tt_stats_file;
 
 /** One numbered document, for tt_stats_doc_write (a tt_job_fn) and tt_stats_doc_free. */
 typedef struct tt_stats_doc tt_stats_doc;
 
-void tt_stats_file_init(tt_stats_file *file, const char *data_dir);
+/**
+ * DATA/stats.json and, unless @a prom_path is NULL, its Prometheus text (prom.h) at
+ * @a prom_path, written with it, from the same document.
+ */
+void tt_stats_file_init(tt_stats_file *file, const char *data_dir, const char *prom_path);
 void tt_stats_file_clear(tt_stats_file *file);
 /** Number @a json (transfer full) for @a file, which must outlive it. Core thread. */
 tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json);

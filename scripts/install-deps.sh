@@ -13,7 +13,7 @@ RUN_PKGS=(rrdtool rrdcached sqlite3 fontconfig fonts-ipafont-gothic)
 TEST_PKGS=(chromium softflowd pmacct nfdump tshark libmaxmind-db-writer-perl python3 python3-scapy
            binutils iproute2 procps file clang libclang-rt-14-dev faketime systemd
            clang-format-14 cppcheck
-           dpkg-dev debhelper fakeroot lintian git logrotate)
+           dpkg-dev debhelper fakeroot lintian git logrotate python3-prometheus-client)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 case "${1:-}" in

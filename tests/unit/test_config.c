@@ -44,6 +44,7 @@ static void test_config_defaults(void)
     g_assert_null(c->rrdcached);
     g_assert_null(c->user);
     g_assert_null(c->pidfile);
+    g_assert_cmpstr(c->prometheus_file, ==, "/var/lib/teiten/teiten.prom");
     g_assert_cmpuint(c->rcvbuf, ==, 4194304);
     g_assert_cmpuint(c->max_templates, ==, 4096);
     g_assert_cmpuint(c->max_sessions, ==, 4096);
@@ -144,7 +145,7 @@ static void test_config_values(void)
         "step = 60\ngrace = 0\nrcvbuf = 8M\nmax-templates = 10\n"
         "max-sessions = 20\nmax-exporters = 30\nmax-domains = 7\nexport-time-tolerance = 0\n"
         "silent-after = 1\nwriter-lag-warn = 9\npidfile = /run/teitend.pid\n"
-        "writer-backlog = 2G\nstop-timeout = 3\n"
+        "writer-backlog = 2G\nstop-timeout = 3\nprometheus-file = m/teiten.prom\n"
         "rrdcached = [::1]:42217\n"
         "data-dir =   /srv/teiten  \n",
         &error);
@@ -168,6 +169,15 @@ static void test_config_values(void)
     g_assert_cmpint(c->stop_timeout, ==, 3);
     g_assert_cmpstr(c->pidfile, ==, "/run/teitend.pid");
     g_assert_cmpstr(c->data_dir, ==, "/srv/teiten");
+    g_assert_cmpstr(c->prometheus_file, ==, "/srv/teiten/m/teiten.prom");
+    g_clear_pointer(&c, tt_config_free);
+    c = config_parse("[collector]\nprometheus-file = /var/lib/node/teiten.prom\n", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(c->prometheus_file, ==, "/var/lib/node/teiten.prom");
+    g_clear_pointer(&c, tt_config_free);
+    c = config_parse("[collector]\nprometheus-file = none\n", &error);
+    g_assert_no_error(error);
+    g_assert_null(c->prometheus_file);
     g_clear_pointer(&c, tt_config_free);
 
     for (guint i = 0; i < 4; i++) {
@@ -261,6 +271,12 @@ static const config_bad config_bad_files[] = {
      "or G; 1 MiB to 1 TiB)"},
     {C "writer-backlog = 512K\n", TT_CONFIG_ERROR_VALUE,
      "t.conf: [collector] writer-backlog: \"512K\" is out of range (1 MiB to 1 TiB)"},
+    {C "prometheus-file = teiten.txt\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] prometheus-file: \"teiten.txt\" must be a file name ending in .prom "
+     "(node_exporter's textfile collector reads only those), or none"},
+    {C "prometheus-file = /srv/.prom\n", TT_CONFIG_ERROR_VALUE,
+     "t.conf: [collector] prometheus-file: \"/srv/.prom\" must be a file name ending in .prom "
+     "(node_exporter's textfile collector reads only those), or none"},
     {C "stop-timeout = 0\n", TT_CONFIG_ERROR_VALUE,
      "t.conf: [collector] stop-timeout: 0 is out of range (1..86400)"},
     {C "step = abc\n", TT_CONFIG_ERROR_VALUE,

@@ -3,8 +3,8 @@
  * json.h - a small JSON reader for the documents teitend writes (stats.json):
  * a tree of values, numbers kept as their text so 64-bit counters print exactly.
  */
-#ifndef TT_CLI_JSON_H
-#define TT_CLI_JSON_H
+#ifndef TT_JSON_H
+#define TT_JSON_H
 
 #include <glib.h>
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * json.c - a recursive-descent JSON reader (RFC 8259) for `teiten stats`.
+ * json.c - a recursive-descent JSON reader (RFC 8259) for stats.json.
  *
  * teitend writes stats.json by hand with GString (collector/stats.c); this
- * reads it back into a tree the tables are printed from. Numbers keep their
+ * reads it back into a tree: `teiten stats` prints its tables from it and
+ * teitend renders it as Prometheus text (collector/prom.c). Numbers keep their
  * text: counters are 64-bit and a double would round them. Depth is bounded
  * (64) so a hostile file cannot exhaust the stack.
  *
