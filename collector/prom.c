@@ -262,12 +262,18 @@ static void prom_sample(GString *out, const char *name, const char *labels, cons
 {
     g_string_append(out, name);
     if (*labels != '\0' || reason != NULL) {
-        g_autoptr(GString) all = g_string_new(labels);
-        if (reason != NULL)
-            prom_label(all, "reason", reason);
-        g_string_append_printf(out, "{%s}", all->str);
+        g_string_append_c(out, '{');
+        g_string_append(out, labels);
+        if (reason != NULL) {
+            g_string_append(out, *labels != '\0' ? ",reason=\"" : "reason=\"");
+            prom_label_value(out, reason);
+            g_string_append_c(out, '"');
+        }
+        g_string_append_c(out, '}');
     }
-    g_string_append_printf(out, " %s\n", value);
+    g_string_append_c(out, ' ');
+    g_string_append(out, value);
+    g_string_append_c(out, '\n');
 }
 
 /* HELP (backslash and newline escaped; ours have neither) and TYPE. */
