@@ -327,6 +327,7 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     tt_geo_free(core->geo);
     tt_config_free(core->config);
     g_free(core->listeners_final);
+    g_free(core->keys);
     tt_stats_file_clear(&core->stats_file);
     /* every job ran (the writer was joined above): the failures are final */
     tt_services_clear(&core->services, out);

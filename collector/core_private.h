@@ -68,7 +68,9 @@ struct tt_core {
     guint stats_pending;      /* writer_pending in the last snapshot */
     tt_stats_file stats_file; /* DATA/stats.json, in order (stats.h) */
     uint64_t records_in;
-    uint64_t unknown_sensor;            /* flows whose sensor index vanished in a reload */
+    uint64_t unknown_sensor; /* flows whose sensor index vanished in a reload */
+    tt_flow_keys *keys;      /* a run's keys for on_flows_keyed (dispatch.c), grown, never shrunk */
+    size_t keys_cap;
     const tt_listener_hooks *listeners; /* listen.c's, or NULL (tests, --read) */
     void *listeners_data;
     GPtrArray *listener_losses; /* tt_loss: their last counts, once detached */

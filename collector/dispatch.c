@@ -190,7 +190,8 @@ static open_bucket *sensor_bucket(tt_core *core, uint32_t sensor, sensor_state *
 
 /*
  * A run: consecutive flows of the batch that go to the same open bucket,
- * handed to each plugin at once (on_flows, ABI 1.2, or on_flow in turn), so
+ * handed to each plugin at once (on_flows_keyed with the run's keys, ABI 1.5;
+ * on_flows, ABI 1.2; or on_flow in turn), so
  * a plugin can overlap the cache misses of a run. A run ends before anything
  * else a plugin could see: another bucket or sensor, a skipped or late flow,
  * a bucket opened or closed.
@@ -213,13 +214,42 @@ static gboolean plugin_has_on_flows(const tt_plugin *pl)
            pl->info->on_flows != NULL;
 }
 
+static gboolean plugin_has_on_flows_keyed(const tt_plugin *pl)
+{
+    return pl->info->struct_size >= offsetof(tt_plugin_info, on_flows_keyed) + sizeof(void *) &&
+           pl->info->on_flows_keyed != NULL;
+}
+
+/*
+ * The keys of a run (ABI 1.5, tt_flow_keys): computed here once, in one pass
+ * over flows just enriched (still in cache), for every plugin that takes them,
+ * instead of each plugin hashing the source and mapping port, country and class
+ * again. The array grows to the longest run seen and is reused.
+ */
+static const tt_flow_keys *core_run_keys(tt_core *core, const core_run *run)
+{
+    if (run->n > core->keys_cap) {
+        core->keys_cap = MAX(run->n, 512);
+        g_free(core->keys);
+        core->keys = g_new(tt_flow_keys, core->keys_cap);
+    }
+    for (size_t j = 0; j < run->n; j++)
+        tt_flow_keys_of(&run->first[j], &core->keys[j]);
+    return core->keys;
+}
+
 static void core_run_flush(tt_core *core, core_run *run)
 {
     if (run->acc == NULL)
         return;
+    const tt_flow_keys *keys = NULL;
     for (guint p = 0; p < core->plugins->len; p++) {
         tt_plugin *pl = g_ptr_array_index(core->plugins, p);
-        if (plugin_has_on_flows(pl)) {
+        if (plugin_has_on_flows_keyed(pl)) {
+            if (keys == NULL)
+                keys = core_run_keys(core, run);
+            pl->info->on_flows_keyed(pl->state, run->acc[p], run->first, keys, run->n);
+        } else if (plugin_has_on_flows(pl)) {
             pl->info->on_flows(pl->state, run->acc[p], run->first, run->n);
         } else {
             for (size_t j = 0; j < run->n; j++)

@@ -121,6 +121,73 @@ static inline void tt_country_code(unsigned idx, char cc[2])
     cc[1] = (char)('A' + idx % 26u);
 }
 
+/**
+ * (ABI 1.5) 64-bit hash of the 16-byte address @a addr: fixed forever (the
+ * rollup plugin stores HyperLogLog registers set from it, and sketches of
+ * every collector merge), good in every bit (a splitmix64 and a murmur3
+ * finaliser over both halves).
+ */
+static inline uint64_t tt_addr_hash(const uint8_t addr[16])
+{
+    uint64_t a, b;
+    memcpy(&a, addr, 8);
+    memcpy(&b, addr + 8, 8);
+    uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    h ^= b;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/** (ABI 1.5) Port slots: TCP ports, then UDP ports, then every other protocol by number. */
+#define TT_SLOT_UDP 65536u
+#define TT_SLOT_PROTO (2u * 65536u)
+#define TT_SLOTS (2u * 65536u + 256u)
+
+/**
+ * (ABI 1.5) The port slot of @a flow, < TT_SLOTS: its destination port for TCP,
+ * TT_SLOT_UDP + its destination port for UDP, TT_SLOT_PROTO + its protocol
+ * number for every other protocol (ICMP's type and code are not in it).
+ */
+static inline uint32_t tt_port_slot(const tt_flow *flow)
+{
+    return flow->proto == TT_PROTO_TCP   ? flow->dst_port
+           : flow->proto == TT_PROTO_UDP ? TT_SLOT_UDP + flow->dst_port
+                                         : TT_SLOT_PROTO + flow->proto;
+}
+
+/**
+ * (ABI 1.5) What the collector derives from an enriched flow once, for every
+ * plugin that takes on_flows_keyed() (plugin.h): each is the value the inline
+ * function named beside it gives for the flow, so a plugin's on_flow() and its
+ * late path can compute the same with tt_flow_keys_of().
+ */
+typedef struct tt_flow_keys {
+    uint64_t src_hash; /**< tt_addr_hash(flow->src) */
+    uint32_t slot;     /**< tt_port_slot(flow), 0 .. TT_SLOTS - 1 */
+    uint16_t country;  /**< tt_country_index(flow->country), 0 .. 675 (675: "ZZ") */
+    uint8_t cls;       /**< flow->cls, 0 .. TT_CLASS_COUNT - 1 (out of range: TT_CLASS_OTHER) */
+    uint8_t reserved;  /**< 0 */
+} tt_flow_keys;
+
+/** (ABI 1.5) The keys of @a flow into @a keys, as the collector computes them. */
+static inline void tt_flow_keys_of(const tt_flow *flow, tt_flow_keys *keys)
+{
+    keys->src_hash = tt_addr_hash(flow->src);
+    keys->slot = tt_port_slot(flow);
+    keys->country = (uint16_t)tt_country_index(flow->country);
+    keys->cls = flow->cls < TT_CLASS_COUNT ? flow->cls : (uint8_t)TT_CLASS_OTHER;
+    keys->reserved = 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,7 +16,8 @@
  *   for every bucket of every sensor:
  *     bucket_open()              before the first flow of (sensor, bucket); may allocate
  *     on_flow() ...              accumulate only: no I/O, no allocation, no error path
- *                                (or on_flows(), ABI 1.2: a run of them at once)
+ *                                (or on_flows(), ABI 1.2: a run of them at once;
+ *                                or on_flows_keyed(), ABI 1.5: a run with its keys)
  *     bucket_close()             hand the finished bucket to the writer via host->submit()
  *   on_late_flow()               a record older than the sensor's closed buckets
  *   all_closed()                 (optional) every live sensor has passed a bucket
@@ -55,7 +56,7 @@ extern "C" {
 #endif
 
 #define TT_PLUGIN_ABI_MAJOR 1
-#define TT_PLUGIN_ABI_MINOR 4
+#define TT_PLUGIN_ABI_MINOR 5
 
 /** Sensor index meaning "all sensors" in tt_bucket.sensor. */
 #define TT_SENSOR_ALL UINT32_MAX
@@ -322,12 +323,23 @@ typedef struct tt_plugin_info {
      * sensor. @a flows is borrowed for the call. Hot path, as on_flow().
      */
     void (*on_flows)(void *state, void *acc, const tt_flow *flows, size_t n);
+
+    /**
+     * (ABI 1.5, optional) on_flows() with each flow's derived keys: @a keys[i]
+     * is tt_flow_keys_of(&@a flows[i]) (flow.h: source hash, port slot,
+     * country index, class), computed once by the collector for every plugin
+     * that takes them. The host calls it instead of on_flows() and on_flow()
+     * when struct_size covers it and it is not NULL; runs are the same as
+     * on_flows()'s. Both arrays are borrowed for the call. Hot path, as on_flow().
+     */
+    void (*on_flows_keyed)(void *state, void *acc, const tt_flow *flows, const tt_flow_keys *keys,
+                           size_t n);
 } tt_plugin_info;
 
 /*
  * The layout is the ABI: a 1.x field never moves, new fields are appended, and
  * a reserved slot is taken in place (tt_host.replaying, tt_host.sensor_info).
- * The offsets below are those of ABI 1.0-1.4 on LP64 (x86_64, arm64), the
+ * The offsets below are those of ABI 1.0-1.5 on LP64 (x86_64, arm64), the
  * reserved slots' places on every target; a change that moves one fails to
  * compile, here and in every plugin built against this header.
  */
@@ -338,6 +350,7 @@ TT_ABI_SLOT(tt_host, replaying, 4);
 TT_ABI_SLOT(tt_host, sensor_info, 5);
 TT_ABI_SLOT(tt_host, loss_foreach, 6);
 TT_ABI_SLOT(tt_plugin_info, on_flows, 4);
+TT_ABI_SLOT(tt_plugin_info, on_flows_keyed, 5);
 #if defined(__LP64__)
 TT_ABI_PIN(tt_bucket, start, 0);
 TT_ABI_PIN(tt_bucket, end, 8);
@@ -386,7 +399,15 @@ TT_ABI_PIN(tt_plugin_info, on_late_flow, 72);
 TT_ABI_PIN(tt_plugin_info, all_closed, 80);
 TT_ABI_PIN(tt_plugin_info, reserved, 88);
 TT_ABI_PIN(tt_plugin_info, on_flows, 120);
+TT_ABI_PIN(tt_plugin_info, on_flows_keyed, 128);
 #endif
+/* tt_flow_keys (ABI 1.5) is the same on every target: no pointer in it */
+TT_ABI_PIN(tt_flow_keys, src_hash, 0);
+TT_ABI_PIN(tt_flow_keys, slot, 8);
+TT_ABI_PIN(tt_flow_keys, country, 12);
+TT_ABI_PIN(tt_flow_keys, cls, 14);
+TT_ABI_PIN(tt_flow_keys, reserved, 15);
+G_STATIC_ASSERT(sizeof(tt_flow_keys) == 16);
 #undef TT_ABI_PIN
 #undef TT_ABI_SLOT
 

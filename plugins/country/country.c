@@ -32,6 +32,7 @@ static const rrdplug_dim country_dim = {
     .kind = TT_RRD_COUNTRY,
     .sensor_kind = TT_RRD_COUNTRY,
     .key = country_key,
+    .by = RRDPLUG_BY_COUNTRY,
     .path = country_path,
 };
 

@@ -4,10 +4,12 @@
  * sensor, dimension (total, port, country) and key with a non-zero count.
  *
  * Approach: an accumulator per open bucket made of flat arrays indexed by
- * what on_flow already has in hand (tcp[port], udp[port], proto[number],
- * country[tt_country_index]), so on_flow is a handful of additions with no
- * lookup, no allocation and no branch that can fail, plus one branch that
- * appends a slot to the touched lists the first time it counts.
+ * what on_flow already has in hand (port[tt_port_slot]: TCP ports, UDP ports,
+ * other protocols; country[tt_country_index]), so on_flow is a handful of
+ * additions with no lookup, no allocation and no branch that can fail, plus
+ * one branch that appends a slot to the touched lists the first time it
+ * counts. With on_flows_keyed (ABI 1.5) the slot and the country index come
+ * from the collector's keys, computed once for every plugin.
  * bucket_close costs what the bucket touched: it sorts the touched lists
  * (keys proto << 16 | port and country indexes, whose order is the line
  * order), copies those counters into a snapshot, clears exactly those slots
@@ -66,9 +68,8 @@ typedef struct jsonl_sink {
 
 /* An open bucket (dispatch thread only); zero but for the slots in the touched lists. */
 typedef struct jsonl_acc {
-    jsonl_counter tcp[65536];
-    jsonl_counter udp[65536];
-    jsonl_counter proto[256]; /* every protocol but TCP and UDP, ICMP and ICMPv6 included */
+    jsonl_counter port[JSONL_PORT_KEYS]; /* by port slot (tt_port_slot): TCP ports, UDP ports,
+                                          * then every other protocol, ICMP and ICMPv6 included */
     jsonl_counter country[TT_COUNTRY_SLOTS];
     jsonl_counter total;
     guint32 nports, ncountries;
@@ -229,29 +230,24 @@ static void jsonl_proto_key(char *buf, size_t size, unsigned proto)
         g_snprintf(buf, size, "proto-%u", proto);
 }
 
-/* Where on_flow counts a flow in the port dimension, and its key there. */
-static jsonl_counter *jsonl_port_slot(jsonl_acc *acc, const tt_flow *flow, guint32 *key)
+/* The line-order key (protocol << 16 | port) of port slot @a slot (tt_port_slot). */
+static inline guint32 jsonl_key_of_slot(guint32 slot)
 {
-    if (flow->proto == TT_PROTO_TCP) {
-        *key = (guint32)TT_PROTO_TCP << 16 | flow->dst_port;
-        return &acc->tcp[flow->dst_port];
-    }
-    if (flow->proto == TT_PROTO_UDP) {
-        *key = (guint32)TT_PROTO_UDP << 16 | flow->dst_port;
-        return &acc->udp[flow->dst_port];
-    }
-    *key = (guint32)flow->proto << 16;
-    return &acc->proto[flow->proto];
+    if (slot < TT_SLOT_UDP)
+        return (guint32)TT_PROTO_TCP << 16 | slot;
+    if (slot < TT_SLOT_PROTO)
+        return (guint32)TT_PROTO_UDP << 16 | (slot - TT_SLOT_UDP);
+    return (slot - TT_SLOT_PROTO) << 16;
 }
 
 static jsonl_counter *jsonl_port_of_key(jsonl_acc *acc, guint32 key)
 {
     guint proto = key >> 16;
     if (proto == TT_PROTO_TCP)
-        return &acc->tcp[key & 0xffff];
+        return &acc->port[key & 0xffff];
     if (proto == TT_PROTO_UDP)
-        return &acc->udp[key & 0xffff];
-    return &acc->proto[proto];
+        return &acc->port[TT_SLOT_UDP + (key & 0xffff)];
+    return &acc->port[TT_SLOT_PROTO + proto];
 }
 
 static inline void jsonl_count(jsonl_counter *c, const tt_flow *flow)
@@ -478,21 +474,23 @@ static void *jsonl_bucket_open(void *state, const tt_bucket *bucket)
     return g_new0(jsonl_acc, 1);
 }
 
-static void jsonl_on_flow(void *state, void *accp, const tt_flow *flow)
+/* The one place a flow is counted: under port slot @a slot and country index @a ci. */
+static inline void jsonl_add(jsonl_acc *acc, const tt_flow *flow, guint32 slot, unsigned ci)
 {
-    jsonl_acc *acc = accp;
-    guint32 key;
-    jsonl_counter *port = jsonl_port_slot(acc, flow, &key);
-    unsigned ci = tt_country_index(flow->country);
-
-    (void)state;
+    jsonl_counter *port = &acc->port[slot];
     if (port->flows == 0)
-        acc->ports[acc->nports++] = key;
+        acc->ports[acc->nports++] = jsonl_key_of_slot(slot);
     if (acc->country[ci].flows == 0)
         acc->countries[acc->ncountries++] = ci;
     jsonl_count(&acc->total, flow);
     jsonl_count(port, flow);
     jsonl_count(&acc->country[ci], flow);
+}
+
+static void jsonl_on_flow(void *state, void *accp, const tt_flow *flow)
+{
+    (void)state;
+    jsonl_add(accp, flow, tt_port_slot(flow), tt_country_index(flow->country));
 }
 
 /*
@@ -509,12 +507,28 @@ static void jsonl_on_flows(void *state, void *accp, const tt_flow *flows, size_t
     for (size_t base = 0; base < n; base += JSONL_BATCH) {
         size_t m = MIN(n - base, (size_t)JSONL_BATCH);
         for (size_t j = 0; j < m; j++) {
-            guint32 key;
-            __builtin_prefetch(jsonl_port_slot(acc, &flows[base + j], &key), 1);
+            __builtin_prefetch(&acc->port[tt_port_slot(&flows[base + j])], 1);
             __builtin_prefetch(&acc->country[tt_country_index(flows[base + j].country)], 1);
         }
         for (size_t j = 0; j < m; j++)
             jsonl_on_flow(state, acc, &flows[base + j]);
+    }
+}
+
+/* A run with the collector's keys (ABI 1.5): slot and country index come computed. */
+static void jsonl_on_flows_keyed(void *state, void *accp, const tt_flow *flows,
+                                 const tt_flow_keys *keys, size_t n)
+{
+    jsonl_acc *acc = accp;
+    (void)state;
+    for (size_t base = 0; base < n; base += JSONL_BATCH) {
+        size_t m = MIN(n - base, (size_t)JSONL_BATCH);
+        for (size_t j = 0; j < m; j++) {
+            __builtin_prefetch(&acc->port[keys[base + j].slot], 1);
+            __builtin_prefetch(&acc->country[keys[base + j].country], 1);
+        }
+        for (size_t j = 0; j < m; j++)
+            jsonl_add(acc, &flows[base + j], keys[base + j].slot, keys[base + j].country);
     }
 }
 
@@ -571,6 +585,7 @@ static const tt_plugin_info jsonl_info = {
     .on_late_flow = jsonl_on_late_flow,
     .all_closed = NULL,
     .on_flows = jsonl_on_flows,
+    .on_flows_keyed = jsonl_on_flows_keyed,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);

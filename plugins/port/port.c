@@ -18,7 +18,7 @@
 
 #include "rrdplug.h"
 
-#define PORT_ICMP_KEY 131072u
+#define PORT_ICMP_KEY RRDPLUG_PORT_ICMP
 
 static uint32_t port_key(const tt_flow *flow)
 {
@@ -49,6 +49,7 @@ static const rrdplug_dim port_dim = {
     .kind = TT_RRD_PORT,
     .sensor_kind = TT_RRD_PORT,
     .key = port_key,
+    .by = RRDPLUG_BY_PORT,
     .path = port_path,
 };
 

@@ -8,7 +8,9 @@
  * (overall and for its country) and the bit of the minute it started in.
  * on_flows (ABI 1.2) does the same for a run, a chunk at a time: positions
  * first with their cache lines prefetched, then the counting (one rollup_add
- * shared with on_flow).
+ * shared with on_flow). on_flows_keyed (ABI 1.5) takes the positions from the
+ * collector's keys (tt_flow_keys: the same class, slot, country and hash,
+ * computed once for every plugin) and only prefetches before counting.
  * The first count of a port, country or country sketch appends it to a
  * touched list (one branch). bucket_close costs what the bucket touched: it
  * sorts those lists (their order is the order the rows had when the store
@@ -448,6 +450,30 @@ static void rollup_on_flows(void *state, void *accp, const tt_flow *flows, size_
 }
 
 /*
+ * A run with the collector's keys (ABI 1.5): the same as on_flows, but the
+ * class, port slot, country index and source hash come computed (once for
+ * every plugin), so the first pass only prefetches.
+ */
+static void rollup_on_flows_keyed(void *state, void *accp, const tt_flow *flows,
+                                  const tt_flow_keys *keys, size_t n)
+{
+    (void)state;
+    rollup_dense *acc = accp;
+    for (size_t base = 0; base < n; base += ROLLUP_BATCH) {
+        size_t m = MIN(n - base, (size_t)ROLLUP_BATCH);
+        for (size_t j = 0; j < m; j++) {
+            const tt_flow_keys *k = &keys[base + j];
+            __builtin_prefetch(&acc->port[k->cls][k->slot], 1);
+            __builtin_prefetch(&acc->country[k->cls][k->country], 1);
+            __builtin_prefetch(&acc->hll_country[k->country][k->src_hash >> (64 - ROLLUP_HLL_P)],
+                               1);
+        }
+        for (size_t j = 0; j < m; j++)
+            rollup_add(acc, &flows[base + j], rollup_pos_keyed(&keys[base + j]));
+    }
+}
+
+/*
  * The @a n counters of @a flat that @a keys name (sorted here), ascending,
  * each cleared behind it. (transfer full)
  */
@@ -589,6 +615,7 @@ static const tt_plugin_info rollup_info = {
     .on_late_flow = rollup_on_late_flow,
     .all_closed = NULL,
     .on_flows = rollup_on_flows,
+    .on_flows_keyed = rollup_on_flows_keyed,
 };
 
 TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);

@@ -120,8 +120,13 @@ struct rollup_acc {
     gint64 loss_day;
 };
 
-/* 64-bit hash of a source address: the same in every collector, so sketches merge. */
+/* 64-bit hash of a source address: the same in every collector, so sketches merge
+ * (tt_addr_hash, which the collector's keys carry as src_hash). */
 guint64 rollup_hash_addr(const guint8 addr[16]);
+
+/* The slots are the collector's port slots (tt_flow_keys.slot, ABI 1.5). */
+G_STATIC_ASSERT(ROLLUP_PORT_SLOTS == TT_SLOTS && ROLLUP_SLOT_UDP == TT_SLOT_UDP &&
+                ROLLUP_SLOT_PROTO == TT_SLOT_PROTO);
 
 /*
  * Where one flow is counted: its class, port slot, country index and source
@@ -136,16 +141,18 @@ typedef struct rollup_pos {
     guint64 h;  /* source hash, for both sketches */
 } rollup_pos;
 
+/* The position the collector's keys (ABI 1.5) give: the same fields, computed once. */
+static inline rollup_pos rollup_pos_keyed(const tt_flow_keys *k)
+{
+    rollup_pos p = {.cls = k->cls, .slot = k->slot, .ci = k->country, .h = k->src_hash};
+    return p;
+}
+
 static inline rollup_pos rollup_pos_of(const tt_flow *flow)
 {
-    rollup_pos p;
-    p.cls = flow->cls < TT_CLASS_COUNT ? flow->cls : TT_CLASS_OTHER;
-    p.slot = flow->proto == TT_PROTO_TCP   ? flow->dst_port
-             : flow->proto == TT_PROTO_UDP ? ROLLUP_SLOT_UDP + flow->dst_port
-                                           : ROLLUP_SLOT_PROTO + flow->proto;
-    p.ci = tt_country_index(flow->country);
-    p.h = rollup_hash_addr(flow->src);
-    return p;
+    tt_flow_keys k;
+    tt_flow_keys_of(flow, &k);
+    return rollup_pos_keyed(&k);
 }
 
 /*

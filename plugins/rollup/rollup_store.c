@@ -114,23 +114,8 @@ typedef struct store_loss_row {
 
 guint64 rollup_hash_addr(const guint8 addr[16])
 {
-    guint64 a, b;
-    memcpy(&a, addr, 8);
-    memcpy(&b, addr + 8, 8);
-    /* splitmix64 finaliser over both halves: fixed, so every collector agrees */
-    guint64 h = a ^ (b * 0x9e3779b97f4a7c15ULL);
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    h ^= b;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    /* a splitmix64 and a murmur3 finaliser over both halves: fixed, so every collector agrees */
+    return tt_addr_hash(addr);
 }
 
 static gboolean store_exec(rollup_store *s, const char *sql, GError **error)

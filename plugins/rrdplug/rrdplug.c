@@ -23,7 +23,10 @@
  * Batches: on_flows (ABI 1.2) hashes a run of flows first and prefetches
  * their counters and home slots, then inserts, so the cache misses of a run
  * overlap instead of following one another (the port plugin's 4 MiB counter
- * array and its set are two misses per flow otherwise).
+ * array and its set are two misses per flow otherwise). on_flows_keyed (ABI
+ * 1.5) does the same with the collector's keys: the source hash (the one
+ * tt_addr_hash every path uses, so entries agree whichever way a flow came) and
+ * the key (a port slot, a country index) are computed once for all plugins.
  *
  * Life cycle: bucket_close takes a snapshot of what the bucket touched (its
  * keys, sorted, their counters, its set entries from the log) and clears
@@ -173,18 +176,6 @@ void rrdplug_acc_free(rrdplug_acc *acc)
     g_free(acc);
 }
 
-static uint64_t rrdplug_hash(const uint8_t a[16])
-{
-    uint64_t x, y;
-    memcpy(&x, a, 8);
-    memcpy(&y, a + 8, 8);
-    uint64_t h = x * 0x9e3779b97f4a7c15ull ^ (y + 0x632be59bd9b4e019ull);
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 29;
-    return h;
-}
-
 /* Insert a set entry; TRUE when it was new and counted. */
 static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
 {
@@ -215,10 +206,17 @@ static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
     return TRUE;
 }
 
-static inline uint64_t rrdplug_entry(uint32_t key, const tt_flow *flow)
+/* The set entry of (@a key, the source whose tt_addr_hash is @a src_hash). */
+static inline uint64_t rrdplug_entry_h(uint32_t key, uint64_t src_hash)
 {
     return (uint64_t)(key + 1) << RRDPLUG_HASH_BITS |
-           (rrdplug_hash(flow->src) & ((1ull << RRDPLUG_HASH_BITS) - 1));
+           (src_hash & ((1ull << RRDPLUG_HASH_BITS) - 1));
+}
+
+/* The source hash is the collector's (tt_flow_keys.src_hash), so both paths give one entry. */
+static inline uint64_t rrdplug_entry(uint32_t key, const tt_flow *flow)
+{
+    return rrdplug_entry_h(key, tt_addr_hash(flow->src));
 }
 
 static inline void rrdplug_acc_add_entry(rrdplug_acc *acc, uint32_t key, uint64_t entry,
@@ -628,6 +626,73 @@ void rrdplug_on_flows(void *state, void *accp, const tt_flow *flows, size_t n)
         for (size_t j = 0; j < m; j++)
             if (keys[j] != RRDPLUG_NO_KEY)
                 rrdplug_acc_add_entry(acc, keys[j], entries[j], &flows[base + j]);
+    }
+}
+
+/* The key of @a k in a dimension keyed @a by (a constant where inlined). */
+static inline uint32_t rrdplug_key_of(rrdplug_by by, const tt_flow_keys *k)
+{
+    switch (by) {
+    case RRDPLUG_BY_PORT:
+        if (k->slot < TT_SLOT_PROTO)
+            return k->slot;
+        return k->slot == TT_SLOT_PROTO + TT_PROTO_ICMP || k->slot == TT_SLOT_PROTO + TT_PROTO_ICMP6
+                   ? RRDPLUG_PORT_ICMP
+                   : RRDPLUG_NO_KEY;
+    case RRDPLUG_BY_COUNTRY:
+        return k->country;
+    case RRDPLUG_BY_NONE:
+    default:
+        return 0;
+    }
+}
+
+/*
+ * on_flows with the keys in hand: per flow a key from the collector's keys,
+ * the entry from its source hash, the prefetches and the count. Inlined for
+ * each dimension with @a by constant, so the key is a compare or a load.
+ */
+static inline __attribute__((always_inline)) void rrdplug_keyed_run(rrdplug_acc *acc, rrdplug_by by,
+                                                                    const tt_flow *flows,
+                                                                    const tt_flow_keys *keys,
+                                                                    size_t n)
+{
+    uint32_t key[RRDPLUG_BATCH];
+    uint64_t entries[RRDPLUG_BATCH];
+    for (size_t base = 0; base < n; base += RRDPLUG_BATCH) {
+        size_t m = MIN(n - base, (size_t)RRDPLUG_BATCH);
+        for (size_t j = 0; j < m; j++) {
+            uint32_t k = rrdplug_key_of(by, &keys[base + j]);
+            key[j] = k;
+            if (k == RRDPLUG_NO_KEY)
+                continue;
+            entries[j] = rrdplug_entry_h(k, keys[base + j].src_hash);
+            if (by != RRDPLUG_BY_NONE)
+                __builtin_prefetch(&acc->c[k], 1);
+            if (!acc->saturated)
+                __builtin_prefetch(&acc->set[rrdplug_set_home(entries[j], acc->set_shift)], 1);
+        }
+        for (size_t j = 0; j < m; j++)
+            if (key[j] != RRDPLUG_NO_KEY)
+                rrdplug_acc_add_entry(acc, key[j], entries[j], &flows[base + j]);
+    }
+}
+
+void rrdplug_on_flows_keyed(void *state, void *accp, const tt_flow *flows, const tt_flow_keys *keys,
+                            size_t n)
+{
+    rrdplug_state *st = state;
+    switch (st->dim->by) {
+    case RRDPLUG_BY_PORT:
+        rrdplug_keyed_run(accp, RRDPLUG_BY_PORT, flows, keys, n);
+        break;
+    case RRDPLUG_BY_COUNTRY:
+        rrdplug_keyed_run(accp, RRDPLUG_BY_COUNTRY, flows, keys, n);
+        break;
+    case RRDPLUG_BY_NONE:
+    default:
+        rrdplug_keyed_run(accp, RRDPLUG_BY_NONE, flows, keys, n);
+        break;
     }
 }
 

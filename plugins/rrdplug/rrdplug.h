@@ -20,14 +20,27 @@
 
 #define RRDPLUG_NO_KEY UINT32_MAX
 
+/* Which of the collector's keys (tt_flow_keys, ABI 1.5) a dimension's key is. */
+typedef enum rrdplug_by {
+    RRDPLUG_BY_NONE = 0, /* one key, 0 (total) */
+    RRDPLUG_BY_PORT,     /* the port slot: TCP and UDP ports as they are, ICMP and ICMPv6 in
+                          * one key (RRDPLUG_PORT_ICMP), other protocols in none */
+    RRDPLUG_BY_COUNTRY,  /* the country index */
+} rrdplug_by;
+
+/* The port dimension's key of ICMP and ICMPv6 (after the TCP and UDP slots). */
+#define RRDPLUG_PORT_ICMP TT_SLOT_PROTO
+
 typedef struct rrdplug_dim {
     const char *name;           /* plugin name, for messages */
     uint32_t nkeys;             /* keys are 0 .. nkeys-1 */
     gboolean always_per_sensor; /* total: per-sensor files are not optional */
     tt_rrd_kind kind;           /* of the all-sensor files */
     tt_rrd_kind sensor_kind;    /* of the per-sensor files */
-    /** The key @a flow counts under, or RRDPLUG_NO_KEY. Hot path. */
+    /** The key @a flow counts under, or RRDPLUG_NO_KEY (on_flow, on_flows). */
     uint32_t (*key)(const tt_flow *flow);
+    /** The same key from the collector's keys (on_flows_keyed): must agree with key(). */
+    rrdplug_by by;
     /** File of @a key below DATA/rrd (or below sensor/NAME/) into @a buf. */
     void (*path)(uint32_t key, char *buf, size_t size);
 } rrdplug_dim;
@@ -39,6 +52,9 @@ void *rrdplug_bucket_open(void *state, const tt_bucket *bucket);
 void rrdplug_on_flow(void *state, void *acc, const tt_flow *flow);
 /** A run of flows of one open bucket: hash all, prefetch, then count (ABI 1.2). */
 void rrdplug_on_flows(void *state, void *acc, const tt_flow *flows, size_t n);
+/** The same with the collector's keys (ABI 1.5): no hashing, no key function. */
+void rrdplug_on_flows_keyed(void *state, void *acc, const tt_flow *flows, const tt_flow_keys *keys,
+                            size_t n);
 void rrdplug_bucket_close(void *state, void *acc, const tt_bucket *bucket);
 void rrdplug_all_closed(void *state, int64_t start, int64_t end);
 
@@ -94,6 +110,7 @@ void rrdplug_snap_unref(rrdplug_snap *snap);
         .bucket_close = rrdplug_bucket_close,                                                      \
         .all_closed = rrdplug_all_closed,                                                          \
         .on_flows = rrdplug_on_flows,                                                              \
+        .on_flows_keyed = rrdplug_on_flows_keyed,                                                  \
     };                                                                                             \
     TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void);                                  \
     TT_PLUGIN_EXPORT const tt_plugin_info *tt_plugin_entry(void)                                   \

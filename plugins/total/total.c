@@ -29,6 +29,7 @@ static const rrdplug_dim total_dim = {
     .kind = TT_RRD_TOTAL,
     .sensor_kind = TT_RRD_SENSOR,
     .key = total_key,
+    .by = RRDPLUG_BY_NONE,
     .path = total_path,
 };
 

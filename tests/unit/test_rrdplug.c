@@ -41,6 +41,7 @@ static const rrdplug_dim t_dim = {
     .kind = TT_RRD_PORT,
     .sensor_kind = TT_RRD_PORT,
     .key = t_key,
+    .by = RRDPLUG_BY_PORT, /* the same keys for protocols 0, 6 and 17 */
     .path = t_path,
 };
 
@@ -284,18 +285,26 @@ static void test_batch_equals_single(void)
     g_assert_no_error(error);
     tt_bucket bucket = {.start = 1699999800, .end = 1700000100, .sensor_name = "s1"};
     void *one = rrdplug_bucket_open(state, &bucket), *run = rrdplug_bucket_open(state, &bucket);
+    void *keyed = rrdplug_bucket_open(state, &bucket);
+    tt_flow_keys *keys = g_new(tt_flow_keys, n);
+    for (size_t i = 0; i < n; i++)
+        tt_flow_keys_of(&flows[i], &keys[i]); /* as the collector does (ABI 1.5) */
     for (size_t i = 0; i < n; i++)
         rrdplug_on_flow(state, one, &flows[i]);
     static const size_t lengths[] = {1, 31, 32, 33, 512, 7, 64, 1000};
     for (size_t i = 0, j = 0; i < n; j++) {
         size_t m = MIN(lengths[j % G_N_ELEMENTS(lengths)], n - i);
         rrdplug_on_flows(state, run, flows + i, m);
+        rrdplug_on_flows_keyed(state, keyed, flows + i, keys + i, m);
         i += m;
     }
     t_check(one, flows, n);
     t_check(run, flows, n);
+    t_check(keyed, flows, n);
     rrdplug_bucket_close(state, one, &bucket);
     rrdplug_bucket_close(state, run, &bucket);
+    rrdplug_bucket_close(state, keyed, &bucket);
+    g_free(keys);
     rrdplug_fini(state);
     g_free(flows);
 }
