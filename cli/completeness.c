@@ -56,10 +56,12 @@ gboolean tt_completeness_complete(const tt_completeness *c)
 
 /* Where a loss's name (or reason) stands in its words. */
 typedef enum loss_where {
-    LOSS_NOWHERE, /* neither */
-    LOSS_ON,      /* en "... on NAME", ja "NAME で..." */
-    LOSS_BY,      /* en "... by NAME", ja "NAME で..." */
-    LOSS_REASON,  /* "... (REASON)" in both */
+    LOSS_NOWHERE,     /* neither */
+    LOSS_ON,          /* en "... on NAME", ja "NAME で..." */
+    LOSS_BY,          /* en "... by NAME", ja "NAME で..." */
+    LOSS_REASON,      /* "... (REASON)" in both */
+    LOSS_FROM,        /* an exporters' loss: en "... from SENSOR", ja "SENSOR で..." */
+    LOSS_FROM_REASON, /* both */
 } loss_where;
 
 /*
@@ -80,12 +82,13 @@ static const struct loss_phrase {
      "上限超過により拒否した TCP 接続", NULL, LOSS_ON},
     {"listener", "unread_at_stop", NULL, "datagrams unread at the stop", "停止時に未読",
      "データグラム", LOSS_ON},
-    {"exporters", "seq_lost", NULL, "sequence gaps", "シーケンス番号の欠落", NULL, LOSS_NOWHERE},
+    /* exporters' losses are per sensor ("all": a database from before they were) */
+    {"exporters", "seq_lost", NULL, "sequence gaps", "シーケンス番号の欠落", NULL, LOSS_FROM},
     {"exporters", "future", NULL, "records refused (future time)", "未来の時刻で拒否", "レコード",
-     LOSS_NOWHERE},
+     LOSS_FROM},
     {"exporters", "no_template", NULL, "data sets without template",
-     "テンプレートのないデータセット", NULL, LOSS_NOWHERE},
-    {"exporters", NULL, NULL, "messages refused", "拒否メッセージ", NULL, LOSS_REASON},
+     "テンプレートのないデータセット", NULL, LOSS_FROM},
+    {"exporters", NULL, NULL, "messages refused", "拒否メッセージ", NULL, LOSS_FROM_REASON},
     {"sensor", "too_old", NULL, "records refused as too old", "古すぎて拒否", "レコード", LOSS_ON},
     {"store", "rolled_back", NULL, "records rolled back in rollup.sqlite",
      "rollup.sqlite でロールバック", "レコード", LOSS_NOWHERE},
@@ -116,19 +119,28 @@ static void loss_words(const tt_rollup_loss *l, gboolean ja, GString *out)
                                l->reason, l->scope, l->name);
         return;
     }
-    gboolean named = p->where == LOSS_ON || p->where == LOSS_BY;
+    gboolean from = p->where == LOSS_FROM || p->where == LOSS_FROM_REASON;
+    const char *who = p->where == LOSS_ON || p->where == LOSS_BY || from ? l->name : NULL;
+    if (from && strcmp(l->name, "all") == 0)
+        who = NULL; /* a database from before exporters' losses were per sensor */
+    else if (from && strcmp(l->name, "unattributed") == 0)
+        who = ja ? "センサー不明のエクスポーター" : "unattributed exporters";
     if (ja) {
-        if (named)
-            g_string_append_printf(out, "%s で", l->name);
+        if (who != NULL)
+            g_string_append_printf(out, "%s で", who);
         g_string_append_printf(out, "%s %" G_GUINT64_FORMAT, p->ja, l->count);
         if (p->ja_unit != NULL)
             g_string_append_printf(out, " %s", p->ja_unit);
     } else {
         g_string_append_printf(out, "%" G_GUINT64_FORMAT " %s", l->count, p->en);
-        if (named)
-            g_string_append_printf(out, " %s %s", p->where == LOSS_ON ? "on" : "by", l->name);
+        if (who != NULL)
+            g_string_append_printf(out, " %s %s",
+                                   from                  ? "from"
+                                   : p->where == LOSS_ON ? "on"
+                                                         : "by",
+                                   who);
     }
-    if (p->where == LOSS_REASON)
+    if (p->where == LOSS_REASON || p->where == LOSS_FROM_REASON)
         g_string_append_printf(out, " (%s)", l->reason);
 }
 

@@ -320,7 +320,8 @@ gboolean tt_rollup_db_losses(tt_rollup_db *db, const char *from, const char *to,
     st = rollup_query(
         db,
         "SELECT scope, name, reason, max(unit), sum(count) FROM loss"
-        " WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR scope <> 'sensor' OR name = ?3)"
+        " WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR scope NOT IN ('sensor', 'exporters')"
+        " OR name = ?3 OR (scope = 'exporters' AND name IN ('all', 'unattributed')))"
         " GROUP BY scope, name, reason ORDER BY CASE scope WHEN 'listener' THEN 0"
         " WHEN 'exporters' THEN 1 WHEN 'sensor' THEN 2 ELSE 3 END, scope, name, reason",
         from, to, error);

@@ -709,6 +709,11 @@ const tt_exporter_stats *tt_decoder_retired_stats(const tt_decoder *d)
     return &d->table.retired;
 }
 
+const tt_exporter_stats *tt_decoder_retired_sensor_stats(const tt_decoder *d, uint32_t sensor)
+{
+    return tt_exporters_retired_for(&d->table, sensor);
+}
+
 guint tt_decoder_exporter_count(const tt_decoder *d)
 {
     return tt_exporters_count(&d->table);

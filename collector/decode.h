@@ -94,6 +94,9 @@ void tt_decoder_foreach_exporter(tt_decoder *decoder,
                                  void (*fn)(const tt_exporter *exporter, void *data), void *data);
 /** Stats summed over exporters that are gone. */
 const tt_exporter_stats *tt_decoder_retired_stats(const tt_decoder *decoder);
+/** The retired exporters' stats of one sensor (tt_exporters_retired_for), or NULL. */
+const tt_exporter_stats *tt_decoder_retired_sensor_stats(const tt_decoder *decoder,
+                                                         uint32_t sensor);
 /** Number of live exporters; sessions evicted because of the caps. */
 guint tt_decoder_exporter_count(const tt_decoder *decoder);
 uint64_t tt_decoder_evictions(const tt_decoder *decoder);

@@ -127,12 +127,24 @@ static tt_exporter *exporter_new(tt_exporter_table *t, tt_listen_kind kind, cons
     return e;
 }
 
+/* The retired stats of @a sensor's slot (the last slot: TT_SENSOR_NONE), grown on demand. */
+static tt_exporter_stats *retired_slot(tt_exporter_table *t, uint32_t sensor)
+{
+    GArray *a = t->retired_by_sensor;
+    /* sensors keep their index across reloads (sensor.c): a slot is always the same one */
+    guint i = sensor == TT_SENSOR_NONE ? 0 : sensor + 1;
+    if (i >= a->len)
+        g_array_set_size(a, i + 1);
+    return &g_array_index(a, tt_exporter_stats, i);
+}
+
 static void exporter_free(gpointer p)
 {
     tt_exporter *e = p;
     if (e == NULL)
         return;
     stats_add(&e->table->retired, &e->stats);
+    stats_add(retired_slot(e->table, tt_exporter_sensor(e)), &e->stats);
     e->table->detach(e->table->hook_data, e);
     g_hash_table_destroy(e->domains);
     g_hash_table_destroy(e->tids);
@@ -173,6 +185,7 @@ void tt_exporters_init(tt_exporter_table *t, tt_exporter_hook attach, tt_exporte
     t->detach = detach;
     t->hook_data = hook_data;
     t->sessions = g_array_new(FALSE, TRUE, sizeof(guint));
+    t->retired_by_sensor = g_array_new(FALSE, TRUE, sizeof(tt_exporter_stats));
     t->shared = g_hash_table_new_full(exporter_key_hash, exporter_key_equal, g_free, exporter_free);
     t->privates = g_ptr_array_new_with_free_func(exporter_free);
 }
@@ -182,6 +195,7 @@ void tt_exporters_clear(tt_exporter_table *t)
     g_hash_table_destroy(t->shared);
     g_ptr_array_free(t->privates, TRUE);
     g_array_free(t->sessions, TRUE);
+    g_array_free(t->retired_by_sensor, TRUE);
 }
 
 /*
@@ -477,6 +491,33 @@ gboolean tt_exporter_export_time(tt_exporter *e, int64_t ahead_max_ms, int64_t e
 }
 
 /* ---- accessors ------------------------------------------------------------ */
+
+uint32_t tt_exporter_sensor(const tt_exporter *e)
+{
+    if (e->forced_sensor != TT_SENSOR_NONE)
+        return e->forced_sensor;
+    uint32_t sensor = TT_SENSOR_NONE;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, e->domains);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const tt_domain *dom = v;
+        if (dom->sensor == TT_SENSOR_NONE)
+            continue;
+        if (sensor != TT_SENSOR_NONE && sensor != dom->sensor)
+            return TT_SENSOR_NONE; /* several sensors: not one's to carry */
+        sensor = dom->sensor;
+    }
+    return sensor;
+}
+
+const tt_exporter_stats *tt_exporters_retired_for(const tt_exporter_table *t, uint32_t sensor)
+{
+    guint i = sensor == TT_SENSOR_NONE ? 0 : sensor + 1;
+    return i < t->retired_by_sensor->len
+               ? &g_array_index(t->retired_by_sensor, tt_exporter_stats, i)
+               : NULL;
+}
 
 const tt_exporter_stats *tt_exporter_get_stats(const tt_exporter *e)
 {

@@ -90,6 +90,12 @@ const tt_exporter_stats *tt_exporter_get_stats(const tt_exporter *exporter);
 const char *tt_exporter_label(const tt_exporter *exporter);
 tt_listen_kind tt_exporter_kind(const tt_exporter *exporter);
 const uint8_t *tt_exporter_addr(const tt_exporter *exporter);
+/**
+ * The sensor every domain of @a exporter resolved to, whose losses its losses
+ * are (sequence gaps, refused records and messages); TT_SENSOR_NONE when none
+ * resolved (junk, spoofed sources) or when its domains feed several sensors.
+ */
+uint32_t tt_exporter_sensor(const tt_exporter *exporter);
 /** Templates the exporter holds now, all domains together (kept <= max-templates). */
 guint tt_exporter_template_count(const tt_exporter *exporter);
 /** Observation domains the exporter holds state for (kept <= max-domains). */
@@ -158,6 +164,7 @@ struct tt_exporter_table {
     GHashTable *shared;     /* exporter key -> tt_exporter* (UDP exporters) */
     GPtrArray *privates;    /* tt_exporter* (files, TCP connections) */
     tt_exporter_stats retired;
+    GArray *retired_by_sensor; /* tt_exporter_stats by sensor index, TT_SENSOR_NONE's last */
     uint64_t evictions;
     tt_exporter_hook attach, detach;
     void *hook_data;
@@ -166,6 +173,11 @@ struct tt_exporter_table {
 /** Set up an empty table whose exporters get their sessions from @a attach. */
 void tt_exporters_init(tt_exporter_table *table, tt_exporter_hook attach, tt_exporter_hook detach,
                        void *hook_data);
+/**
+ * The retired exporters' stats of @a sensor (tt_exporter_sensor at their
+ * retirement; TT_SENSOR_NONE: the unattributed), or NULL when there are none.
+ */
+const tt_exporter_stats *tt_exporters_retired_for(const tt_exporter_table *table, uint32_t sensor);
 /** Free every exporter (through @a detach) and the table's own memory. */
 void tt_exporters_clear(tt_exporter_table *table);
 /**

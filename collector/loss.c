@@ -11,13 +11,19 @@
  * completeness line from them). Nothing here is on the per-flow path: it runs
  * at bucket close and at the stop, and reports only counters that are not 0.
  *
- * Exporter counters are summed over live and retired exporters: an exporter
- * that is evicted or whose connection ends moves its counts into the retired
- * totals, so the sum never decreases, where a per-exporter series would vanish
- * and come back under another name (a UDP source port changes on restart).
- * stats.json keeps the per-exporter detail.
+ * Exporter counters are kept per sensor (scope "exporters", the sensor's
+ * name): the sensor every domain of the exporter feeds (tt_exporter_sensor);
+ * "unattributed" for exporters that fed none (junk, spoofed sources, a
+ * message refused before its domain was known) or several. Each sum covers
+ * live and retired exporters: an exporter that is evicted or whose
+ * connection ends moves its counts into its sensor's retired totals, so the
+ * sum never decreases, where a per-exporter series would vanish and come back
+ * under another name (a UDP source port changes on restart). stats.json keeps
+ * the per-exporter detail.
  */
 #include "loss.h"
+
+#include "sensor.h"
 
 static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *into)
 {
@@ -32,9 +38,17 @@ static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *int
         into->dropped[i] += s->dropped[i];
 }
 
+/* The exporters of one sensor (TT_SENSOR_NONE: the unattributed), summed. */
+typedef struct {
+    uint32_t sensor;
+    tt_exporter_stats sum;
+} loss_sensor_sum;
+
 static void loss_exporter(const tt_exporter *e, void *data)
 {
-    loss_add_exporter(tt_exporter_get_stats(e), data);
+    loss_sensor_sum *s = data;
+    if (tt_exporter_sensor(e) == s->sensor)
+        loss_add_exporter(tt_exporter_get_stats(e), &s->sum);
 }
 
 static void loss_report(tt_loss_fn fn, void *data, const char *scope, const char *name,
@@ -75,26 +89,45 @@ void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data)
         fn(g_ptr_array_index(list, i), data);
 }
 
+/* The exporter losses of @a sensor, under @a name. */
+static void loss_sensor_exporters(tt_decoder *dec, uint32_t sensor, const char *name, tt_loss_fn fn,
+                                  void *data)
+{
+    loss_sensor_sum s = {.sensor = sensor};
+    tt_decoder_foreach_exporter(dec, loss_exporter, &s);
+    const tt_exporter_stats *retired = tt_decoder_retired_sensor_stats(dec, sensor);
+    if (retired != NULL)
+        loss_add_exporter(retired, &s.sum);
+    const tt_exporter_stats *sum = &s.sum;
+    loss_report(fn, data, "exporters", name, "seq_lost", "sequence numbers", sum->seq_lost);
+    loss_report(fn, data, "exporters", name, "future", "records", sum->future_records);
+    loss_report(fn, data, "exporters", name, "no_template", "sets", sum->unknown_template_sets);
+    /* the time policy and checked counts (docs/security.md) */
+    loss_report(fn, data, "exporters", name, "clock_ahead", "messages", sum->clock_ahead);
+    loss_report(fn, data, "exporters", name, "time_impossible", "records", sum->time_impossible);
+    loss_report(fn, data, "exporters", name, "value_range", "records", sum->value_range);
+    loss_report(fn, data, "exporters", name, "absurd_counts", "records", sum->absurd_counts);
+    for (int i = 0; i < TT_DROP_COUNT; i++)
+        loss_report(fn, data, "exporters", name, tt_drop_reason_key((tt_drop_reason)i), "messages",
+                    sum->dropped[i]);
+}
+
 void tt_loss_foreach(const tt_counters *c, tt_loss_fn fn, void *data)
 {
     g_return_if_fail(c != NULL && fn != NULL);
     tt_loss_list_foreach(c->listener_losses, fn, data);
 
-    tt_decoder *dec = c->decoder;
-    tt_exporter_stats sum = {0};
-    tt_decoder_foreach_exporter(dec, loss_exporter, &sum);
-    loss_add_exporter(tt_decoder_retired_stats(dec), &sum);
-    loss_report(fn, data, "exporters", "all", "seq_lost", "sequence numbers", sum.seq_lost);
-    loss_report(fn, data, "exporters", "all", "future", "records", sum.future_records);
-    loss_report(fn, data, "exporters", "all", "no_template", "sets", sum.unknown_template_sets);
-    /* the time policy and checked counts (docs/security.md) */
-    loss_report(fn, data, "exporters", "all", "clock_ahead", "messages", sum.clock_ahead);
-    loss_report(fn, data, "exporters", "all", "time_impossible", "records", sum.time_impossible);
-    loss_report(fn, data, "exporters", "all", "value_range", "records", sum.value_range);
-    loss_report(fn, data, "exporters", "all", "absurd_counts", "records", sum.absurd_counts);
-    for (int i = 0; i < TT_DROP_COUNT; i++)
-        loss_report(fn, data, "exporters", "all", tt_drop_reason_key((tt_drop_reason)i), "messages",
-                    sum.dropped[i]);
+    for (guint i = 0; i <= c->sensors->len; i++) { /* the last: the unattributed */
+        uint32_t sensor = i < c->sensors->len ? i : TT_SENSOR_NONE;
+        const char *name = "unattributed";
+        g_autofree char *numbered = NULL;
+        if (sensor != TT_SENSOR_NONE) {
+            name = g_array_index(c->sensors, tt_sensor_counters, i).name;
+            if (name == NULL)
+                name = numbered = g_strdup_printf("sensor-%u", i);
+        }
+        loss_sensor_exporters(c->decoder, sensor, name, fn, data);
+    }
 
     for (guint i = 0; i < c->sensors->len; i++) {
         const tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);

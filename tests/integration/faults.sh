@@ -40,7 +40,10 @@ case $SCEN in
 exporter)
     pt=$(tt_port tcp)
     tt_conf ex.conf "$TT_TMP/ex" "ipfix+udp://127.0.0.1:$pu; ipfix+tcp://127.0.0.1:$pt"
+    printf '\n[plugin:rollup]\n' >>ex.conf
     tt_start ex.conf ex.log
+    # a datagram no domain can be read from (version 10, length 4): an exporter of no sensor
+    "$PY" -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'\x00\x0a\x00\x04', ('127.0.0.1', $pu))"
     a=(--sport 47101 --export $((T0 + 60)))
     send "${a[@]}" --seq 1000 tmpl:256:a data:256:a:10:$((T0 + 30)):23 data:256:a:10:$((T0 + 31)):23
     # the exporter restarts: its sequence starts again at 0, on the same session
@@ -77,7 +80,24 @@ EOF
     printf '%s\n' "country ZZ 45 45 4500" "port 22/tcp 4 4 400" "port 23/tcp 25 25 2500" \
         "port 3389/tcp 6 6 600" "port 80/tcp 10 10 1000" "total all 45 45 4500" >want.txt
     diff -u want.txt got.txt >&2 || tt_fail "jsonl totals (template change or restart)"
+    # the exporters' losses are their sensor's: rank's completeness names s1, and the
+    # datagram of no sensor as unattributed
+    "$TEITEN" rank --data ex --quarter 2019Q1 --format json >rank.json
+    "$TEITEN" rank --data ex --quarter 2019Q1 >rank.txt
+    "$PY" - rank.json <<'EOF' || { cat rank.json >&2; tt_fail "rank's completeness does not carry the exporters' losses per sensor"; }
+import json, sys
+got = {(l["scope"], l["name"], l["reason"]): l["count"]
+       for l in json.load(open(sys.argv[1]))["completeness"]["losses"]}
+want = {("exporters", "s1", "seq_lost"): 100, ("exporters", "s1", "no_template"): 1,
+        ("exporters", "unattributed", "malformed"): 1}
+bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+sys.exit("got, want: %s" % bad if bad else 0)
+EOF
+    grep -q "100 sequence gaps from s1" rank.txt || { cat rank.txt >&2; tt_fail "no 'sequence gaps from s1' in rank"; }
+    grep -q "1 messages refused from unattributed exporters (malformed)" rank.txt ||
+        { cat rank.txt >&2; tt_fail "the unattributed datagram is not in rank's completeness line"; }
     tt_note "sequence reset: seq_lost 0 (gap of 100 counted elsewhere); template redefined; TCP withdrawal honoured"
+    tt_note "rank: $(grep INCOMPLETE rank.txt)"
     ;;
 
 corrupt)
