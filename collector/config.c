@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nearest.h"
+
 G_DEFINE_QUARK(tt_config_error_quark, tt_config_error)
 
 #define CONFIG_DEFAULT_LISTEN "ipfix+udp://[::]:4739"
@@ -233,8 +235,15 @@ static gboolean config_check_keys(GKeyFile *kf, const char *name, const char *gr
 
     for (char **k = keys; k != NULL && *k != NULL; k++) {
         if (!g_strv_contains(allowed, *k)) {
-            g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY, "%s: [%s] %s: unknown key",
-                        name, group, *k);
+            /* the nearest key, else every key of the group (docs/configuration.md has them) */
+            const char *near = tt_nearest(*k, allowed, -1);
+            g_autofree char *all = near == NULL ? g_strjoinv(", ", (char **)allowed) : NULL;
+            if (near != NULL)
+                g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY,
+                            "%s: [%s] %s: unknown key; did you mean %s?", name, group, *k, near);
+            else
+                g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY,
+                            "%s: [%s] %s: unknown key (keys: %s)", name, group, *k, all);
             return FALSE;
         }
         if (!g_hash_table_add(seen, *k)) {

@@ -409,7 +409,7 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
     for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
         if (strcmp(keys[i], JSONL_GROUP_KEY_PATH) != 0) {
             g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                        "[%s] %s: unknown key", group, keys[i]);
+                        "[%s] %s: unknown key (keys: %s)", group, keys[i], JSONL_GROUP_KEY_PATH);
             return FALSE;
         }
     }

@@ -265,7 +265,7 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
     for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
         if (strcmp(keys[i], ROLLUP_KEY_PATH) != 0) {
             g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                        "[%s] %s: unknown key", group, keys[i]);
+                        "[%s] %s: unknown key (keys: %s)", group, keys[i], ROLLUP_KEY_PATH);
             return FALSE;
         }
     }

@@ -542,7 +542,8 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
             sources_max = (uint32_t)v;
         } else {
             g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                        "[%s] %s: unknown key", group, *k);
+                        "[%s] %s: unknown key (keys: %ssources-max)", group, *k,
+                        dim->always_per_sensor ? "" : "per-sensor, ");
             return FALSE;
         }
         if (e != NULL) {

@@ -7,7 +7,9 @@
 #  2. a missing configuration file: one line with the path as given, not GLib's
 #     "Failed to open file ?/path?" (U+201C/D in a C locale);
 #  3. a failure after the configuration (a data-dir it cannot create) in the
-#     foreground: printed once, not a plain line and then a WARNING.
+#     foreground: printed once, not a plain line and then a WARNING;
+#  4. a mistyped key: the file, the group, the key and the nearest valid key (or the
+#     group's keys when none is near), in [collector] and in a plugin's group.
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -60,4 +62,12 @@ sed "s#^data-dir = .*#data-dir = $TT_TMP/afile/data#" good.conf >nodir.conf
 run nodir -c "$TT_TMP/nodir.conf" -f
 expect nodir 1 "teitend: data-dir $TT_TMP/afile/data: Not a directory"
 
-tt_note "start-up errors: plugin typo (check and start), missing file, directory, data-dir: one line each"
+# 4. mistyped keys
+sed 's/^data-dir = /stop-timout = 5\ndata-dir = /' good.conf >key.conf
+run key -c "$TT_TMP/key.conf" --check-config
+expect key 2 "teitend: $TT_TMP/key.conf: [collector] stop-timout: unknown key; did you mean stop-timeout?"
+sed 's/^path = /pth = /' good.conf >pkey.conf
+run pkey -c "$TT_TMP/pkey.conf" --check-config
+expect pkey 2 "teitend: $TT_TMP/pkey.conf: plugin jsonl: [plugin:jsonl] pth: unknown key (keys: path)"
+
+tt_note "start-up errors: plugin typo (check and start), missing file, directory, data-dir, key typos: one line each"
