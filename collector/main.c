@@ -36,6 +36,7 @@
 #include "core.h"
 #include "ledger.h"
 #include "listen.h"
+#include "nearest.h"
 #include "plugin_loader.h"
 #include "sensor.h"
 
@@ -332,6 +333,28 @@ static void read_report_failures(const tt_ledger_plan *plan, const tt_core_failu
     g_string_free(names, TRUE);
 }
 
+/* Is --sensor @a name a [sensor:NAME] of the configuration? Else says so, with the nearest. */
+static gboolean read_sensor_known(const tt_config *config, const char *name)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; i < config->sensors->len; i++) {
+        const tt_sensor_conf *s = g_ptr_array_index(config->sensors, i);
+        if (strcmp(s->name, name) == 0)
+            return TRUE;
+        g_ptr_array_add(names, s->name);
+    }
+    const char *near = tt_nearest(name, (const char *const *)names->pdata, names->len);
+    g_ptr_array_add(names, NULL);
+    g_autofree char *all = g_strjoinv(", ", (char **)names->pdata);
+    if (near != NULL)
+        g_printerr("teitend: --sensor %s: no [sensor:%s] in %s; did you mean %s? (sensors: %s)\n",
+                   name, name, config->path, near, all);
+    else
+        g_printerr("teitend: --sensor %s: no [sensor:%s] in %s (sensors: %s)\n", name, name,
+                   config->path, all);
+    return FALSE;
+}
+
 static int run_read(tt_config *config, char **files, const char *sensor_name, gboolean force)
 {
     g_autoptr(GError) error = NULL;
@@ -341,6 +364,10 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
     if (sensor_name == NULL && config->sensors->len != 1) {
         g_printerr("teitend: --read needs --sensor NAME when the configuration has %u sensors\n",
                    config->sensors->len);
+        tt_config_free(config);
+        return 2;
+    }
+    if (sensor_name != NULL && !read_sensor_known(config, sensor_name)) {
         tt_config_free(config);
         return 2;
     }

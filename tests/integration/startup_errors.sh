@@ -9,7 +9,8 @@
 #  3. a failure after the configuration (a data-dir it cannot create) in the
 #     foreground: printed once, not a plain line and then a WARNING;
 #  4. a mistyped key: the file, the group, the key and the nearest valid key (or the
-#     group's keys when none is near), in [collector] and in a plugin's group.
+#     group's keys when none is near), in [collector] and in a plugin's group;
+#  5. `--read --sensor` naming no sensor: the nearest and the list, nothing created.
 . "$(dirname "$0")/lib.sh"
 tt_tmpdir
 cd "$TT_TMP"
@@ -69,5 +70,12 @@ expect key 2 "teitend: $TT_TMP/key.conf: [collector] stop-timout: unknown key; d
 sed 's/^path = /pth = /' good.conf >pkey.conf
 run pkey -c "$TT_TMP/pkey.conf" --check-config
 expect pkey 2 "teitend: $TT_TMP/pkey.conf: plugin jsonl: [plugin:jsonl] pth: unknown key (keys: path)"
+
+# 5. --read --sensor with a mistyped sensor: refused before anything is created
+rm -rf "$TT_TMP/data"
+: >empty.ipfix
+run sensor -c "$TT_TMP/good.conf" --read empty.ipfix --sensor s2
+expect sensor 2 "teitend: --sensor s2: no [sensor:s2] in $TT_TMP/good.conf; did you mean s1? (sensors: s1)"
+[ ! -e "$TT_TMP/data" ] || tt_fail "a refused --read created the data directory"
 
 tt_note "start-up errors: plugin typo (check and start), missing file, directory, data-dir, key typos: one line each"
