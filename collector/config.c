@@ -237,13 +237,14 @@ static gboolean config_check_keys(GKeyFile *kf, const char *name, const char *gr
         if (!g_strv_contains(allowed, *k)) {
             /* the nearest key, else every key of the group (docs/configuration.md has them) */
             const char *near = tt_nearest(*k, allowed, -1);
-            g_autofree char *all = near == NULL ? g_strjoinv(", ", (char **)allowed) : NULL;
-            if (near != NULL)
+            if (near != NULL) {
                 g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY,
                             "%s: [%s] %s: unknown key; did you mean %s?", name, group, *k, near);
-            else
+            } else {
+                g_autofree char *all = g_strjoinv(", ", (char **)allowed);
                 g_set_error(error, TT_CONFIG_ERROR, TT_CONFIG_ERROR_KEY,
                             "%s: [%s] %s: unknown key (keys: %s)", name, group, *k, all);
+            }
             return FALSE;
         }
         if (!g_hash_table_add(seen, *k)) {
