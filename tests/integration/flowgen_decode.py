@@ -184,17 +184,26 @@ def lookup(nets, addr):
     return cc
 
 
+def dark_source(r, dark):
+    """The source address of decoded record r, or None when its destination lies in none of
+    the networks of dark (a leak: the collector does not observe it)."""
+    if "src4" in r:
+        src, dst = ipaddress.IPv4Address(r["src4"]), ipaddress.IPv4Address(r["dst4"])
+    else:
+        src, dst = ipaddress.IPv6Address(r["src6"]), ipaddress.IPv6Address(r["dst6"])
+    if not any(dst.version == d.version and dst in d for d in dark):
+        return None
+    return src
+
+
 def aggregate(dec, args):
     nets = load_table(args.table) if args.table else []
     dark = [ipaddress.ip_network(args.dark)] + ([ipaddress.ip_network(args.dark6)]
                                                 if args.dark6 else [])
     counts, cache = {}, {}
     for r in dec.records:
-        if "src4" in r:
-            src, dst = ipaddress.IPv4Address(r["src4"]), ipaddress.IPv4Address(r["dst4"])
-        else:
-            src, dst = ipaddress.IPv6Address(r["src6"]), ipaddress.IPv6Address(r["dst6"])
-        if not any(dst.version == d.version and dst in d for d in dark):
+        src = dark_source(r, dark)
+        if src is None:
             continue
         if src not in cache:
             cache[src] = lookup(nets, src)

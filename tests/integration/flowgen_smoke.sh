@@ -83,18 +83,23 @@ assert {"icmp", "icmp6", "23/tcp"} <= {d["key"] for d in lines if d["dim"] == "p
 assert sum(summary["per_country_sources"].values()) == summary["distinct_sources"]
 EOF
 
+# same EXPECT WHAT: decoded.jsonl must equal the expectation EXPECT, in any order
+same() {
+    sort decoded.jsonl >decoded.sorted
+    sort "$1" >expect.sorted
+    diff -u expect.sorted decoded.sorted >diff.txt || {
+        head -20 diff.txt >&2
+        fail "decoded aggregates differ from $1$2"
+    }
+}
+
 # decode MODE ARGS... : decoded aggregates must equal the expectation FILE ($1)
 check() {
     local expect=$1
     shift
     "$PY" "$DECODE" "$@" --table geo.tsv --dark6 "$DARK6" >decoded.jsonl ||
         fail "decoder errors ($*)"
-    sort decoded.jsonl >decoded.sorted
-    sort "$expect" >expect.sorted
-    diff -u expect.sorted decoded.sorted >diff.txt || {
-        head -20 diff.txt >&2
-        fail "decoded aggregates differ from $expect ($*)"
-    }
+    same "$expect" " ($*)"
 }
 
 echo "# IPFIX file, three kinds of time fields, sampling"
@@ -125,12 +130,7 @@ finish() {
     local expect=$1
     wait "$LISTENER" || fail "listener decode errors ($expect)"
     LISTENER=
-    sort decoded.jsonl >decoded.sorted
-    sort "$expect" >expect.sorted
-    diff -u expect.sorted decoded.sorted >diff.txt || {
-        head -20 diff.txt >&2
-        fail "decoded aggregates differ from $expect"
-    }
+    same "$expect" ""
 }
 
 echo "# IPFIX over UDP from 127.0.0.2 (datagrams <= 1400 bytes, template resend)"

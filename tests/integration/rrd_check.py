@@ -57,11 +57,8 @@ def sources_truth(ipfix, step):
         off += n
     sets = collections.defaultdict(set)
     for r in dec.records:
-        if "src4" in r:
-            src, dst = ipaddress.IPv4Address(r["src4"]), ipaddress.IPv4Address(r["dst4"])
-        else:
-            src, dst = ipaddress.IPv6Address(r["src6"]), ipaddress.IPv6Address(r["dst6"])
-        if not any(dst.version == d.version and dst in d for d in DARK):
+        src = flowgen_decode.dark_source(r, DARK)
+        if src is None:
             continue
         b = r["start_ms"] // 1000 // step * step
         proto = r["proto"]

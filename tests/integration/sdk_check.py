@@ -45,11 +45,8 @@ def truth(paths, darks, step):
     counts = collections.defaultdict(collections.Counter)
     v6 = collections.Counter()  # bucket -> IPv6 flows
     for r in (rec for path in paths for rec in decode(path)):
-        if "src4" in r:
-            src, dst = ipaddress.IPv4Address(r["src4"]), ipaddress.IPv4Address(r["dst4"])
-        else:
-            src, dst = ipaddress.IPv6Address(r["src6"]), ipaddress.IPv6Address(r["dst6"])
-        if not any(dst.version == d.version and dst in d for d in darks):
+        src = flowgen_decode.dark_source(r, darks)
+        if src is None:
             continue
         bucket = r["start_ms"] // 1000 // step * step
         if src.version == 6:
