@@ -163,7 +163,7 @@ static void self_job_run(void *data)
         g_warning("self RRD: %s", error->message);
         h->self_logged = TRUE;
     }
-    /* sent with the other jobs' lines when the writer's queue runs dry (core.c): a --read
+    /* sent with the other jobs' lines when the writer's queue runs dry (host.c): a --read
      * makes a self step per stream step, and a commit here was a BATCH per step */
     tt_health_job_done(h);
 }

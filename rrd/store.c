@@ -34,7 +34,7 @@
  *
  * Every update is first a line ("UPDATE path t:v... t:v...") in a pending
  * queue; tt_rrd_store_commit (when the writer's queue runs dry, and once
- * CORE_RRD_BATCH lines wait: collector/core.c) runs the queue: with
+ * CORE_RRD_BATCH lines wait: collector/host.c) runs the queue: with
  * librrd, one rrd_updatex_r per line (RRD_SKIP_PAST_UPDATES); with rrdcached,
  * one BATCH. Each file's last update is tracked here (rrdcached would refuse
  * a past update with an error). When rrdcached is down the lines stay queued
