@@ -23,11 +23,12 @@
  */
 static gboolean writable(const char *path, gboolean dir, GError **error)
 {
+    g_autofree char *parent = NULL; /* named in the error below: lives until the end */
     if (g_access(path, F_OK) == 0) {
         if (g_access(path, dir ? (W_OK | X_OK) : W_OK) == 0)
             return TRUE;
     } else {
-        g_autofree char *parent = g_path_get_dirname(path);
+        parent = g_path_get_dirname(path);
         if (g_access(parent, W_OK | X_OK) == 0)
             return TRUE;
         path = parent;
