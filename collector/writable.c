@@ -101,7 +101,8 @@ static gboolean writable_tree(const char *dir, GError **error)
 /*
  * The core's own files, after the privilege drop and before anything is
  * written: the data directory, stats.json, the RRD tree (unless a remote
- * rrdcached writes it). Plugins check theirs in init() (tt_host.checking).
+ * rrdcached writes it), prometheus-file's directory. Plugins check theirs in init()
+ * (tt_host.checking).
  */
 gboolean tt_writable_check(const tt_config *config, GError **error)
 {
@@ -111,6 +112,13 @@ gboolean tt_writable_check(const tt_config *config, GError **error)
     if (!writable(config->data_dir, TRUE, error) || !writable(stats, FALSE, error) ||
         (!remote && !writable_tree(rrd, error))) {
         g_prefix_error(error, "%s: ", config->path);
+        return FALSE;
+    }
+    /* prometheus-file: its NAME.tmp is made beside it, then renamed over it */
+    g_autofree char *prom_dir =
+        config->prometheus_file != NULL ? g_path_get_dirname(config->prometheus_file) : NULL;
+    if (prom_dir != NULL && !writable(prom_dir, TRUE, error)) {
+        g_prefix_error(error, "%s: [collector] prometheus-file: ", config->path);
         return FALSE;
     }
     return TRUE;

@@ -10,9 +10,9 @@
 #include "config.h"
 
 /**
- * The data directory, stats.json and the RRD tree (unless a remote rrdcached
- * writes it) are writable by this process; else FALSE with @a error naming
- * the first that is not, prefixed with the configuration's path.
+ * The data directory, stats.json, the RRD tree (unless a remote rrdcached
+ * writes it) and prometheus-file's directory are writable by this process; else FALSE with @a error
+ * naming the first that is not, prefixed with the configuration's path.
  */
 gboolean tt_writable_check(const tt_config *config, GError **error);
 

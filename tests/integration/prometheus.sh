@@ -3,7 +3,8 @@
 # The Prometheus text file teitend writes beside stats.json (prometheus-file, for
 # node_exporter's textfile collector), from a real teitend receiving real traffic:
 #  1. `prometheus-file` values: a name without .prom is refused naming the file, the
-#     group and the key; `none` writes no file; the default is DATA/teiten.prom;
+#     group and the key, so is a start whose file's directory cannot be written;
+#     `none` writes no file; the default is DATA/teiten.prom;
 #  2. a live teitend with the test GeoIP database, two sensors, an IPFIX/UDP and an
 #     IPFIX/TCP listener: flowgen over TCP; flowgen's messages replayed over UDP
 #     with one data message left out (a sequence gap) and one whose export time is
@@ -29,6 +30,12 @@ if "$TEITEND" -c "$TT_TMP/bad.conf" --check-config >bad.out 2>&1; then
 fi
 grep -q "bad.conf" bad.out && grep -qF "[collector]" bad.out && grep -qF "prometheus-file" bad.out &&
     grep -qF ".prom" bad.out || { cat bad.out >&2; tt_fail "the error does not name file, group and key"; }
+# a directory that cannot be made: refused at the start, before any flow is accepted
+tt_conf nodir.conf "$TT_TMP/nodir" "ipfix+udp://127.0.0.1:$(tt_port udp)" \
+    "prometheus-file = $TT_TMP/no/such/dir/teiten.prom"
+if "$TEITEND" -c "$TT_TMP/nodir.conf" -f >nodir.out 2>&1; then tt_fail "a start with no prometheus-file directory"; fi
+grep -qF "nodir.conf: [collector] prometheus-file: $TT_TMP/no/such/ is not writable" nodir.out ||
+    { cat nodir.out >&2; tt_fail "the refusal does not name file, group, key and directory"; }
 port=$(tt_port udp)
 tt_conf none.conf "$TT_TMP/none" "ipfix+udp://127.0.0.1:$port" "prometheus-file = none"
 tt_start none.conf none.log
