@@ -134,7 +134,7 @@ static void plugin_free_cb(gpointer p)
     tt_plugin_free(p);
 }
 
-static void core_write_stats_now(tt_core *core);
+static void core_write_stats_now(tt_core *core, gboolean last);
 
 static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
 {
@@ -297,13 +297,14 @@ void tt_core_free_failures(tt_core *core, tt_core_failures *out)
     g_ptr_array_free(core->plugins, TRUE);
     if (core->stop_deadline != 0 && core->writer != NULL && core->rrd != NULL) {
         core_stop_writer(core);
-        core_write_stats_now(core); /* the last word: refused, lost, journaled; needs the decoder */
+        core_write_stats_now(core,
+                             TRUE); /* the last word: refused, lost, journaled; needs the decoder */
     } else if (core->writer != NULL && core->rrd != NULL && core->health != NULL &&
                core->decoder != NULL) {
         /* --read: no deadline; every job, and the RRD lines they left, then the last word
          * (not for a core whose start failed: it has no decoder to tell of) */
         tt_writer_flush(core->writer);
-        core_write_stats_now(core);
+        core_write_stats_now(core, TRUE);
     }
     tt_decoder_free(core->decoder);
     core->decoder = NULL;
@@ -394,7 +395,7 @@ void tt_core_tick(tt_core *core, int64_t now)
           tt_writer_pending(core->writer) != core->stats_pending) &&
          now != core->stats_written) ||
         now - core->stats_written >= CORE_STATS_EVERY_S)
-        core_write_stats_now(core);
+        core_write_stats_now(core, FALSE);
 }
 
 static void core_stopping_run(void *data)
@@ -544,11 +545,11 @@ void tt_core_flush(tt_core *core)
 /* ---- stats ------------------------------------------------------------- */
 
 /* The document now, numbered (stats.h: an older one never replaces a newer one). */
-static tt_stats_doc *stats_snapshot(tt_core *core)
+static tt_stats_doc *stats_snapshot(tt_core *core, gboolean last)
 {
     tt_counters c;
     tt_core_counters(core, &c, CORE_COUNTERS_LOSSES | CORE_COUNTERS_JSON);
-    tt_stats_doc *job = tt_stats_doc_new(&core->stats_file, tt_stats_json(&c));
+    tt_stats_doc *job = tt_stats_doc_new(&core->stats_file, tt_stats_json(&c), last);
     tt_core_counters_clear(&c);
     core->stats_dirty = FALSE;
     core->stats_records = core->records_in;
@@ -558,16 +559,17 @@ static tt_stats_doc *stats_snapshot(tt_core *core)
 }
 
 /* The tick's write: now, on this thread (see stats.h). */
-static void core_write_stats_now(tt_core *core)
+static void core_write_stats_now(tt_core *core, gboolean last)
 {
-    tt_stats_doc *job = stats_snapshot(core);
+    tt_stats_doc *job = stats_snapshot(core, last);
     tt_stats_doc_write(job);
     tt_stats_doc_free(job);
 }
 
 void tt_core_write_stats(tt_core *core)
 {
-    tt_writer_submit(core->writer, tt_stats_doc_write, stats_snapshot(core), tt_stats_doc_free);
+    tt_writer_submit(core->writer, tt_stats_doc_write, stats_snapshot(core, FALSE),
+                     tt_stats_doc_free);
 }
 
 uint64_t tt_core_records_in(tt_core *core)

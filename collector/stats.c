@@ -236,6 +236,7 @@ struct tt_stats_doc {
     tt_stats_file *file;
     uint64_t seq;
     char *json;
+    gboolean last; /* the stop's: the Prometheus file too, however recent its last write */
 };
 
 void tt_stats_file_init(tt_stats_file *file, const char *data_dir, const char *prom_path)
@@ -246,6 +247,7 @@ void tt_stats_file_init(tt_stats_file *file, const char *data_dir, const char *p
     file->seq = 0;
     file->landed = 0;
     file->prom_fail = FALSE;
+    file->prom_at = 0;
     g_mutex_init(&file->lock);
 }
 
@@ -258,12 +260,13 @@ void tt_stats_file_clear(tt_stats_file *file)
     g_mutex_clear(&file->lock);
 }
 
-tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json)
+tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json, gboolean last)
 {
     tt_stats_doc *doc = g_new0(tt_stats_doc, 1);
     doc->file = file;
     doc->seq = ++file->seq;
     doc->json = json;
+    doc->last = last;
     return doc;
 }
 
@@ -304,8 +307,13 @@ void tt_stats_doc_write(void *data)
         if (g_file_set_contents_full(tmp, doc->json, -1, G_FILE_SET_CONTENTS_NONE, 0644, &error) &&
             g_rename(tmp, file->path) == 0) {
             file->landed = doc->seq;
-            if (file->prom_path != NULL)
+            gint64 now = g_get_monotonic_time();
+            if (file->prom_path != NULL &&
+                (doc->last || file->prom_at == 0 ||
+                 now - file->prom_at >= TT_PROM_EVERY_S * G_USEC_PER_SEC)) {
                 stats_write_prom(file, doc->json);
+                file->prom_at = now;
+            }
         } else {
             g_warning("stats: %s: %s", file->path,
                       error != NULL ? error->message : g_strerror(errno));

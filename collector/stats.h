@@ -41,7 +41,15 @@ typedef struct tt_stats_file {
     GMutex lock;        /* orders the writes of documents from two threads */
     uint64_t landed;    /* newest document on disk, under lock */
     gboolean prom_fail; /* the last write of prom_path failed (logged once), under lock */
+    int64_t prom_at;    /* monotonic µs of its last write (0: none yet), under lock */
 } tt_stats_file;
+
+/*
+ * The Prometheus file is rewritten at most every TT_PROM_EVERY_S seconds, and with the last
+ * document (the stop's): node_exporter is scraped every 15-60 s, and with a thousand
+ * exporters a rewrite costs ~30 ms of CPU on the thread that reads the sockets.
+ */
+#define TT_PROM_EVERY_S 10
 
 /** One numbered document, for tt_stats_doc_write (a tt_job_fn) and tt_stats_doc_free. */
 typedef struct tt_stats_doc tt_stats_doc;
@@ -52,8 +60,12 @@ typedef struct tt_stats_doc tt_stats_doc;
  */
 void tt_stats_file_init(tt_stats_file *file, const char *data_dir, const char *prom_path);
 void tt_stats_file_clear(tt_stats_file *file);
-/** Number @a json (transfer full) for @a file, which must outlive it. Core thread. */
-tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json);
+/**
+ * Number @a json (transfer full) for @a file, which must outlive it; @a last: the stop's
+ * document (the Prometheus file is written with it, whenever the previous write was).
+ * Core thread.
+ */
+tt_stats_doc *tt_stats_doc_new(tt_stats_file *file, char *json, gboolean last);
 /** Write it unless a newer document landed already. Any thread. */
 void tt_stats_doc_write(void *doc);
 void tt_stats_doc_free(void *doc);

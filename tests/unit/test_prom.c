@@ -3,13 +3,16 @@
  * test_prom.c - tt_prom_text (collector/prom.c) on made-up stats documents: label
  * values escaped as the text format says, booleans as 1 and 0, the all-exporters sums
  * (live and retired), families with no sample left out, a document that does not
- * parse refused. The real parser's view of a real teitend's file is
+ * parse refused; the file rewritten at most every TT_PROM_EVERY_S and with the stop's
+ * document (stats.c). The real parser's view of a real teitend's file is
  * tests/integration/prometheus.sh's.
  */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "prom.h"
+#include "stats.h"
 
 static char *prom_of(const char *json)
 {
@@ -85,11 +88,42 @@ static void test_prom_bad_json(void)
     g_assert_nonnull(error);
 }
 
+/* Documents a second apart rewrite stats.json each time, the Prometheus file only once
+ * TT_PROM_EVERY_S has passed, or for the stop's document. */
+static void test_prom_every(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("test_prom.XXXXXX", NULL);
+    g_autofree char *prom = g_build_filename(dir, "teiten.prom", NULL);
+    g_autofree char *json = g_build_filename(dir, "stats.json", NULL);
+    tt_stats_file file;
+    tt_stats_file_init(&file, dir, prom);
+    const char *docs[] = {"{\"records_in\":1}", "{\"records_in\":2}", "{\"records_in\":3}"};
+    for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+        g_remove(prom);
+        tt_stats_doc *doc = tt_stats_doc_new(&file, g_strdup(docs[i]), i == 2);
+        tt_stats_doc_write(doc);
+        tt_stats_doc_free(doc);
+        g_autofree char *got = NULL;
+        g_assert_true(g_file_get_contents(json, &got, NULL, NULL));
+        g_assert_cmpstr(got, ==, docs[i]); /* stats.json: every time */
+        /* the first: written; the second, at once after it: not; the stop's: written */
+        g_assert_cmpint(g_file_test(prom, G_FILE_TEST_EXISTS), ==, i != 1);
+    }
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(prom, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "\nteiten_records_in_total 3\n"));
+    tt_stats_file_clear(&file);
+    g_remove(prom);
+    g_remove(json);
+    g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/prom/escape", test_prom_escape);
     g_test_add_func("/prom/exporter_sums", test_prom_exporter_sums);
     g_test_add_func("/prom/bad_json", test_prom_bad_json);
+    g_test_add_func("/prom/every", test_prom_every);
     return g_test_run();
 }
