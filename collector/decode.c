@@ -5,27 +5,44 @@
  * Every message (a UDP datagram read by our own socket, a framed TCP or file
  * message, or a NetFlow v9 datagram rewritten to IPFIX by wire.c) is first
  * walked by tt_ipfix_check(); a message in which anything overruns is dropped
- * whole. rewrite.c then admits it under the template cap and cuts out what
- * libfixbuf 2.4 would misread (withdrawals, 0-byte templates, data sets
- * shorter than a record). Then the exporter's libfixbuf session decodes it: a new-template
- * callback inspects every template once and either pairs it with one of our
- * two internal templates (flow, options) or refuses it (template pair to 0,
- * so libfixbuf skips its records) when a field we read has a length we cannot
- * trust. libfixbuf then transcodes each record into a fixed C struct
- * (every counter and identifier in 64 bits, whatever its length on the wire;
- * byte order fixed), and tt_normalise() (normalise.c) turns that into a tt_flow: UTC
- * milliseconds from whichever time fields the exporter sent, checked and
- * clamped against the message by timepolicy.c, values checked against their
- * types, IPv4-mapped addresses, ICMP type/code in the destination port.
- * Flows go to the sink in batches. The exporters themselves, their domains,
- * sequence tracking and counters are exporters.c's; this file is the libfixbuf
- * glue (sessions, the template callback, the read loop) and the entry points.
+ * whole. A message of data sets only, each of a fixed-length flow template,
+ * takes the fast path: each template was compiled once, when libfixbuf
+ * learnt it (fastdecode.c), into the offset, length and destination of each
+ * field we read, and its records are read straight from the message into the
+ * same tt_raw_record libfixbuf's transcoder fills (every counter and
+ * identifier in 64 bits whatever its wire length, byte order fixed, fields
+ * the template lacks zero). Every other message is libfixbuf's, as before:
+ * rewrite.c admits it under the template cap and cuts out what libfixbuf 2.4
+ * would misread (withdrawals, 0-byte templates, data sets shorter than a
+ * record); the exporter's session reads template sets (a new-template
+ * callback inspects each once and refuses it, so that its records are read
+ * past, when a field we read has a length we cannot trust) and transcodes
+ * options records, records of variable-length templates and everything of a
+ * message that also carries templates. Either way tt_normalise()
+ * (normalise.c) turns the record into a tt_flow: UTC milliseconds from
+ * whichever time fields the exporter sent, checked and clamped against the
+ * message by timepolicy.c, values checked against their types, IPv4-mapped
+ * addresses, ICMP type/code in the destination port. Flows go to the sink in
+ * batches. The exporters themselves, their domains, sequence tracking and
+ * counters are exporters.c's; this file is the libfixbuf glue (sessions, the
+ * template callback, the read loop), the fast path's message loop and the
+ * entry points.
  *
  * Rejected: libfixbuf's own UDP listener (no control of the receive buffer, no
  * chance to validate a datagram before it is decoded, sessions we cannot cap)
  * and its NetFlow v9 translator (it only runs inside that listener's read
- * path); hand-decoding IPFIX records (libfixbuf's transcoder is well tested and
- * handles reduced-size encoding and every data type).
+ * path). Hand-decoding was once rejected here too (libfixbuf's transcoder is
+ * well tested and handles reduced-size encoding and every data type); the
+ * measurement overturned it: libfixbuf's transcoder copied or zero-filled all
+ * 39 fields of our internal template for every record, 39 % of the dispatch
+ * thread under load, and `bench/micro/run --records 20000` counted ~4,250
+ * instructions per record in decode's own work (without the sink). With the
+ * fast path it is ~500 (docs/benchmarks.md, "Decode fast path"). Exactness is
+ * kept by test, not by trust: test_fastdecode and fuzz_fastdecode decode
+ * every capture, the fuzz corpora and arbitrary input both ways and compare
+ * every flow and counter; libfixbuf keeps everything the fast path does not
+ * take (its quirks included: a 1-byte type such as protocolIdentifier sent
+ * widened is copied without byte swap, and so is it here).
  */
 #include "decode.h"
 
@@ -116,7 +133,8 @@ struct tt_decoder {
     tt_exporter *batch_exporter;
     gboolean fast_off;      /* tt_decoder_set_fast(FALSE): libfixbuf reads every record */
     uint64_t fast_records;  /* records the fast path read (tests) */
-    tt_raw_record fast_rec; /* the fast path's record, cleared once per data set */
+    tt_raw_record fast_rec; /* the fast path's record, cleared when its template changes */
+    uint64_t fast_rec_id;   /* the tt_fast_prog whose fields it holds (0: none) */
     uint8_t v9buf[V9BUF_SIZE];
 };
 
@@ -415,7 +433,10 @@ static uint32_t decoder_fast_read(tt_decoder *d, tt_exporter *e, tt_domain *dom,
         const tt_fast_prog *prog = ti->prog;
         const uint8_t *p = msg + plan->sets[i].off + TT_IPFIX_SET_HDR_LEN;
         size_t left = plan->sets[i].len - TT_IPFIX_SET_HDR_LEN;
-        memset(&d->fast_rec, 0, sizeof d->fast_rec); /* the fields the template lacks */
+        if (d->fast_rec_id != prog->id) { /* zeros for the fields the template lacks */
+            memset(&d->fast_rec, 0, sizeof d->fast_rec);
+            d->fast_rec_id = prog->id;
+        }
         for (; left >= prog->reclen; p += prog->reclen, left -= prog->reclen) {
             tt_fast_read(prog, p, &d->fast_rec);
             records++;

@@ -15,9 +15,18 @@
  * as it is. A template with a variable-length field gets no reader, nor does
  * an options template: libfixbuf reads those.
  *
+ * The reader (tt_fast_read, inline in fastdecode.h) groups the steps by how
+ * they store: an integer is one unaligned 8-byte load ending where the field
+ * ends, a byte swap and a mask, whatever its length, so no step branches on
+ * it. A 1-byte field without the endian flag (protocolIdentifier and the
+ * other 1-byte types) is copied by libfixbuf to the start of the member,
+ * which on a little-endian host is that byte widened: it takes the integer
+ * path. A longer one (such a type sent widened) is copied as sent, exactly
+ * libfixbuf's (odd) result.
+ *
  * Rejected: one generated function per template shape (a JIT or a table of
- * specialisations): the loop below costs ~6 instructions a field, and the
- * shapes exporters send are not known in advance.
+ * specialisations): the reader costs ~8 instructions a field, and the shapes
+ * exporters send are not known in advance.
  */
 #include "fastdecode.h"
 
@@ -128,6 +137,10 @@ static gboolean read_field_integer(fbInfoModel_t *model, const read_field *rf)
 static void fast_step_add(tt_fast_step by_kind[3][TT_FAST_MAX_STEPS], uint8_t nkind[3], int32_t at,
                           unsigned len, const read_field *rf, gboolean integer)
 {
+    /* libfixbuf copies a field without the endian flag (the 1-byte types) to the start
+     * of the member; one byte of it is then the same as that byte widened */
+    if (!integer && len == 1 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+        integer = TRUE;
     int kind = !integer ? FAST_COPY : rf->dst_len == 8 ? FAST_U64 : FAST_U32;
     tt_fast_step *s = &by_kind[kind][nkind[kind]++];
     s->dst = rf->dst;
@@ -184,7 +197,9 @@ tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
         return ti;
     }
     if (ti->kind == TT_TMPL_FLOW && !varlen && fixed_len <= UINT16_MAX) {
+        static uint64_t last_id;
         tt_fast_prog *prog = ti->prog = g_new0(tt_fast_prog, 1);
+        prog->id = __atomic_add_fetch(&last_id, 1, __ATOMIC_RELAXED);
         prog->reclen = (uint32_t)fixed_len;
         prog->n64 = nkind[FAST_U64];
         prog->n32 = nkind[FAST_U32];
@@ -216,32 +231,5 @@ void tt_template_refusal_field(fbTemplate_t *tmpl, char *buf, size_t size)
                        rf->min_len, rf->max_len);
             return;
         }
-    }
-}
-
-static inline uint64_t fast_be64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return GUINT64_FROM_BE(v);
-}
-
-void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out)
-{
-    uint8_t *base = (uint8_t *)out;
-    const tt_fast_step *s = prog->steps;
-    for (const tt_fast_step *end = s + prog->n64; s < end; s++) {
-        uint64_t v = fast_be64(rec + s->src) & s->mask;
-        memcpy(base + s->dst, &v, 8);
-    }
-    for (const tt_fast_step *end = s + prog->n32; s < end; s++) {
-        uint32_t v = (uint32_t)(fast_be64(rec + s->src) & s->mask);
-        memcpy(base + s->dst, &v, 4);
-    }
-    for (const tt_fast_step *end = s + prog->ncopy; s < end; s++) {
-        if (s->mask == 16)
-            memcpy(base + s->dst, rec + s->src, 16); /* IPv6 addresses: inlined */
-        else
-            memcpy(base + s->dst, rec + s->src, (size_t)s->mask);
     }
 }

@@ -17,6 +17,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "exporters.h"
 #include "normalise.h"
@@ -38,6 +39,7 @@ typedef struct {
 
 /** The reader of one fixed-length template: 64-bit integers, then 32-bit ones, then copies. */
 typedef struct {
+    uint64_t id;     /* unique in the process: whose fields a reused tt_raw_record holds */
     uint32_t reclen; /* a record's length on the wire (> 0) */
     uint8_t n64, n32, ncopy;
     tt_fast_step steps[TT_FAST_MAX_STEPS];
@@ -72,10 +74,32 @@ void tt_template_refusal_field(struct fbTemplate_st *tmpl, char *buf, size_t siz
  * Read one record (@a prog->reclen bytes at @a rec, which lies at least 8
  * bytes into its message: integers are loaded as the 8 bytes that end where
  * they end) into @a out. Only the
- * fields the template carries are written: the caller clears @a out once
- * before the first record of a template, the zeros of the fields it lacks
- * then stay (as libfixbuf's transcoder writes them).
+ * fields the template carries are written: the caller clears @a out when it
+ * last held another reader's record (prog->id), the zeros of the fields the
+ * template lacks then stay (as libfixbuf's transcoder writes them).
  */
-void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out);
+static inline void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt_raw_record *out)
+{
+    uint8_t *base = (uint8_t *)out;
+    const tt_fast_step *s = prog->steps;
+    for (const tt_fast_step *end = s + prog->n64; s < end; s++) {
+        uint64_t v;
+        memcpy(&v, rec + s->src, 8);
+        v = GUINT64_FROM_BE(v) & s->mask;
+        memcpy(base + s->dst, &v, 8);
+    }
+    for (const tt_fast_step *end = s + prog->n32; s < end; s++) {
+        uint64_t v;
+        memcpy(&v, rec + s->src, 8);
+        uint32_t v32 = (uint32_t)(GUINT64_FROM_BE(v) & s->mask);
+        memcpy(base + s->dst, &v32, 4);
+    }
+    for (const tt_fast_step *end = s + prog->ncopy; s < end; s++) {
+        if (s->mask == 16)
+            memcpy(base + s->dst, rec + s->src, 16); /* IPv6 addresses: inlined */
+        else
+            memcpy(base + s->dst, rec + s->src, (size_t)s->mask);
+    }
+}
 
 #endif

@@ -177,7 +177,8 @@ static inline gboolean tt_norm_kept(tt_norm_status status)
  * past the export time and whether it was clamped (a clamped record may still
  * be refused for its values). From TT_NORM_CLAMPED on out->start_ms/end_ms are
  * the times judged; on TT_NORM_ABSURD_COUNTS out->raw_packets/raw_bytes are
- * the counts.
+ * the counts. A refused record's other fields are unspecified (no per-record
+ * clearing of the whole flow).
  */
 tt_norm_status tt_normalise(const tt_raw_shape *shape, const tt_raw_record *r,
                             const tt_norm_domain *dom, const tt_time_rules *rules,

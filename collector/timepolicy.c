@@ -26,23 +26,6 @@
 
 #include <stddef.h>
 
-bool tt_time_from_ms(uint64_t ms, int64_t *out)
-{
-    if (ms > (uint64_t)TT_TIME_MAX_MS)
-        return false;
-    *out = (int64_t)ms;
-    return true;
-}
-
-bool tt_time_add(int64_t a, int64_t b, int64_t *out)
-{
-    int64_t sum;
-    if (__builtin_add_overflow(a, b, &sum) || sum < 0 || sum > TT_TIME_MAX_MS)
-        return false;
-    *out = sum;
-    return true;
-}
-
 tt_rtime_verdict tt_time_record(const tt_time_rules *rules, int64_t export_ms, int64_t *start,
                                 int64_t *end, int64_t *skew_ms)
 {

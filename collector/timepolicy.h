@@ -47,10 +47,23 @@ typedef struct {
  * systemInitTimeMilliseconds, ...) to a time; FALSE when it lies beyond
  * TT_TIME_MAX_MS (2^63 + 1 and 2^64 - 1 among them), so nothing downstream overflows.
  */
-bool tt_time_from_ms(uint64_t ms, int64_t *out);
+static inline bool tt_time_from_ms(uint64_t ms, int64_t *out)
+{
+    if (ms > (uint64_t)TT_TIME_MAX_MS)
+        return false;
+    *out = (int64_t)ms;
+    return true;
+}
 
 /** @a a + @a b, FALSE when the sum leaves 0..TT_TIME_MAX_MS (uptime + boot time). */
-bool tt_time_add(int64_t a, int64_t b, int64_t *out);
+static inline bool tt_time_add(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t sum;
+    if (__builtin_add_overflow(a, b, &sum) || sum < 0 || sum > TT_TIME_MAX_MS)
+        return false;
+    *out = sum;
+    return true;
+}
 
 /**
  * Judge a record's @a start and @a end (ms, already converted, each within
