@@ -372,7 +372,8 @@ static void *rollup_bucket_open(void *state, const tt_bucket *bucket)
 }
 
 /* The one place a flow is counted; on_flow and on_flows both end here. */
-static inline void rollup_add(rollup_dense *acc, const tt_flow *flow, rollup_pos p)
+static inline __attribute__((always_inline)) void rollup_add(rollup_dense *acc, const tt_flow *flow,
+                                                             rollup_pos p)
 {
     rollup_counter *c[3] = {&acc->total[p.cls], &acc->port[p.cls][p.slot],
                             &acc->country[p.cls][p.ci]};

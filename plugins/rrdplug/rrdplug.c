@@ -177,7 +177,8 @@ void rrdplug_acc_free(rrdplug_acc *acc)
 }
 
 /* Insert a set entry; TRUE when it was new and counted. */
-static gboolean rrdplug_set_insert(rrdplug_acc *acc, uint64_t entry)
+static inline __attribute__((always_inline)) gboolean rrdplug_set_insert(rrdplug_acc *acc,
+                                                                         uint64_t entry)
 {
     /* full: no insert can count any more, so skip the probe (and its cache miss) */
     if (acc->saturated)
@@ -219,8 +220,8 @@ static inline uint64_t rrdplug_entry(uint32_t key, const tt_flow *flow)
     return rrdplug_entry_h(key, tt_addr_hash(flow->src));
 }
 
-static inline void rrdplug_acc_add_entry(rrdplug_acc *acc, uint32_t key, uint64_t entry,
-                                         const tt_flow *flow)
+static inline __attribute__((always_inline)) void
+rrdplug_acc_add_entry(rrdplug_acc *acc, uint32_t key, uint64_t entry, const tt_flow *flow)
 {
     rrdplug_counter *c = &acc->c[key];
     if (!c->touched) {
