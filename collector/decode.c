@@ -41,8 +41,14 @@
  * kept by test, not by trust: test_fastdecode and fuzz_fastdecode decode
  * every capture, the fuzz corpora and arbitrary input both ways and compare
  * every flow and counter; libfixbuf keeps everything the fast path does not
- * take (its quirks included: a 1-byte type such as protocolIdentifier sent
- * widened is copied without byte swap, and so is it here).
+ * take. One of its quirks is corrected on both paths: a 1-byte type
+ * (protocolIdentifier, ipVersion, the ICMP type and code, samplerId) has no
+ * endian flag in its info model, so sent widened (00 06 for TCP, Cisco's
+ * 4-byte samplerId) it was copied unswapped (protocol 1536, refused as
+ * value_range). The template callback notes such fields (tt_tmpl_info.widen),
+ * decoder_drain() turns libfixbuf's copy into the big-endian integer it is
+ * (tt_tmpl_widen, only for those templates), and the fast path reads them as
+ * integers of their wire length like every other (RFC 7011 6.2).
  */
 #include "decode.h"
 
@@ -362,11 +368,15 @@ static uint32_t decoder_drain(tt_decoder *d, tt_exporter *e, tt_domain *dom, fBu
         if (want == TID_OPTS) {
             options++;
             e->stats.options_records++;
+            if (G_UNLIKELY(ti->nwiden != 0))
+                tt_tmpl_widen(ti, &opt);
             tt_normalise_options(&dom->norm, &opt);
             continue;
         }
         if (refused)
             continue;
+        if (G_UNLIKELY(ti->nwiden != 0)) /* 1-byte types sent widened (fastdecode.h) */
+            tt_tmpl_widen(ti, &rec);
         if (export_ms == 0)
             export_ms = (int64_t)fBufGetExportTime(fbuf) * 1000;
         decoder_emit(d, e, dom, &ti->shape, &rec, export_ms);

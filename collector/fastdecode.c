@@ -7,22 +7,24 @@
  * offset of each field is the sum of the lengths before it. A field we read
  * (IANA, first occurrence: libfixbuf's transcoder also takes the first copy
  * of an IE) becomes one step; everything else (enterprise fields, second
- * copies, fields we ignore) is skipped by its length. A step does what
- * libfixbuf's fixed-length decode does for that field of our internal
- * template: an integer (the info model's endian flag) is read big-endian in
- * its wire length, 1 to 8 bytes, and stored whole in the member's width
- * (reduced-size encoding widened); anything else (IPv6 addresses) is copied
- * as it is. A template with a variable-length field gets no reader, nor does
- * an options template: libfixbuf reads those.
+ * copies, fields we ignore) is skipped by its length. A step reads what
+ * libfixbuf's fixed-length decode gives for that field of our internal
+ * template: an integer is read big-endian in its wire length, 1 to 8 bytes,
+ * and stored whole in the member's width (reduced-size encoding widened);
+ * anything else (IPv6 addresses) is copied as it is. Integers include the
+ * 1-byte types (protocolIdentifier, ipVersion, the ICMP type and code,
+ * samplerId), which libfixbuf's info model leaves without the endian flag:
+ * sent widened (protocol as 00 06, Cisco's 4-byte samplerId) libfixbuf copies
+ * them unswapped, so the template notes them (tt_widen_fix) and decode.c
+ * fixes libfixbuf's copy after each read (tt_tmpl_widen); both paths then
+ * read them as big-endian integers of their wire length (RFC 7011 6.2). A
+ * template with a variable-length field gets no reader, nor does an options
+ * template: libfixbuf reads those.
  *
  * The reader (tt_fast_read, inline in fastdecode.h) groups the steps by how
  * they store: an integer is one unaligned 8-byte load ending where the field
  * ends, a byte swap and a mask, whatever its length, so no step branches on
- * it. A 1-byte field without the endian flag (protocolIdentifier and the
- * other 1-byte types) is copied by libfixbuf to the start of the member,
- * which on a little-endian host is that byte widened: it takes the integer
- * path. A longer one (such a type sent widened) is copied as sent, exactly
- * libfixbuf's (odd) result.
+ * it. The 1-byte types take that path too, at any length.
  *
  * Rejected: one generated function per template shape (a JIT or a table of
  * specialisations): the reader costs ~8 instructions a field, and the shapes
@@ -106,7 +108,7 @@ static const read_field read_fields[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(read_fields) <= TT_FAST_MAX_STEPS);
 
-/* Where a step goes: widened into 64 or 32 bits, or copied as sent (no byte swap). */
+/* Where a step goes: widened into 64 or 32 bits, or copied as sent (IPv6 addresses). */
 enum { FAST_U64, FAST_U32, FAST_COPY };
 
 static const read_field *read_field_find(uint16_t num)
@@ -125,22 +127,60 @@ static gboolean read_field_refused(const fbInfoElement_t *ie, const read_field *
 /*
  * Whether libfixbuf byte-swaps @a rf into our internal template: its fixed-length
  * decode swaps by the endian flag of the internal template's IE, which is the
- * info model's.
+ * info model's. The 1-byte types have none.
  */
-static gboolean read_field_integer(fbInfoModel_t *model, const read_field *rf)
+static gboolean read_field_swapped(fbInfoModel_t *model, const read_field *rf)
 {
     const fbInfoElement_t *canon = fbInfoModelGetElementByID(model, rf->num, 0);
     return canon != NULL && (canon->flags & FB_IE_F_ENDIAN) != 0;
 }
 
+/* Where IE @a num goes in tt_raw_options (decode.c's opts_spec), or -1. */
+static int options_member(uint16_t num)
+{
+    switch (num) {
+    case 160:
+        return offsetof(tt_raw_options, sys_init_ms);
+    case 302:
+        return offsetof(tt_raw_options, selector_id);
+    case 34:
+        return offsetof(tt_raw_options, sampling_interval);
+    case 50:
+        return offsetof(tt_raw_options, sampler_random);
+    case 305:
+        return offsetof(tt_raw_options, packet_interval);
+    case 306:
+        return offsetof(tt_raw_options, packet_space);
+    case 48:
+        return offsetof(tt_raw_options, sampler_id);
+    default:
+        return -1;
+    }
+}
+
+/*
+ * Note field @a rf (@a len bytes on the wire) for tt_tmpl_widen() when it is an
+ * integer libfixbuf does not byte-swap and its copy is not already the value: longer
+ * than a byte, or any length on a big-endian host.
+ */
+static void widen_note(tt_tmpl_info *ti, fbInfoModel_t *model, const read_field *rf, unsigned len)
+{
+    if (rf->dst_len > 8 || read_field_swapped(model, rf) ||
+        (len == 1 && G_BYTE_ORDER == G_LITTLE_ENDIAN))
+        return;
+    int dst = rf->dst;
+    if (ti->kind == TT_TMPL_OPTIONS && (dst = options_member(rf->num)) < 0)
+        return;
+    g_return_if_fail(ti->nwiden < TT_WIDEN_MAX); /* TT_WIDEN_MAX counts the 1-byte types */
+    ti->widen[ti->nwiden++] = (tt_widen_fix){(uint16_t)dst, (uint8_t)len, (uint8_t)rf->dst_len};
+}
+
 /* A step for field @a rf, @a len bytes at @a at in the record (fastdecode.h: tt_fast_step). */
 static void fast_step_add(tt_fast_step by_kind[3][TT_FAST_MAX_STEPS], uint8_t nkind[3], int32_t at,
-                          unsigned len, const read_field *rf, gboolean integer)
+                          unsigned len, const read_field *rf)
 {
-    /* libfixbuf copies a field without the endian flag (the 1-byte types) to the start
-     * of the member; one byte of it is then the same as that byte widened */
-    if (!integer && len == 1 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
-        integer = TRUE;
+    /* every member up to 8 bytes is an integer (the 1-byte types too: tt_tmpl_widen) */
+    gboolean integer = rf->dst_len <= 8;
     int kind = !integer ? FAST_COPY : rf->dst_len == 8 ? FAST_U64 : FAST_U32;
     tt_fast_step *s = &by_kind[kind][nkind[kind]++];
     s->dst = rf->dst;
@@ -188,8 +228,9 @@ tt_tmpl_info *tt_template_inspect(fbTemplate_t *tmpl, tt_template_refusal *why)
             ti->shape.icmp_fields |= TT_ICMP_FIELDS_V6;
         else if (ie->num == IE_IP_VERSION)
             ti->shape.ip_version = 1;
+        widen_note(ti, model, rf, ie->len);
         if (!varlen && at <= UINT16_MAX)
-            fast_step_add(by_kind, nkind, (int32_t)at, ie->len, rf, read_field_integer(model, rf));
+            fast_step_add(by_kind, nkind, (int32_t)at, ie->len, rf);
     }
     if (fixed_len == 0 && !varlen) {
         *why = TT_TREFUSE_ZERO_LENGTH;

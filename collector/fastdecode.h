@@ -47,11 +47,30 @@ typedef struct {
 
 typedef enum { TT_TMPL_FLOW, TT_TMPL_OPTIONS, TT_TMPL_REFUSED } tt_tmpl_kind;
 
+/**
+ * A field of a 1-byte type (protocolIdentifier, ipVersion, the ICMP type and
+ * code, samplerId: no endian flag in libfixbuf's info model) that the template
+ * sends widened, @a len bytes. libfixbuf's transcoder copies it unswapped to
+ * the start of the @a width-byte member at @a dst (of tt_raw_record, or of
+ * tt_raw_options for an options template); tt_tmpl_widen() turns those bytes
+ * into the big-endian integer they are (RFC 7011 6.2). On a big-endian host a
+ * 1-byte one is noted too (the byte lands in the member's top byte there).
+ */
+typedef struct {
+    uint16_t dst;
+    uint8_t len, width;
+} tt_widen_fix;
+
+/** At most this many such fields per template (7 IEs of tt_raw_record are 1-byte types). */
+#define TT_WIDEN_MAX 8
+
 /** The context decode.c keeps on every external template (fbTemplateGetContext). */
 typedef struct {
     tt_tmpl_kind kind;
     tt_raw_shape shape;
     tt_fast_prog *prog; /* NULL: libfixbuf reads the records (options, varlen, refused) */
+    uint8_t nwiden;     /* fields libfixbuf copies unswapped: fixed after each of its reads */
+    tt_widen_fix widen[TT_WIDEN_MAX];
 } tt_tmpl_info;
 
 struct fbTemplate_st;
@@ -99,6 +118,29 @@ static inline void tt_fast_read(const tt_fast_prog *prog, const uint8_t *rec, tt
             memcpy(base + s->dst, rec + s->src, 16); /* IPv6 addresses: inlined */
         else
             memcpy(base + s->dst, rec + s->src, (size_t)s->mask);
+    }
+}
+
+/**
+ * After libfixbuf transcoded a record of a template with @a ti->nwiden != 0
+ * into @a rec (a tt_raw_record, or a tt_raw_options for an options template):
+ * each widened 1-byte-type field becomes the unsigned integer its first
+ * len bytes spell big-endian, as the fast path reads it.
+ */
+static inline void tt_tmpl_widen(const tt_tmpl_info *ti, void *rec)
+{
+    uint8_t *base = rec;
+    for (uint8_t i = 0; i < ti->nwiden; i++) {
+        const tt_widen_fix *w = &ti->widen[i];
+        uint64_t v = 0;
+        for (uint8_t j = 0; j < w->len; j++)
+            v = v << 8 | base[w->dst + j];
+        if (w->width == 8) {
+            memcpy(base + w->dst, &v, 8);
+        } else {
+            uint32_t v32 = (uint32_t)v;
+            memcpy(base + w->dst, &v32, 4);
+        }
     }
 }
 

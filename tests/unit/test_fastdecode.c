@@ -242,7 +242,8 @@ static uint64_t run(GPtrArray *items, run_state *rs, stats_walk *sw, tt_exporter
 }
 
 /* Both runs over @a items; returns the fast path's share of the records in *fast, *all. */
-static void differential(GPtrArray *items, const char *what, uint64_t *fast, uint64_t *all)
+static void differential(GPtrArray *items, const char *what, uint64_t *fast, uint64_t *all,
+                         GArray **keep)
 {
     run_state rs = {FALSE, g_array_new(FALSE, FALSE, sizeof(got_flow)), 0, 0, what};
     stats_walk sw = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free), FALSE, 0,
@@ -263,7 +264,10 @@ static void differential(GPtrArray *items, const char *what, uint64_t *fast, uin
     g_assert_true(stats_same(&ret_a, &ret_b));
     *fast += n;
     *all += rs.flows->len;
-    g_array_free(rs.flows, TRUE);
+    if (keep != NULL)
+        *keep = rs.flows; /* got_flow: what libfixbuf gave (and the fast path too) */
+    else
+        g_array_free(rs.flows, TRUE);
     g_hash_table_destroy(sw.stats);
 }
 
@@ -301,7 +305,7 @@ static void captures_under(const char *dir, uint64_t *fast, uint64_t *all, guint
         if (items->len == 0)
             continue;
         (*files)++;
-        differential(items, name, fast, all);
+        differential(items, name, fast, all, NULL);
     }
 }
 
@@ -367,7 +371,7 @@ static void corpus_dir(const char *dir, in_path path, uint64_t *fast, uint64_t *
             corpus_items(items, path, (const uint8_t *)blob, len);
         }
     }
-    differential(items, dir, fast, all);
+    differential(items, dir, fast, all, NULL);
 }
 
 /* make_corpus.py's output: one level of directories of files. */
@@ -430,6 +434,185 @@ static void test_corpora(void)
     g_assert_cmpuint(seeds, >, 0);
 }
 
+/* ---- the 1-byte types sent widened ---------------------------------------- */
+
+static void put16(GByteArray *b, unsigned v)
+{
+    uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    g_byte_array_append(b, x, 2);
+}
+
+static void put32(GByteArray *b, uint32_t v)
+{
+    put16(b, v >> 16);
+    put16(b, v & 0xffff);
+}
+
+static void put64(GByteArray *b, uint64_t v)
+{
+    put32(b, (uint32_t)(v >> 32));
+    put32(b, (uint32_t)v);
+}
+
+/* Starts a set (or the message header, @a id 0); widen_end() writes its length. */
+static guint widen_begin(GByteArray *b, unsigned id)
+{
+    guint at = b->len;
+    if (id == 0) {
+        put16(b, 10);
+        put16(b, 0);
+        put32(b, 1700000000); /* export time */
+        put32(b, 0);          /* sequence: not checked here */
+        put32(b, 7);          /* domain */
+    } else {
+        put16(b, id);
+        put16(b, 0);
+    }
+    return at;
+}
+
+static void widen_end(GByteArray *b, guint at)
+{
+    unsigned len = b->len - at;
+    b->data[at + 2] = (uint8_t)(len >> 8);
+    b->data[at + 3] = (uint8_t)len;
+}
+
+/* IE/length pairs of the two flow templates: the 1-byte types in 2 and 4 bytes. */
+static const uint16_t widen_v4[][2] = {
+    {152, 8}, {153, 8}, {2, 4},   {1, 4},   {8, 4},  {12, 4}, {4, 2},
+    {7, 2},   {11, 2},  {176, 2}, {177, 4}, {60, 2}, {48, 4},
+};
+static const uint16_t widen_v6[][2] = {
+    {152, 8}, {153, 8}, {2, 4}, {1, 4}, {27, 16}, {28, 16}, {4, 4}, {178, 2}, {179, 2}, {60, 8},
+};
+#define WIDEN_T4 256
+#define WIDEN_T6 257
+#define WIDEN_TOPT 258
+#define WIDEN_START_MS (1700000000000ull - 5000)
+
+static void widen_templates(GByteArray *b)
+{
+    guint set = widen_begin(b, 2);
+    put16(b, WIDEN_T4);
+    put16(b, G_N_ELEMENTS(widen_v4));
+    for (size_t i = 0; i < G_N_ELEMENTS(widen_v4); i++) {
+        put16(b, widen_v4[i][0]);
+        put16(b, widen_v4[i][1]);
+    }
+    put16(b, WIDEN_T6);
+    put16(b, G_N_ELEMENTS(widen_v6));
+    for (size_t i = 0; i < G_N_ELEMENTS(widen_v6); i++) {
+        put16(b, widen_v6[i][0]);
+        put16(b, widen_v6[i][1]);
+    }
+    widen_end(b, set);
+    /* options: samplerId in 2 bytes (scope), samplingInterval: 513 1-in-100, 514 1-in-1000 */
+    set = widen_begin(b, 3);
+    put16(b, WIDEN_TOPT);
+    put16(b, 2);
+    put16(b, 1);
+    put16(b, 48);
+    put16(b, 2);
+    put16(b, 34);
+    put16(b, 4);
+    widen_end(b, set);
+    set = widen_begin(b, WIDEN_TOPT);
+    put16(b, 513);
+    put32(b, 100);
+    put16(b, 514); /* the last rate: what a flow without a samplerId (or a misread one) gets */
+    put32(b, 1000);
+    widen_end(b, set);
+}
+
+/* A v4 record: TCP 40000 -> 23 or ICMP echo (type 8, code 0), sampler 513 in 4 bytes. */
+static void widen_v4_record(GByteArray *b, unsigned proto, unsigned i)
+{
+    put64(b, WIDEN_START_MS + i);
+    put64(b, WIDEN_START_MS + 1000 + i);
+    put32(b, 1);
+    put32(b, 60);
+    put32(b, 0xc0000201 + i); /* 192.0.2.1 */
+    put32(b, 0xc6336401);     /* 198.51.100.1 */
+    put16(b, proto);
+    put16(b, proto == 1 ? 0 : 40000);
+    put16(b, proto == 1 ? 0 : 23);
+    put16(b, proto == 1 ? 8 : 0);
+    put32(b, 0);
+    put16(b, 4);
+    put32(b, 513);
+}
+
+/* A v6 record: ICMPv6 echo (type 128, code 0), protocol in 4 bytes, ipVersion in 8. */
+static void widen_v6_record(GByteArray *b)
+{
+    static const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    static const uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};
+    put64(b, WIDEN_START_MS);
+    put64(b, WIDEN_START_MS + 1000);
+    put32(b, 1);
+    put32(b, 64);
+    g_byte_array_append(b, src, 16);
+    g_byte_array_append(b, dst, 16);
+    put32(b, 58);
+    put16(b, 128);
+    put16(b, 0);
+    put64(b, 6);
+}
+
+static void widen_add(GPtrArray *items, GByteArray *b)
+{
+    static const uint8_t addr[16] = {[10] = 0xff, [11] = 0xff, 127, 0, 0, 9};
+    add_item(items, IN_IPFIX, addr, 4739, b->data, b->len);
+}
+
+/*
+ * protocolIdentifier, ipVersion, the ICMP type and code and samplerId (1-byte
+ * types: no endian flag in libfixbuf's info model) sent in 2, 4 and 8 bytes
+ * are big-endian integers on both paths: the first message (templates,
+ * options, data) is libfixbuf's on both runs, the second (data only) the fast
+ * path's on the second. The sampler's ID is 2 bytes in the options record and
+ * 4 in the flows: its rate applies only when both are read as integers.
+ */
+static void test_widened(void)
+{
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(in_item_free);
+    for (int m = 0; m < 2; m++) {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        guint msg = widen_begin(b, 0);
+        if (m == 0)
+            widen_templates(b);
+        guint set = widen_begin(b, WIDEN_T4);
+        widen_v4_record(b, 6, 0);
+        widen_v4_record(b, 1, 1);
+        widen_v4_record(b, 17, 2);
+        widen_end(b, set);
+        set = widen_begin(b, WIDEN_T6);
+        widen_v6_record(b);
+        widen_end(b, set);
+        widen_end(b, msg);
+        widen_add(items, b);
+    }
+    uint64_t fast = 0, all = 0;
+    GArray *flows = NULL;
+    differential(items, "widened", &fast, &all, &flows);
+    g_assert_cmpuint(fast, ==, 4); /* the second message */
+    g_assert_cmpuint(flows->len, ==, 8);
+    for (guint i = 0; i < flows->len; i++) {
+        const tt_flow *f = &g_array_index(flows, got_flow, i).flow;
+        static const unsigned proto[] = {6, 1, 17, 58};
+        static const unsigned dport[] = {23, 8 << 8, 23, 128 << 8};
+        g_assert_cmpuint(f->proto, ==, proto[i % 4]);
+        g_assert_cmpuint(f->dst_port, ==, dport[i % 4]);
+        g_assert_cmpuint(f->src_port, ==, (i % 4 == 0 || i % 4 == 2 ? 40000 : 0));
+        g_assert_cmpuint(f->family, ==, (i % 4 == 3 ? 6 : 4));
+        /* the v4 template's samplerId 513 (4 bytes) is the options record's (2 bytes) */
+        g_assert_cmpuint(f->sampling, ==, (i % 4 == 3 ? 1000 : 100));
+        g_assert_cmpuint(f->raw_packets, ==, 1);
+    }
+    g_array_free(flows, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -439,5 +622,6 @@ int main(int argc, char **argv)
                       quiet, NULL);
     g_test_add_func("/fastdecode/captures", test_captures);
     g_test_add_func("/fastdecode/corpora", test_corpora);
+    g_test_add_func("/fastdecode/widened", test_widened);
     return g_test_run();
 }
