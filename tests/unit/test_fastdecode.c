@@ -613,6 +613,93 @@ static void test_widened(void)
     g_array_free(flows, TRUE);
 }
 
+/* A v9 header (record count @a count); widen_end() writes each flowset's length. */
+static void widen_v9_begin(GByteArray *b, unsigned count)
+{
+    put16(b, 9);
+    put16(b, count);
+    put32(b, 100000);     /* sysUptime, ms */
+    put32(b, 1700000000); /* export time */
+    put32(b, 0);
+    put32(b, 7); /* source ID */
+}
+
+/* A v9 record: PROTOCOL in 2 bytes, FLOW_SAMPLER_ID in 4, ICMP type (176) in 2. */
+static void widen_v9_record(GByteArray *b, unsigned proto)
+{
+    put32(b, 95000); /* FIRST_SWITCHED */
+    put32(b, 99000); /* LAST_SWITCHED */
+    put32(b, 1);
+    put32(b, 60);
+    put32(b, 0xc0000201);
+    put32(b, 0xc6336401);
+    put16(b, proto);
+    put16(b, proto == 1 ? 0 : 40000);
+    put16(b, proto == 1 ? 0 : 23);
+    put16(b, proto == 1 ? 3 : 0);
+    put32(b, 513);
+}
+
+/* The same through NetFlow v9 (wire.c's rewrite), Cisco's 4-byte FLOW_SAMPLER_ID. */
+static void test_widened_v9(void)
+{
+    static const uint16_t fields[][2] = {{22, 4}, {21, 4}, {2, 4},  {1, 4},   {8, 4}, {12, 4},
+                                         {4, 2},  {7, 2},  {11, 2}, {176, 2}, {48, 4}};
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(in_item_free);
+    static const uint8_t addr[16] = {[10] = 0xff, [11] = 0xff, 127, 0, 0, 9};
+    for (int m = 0; m < 2; m++) {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        widen_v9_begin(b, m == 0 ? 7 : 3);
+        guint set;
+        if (m == 0) {
+            set = b->len; /* widen_begin(b, 0) is the IPFIX header */
+            put16(b, 0);
+            put16(b, 0);
+            put16(b, 300);
+            put16(b, G_N_ELEMENTS(fields));
+            for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+                put16(b, fields[i][0]);
+                put16(b, fields[i][1]);
+            }
+            widen_end(b, set);
+            set = widen_begin(b, 1);
+            put16(b, 301);
+            put16(b, 4); /* scope: System, 4 bytes */
+            put16(b, 8); /* FLOW_SAMPLER_ID in 2 bytes, FLOW_SAMPLER_RANDOM_INTERVAL in 4 */
+            put16(b, 1), put16(b, 4);
+            put16(b, 48), put16(b, 2);
+            put16(b, 50), put16(b, 4);
+            put16(b, 0); /* padding */
+            widen_end(b, set);
+            set = widen_begin(b, 301);
+            put32(b, 0), put16(b, 513), put32(b, 100);
+            put32(b, 0), put16(b, 514), put32(b, 1000);
+            widen_end(b, set);
+        }
+        set = widen_begin(b, 300);
+        widen_v9_record(b, 6);
+        widen_v9_record(b, 1);
+        widen_v9_record(b, 17);
+        widen_end(b, set);
+        add_item(items, IN_V9, addr, 2055, b->data, b->len);
+    }
+    uint64_t fast = 0, all = 0;
+    GArray *flows = NULL;
+    differential(items, "widened v9", &fast, &all, &flows);
+    g_test_message("widened v9: %" G_GUINT64_FORMAT " records read by the fast path",
+                   (guint64)fast);
+    g_assert_cmpuint(flows->len, ==, 6);
+    for (guint i = 0; i < flows->len; i++) {
+        const tt_flow *f = &g_array_index(flows, got_flow, i).flow;
+        static const unsigned proto[] = {6, 1, 17};
+        static const unsigned dport[] = {23, 3 << 8, 23};
+        g_assert_cmpuint(f->proto, ==, proto[i % 3]);
+        g_assert_cmpuint(f->dst_port, ==, dport[i % 3]);
+        g_assert_cmpuint(f->sampling, ==, 100);
+    }
+    g_array_free(flows, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -623,5 +710,6 @@ int main(int argc, char **argv)
     g_test_add_func("/fastdecode/captures", test_captures);
     g_test_add_func("/fastdecode/corpora", test_corpora);
     g_test_add_func("/fastdecode/widened", test_widened);
+    g_test_add_func("/fastdecode/widened-v9", test_widened_v9);
     return g_test_run();
 }
