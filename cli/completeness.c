@@ -16,6 +16,7 @@
  * datagram holds an unknown number of records.
  */
 #include "completeness.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -166,21 +167,6 @@ void tt_completeness_line(const tt_completeness *c, gboolean ja, GString *out)
                            c->records);
 }
 
-static void json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p != '\0'; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"' || ch == '\\')
-            g_string_append_printf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            g_string_append_printf(out, "\\u%04x", ch);
-        else
-            g_string_append_c(out, (char)ch);
-    }
-    g_string_append_c(out, '"');
-}
-
 void tt_completeness_json(const tt_completeness *c, GString *out)
 {
     g_string_append_printf(
@@ -189,13 +175,13 @@ void tt_completeness_json(const tt_completeness *c, GString *out)
     for (guint i = 0; i < c->losses->len; i++) {
         const tt_rollup_loss *l = &g_array_index(c->losses, tt_rollup_loss, i);
         g_string_append(out, i > 0 ? ",{\"scope\":" : "{\"scope\":");
-        json_string(out, l->scope);
+        tt_json_append_string(out, l->scope);
         g_string_append(out, ",\"name\":");
-        json_string(out, l->name);
+        tt_json_append_string(out, l->name);
         g_string_append(out, ",\"reason\":");
-        json_string(out, l->reason);
+        tt_json_append_string(out, l->reason);
         g_string_append(out, ",\"unit\":");
-        json_string(out, l->unit);
+        tt_json_append_string(out, l->unit);
         g_string_append_printf(out, ",\"count\":%" G_GUINT64_FORMAT "}", l->count);
     }
     g_string_append(out, "]}");

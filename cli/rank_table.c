@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "countries.h"
+#include "json.h"
 #include "services.h"
 
 /* ---- periods -------------------------------------------------------------- */
@@ -419,20 +420,6 @@ static void csv_cell(GString *out, const char *s)
     g_string_append_c(out, '"');
 }
 
-static void json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
 double tt_rank_share(const tt_rank_table *r, const tt_rank_row *row)
 {
     return r->total > 0 ? (double)row->value / (double)r->total : 0.0;
@@ -441,18 +428,18 @@ double tt_rank_share(const tt_rank_table *r, const tt_rank_row *row)
 static void rank_print_json(const tt_rank_table *r, gboolean ja, GString *out)
 {
     g_string_append(out, "{\"period\":");
-    json_string(out, r->cur->label);
+    tt_json_append_string(out, r->cur->label);
     g_string_append(out, ",\"previous\":");
-    json_string(out, r->prev->label);
+    tt_json_append_string(out, r->prev->label);
     g_string_append_printf(out, ",\"from\":\"%s\",\"to\":\"%s\"", r->cur->from, r->cur->to);
     g_string_append_printf(out, ",\"by\":\"%s\",\"metric\":\"%s\",\"class\":\"%s\"", r->q.by,
                            r->q.metric, r->q.cls);
     if (r->q.sensor != NULL) {
         g_string_append(out, ",\"sensor\":");
-        json_string(out, r->q.sensor);
+        tt_json_append_string(out, r->q.sensor);
     }
     g_string_append(out, ",\"tz\":");
-    json_string(out, r->tz);
+    tt_json_append_string(out, r->tz);
     g_string_append_printf(out, ",\"total\":%" G_GUINT64_FORMAT, r->total);
     if (r->sources >= 0)
         g_string_append_printf(out, ",\"sources\":%.0f", r->sources);
@@ -463,9 +450,9 @@ static void rank_print_json(const tt_rank_table *r, gboolean ja, GString *out)
         const tt_rank_row *row = &g_array_index(r->rows, tt_rank_row, i);
         g_autofree char *label = tt_rank_row_label(r->q.by, row->key, ja);
         g_string_append_printf(out, "%s{\"rank\":%u,\"key\":", i > 0 ? "," : "", row->rank);
-        json_string(out, row->key);
+        tt_json_append_string(out, row->key);
         g_string_append(out, ",\"label\":");
-        json_string(out, label);
+        tt_json_append_string(out, label);
         g_string_append_printf(
             out,
             ",\"packets\":%" G_GUINT64_FORMAT ",\"flows\":%" G_GUINT64_FORMAT

@@ -23,6 +23,7 @@
 
 #include "stats.h"
 
+#include "json.h"
 #include "loss.h"
 #include "prom.h"
 
@@ -41,21 +42,6 @@ static const char *kind_name(tt_listen_kind kind)
         return "netflow5+udp";
     }
     return "file";
-}
-
-static void json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
-            g_string_append_printf(out, "\\%c", c);
-        else if (c < 0x20)
-            g_string_append_printf(out, "\\u%04x", c);
-        else
-            g_string_append_c(out, (char)c);
-    }
-    g_string_append_c(out, '"');
 }
 
 static void stats_counters(GString *out, const tt_exporter_stats *s)
@@ -103,7 +89,7 @@ static void stats_exporter(const tt_exporter *e, void *data)
     g_string_append(ctx->out, ctx->first ? "{" : ",{");
     ctx->first = FALSE;
     g_string_append(ctx->out, "\"exporter\":");
-    json_string(ctx->out, tt_exporter_label(e));
+    tt_json_append_string(ctx->out, tt_exporter_label(e));
     g_string_append_printf(ctx->out,
                            ",\"transport\":\"%s\",\"sampling\":%u,\"first_seen\":%" PRId64
                            ",\"last_seen\":%" PRId64 ",",
@@ -125,13 +111,13 @@ static void stats_loss(const tt_loss *l, void *data)
     loss_ctx *ctx = data;
     g_string_append(ctx->out, ctx->first ? "{\"scope\":" : ",{\"scope\":");
     ctx->first = FALSE;
-    json_string(ctx->out, l->scope);
+    tt_json_append_string(ctx->out, l->scope);
     g_string_append(ctx->out, ",\"name\":");
-    json_string(ctx->out, l->name);
+    tt_json_append_string(ctx->out, l->name);
     g_string_append(ctx->out, ",\"reason\":");
-    json_string(ctx->out, l->reason);
+    tt_json_append_string(ctx->out, l->reason);
     g_string_append(ctx->out, ",\"unit\":");
-    json_string(ctx->out, l->unit);
+    tt_json_append_string(ctx->out, l->unit);
     g_string_append_printf(ctx->out, ",\"count\":%" PRIu64 "}", l->count);
 }
 
@@ -163,7 +149,7 @@ char *tt_stats_json(const tt_counters *c)
                            c->store_failures);
     if (geo != NULL) {
         g_string_append(out, "{\"type\":");
-        json_string(out, geo);
+        tt_json_append_string(out, geo);
         g_string_append_printf(out, ",\"build_epoch\":%" PRId64 "}", build);
     } else {
         g_string_append(out, "null");
@@ -207,7 +193,7 @@ char *tt_stats_json(const tt_counters *c)
         gboolean silent = sc->silent, started = sc->started;
         g_string_append(out, first ? "{\"sensor\":" : ",{\"sensor\":");
         first = FALSE;
-        json_string(out, name);
+        tt_json_append_string(out, name);
         g_string_append_printf(out,
                                ",\"records\":%" PRIu64 ",\"observed\":%" PRIu64
                                ",\"leaks\":%" PRIu64 ",\"late\":%" PRIu64 ",\"packets\":%" PRIu64

@@ -36,4 +36,7 @@ const char *tt_json_text(const tt_json *obj, const char *key, const char *fallba
 /** The member as an unsigned count, 0 when absent or not a whole number. */
 guint64 tt_json_u64(const tt_json *obj, const char *key);
 
+/** Append @a s to @a out as a JSON string: quoted, `"` and `\` escaped, controls as \u00XX. */
+void tt_json_append_string(GString *out, const char *s);
+
 #endif

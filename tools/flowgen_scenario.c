@@ -19,6 +19,7 @@
  * weights (rounding), and a per-dimension file layout (harder to diff).
  */
 #include "flowgen.h"
+#include "json.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -385,20 +386,6 @@ static void flowgen_count_add(GHashTable *counts, int64_t bucket, int dim, const
     c->bytes += f->bytes * sampling;
 }
 
-static void flowgen_json_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            g_string_append_printf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            g_string_append_printf(out, "\\u%04x", (unsigned)*s);
-        else
-            g_string_append_c(out, *s);
-    }
-    g_string_append_c(out, '"');
-}
-
 static int flowgen_key_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -481,9 +468,9 @@ gboolean tt_flowgen_expect_write(GArray *flows, const char *path, int64_t step, 
         int64_t bucket = g_ascii_strtoll(parts[0], NULL, 10);
         g_string_append_printf(
             out, "{\"start\":%" PRId64 ",\"end\":%" PRId64 ",\"sensor\":", bucket, bucket + step);
-        flowgen_json_string(out, sensor);
+        tt_json_append_string(out, sensor);
         g_string_append_printf(out, ",\"dim\":\"%s\",\"key\":", dims[parts[1][0] - '0']);
-        flowgen_json_string(out, parts[2]);
+        tt_json_append_string(out, parts[2]);
         g_string_append_printf(
             out, ",\"flows\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}\n",
             c->flows, c->packets, c->bytes);
