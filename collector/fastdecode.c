@@ -168,8 +168,8 @@ static void widen_note(tt_tmpl_info *ti, fbInfoModel_t *model, const read_field 
     if (rf->dst_len > 8 || read_field_swapped(model, rf) ||
         (len == 1 && G_BYTE_ORDER == G_LITTLE_ENDIAN))
         return;
-    int dst = rf->dst;
-    if (ti->kind == TT_TMPL_OPTIONS && (dst = options_member(rf->num)) < 0)
+    int dst = ti->kind == TT_TMPL_OPTIONS ? options_member(rf->num) : rf->dst;
+    if (dst < 0) /* an options field we do not keep */
         return;
     g_return_if_fail(ti->nwiden < TT_WIDEN_MAX); /* TT_WIDEN_MAX counts the 1-byte types */
     ti->widen[ti->nwiden++] = (tt_widen_fix){(uint16_t)dst, (uint8_t)len, (uint8_t)rf->dst_len};
