@@ -81,9 +81,20 @@ EOF
 
 # replay NAME COMMAND...: start teitend ($NAME.conf), run the exporter, SIGTERM 2 s
 # after it ended, check the stop, then the counts.
+# With WIRE=1 (root, dumpcap and tshark there) the exporter's datagrams are captured on lo,
+# and when the counts differ while teitend decoded exactly the records on the wire, fewer
+# than the capture holds, the exporter lost them: replay returns 3 instead of failing.
 replay() {
-    local name=$1
+    local name=$1 cap=""
     shift
+    if [ -n "${WIRE:-}" ] && [ "$(id -u)" -eq 0 ] && command -v dumpcap >/dev/null &&
+        command -v tshark >/dev/null; then
+        dumpcap -q -i lo -B 64 -f "udp and (dst port $PI or dst port $P9)" -w "$TT_TMP/$name.pcapng" \
+            >"$name.dumpcap" 2>&1 &
+        cap=$!
+        TT_PIDS+=("$cap")
+        for _ in $(seq 1 100); do grep -q 'Capturing on' "$name.dumpcap" 2>/dev/null && break; sleep 0.05; done
+    fi
     tt_start "$name.conf" "$name.log"
     local pid=$TT_DAEMON_PID
     "$@"
@@ -103,10 +114,27 @@ replay() {
         { tail -5 "$name.log" >&2; tt_fail "$name: the stop took $ms ms (> $((STOP_MS / 1000)) s)"; }
     [ "$status" -eq 0 ] || { tail -5 "$name.log" >&2; tt_fail "$name: teitend exited with status $status"; }
     [ ! -e "$name/rrd/.journal" ] || tt_fail "$name: $(wc -l <"$name/rrd/.journal") RRD update lines journaled"
-    RRDCACHED_ADDRESS="unix:$SOCK" "$PY" "$TT_SRC/scripts/demo_check.py" --teiten "$TEITEN" \
+    [ -z "$cap" ] || { kill -INT "$cap" 2>/dev/null || true; wait "$cap" 2>/dev/null || true; }
+    if ! RRDCACHED_ADDRESS="unix:$SOCK" "$PY" "$TT_SRC/scripts/demo_check.py" --teiten "$TEITEN" \
         --data "$name" --expect "$name.expect" --tz Asia/Tokyo --jsonl "$name/flows.jsonl" \
-        --rrd "$name/rrd" >"$name.check" ||
-        { cat "$name.check" >&2; tt_fail "$name: teitend's counts differ from the capture"; }
+        --rrd "$name/rrd" >"$name.check"; then
+        if [ -n "$cap" ]; then
+            local wire decoded total
+            wire=$(tshark -r "$TT_TMP/$name.pcapng" -d "udp.port==$PI,cflow" -d "udp.port==$P9,cflow" \
+                -T fields -e cflow.srcaddr 2>/dev/null | tr ',' '\n' | grep -c . || true)
+            decoded=$("$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['records_in'])" \
+                "$name/stats.json")
+            total=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['records'])" \
+                sparse.jsonl.summary.json)
+            if [ "$wire" = "$decoded" ] && [ "$wire" -lt "$total" ]; then
+                tt_note "$name: the exporter sent $wire of the capture's $total records (dumpcap + tshark), teitend decoded all $decoded: the exporter's loss, not teitend's"
+                return 3
+            fi
+            tt_note "$name: on the wire $wire records, teitend decoded $decoded, the capture holds $total"
+        fi
+        cat "$name.check" >&2
+        tt_fail "$name: teitend's counts differ from the capture"
+    fi
     tt_note "$name: $(tail -1 "$name.check")"
 }
 
@@ -114,7 +142,13 @@ conf sf-ipfix s1=127.0.0.1
 replay sf-ipfix sf -n "127.0.0.1:$PI" -v 10 -A milli
 conf sf-v9 s1=127.0.0.1
 replay sf-v9 sf -n "127.0.0.1:$P9" -v 9 -A milli
-conf pm-ipfix s1=127.0.0.1
-replay pm-ipfix pm ipfix 10 "$PI"
+# pmacctd sometimes never sends the last flows it expires at its shutdown (above): such a
+# run, proven by the wire, is run again, at most twice; teitend must be exact in one of them
+for try in 1 2 3; do
+    rm -rf "$TT_TMP/pm-ipfix"
+    conf pm-ipfix s1=127.0.0.1
+    WIRE=1 replay pm-ipfix pm ipfix 10 "$PI" && break
+    [ "$try" -lt 3 ] || tt_fail "pm-ipfix: pmacctd lost records at its shutdown in three runs"
+done
 
 tt_note "softflowd IPFIX and v9, pmacct IPFIX: exact, stopped within 10 s"
