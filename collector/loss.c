@@ -38,17 +38,19 @@ static void loss_add_exporter(const tt_exporter_stats *s, tt_exporter_stats *int
         into->dropped[i] += s->dropped[i];
 }
 
-/* The exporters of one sensor (TT_SENSOR_NONE: the unattributed), summed. */
+/* Every sensor's exporters summed, in one walk: sums[sensor], the unattributed at sums[n]. */
 typedef struct {
-    uint32_t sensor;
-    tt_exporter_stats sum;
-} loss_sensor_sum;
+    guint n;
+    tt_exporter_stats *sums;
+} loss_sensor_sums;
 
 static void loss_exporter(const tt_exporter *e, void *data)
 {
-    loss_sensor_sum *s = data;
-    if (tt_exporter_sensor(e) == s->sensor)
-        loss_add_exporter(tt_exporter_get_stats(e), &s->sum);
+    loss_sensor_sums *s = data;
+    uint32_t sensor = tt_exporter_sensor(e);
+    guint i = sensor == TT_SENSOR_NONE ? s->n : sensor;
+    if (i <= s->n)
+        loss_add_exporter(tt_exporter_get_stats(e), &s->sums[i]);
 }
 
 static void loss_report(tt_loss_fn fn, void *data, const char *scope, const char *name,
@@ -89,16 +91,10 @@ void tt_loss_list_foreach(GPtrArray *list, tt_loss_fn fn, void *data)
         fn(g_ptr_array_index(list, i), data);
 }
 
-/* The exporter losses of @a sensor, under @a name. */
-static void loss_sensor_exporters(tt_decoder *dec, uint32_t sensor, const char *name, tt_loss_fn fn,
-                                  void *data)
+/* The exporter losses @a sum of one sensor, under @a name. */
+static void loss_report_exporters(tt_loss_fn fn, void *data, const char *name,
+                                  const tt_exporter_stats *sum)
 {
-    loss_sensor_sum s = {.sensor = sensor};
-    tt_decoder_foreach_exporter(dec, loss_exporter, &s);
-    const tt_exporter_stats *retired = tt_decoder_retired_sensor_stats(dec, sensor);
-    if (retired != NULL)
-        loss_add_exporter(retired, &s.sum);
-    const tt_exporter_stats *sum = &s.sum;
     loss_report(fn, data, "exporters", name, "seq_lost", "sequence numbers", sum->seq_lost);
     loss_report(fn, data, "exporters", name, "future", "records", sum->future_records);
     loss_report(fn, data, "exporters", name, "no_template", "sets", sum->unknown_template_sets);
@@ -117,8 +113,13 @@ void tt_loss_foreach(const tt_counters *c, tt_loss_fn fn, void *data)
     g_return_if_fail(c != NULL && fn != NULL);
     tt_loss_list_foreach(c->listener_losses, fn, data);
 
-    for (guint i = 0; i <= c->sensors->len; i++) { /* the last: the unattributed */
-        uint32_t sensor = i < c->sensors->len ? i : TT_SENSOR_NONE;
+    loss_sensor_sums sums = {c->sensors->len, g_new0(tt_exporter_stats, c->sensors->len + 1)};
+    tt_decoder_foreach_exporter(c->decoder, loss_exporter, &sums);
+    for (guint i = 0; i <= sums.n; i++) { /* the last: the unattributed */
+        uint32_t sensor = i < sums.n ? i : TT_SENSOR_NONE;
+        const tt_exporter_stats *retired = tt_decoder_retired_sensor_stats(c->decoder, sensor);
+        if (retired != NULL)
+            loss_add_exporter(retired, &sums.sums[i]);
         const char *name = "unattributed";
         g_autofree char *numbered = NULL;
         if (sensor != TT_SENSOR_NONE) {
@@ -126,8 +127,9 @@ void tt_loss_foreach(const tt_counters *c, tt_loss_fn fn, void *data)
             if (name == NULL)
                 name = numbered = g_strdup_printf("sensor-%u", i);
         }
-        loss_sensor_exporters(c->decoder, sensor, name, fn, data);
+        loss_report_exporters(fn, data, name, &sums.sums[i]);
     }
+    g_free(sums.sums);
 
     for (guint i = 0; i < c->sensors->len; i++) {
         const tt_sensor_counters *sc = &g_array_index(c->sensors, tt_sensor_counters, i);
