@@ -12,16 +12,26 @@
  * first record may lack a country (anonymous or continent-only networks).
  *
  * Lookups are read-only on an mmap'ed file and safe on any thread. IPv4 lookups
- * first read a flat table of every /24 (2^24 x 2 bytes = 32 MiB), built at open
- * by walking the IPv4 part of the search tree with MMDB_read_node: an entry is
- * the country of the whole /24, or GEO_V4_MIXED where the database splits that
- * /24 (or its tree is unreadable there); only those take the paths below, so
- * answers stay MMDB_lookup's. The table lives in the handle: a SIGHUP reload
- * swaps it with the database. Rejected: a sorted range array (a binary search
- * over the ~400 000 IPv4 ranges of a real database is ~19 dependent misses), and
- * a bigger cache (a hit already cost a hash, a mask check and, with the plugins'
- * sets around it, a likely miss into 2 MiB; every first sight of a /24, i.e. a
- * scan, still paid a libmaxminddb lookup, ~200-500 ns).
+ * first read a flat table of every /24 (2^24 x 2 bytes = 32 MiB of anonymous
+ * memory): an entry is the country of the whole /24, or GEO_V4_MIXED where the
+ * database splits that /24 (or its tree is unreadable there); only those take
+ * the paths below, so answers stay MMDB_lookup's. The table is filled one /16 at
+ * a time, at the first lookup that lands in it, by walking that /16's part of the
+ * search tree with MMDB_read_node (at most 16 nodes down to it, then its subtree):
+ * a darknet hears from a fraction of the /16s in its first minutes, most of the
+ * table is never touched by a short backfill, and what is never touched is never
+ * resident. Building all of it at open cost 12.7 M instructions on the dispatch
+ * thread with the test database (635 a record of bench/micro/run's 20,000, issue
+ * 14) and 20-110 ms with real ones, before the first datagram was read. A /16 is
+ * claimed by one thread (an atomic state byte: not walked, being walked, walked);
+ * a lookup meeting a /16 another thread is walking takes the cache path below, and
+ * entries are written and read with relaxed atomics, only ever from "not walked"
+ * to their final value, so a reader sees either. The table lives in the handle: a
+ * SIGHUP reload swaps it with the database. Rejected: a sorted range array (a
+ * binary search over the ~400 000 IPv4 ranges of a real database is ~19 dependent
+ * misses), and a bigger cache (a hit already cost a hash, a mask check and, with
+ * the plugins' sets around it, a likely miss into 2 MiB; every first sight of a
+ * /24, i.e. a scan, still paid a libmaxminddb lookup, ~200-500 ns).
  *
  * Mixed /24s go through a direct-mapped cache indexed by a hash of the /24 (a
  * /16 index missed constantly where a /16 is split between countries). An entry
@@ -52,8 +62,13 @@ G_DEFINE_QUARK(tt_geo_error_quark, tt_geo_error)
 #define GEO_PROBE_MAX_RECORDS 4096u
 #define GEO_PROBE_STACK 160 /* > 128 levels of an IPv6 tree, plus pending right children */
 #define GEO_V4_SLASH24 (1u << 24)
-#define GEO_V4_MIXED 0                                   /* no two-letter code packs to 0 */
+#define GEO_V4_SLASH16 (1u << 16)
+#define GEO_V4_UNWALKED 0 /* its /16 not walked yet: anonymous pages come zeroed */
+#define GEO_V4_MIXED 1    /* split or unreadable: no two-letter code packs to 0 or 1 */
 #define GEO_V4_BYTES (GEO_V4_SLASH24 * sizeof(uint16_t)) /* 32 MiB */
+#define GEO_CODES_SLOTS 64                               /* a walk's memo of data offset -> code */
+
+enum { GEO_SLASH16_UNWALKED, GEO_SLASH16_WALKING, GEO_SLASH16_WALKED };
 
 typedef enum { GEO_SCHEMA_ISO, GEO_SCHEMA_FLAT } geo_schema;
 
@@ -61,8 +76,13 @@ struct tt_geo {
     MMDB_s mmdb;
     geo_schema schema;
     char *path;
-    /* Per /24: cc[0] | cc[1] << 8 of the whole /24, or GEO_V4_MIXED. */
-    uint16_t *v4;
+    /* Per /24: cc[0] | cc[1] << 8 of the whole /24, GEO_V4_MIXED or GEO_V4_UNWALKED. */
+    _Atomic uint16_t *v4;
+    _Atomic uint8_t v4_walked[GEO_V4_SLASH16]; /* per /16: GEO_SLASH16_* */
+    /* The record deciding 0.0.0.0/0: IPv4's root node, or one record above ::/96. */
+    uint8_t v4_root_type;
+    uint64_t v4_root_record;
+    MMDB_entry_s v4_root_entry;
     /* Bits 0-31 network, 32-37 prefix length, 48-57 country index, 63 valid. */
     _Atomic uint64_t cache[GEO_CACHE_SLOTS];
 };
@@ -160,8 +180,10 @@ static gboolean geo_probe(tt_geo *geo, GError **error)
 
 typedef struct {
     const tt_geo *geo;
-    uint16_t *table;
-    GHashTable *codes; /* data offset -> packed code + 1: records repeat a lot */
+    _Atomic uint16_t *table;
+    /* data offset + 1 and packed code: records repeat a lot within a /16 */
+    uint32_t memo_offset[GEO_CODES_SLOTS];
+    uint16_t memo_code[GEO_CODES_SLOTS];
 } geo_walk;
 
 static inline uint16_t geo_pack(const char cc[2])
@@ -171,44 +193,31 @@ static inline uint16_t geo_pack(const char cc[2])
 
 static uint16_t geo_walk_code(geo_walk *w, MMDB_entry_s *entry)
 {
-    gpointer key = GSIZE_TO_POINTER((gsize)entry->offset);
-    gpointer hit = g_hash_table_lookup(w->codes, key);
+    uint32_t key = entry->offset + 1, slot = (key * 0x9E3779B1u) >> (32 - 6);
     char cc[2];
 
-    if (hit != NULL)
-        return (uint16_t)(GPOINTER_TO_UINT(hit) - 1);
+    if (w->memo_offset[slot] == key)
+        return w->memo_code[slot];
     if (!geo_entry_country(w->geo, entry, cc))
         geo_set_zz(cc);
-    g_hash_table_insert(w->codes, key, GUINT_TO_POINTER((guint)geo_pack(cc) + 1));
-    return geo_pack(cc);
+    w->memo_offset[slot] = key;
+    w->memo_code[slot] = geo_pack(cc);
+    return w->memo_code[slot];
 }
 
-/*
- * @a count /24s from @a first get @a v. A record covers a power of two of them
- * from a multiple of it, so from 8 on the run is whole 16-byte blocks (the
- * table is page-aligned), stored eight /24s at a time: the 16.7 M entries of a
- * full table took ~100 M instructions one by one (5,000 a record of
- * bench/micro/run's 20,000), a startup cost on the dispatch thread.
- */
+/* @a count /24s from @a first get @a v (at most the 256 of one /16). */
 static void geo_walk_fill(geo_walk *w, uint32_t first, uint32_t count, uint16_t v)
 {
-    typedef uint16_t geo_v8 __attribute__((vector_size(16)));
-    if (count >= 8) {
-        geo_v8 pat = {v, v, v, v, v, v, v, v};
-        for (uint32_t i = 0; i < count; i += 8)
-            memcpy(&w->table[first + i], &pat, sizeof pat);
-        return;
-    }
     for (uint32_t i = 0; i < count; i++)
-        w->table[first + i] = v;
+        atomic_store_explicit(&w->table[first + i], v, memory_order_relaxed);
 }
 
 /*
  * One record of the tree that decides the IPv4 prefix @prefix of @len bits
- * (1..24). Whatever MMDB_lookup would answer for every address under it
+ * (16..24). Whatever MMDB_lookup would answer for every address under it
  * goes into its /24s, except a search node at /24 (the database splits that
- * /24) and an unreadable record, which stay GEO_V4_MIXED and so are looked up
- * in full, error handling included.
+ * /24) and an unreadable record, which become GEO_V4_MIXED and so are looked
+ * up in full, error handling included.
  */
 static void geo_walk_record(geo_walk *w, uint8_t type, uint64_t record, MMDB_entry_s *entry,
                             uint32_t prefix, unsigned len)
@@ -238,53 +247,96 @@ static void geo_walk_record(geo_walk *w, uint8_t type, uint64_t record, MMDB_ent
 }
 
 /*
+ * Fill the 256 entries of the /16 @a slash16: down the tree from IPv4's root
+ * along its 16 bits (a record met on the way covers the whole /16), then its
+ * subtree; what the walk left unwalked is split or unreadable: GEO_V4_MIXED.
+ */
+static void geo_walk_slash16(const tt_geo *geo, uint32_t slash16)
+{
+    geo_walk w = {.geo = geo, .table = geo->v4};
+    uint8_t type = geo->v4_root_type;
+    uint64_t record = geo->v4_root_record;
+    MMDB_entry_s entry = geo->v4_root_entry;
+    MMDB_search_node_s node;
+    unsigned len = 0;
+
+    for (; len < 16 && type == MMDB_RECORD_TYPE_SEARCH_NODE; len++) {
+        if (MMDB_read_node((MMDB_s *)&geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS)
+            break;
+        gboolean right = (slash16 >> (15 - len)) & 1;
+        type = right ? node.right_record_type : node.left_record_type;
+        record = right ? node.right_record : node.left_record;
+        entry = right ? node.right_record_entry : node.left_record_entry;
+    }
+    if (len == 16 || type != MMDB_RECORD_TYPE_SEARCH_NODE)
+        geo_walk_record(&w, type, record, &entry, slash16, 16);
+    for (uint32_t i = slash16 << 8; i < (slash16 + 1) << 8; i++)
+        if (atomic_load_explicit(&w.table[i], memory_order_relaxed) == GEO_V4_UNWALKED)
+            atomic_store_explicit(&w.table[i], GEO_V4_MIXED, memory_order_relaxed);
+}
+
+/*
+ * TRUE when the /16 of @a v4 is in the table (walked now if nobody had);
+ * FALSE while another thread walks it.
+ */
+static gboolean geo_v4_walked(const tt_geo *geo, uint32_t v4)
+{
+    _Atomic uint8_t *state = &((tt_geo *)geo)->v4_walked[v4 >> 16];
+    uint8_t seen = atomic_load_explicit(state, memory_order_acquire);
+
+    if (seen == GEO_SLASH16_UNWALKED &&
+        atomic_compare_exchange_strong_explicit(state, &seen, GEO_SLASH16_WALKING,
+                                                memory_order_acquire, memory_order_acquire)) {
+        geo_walk_slash16(geo, v4 >> 16);
+        atomic_store_explicit(state, GEO_SLASH16_WALKED, memory_order_release);
+        return TRUE;
+    }
+    return seen == GEO_SLASH16_WALKED;
+}
+
+/*
  * IPv4's root is node 0 of an IPv4 database, or the end of 96 left turns
  * (::/96) in an IPv6 one; libmaxminddb's own lookup finds it the same way, so
- * a record met on the way covers all of IPv4 as it does there.
+ * a record met on the way covers all of IPv4 as it does there. The table is
+ * reserved here and filled by lookups (geo_v4_walked).
  */
-static void geo_build_v4(tt_geo *geo)
+static void geo_map_v4(tt_geo *geo)
 {
-    geo_walk w = {.geo = geo};
     MMDB_search_node_s node;
     uint32_t root = 0;
     unsigned turns = geo->mmdb.metadata.ip_version == 6 ? 96 : 0;
 
+    geo->v4_root_type = MMDB_RECORD_TYPE_SEARCH_NODE;
+    for (unsigned i = 0; i < turns; i++) {
+        if (MMDB_read_node(&geo->mmdb, root, &node) != MMDB_SUCCESS)
+            return;
+        if (node.left_record_type != MMDB_RECORD_TYPE_SEARCH_NODE) {
+            geo->v4_root_type = node.left_record_type;
+            geo->v4_root_record = node.left_record;
+            geo->v4_root_entry = node.left_record_entry;
+            break;
+        }
+        root = (uint32_t)node.left_record;
+    }
+    if (geo->v4_root_type == MMDB_RECORD_TYPE_SEARCH_NODE)
+        geo->v4_root_record = root;
     /*
-     * Anonymous pages come zeroed (all GEO_V4_MIXED), and transparent huge
-     * pages keep a source mix spread over the 32 MiB from missing the TLB on
-     * every lookup (THP is "madvise" on Debian). Without a table every IPv4
-     * lookup takes the cache path, so a failure here costs speed only.
+     * Transparent huge pages keep a source mix spread over the 32 MiB from
+     * missing the TLB on every lookup (THP is "madvise" on Debian). Without a
+     * table every IPv4 lookup takes the cache path, so a failure here costs
+     * speed only.
      */
+    void *table;
     /* cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for */
-    w.table = mmap(NULL, GEO_V4_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (w.table == MAP_FAILED) {
+    table = mmap(NULL, GEO_V4_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (table == MAP_FAILED) {
         g_warning("%s: no memory for the IPv4 table (%s); IPv4 lookups go through the cache",
                   geo->path, g_strerror(errno));
         /* cppcheck-suppress memleak ; MAP_FAILED is no mapping */
         return;
     }
-    madvise(w.table, GEO_V4_BYTES, MADV_HUGEPAGE);
-    w.codes = g_hash_table_new(g_direct_hash, g_direct_equal);
-    for (unsigned i = 0;; i++) {
-        if (MMDB_read_node(&geo->mmdb, root, &node) != MMDB_SUCCESS)
-            goto free_codes;
-        if (i == turns)
-            break;
-        if (node.left_record_type != MMDB_RECORD_TYPE_SEARCH_NODE) {
-            /* One record above ::/96: split it in two halves of IPv4. */
-            geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 0,
-                            1);
-            geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 1,
-                            1);
-            goto free_codes;
-        }
-        root = (uint32_t)node.left_record;
-    }
-    geo_walk_record(&w, node.left_record_type, node.left_record, &node.left_record_entry, 0, 1);
-    geo_walk_record(&w, node.right_record_type, node.right_record, &node.right_record_entry, 1, 1);
-free_codes:
-    g_hash_table_unref(w.codes);
-    geo->v4 = w.table;
+    madvise(table, GEO_V4_BYTES, MADV_HUGEPAGE);
+    geo->v4 = table;
 }
 
 tt_geo *tt_geo_open(const char *path, GError **error)
@@ -309,7 +361,7 @@ tt_geo *tt_geo_open(const char *path, GError **error)
     }
     if (!geo_probe(geo, error))
         goto err_close_mmdb;
-    geo_build_v4(geo);
+    geo_map_v4(geo);
     return geo;
 
 err_close_mmdb:
@@ -326,7 +378,7 @@ void tt_geo_free(tt_geo *geo)
         return;
     MMDB_close(&geo->mmdb);
     if (geo->v4 != NULL)
-        munmap(geo->v4, GEO_V4_BYTES);
+        munmap((void *)geo->v4, GEO_V4_BYTES);
     g_free(geo->path);
     g_free(geo);
 }
@@ -370,12 +422,16 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
 
         v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
              addr[15];
-        if (geo->v4 != NULL && geo->v4[v4 >> 8] != GEO_V4_MIXED) {
-            uint16_t packed = geo->v4[v4 >> 8];
+        if (geo->v4 != NULL) {
+            uint16_t packed = atomic_load_explicit(&geo->v4[v4 >> 8], memory_order_relaxed);
 
-            cc[0] = (char)(packed & 0xff);
-            cc[1] = (char)(packed >> 8);
-            return;
+            if (packed == GEO_V4_UNWALKED && geo_v4_walked(geo, v4))
+                packed = atomic_load_explicit(&geo->v4[v4 >> 8], memory_order_relaxed);
+            if (packed > GEO_V4_MIXED) {
+                cc[0] = (char)(packed & 0xff);
+                cc[1] = (char)(packed >> 8);
+                return;
+            }
         }
         e = atomic_load_explicit(&((tt_geo *)geo)->cache[geo_slot(v4)], memory_order_relaxed);
         if ((e & GEO_CACHE_VALID) &&

@@ -22,9 +22,10 @@ typedef struct tt_geo tt_geo;
 /**
  * Open @a path (an .mmdb file). (transfer full)
  *
- * Also builds the handle's table of the country of every IPv4 /24: 32 MiB of
- * anonymous memory (huge pages where the kernel gives them) and some tens of
- * milliseconds, on the calling thread (start-up, or SIGHUP before the swap).
+ * Also reserves the handle's table of the country of every IPv4 /24: 32 MiB of
+ * anonymous address space (huge pages where the kernel gives them), filled one
+ * /16 at a time by the first lookup that lands in it, so resident only where
+ * sources were seen; opening costs the schema probe only.
  */
 tt_geo *tt_geo_open(const char *path, GError **error);
 void tt_geo_free(tt_geo *geo);
