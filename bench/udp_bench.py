@@ -605,6 +605,9 @@ def main():
                          '(bench/compare runs it for two builds in turn)')
     ap.add_argument('--no-soak', action='store_true',
                     help='the sweep and the --read ingest, no soak (bench/compare --read)')
+    ap.add_argument('--read-only', action='store_true',
+                    help='one dense run at 1 M/s to create the data directory\'s files, then '
+                         'the --read ingest: no sweep, no soak (bench/compare --read-only)')
     ap.add_argument('--command', default='bench/run')
     a = ap.parse_args()
     b = Bench(a)
@@ -645,6 +648,9 @@ def main():
                    'command': a.command, 'gen_ceiling': ceiling, 'sweep': {},
                    'commit': subprocess.run(['git', '-C', a.src, 'rev-parse', '--short', 'HEAD'],
                                             capture_output=True, text=True).stdout.strip()}
+        if a.read_only:
+            who = [w for w in who if w == 'teitend']
+            cfg.update(rates=[1e6], seconds=3, steps=0, soak_steps=0)
         for w in who:
             results['sweep'][w] = b.sweep_and_bisect(w, cfg['rates'], cfg['seconds'],
                                                      cfg['steps'], cfg['repeats'])
