@@ -137,6 +137,20 @@ tt_stop() {
     kill -KILL "$pid" 2>/dev/null || true
     tt_fail "teitend did not stop within 60 s"
 }
+# tt_udp_read PORT: wait until the UDP socket bound to PORT holds nothing unread (its
+# rx_queue in /proc/net/udp is 0), at most 30 s (x TT_SCALE): a sender's burst is read
+# before a stop whose 2 s socket drain could not finish it on a slow (sanitizer) run.
+tt_udp_read() {
+    local hex q
+    hex=$(printf '%04X' "$1")
+    for _ in $(seq 1 $((300 * TT_SCALE))); do
+        q=$(awk -v p="$hex" 'NR > 1 { split($2, a, ":"); split($5, b, ":"); if (a[2] == p) print b[2] }' /proc/net/udp /proc/net/udp6 | sort -u | tr -d '\n')
+        [ -n "$q" ] || tt_fail "no UDP socket on port $1"
+        [[ $q =~ ^0+$ ]] && return 0
+        sleep 0.1
+    done
+    tt_fail "port $1: datagrams still unread after $((30 * TT_SCALE)) s"
+}
 tt_stop_all() { for p in "${TT_PIDS[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done; }
 
 # tt_wait_stat DATA EXPR: wait (10 s) until the python EXPR over stats.json `s` is true.

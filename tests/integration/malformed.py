@@ -837,7 +837,7 @@ def cmd_check_flood(args):
             failures.append("records over live + retired exporters %d, want %d"
                             % (total, args.records))
     for lst in st["listeners"]:
-        for k in ("kernel_drops", "exporter_cap", "noise"):
+        for k in ("kernel_drops", "unread_at_stop", "exporter_cap", "noise"):
             if lst[k] != 0:
                 failures.append("listener %s: %s = %d" % (lst["listen"], k, lst[k]))
     if failures:
