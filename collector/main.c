@@ -387,13 +387,7 @@ static int run_read(tt_config *config, char **files, const char *sensor_name, gb
     if (sensor_name == NULL)
         sensor_name = ((tt_sensor_conf *)g_ptr_array_index(config->sensors, 0))->name;
     sensor = tt_core_sensor_index(core, sensor_name);
-    if (sensor == TT_SENSOR_NONE) {
-        g_printerr("teitend: --sensor %s: no [sensor:%s] in %s\n", sensor_name, sensor_name,
-                   config->path);
-        tt_core_free(core);
-        close(lock_fd);
-        return 2;
-    }
+    g_assert(sensor != TT_SENSOR_NONE); /* read_sensor_known() said so, and the core has them all */
     /* the core frees the configuration, and the sensor name with it */
     g_autofree char *sensor_copy = g_strdup(sensor_name);
     tt_ledger *ledger = tt_ledger_open(config->data_dir, &error);
