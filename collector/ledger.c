@@ -2,22 +2,49 @@
 /*
  * ledger.c - the ingest ledger of `teitend --read` (see ledger.h).
  *
- * A file is known by the SHA-256 of its contents (OpenSSL's, over the mapped
- * file), not by its name: a renamed or copied capture is still the same data,
- * and a file rewritten in place is new data. OpenSSL, not GLib's GChecksum: the
- * same digest (ledgers written before read the same), computed with the CPU's SHA
- * extensions where it has them, 1.0-1.4 GB/s against GChecksum's 160-280 MB/s on
- * the benchmark machine, where GChecksum was ~2,800 instructions of every record
- * of a `--read` (issue 14). One key-file group per digest:
+ * A file is known by a hash of its contents, not by its name: a renamed or
+ * copied capture is still the same data, and a file rewritten in place is new
+ * data. The hash is XXH3-128 (libxxhash), at memory speed: issue 14's bar is
+ * measured by `bench/micro/run --records 20000` (callgrind, instructions per
+ * record on the dispatch thread, at most 2,500), and under callgrind OpenSSL's
+ * SHA-256 cannot use the CPU's SHA instructions: it was 34.7 M of the dispatch
+ * thread's 94.6 M instructions with every plugin, 1,737 a record (GLib's
+ * GChecksum before it ~2,800); XXH3-128 is 1.16 M, 58 a record. On top of
+ * 2832e29 the thread went from 4,143 to 2,467 with every plugin (jsonl alone
+ * 3,057 -> 1,377), under the bar. Natively, over 256 MB
+ * in memory at load ~7: SHA-256 0.75 GB/s, XXH3-128 6-7 GB/s. 128 bits, not
+ * XXH3's 64: accidental collisions stay out of reach for any archive.
  *
- *   [sha256:9f86d0...]
+ * XXH3 is not collision resistant, and the ledger does not need it to be: it
+ * decides only whether a file is read, never what is counted. The attack:
+ * someone able to place files in the operator's backfill archive crafts a file
+ * with the XXH3-128 of a file already read (or of another file of the same
+ * run); `--read` then refuses it as "already read whole" (or "same contents
+ * as"), naming the earlier file's path, so its records are not counted until
+ * the operator looks. `--force` reads it anyway, in replay mode, where each
+ * store skips the buckets it holds: nothing is ever counted twice; a crafted
+ * file's records in buckets the stores already hold are skipped, as for any
+ * re-read. Someone who can write the archive can already change what is
+ * counted by changing the captures; the ledger trusts the archive exactly as
+ * far as the decoder does (docs/security.md, "The ingest ledger's hash").
+ *
+ * Ledgers written before (SHA-256, `[sha256:HEX]` groups, batches of bare hex
+ * digests) still read: a bare batch item is a legacy SHA-256 id, and when the
+ * ledger holds any `sha256:` group at open, each file given is hashed with
+ * SHA-256 too (OpenSSL, the CPU's SHA extensions: a cost paid only on
+ * installs with old ledgers). A file found under its legacy group keeps that
+ * id for its whole life (states, batch, resume, --force); any other file is
+ * new under xxh3. Batches are written as ids with their prefix. One key-file
+ * group per id:
+ *
+ *   [xxh3:a1b2c3...]
  *   path=/archive/2019-01-02.ipfix
  *   size=1048576
  *   sensor=tokyo-1
  *   state=done
  *   started=2024-05-01T10:00:00Z
  *   finished=2024-05-01T10:00:12Z
- *   batch=9f86d0...;2c26b4...
+ *   batch=xxh3:a1b2c3...;xxh3:9f86d0...;
  *   reads=1
  *   buckets-until=2019-01-03T00:00:00Z
  *
@@ -41,14 +68,18 @@
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define LEDGER_NAME "ingest-ledger.ini"
+#define LEDGER_XXH3 "xxh3:"     /* the id of a file: this and XXH3-128, 32 hex digits */
+#define LEDGER_SHA256 "sha256:" /* a legacy id: this and SHA-256, 64 hex digits */
 
 G_DEFINE_QUARK(tt_ledger_error_quark, tt_ledger_error)
 
 struct tt_ledger {
     char *path; /* DATA/ingest-ledger.ini */
     GKeyFile *kf;
+    gboolean legacy; /* holds a `sha256:` group: files given are looked up under SHA-256 too */
 };
 
 static const char *const state_names[] = {"new", "reading", "done"};
@@ -72,6 +103,9 @@ tt_ledger *tt_ledger_open(const char *data_dir, GError **error)
         return NULL;
     }
     g_clear_error(&local);
+    g_auto(GStrv) groups = g_key_file_get_groups(ledger->kf, NULL);
+    for (char **g = groups; *g != NULL && !ledger->legacy; g++)
+        ledger->legacy = g_str_has_prefix(*g, LEDGER_SHA256);
     return ledger;
 }
 
@@ -96,9 +130,31 @@ static void ledger_file_free(gpointer p)
     g_free(f);
 }
 
-static char *ledger_group(const char *digest)
+/* The ledger id of a batch item: "xxh3:HEX" or "sha256:HEX" as is; a bare hex
+ * digest (batches written before the ids had a prefix) is a legacy SHA-256. (transfer full) */
+static char *ledger_batch_id(const char *item)
 {
-    return g_strconcat("sha256:", digest, NULL);
+    return strchr(item, ':') != NULL ? g_strdup(item) : g_strconcat(LEDGER_SHA256, item, NULL);
+}
+
+/* "xxh3 HEX" or "sha256 HEX", for messages. (transfer full) */
+static char *ledger_id_words(const char *id)
+{
+    char *s = g_strdup(id);
+    char *colon = strchr(s, ':');
+    if (colon != NULL)
+        *colon = ' ';
+    return s;
+}
+
+static void ledger_hex(char *out, const unsigned char *bytes, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
 }
 
 static char *ledger_now(void)
@@ -120,28 +176,43 @@ static gboolean ledger_save(tt_ledger *ledger, GError **error)
     return TRUE;
 }
 
-/* SHA-256 and size of @a path; the file's ledger record filled in. (transfer full) */
+/*
+ * Id and size of @a path, the file's ledger record filled in. On a ledger
+ * with legacy groups, a file found under its SHA-256 keeps that id; every
+ * other file is known by its XXH3-128. (transfer full)
+ */
 static tt_ledger_file *ledger_lookup(tt_ledger *ledger, const char *path, GError **error)
 {
     g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
     if (map == NULL)
         return NULL;
     gsize size = g_mapped_file_get_length(map);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    /* an empty file maps to NULL contents; OpenSSL takes NULL with a 0 length */
-    if (EVP_Digest(g_mapped_file_get_contents(map), size, md, &md_len, EVP_sha256(), NULL) != 1 ||
-        md_len != 32) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: SHA-256 failed (OpenSSL)", path);
-        return NULL;
-    }
+    /* an empty file maps to NULL contents; OpenSSL and xxHash take NULL with a 0 length */
+    const char *data = g_mapped_file_get_contents(map);
+    char hex[2 * 32 + 1];
     tt_ledger_file *f = g_new0(tt_ledger_file, 1);
     f->size = size;
-    for (unsigned int i = 0; i < md_len; i++)
-        g_snprintf(f->digest + 2 * i, sizeof f->digest - 2 * i, "%02x", md[i]);
+    if (ledger->legacy) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_len = 0;
+        if (EVP_Digest(data, size, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: SHA-256 failed (OpenSSL)",
+                        path);
+            g_free(f);
+            return NULL;
+        }
+        ledger_hex(hex, md, 32);
+        g_snprintf(f->digest, sizeof f->digest, LEDGER_SHA256 "%s", hex);
+    }
+    if (!ledger->legacy || !g_key_file_has_group(ledger->kf, f->digest)) {
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, XXH3_128bits(data, size));
+        ledger_hex(hex, c.digest, sizeof c.digest);
+        g_snprintf(f->digest, sizeof f->digest, LEDGER_XXH3 "%s", hex);
+    }
     f->path = g_canonicalize_filename(path, NULL);
 
-    g_autofree char *group = ledger_group(f->digest);
+    const char *group = f->digest;
     if (!g_key_file_has_group(ledger->kf, group))
         return f;
     g_autofree char *state = g_key_file_get_string(ledger->kf, group, "state", NULL);
@@ -153,26 +224,27 @@ static tt_ledger_file *ledger_lookup(tt_ledger *ledger, const char *path, GError
     return f;
 }
 
-/* "a.ipfix, b.ipfix" for the digests of a batch, as the ledger names them. */
+/* "a.ipfix b.ipfix" for the ids of a batch, as the ledger names them. */
 static char *ledger_batch_paths(tt_ledger *ledger, char **batch)
 {
     GString *s = g_string_new(NULL);
     for (char **d = batch; d != NULL && *d != NULL; d++) {
-        g_autofree char *group = ledger_group(*d);
+        g_autofree char *group = ledger_batch_id(*d);
         g_autofree char *path = g_key_file_get_string(ledger->kf, group, "path", NULL);
         g_string_append_printf(s, "%s%s", s->len > 0 ? " " : "", path != NULL ? path : *d);
     }
     return g_string_free(s, FALSE);
 }
 
-/* Is @a batch (the ledger's) exactly the digests of @a files, in order? */
+/* Is @a batch (the ledger's) exactly the ids of @a files, in order? */
 static gboolean ledger_same_batch(char **batch, GPtrArray *files)
 {
     if (batch == NULL || g_strv_length(batch) != files->len)
         return FALSE;
     for (guint i = 0; i < files->len; i++) {
         const tt_ledger_file *f = g_ptr_array_index(files, i);
-        if (strcmp(batch[i], f->digest) != 0)
+        g_autofree char *id = ledger_batch_id(batch[i]);
+        if (strcmp(id, f->digest) != 0)
             return FALSE;
     }
     return TRUE;
@@ -210,12 +282,13 @@ gboolean tt_ledger_plan_new(tt_ledger *ledger, char **paths, gboolean force, tt_
             continue;
         }
         if (f->state == TT_LEDGER_DONE && !force) {
+            g_autofree char *id = ledger_id_words(f->digest);
             g_ptr_array_add(
                 plan->refused,
-                g_strdup_printf("%s: not read: already read whole (finished %s, sensor %s, sha256 "
-                                "%s); --force reads it again, counting only what the stores lack",
+                g_strdup_printf("%s: not read: already read whole (finished %s, sensor %s, %s); "
+                                "--force reads it again, counting only what the stores lack",
                                 f->path, f->finished != NULL ? f->finished : "?",
-                                f->sensor != NULL ? f->sensor : "?", f->digest));
+                                f->sensor != NULL ? f->sensor : "?", id));
             ledger_file_free(f);
             continue;
         }
@@ -242,7 +315,7 @@ gboolean tt_ledger_plan_new(tt_ledger *ledger, char **paths, gboolean force, tt_
         const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
         if (f->state != TT_LEDGER_READING)
             continue;
-        g_autofree char *group = ledger_group(f->digest);
+        const char *group = f->digest;
         g_auto(GStrv) batch = g_key_file_get_string_list(ledger->kf, group, "batch", NULL, NULL);
         if (ledger_same_batch(batch, plan->read))
             continue;
@@ -284,7 +357,7 @@ gboolean tt_ledger_begin(tt_ledger *ledger, const tt_ledger_plan *plan, const ch
         batch[i] = ((const tt_ledger_file *)g_ptr_array_index(plan->read, i))->digest;
     for (guint i = 0; i < plan->read->len; i++) {
         const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
-        g_autofree char *group = ledger_group(f->digest);
+        const char *group = f->digest;
         GKeyFile *kf = ledger->kf;
         gint64 reads = g_key_file_get_int64(kf, group, "reads", NULL);
         g_key_file_set_string(kf, group, "path", f->path);
@@ -315,7 +388,7 @@ gboolean tt_ledger_finish(tt_ledger *ledger, const tt_ledger_plan *plan, int64_t
     }
     for (guint i = 0; i < plan->read->len; i++) {
         const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
-        g_autofree char *group = ledger_group(f->digest);
+        const char *group = f->digest;
         g_key_file_set_string(ledger->kf, group, "state", state_names[TT_LEDGER_DONE]);
         g_key_file_set_string(ledger->kf, group, "finished", now);
         /* a file that stops being IPFIX counted up to there: re-reading it adds nothing */
@@ -334,7 +407,7 @@ gboolean tt_ledger_fail(tt_ledger *ledger, const tt_ledger_plan *plan, const cha
     g_autofree char *now = ledger_now();
     for (guint i = 0; i < plan->read->len; i++) {
         const tt_ledger_file *f = g_ptr_array_index(plan->read, i);
-        g_autofree char *group = ledger_group(f->digest);
+        const char *group = f->digest;
         g_key_file_set_string(ledger->kf, group, "state", state_names[TT_LEDGER_READING]);
         g_key_file_set_string(ledger->kf, group, "failed", now);
         g_key_file_set_string(ledger->kf, group, "store-error", why);

@@ -3,13 +3,12 @@
  * ledger.h - the ingest ledger: which files `teitend --read` has read.
  *
  * DATA/ingest-ledger.ini (a GLib key file, one group per file, keyed by the
- * SHA-256 of its contents) records every file `--read` started: path, size,
- * sensor, state (`reading`, then `done` once every store holds it), start and
- * finish times, and the files read in the same run (the batch: they form one
- * stream, so a resume must replay them together). A file already `done` is
- * refused (unless --force); a file left `reading` by a crash is read again in
- * replay mode, where each store skips what it already holds (RRD steps already
- * stored, rollup buckets already committed), so the file counts exactly once.
+ * XXH3-128 of its contents; SHA-256 in ledgers written before) records every file `--read` started:
+ * path, size, sensor, state (`reading`, then `done` once every store holds it), start and finish
+ * times, and the files read in the same run (the batch: they form one stream, so a resume must
+ * replay them together). A file already `done` is refused (unless --force); a file left `reading`
+ * by a crash is read again in replay mode, where each store skips what it already holds (RRD steps
+ * already stored, rollup buckets already committed), so the file counts exactly once.
  *
  * The ledger does not hold a resume offset of its own: the stores commit on
  * another thread and know exactly what they hold, and a second record of it
@@ -41,7 +40,9 @@ typedef enum {
 
 /** One input file, as found on disk and in the ledger. */
 typedef struct tt_ledger_file {
-    char digest[65]; /* SHA-256 of the contents, lower-case hex */
+    /* the ledger id: "xxh3:" and the XXH3-128 of the contents in 32 lower-case hex digits,
+     * or (a file of an older ledger) "sha256:" and the SHA-256 in 64 */
+    char digest[sizeof "sha256:" + 64];
     guint64 size;
     char *path;            /* as given (made absolute) */
     tt_ledger_state state; /* in the ledger when looked up */

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake gcc make pkg-config libglib2.0-dev libfixbuf-dev librrd-dev libmaxminddb-dev
-            libsqlite3-dev libssl-dev)
+            libsqlite3-dev libssl-dev libxxhash-dev)
 # fonts-ipafont-gothic: the Japanese report (--lang ja) and its graphs; fontconfig finds it
 # for :lang=ja, so rrdtool and chromium draw Japanese instead of boxes
 RUN_PKGS=(rrdtool rrdcached sqlite3 fontconfig fonts-ipafont-gothic)
