@@ -316,10 +316,13 @@ plugin_buffer_size: 102400
         t0 = time.time()
         p = self.start_teitend(free_port(), os.path.join(self.tmp, 'drain.jsonl'))
         lp = os.path.join(self.tmp, 'teitend.log')
-        # older builds replay it before "receiving" and say "update lines journaled"
-        wait_for(lambda: any(m in open(lp).read() for m in
-                             ('the journal is replayed', 'update lines journaled')) or
-                 p.poll() is not None, 1800, 'journal replay')
+        # builds before 1af98fa replayed it before "receiving", without saying "on the
+        # writer thread"; later ones say so at the start and "the journal is replayed" at the end
+        def replayed():
+            text = open(lp).read()
+            return ('the journal is replayed' in text or 'on the writer thread' not in text or
+                    p.poll() is not None)
+        wait_for(replayed, 1800, 'journal replay')
         took = time.time() - t0
         stop(p)
         log(f'journal left by the stop replayed in {took:.1f} s')
