@@ -166,6 +166,8 @@ class Bench:
                '--out', f'udp://127.0.0.1:{port}', '--rate', str(int(rate)),
                '--seconds', str(seconds), '--start', str(start), '--geoip', self.geo,
                '--countries', self.countries, '--sources', '20', '--report', rep] + list(extra)
+        if self.a.format == 'v9':
+            cmd += ['--format', 'v9']
         subprocess.run(cmd, check=True)
         with open(rep) as f:
             return json.load(f)
@@ -173,7 +175,8 @@ class Bench:
     def teitend_conf(self, port, jsonl, rrdcached=None, plugins=None):
         conf = os.path.join(self.tmp, 'teitend.conf')
         with open(conf, 'w') as f:
-            f.write(f'[collector]\nlisten = ipfix+udp://127.0.0.1:{port}\n'
+            scheme = 'netflow9+udp' if self.a.format == 'v9' else 'ipfix+udp'
+            f.write(f'[collector]\nlisten = {scheme}://127.0.0.1:{port}\n'
                     f'data-dir = {self.data}\nplugin-dir = {self.plugin_dir}\n'
                     f'rcvbuf = {RCVBUF}\ngeoip = {self.geo}\ngrace = 0\n')
             if rrdcached:
@@ -529,7 +532,7 @@ def md(results):
          f"Run {results['when']} on {m['cpu']}, {m['cores']} cores, {m['mem_gib']} GiB, "
          f"Linux {m['kernel']}; nfacctd: {m['nfacctd']}; nfcapd: {m['nfcapd']}.",
          f"Collector pinned to CPU {COL_CPU}, generator to CPU {GEN_CPU}; receive buffer "
-         f"{RCVBUF // 1048576} MiB for every contender; IPFIX/IPv4, {results['rec_bytes']}-byte "
+         f"{RCVBUF // 1048576} MiB for every contender; {results.get('format', 'IPFIX')}/IPv4, {results['rec_bytes']}-byte "
          f"records, {results['per_msg']} per datagram; uniform ports, 250 countries. "
          f"teitend plugins: {', '.join(results['plugins'])}, GeoIP on.",
          f"Command: `{results['command']}` at commit {results.get('commit', '?')}.", '']
@@ -611,6 +614,8 @@ def main():
     ap.add_argument('--read-only', action='store_true',
                     help='one dense run at 1 M/s to create the data directory\'s files, then '
                          'the --read ingest: no sweep, no soak (bench/compare --read-only)')
+    ap.add_argument('--format', choices=('ipfix', 'v9'), default='ipfix',
+                    help='what flowgen --blast sends (the --read ingest is IPFIX files either way)')
     ap.add_argument('--command', default='bench/run')
     a = ap.parse_args()
     b = Bench(a)
@@ -647,7 +652,9 @@ def main():
         if a.mode != 'smoke':
             ceiling = b.run('sink', 0, cfg['seconds'])['achieved']
         results = {'mode': a.mode, 'when': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
-                   'machine': machine(), 'plugins': b.plugins, 'rec_bytes': 52, 'per_msg': 26,
+                   'machine': machine(), 'plugins': b.plugins,
+                   'rec_bytes': 41 if a.format == 'v9' else 52, 'per_msg': 26,
+                   'format': 'NetFlow v9' if a.format == 'v9' else 'IPFIX',
                    'command': a.command, 'gen_ceiling': ceiling, 'sweep': {},
                    'commit': subprocess.run(['git', '-C', a.src, 'rev-parse', '--short', 'HEAD'],
                                             capture_output=True, text=True).stdout.strip()}
@@ -681,10 +688,11 @@ def main():
         os.makedirs(a.out, exist_ok=True)
         stamp = time.strftime('%Y%m%d-%H%M%S')
         text = md(results)
-        for name in (f'udp-{a.mode}-{stamp}.md', f'udp-{a.mode}-latest.md'):
+        kind = a.mode if a.format == 'ipfix' else f'{a.mode}-v9'
+        for name in (f'udp-{kind}-{stamp}.md', f'udp-{kind}-latest.md'):
             with open(os.path.join(a.out, name), 'w') as f:
                 f.write(text)
-        with open(os.path.join(a.out, f'udp-{a.mode}-latest.json'), 'w') as f:
+        with open(os.path.join(a.out, f'udp-{kind}-latest.json'), 'w') as f:
             json.dump(results, f, indent=1)
         print(text)
         if a.mode == 'smoke':
