@@ -44,9 +44,14 @@
  * Near the stop's deadline (`stop-timeout`) the core abandons the backend
  * (tt_rrd_store_abandon, from its own thread): a wait on rrdcached in progress
  * ends, nothing more is sent, and every line made from then on (the last
- * buckets, the stop's fill to midnight) goes to the journal. Replaying is
- * exactly-once because every line carries its times: a line rrdcached did
- * take before the deadline is refused as a past update and counted as such.
+ * buckets, the stop's fill to midnight) goes to the journal; a file to create
+ * then is a TT-CREATE line. The files whose TT-CREATE line is queued (the
+ * journal's, or this stop's) are a set: a step that reaches one waits behind
+ * its line, and no file is created ahead of it or journaled twice (a journal
+ * that grew that way under an earlier version is read with each file once).
+ * Replaying is exactly-once because every line carries its times: a line
+ * rrdcached did take before the deadline is refused as a past update and
+ * counted as such.
  */
 #include "store.h"
 
@@ -94,6 +99,7 @@ struct tt_rrd_store {
     int64_t newest;          /* newest step end stored in this run */
     GPtrArray *pending;      /* of char*: commands not yet accepted */
     guint creates;           /* TT-CREATE lines among them (the journal's, or the stop's) */
+    GHashTable *queued;      /* relative path -> int64_t* DAY: the files those lines create */
     gboolean journal_open;   /* DATA/rrd/.journal read at the start, not yet all sent */
     int64_t retry_at;        /* monotonic seconds: no reconnect before this */
     int backoff;             /* seconds */
@@ -265,6 +271,23 @@ static void store_save_index(tt_rrd_store *store)
     g_string_free(out, TRUE);
 }
 
+/*
+ * "KIND DAY REL" of a TT-CREATE line: its file is now in store->queued, to be
+ * created by store_commit_creates, or journaled again at the stop; FALSE: it
+ * was already there (the line is dropped). A malformed line is kept: the
+ * commit reports it.
+ */
+static gboolean store_queue_create(tt_rrd_store *store, const char *args)
+{
+    g_auto(GStrv) f = g_strsplit(args, " ", 3);
+    if (g_strv_length(f) != 3)
+        return TRUE;
+    if (g_hash_table_contains(store->queued, f[2]))
+        return FALSE;
+    g_hash_table_insert(store->queued, g_strdup(f[2]), int64_dup(g_ascii_strtoll(f[1], NULL, 10)));
+    return TRUE;
+}
+
 /* "KIND DAY REL" of a TT-CREATE journal line: create the file now, before its updates go out. */
 static void store_journal_create(tt_rrd_store *store, const char *args)
 {
@@ -275,6 +298,7 @@ static void store_journal_create(tt_rrd_store *store, const char *args)
         g_warning("rrd: journal: a malformed create line (%s) skipped", args);
         return;
     }
+    g_hash_table_remove(store->queued, f[2]); /* done, or failed for good: no longer queued */
     g_autofree char *abs = store_abs(store, f[2]);
     if (!tt_rrd_create_file(abs, (tt_rrd_kind)g_ascii_strtoll(f[0], NULL, 10), &store->archives,
                             g_ascii_strtoll(f[1], NULL, 10), &created, &error))
@@ -297,13 +321,19 @@ static void store_load_journal(tt_rrd_store *store)
     if (!g_file_get_contents(path, &data, NULL, NULL))
         return;
     g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
-    guint n = 0;
+    guint n = 0, again = 0;
     for (char **l = lines; *l != NULL; l++) {
         if (**l == '\0')
             continue;
-        n++;
-        if (g_str_has_prefix(*l, STORE_JOURNAL_CREATE " "))
+        if (g_str_has_prefix(*l, STORE_JOURNAL_CREATE " ")) {
+            /* a journal of an earlier version may name a file twice: created once */
+            if (!store_queue_create(store, *l + strlen(STORE_JOURNAL_CREATE " "))) {
+                again++;
+                continue;
+            }
             store->creates++;
+        }
+        n++;
         g_ptr_array_add(store->pending, g_strdup(*l));
     }
     store->st.replayed = n;
@@ -311,6 +341,8 @@ static void store_load_journal(tt_rrd_store *store)
     g_message("rrd: replaying %u update lines journaled at the last stop (%u file creations; "
               "on the writer thread, reception does not wait)",
               n, store->creates);
+    if (again > 0)
+        g_message("rrd: journal: %u creations of files it already named dropped", again);
 }
 
 /*
@@ -356,6 +388,7 @@ static gboolean store_write_journal(tt_rrd_store *store)
         g_warning("rrd: %u update lines could not be written; journaled in %s for the next start",
                   store->pending->len, path);
     store->st.journaled = store->pending->len;
+    g_hash_table_remove_all(store->queued); /* journaled: the next start creates them */
     g_string_free(out, TRUE);
     return ok;
 }
@@ -600,12 +633,19 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         store->st.created++;
         return f;
     }
+    const int64_t *queued = g_hash_table_lookup(store->queued, rel);
+    if (queued != NULL && !g_file_test(abs, G_FILE_TEST_EXISTS)) {
+        /* its TT-CREATE line (the journal's) is ahead in the queue: created there, at the
+         * journal's DAY, before this step's line; at the stop, journaled with it, once */
+        f->last = *queued;
+        return f;
+    }
     if (g_atomic_int_get(&store->abandoned) && !g_file_test(abs, G_FILE_TEST_EXISTS)) {
         /* near the stop's deadline a file is not created (hundreds of ms each on a busy
          * disk): the journal says which, and the next start creates it before its updates */
-        g_ptr_array_add(store->pending,
-                        g_strdup_printf(STORE_JOURNAL_CREATE " %d %" G_GINT64_FORMAT " %s",
-                                        (int)kind, day, rel));
+        g_autofree char *args = g_strdup_printf("%d %" G_GINT64_FORMAT " %s", (int)kind, day, rel);
+        (void)store_queue_create(store, args);
+        g_ptr_array_add(store->pending, g_strdup_printf(STORE_JOURNAL_CREATE " %s", args));
         store->creates++;
         f->last = day;
         return f;
@@ -849,6 +889,7 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     store->first_start = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->mark = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->pending = g_ptr_array_new_with_free_func(g_free);
+    store->queued = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (rrdcached != NULL) {
         store->cached = tt_cached_new(rrdcached);
         store->cached_id = tt_cached_identity(store->cached);
@@ -881,6 +922,7 @@ void tt_rrd_store_free(tt_rrd_store *store)
                   store->st.updates, store->st.past, store->st.refused);
     tt_cached_free(store->cached);
     g_ptr_array_unref(store->pending);
+    g_hash_table_unref(store->queued);
     g_hash_table_unref(store->files);
     g_hash_table_unref(store->known);
     g_free(store->cached_id);

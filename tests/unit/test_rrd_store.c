@@ -7,7 +7,8 @@
  * a line refused at the commit (the file locked by another process) leaves the
  * file alone for the rest of a --read, so the next run stores exactly the
  * steps that were refused; through rrdcached, a batch line it refuses does the
- * same (a fake rrdcached on a unix socket answers the BATCH with an error).
+ * same (a fake rrdcached on a unix socket answers the BATCH with an error);
+ * a file whose creation a journal queues is created and journaled once.
  */
 #include <fcntl.h>
 #include <math.h>
@@ -166,6 +167,68 @@ static void test_idle_past_and_restart_gap(void)
     tt_rrd_store_free(st);
     g_assert_true(isnan(fetch_step(file, d + 2 * 86400, 0)));
     g_assert_cmpfloat_with_epsilon(fetch_step(file, d + 3 * 86400 + 300, 0), 30, 1e-9);
+}
+
+static guint count_lines(const char *path, const char *prefix)
+{
+    g_autofree char *data = NULL;
+    if (!g_file_get_contents(path, &data, NULL, NULL))
+        return 0;
+    guint n = 0;
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    for (char **l = lines; *l != NULL; l++)
+        if (**l != '\0' && g_str_has_prefix(*l, prefix))
+            n++;
+    return n;
+}
+
+/* issue 11: a file whose TT-CREATE line is queued (a journal's) is created by that line
+ * only, before the stop's deadline or past it, and journaled once; a journal that names a
+ * file twice is read with each file once. */
+static void test_queued_create_once(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *journal = g_build_filename(dir, ".journal", NULL);
+    g_autofree char *f7 = g_build_filename(dir, "port/udp/7.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800; /* 2019-01-01 UTC */
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+    tt_rrd_values v = {3, 6, 60, 1};
+    g_autofree char *j = g_strdup_printf("TT-CREATE 0 %" G_GINT64_FORMAT " port/udp/7.rrd\n"
+                                         "TT-CREATE 0 %" G_GINT64_FORMAT " port/udp/7.rrd\n"
+                                         "TT-CREATE 0 %" G_GINT64_FORMAT " port/udp/8.rrd\n",
+                                         d, d, d);
+    g_assert_true(g_file_set_contents(journal, j, -1, NULL));
+
+    /* past the deadline, with its creation still queued: no second TT-CREATE */
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.replayed, ==, 2);
+    tt_rrd_store_abandon(st);
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_PORT, NULL, "port/udp/7.rrd", d + 300, d + 600, &v, &error));
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 3);
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*3 update lines could not be written*");
+    tt_rrd_store_free(st);
+    g_test_assert_expected_messages();
+    g_assert_cmpuint(count_lines(journal, "TT-CREATE "), ==, 2);
+    g_assert_cmpuint(count_lines(journal, ""), ==, 3);
+    g_assert_false(g_file_test(f7, G_FILE_TEST_EXISTS));
+
+    /* before the deadline: the step waits behind the queued line, which creates the file */
+    st = tt_rrd_store_new(dir, &a, NULL, &error);
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_PORT, NULL, "port/udp/7.rrd", d + 600, d + 900, &v, &error));
+    g_assert_false(g_file_test(f7, G_FILE_TEST_EXISTS));
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.created, ==, 2);
+    g_assert_cmpuint(s.pending, ==, 0);
+    tt_rrd_store_free(st);
+    g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+    g_assert_cmpfloat_with_epsilon(fetch_step(f7, d + 600, 0), 3, 1e-9);
+    g_assert_cmpfloat_with_epsilon(fetch_step(f7, d + 900, 0), 3, 1e-9);
 }
 
 /* Counts beyond 2^53 are no longer exact in an RRD double: stored as 2^53 and counted,
@@ -369,5 +432,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/saturated", test_saturated);
     g_test_add_func("/rrd/refused-line-holds-file", test_refused_line_holds_file);
     g_test_add_func("/rrd/cached-refused-line", test_cached_refused_line);
+    g_test_add_func("/rrd/queued-create-once", test_queued_create_once);
     return g_test_run();
 }
