@@ -8,7 +8,9 @@
  * file alone for the rest of a --read, so the next run stores exactly the
  * steps that were refused; through rrdcached, a batch line it refuses does the
  * same (a fake rrdcached on a unix socket answers the BATCH with an error);
- * a file whose creation a journal queues is created and journaled once.
+ * a file whose creation a journal queues is created and journaled once, and
+ * past the stop's deadline an existing file is journaled unopened and stored
+ * exactly once by the replay.
  */
 #include <fcntl.h>
 #include <math.h>
@@ -231,6 +233,56 @@ static void test_queued_create_once(void)
     g_assert_cmpfloat_with_epsilon(fetch_step(f7, d + 900, 0), 3, 1e-9);
 }
 
+/* issue 11: past the deadline, through librrd, an existing file is not opened: its lines are
+ * journaled with every value a check could have dropped, and the replay stores each step
+ * exactly once (a step the file holds stays as it is). */
+static void test_abandoned_unchecked(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *file = g_build_filename(dir, "port/tcp/23.rrd", NULL);
+    g_autofree char *journal = g_build_filename(dir, ".journal", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800; /* 2019-01-01 UTC */
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+    tt_rrd_values v = {30, 60, 600, 5}, w = {7, 14, 140, 2};
+
+    /* steps a (held by the file, then replayed) and b (the day after), in the 2-day archive */
+    const int64_t sa = d + 2 * 86400 + 300, sb = d + 3 * 86400 + 300;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, NULL, &error);
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", sa, sa + 300, &v, &error));
+    tt_rrd_store_finish(st, d + 10 * 86400); /* filled to d + 3 days */
+    tt_rrd_store_free(st);
+
+    st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_store_abandon(st);
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", sa, sa + 300, &w, &error));
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_PORT, "s1", "port/tcp/23.rrd", sb, sb + 300, &w, &error));
+    tt_rrd_store_finish(st, d + 10 * 86400);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.past, ==, 0); /* not known here: the replay skips it */
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*3 update lines could not be written*");
+    tt_rrd_store_free(st);
+    g_test_assert_expected_messages();
+    g_assert_true(g_file_test(journal, G_FILE_TEST_EXISTS));
+    g_assert_true(isnan(fetch_step(file, sb + 300, 0))); /* not written yet */
+
+    st = tt_rrd_store_new(dir, &a, NULL, &error);
+    tt_rrd_store_commit(st);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.refused, ==, 0);
+    g_assert_cmpuint(s.pending, ==, 0);
+    tt_rrd_store_free(st);
+    g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, sa + 300, 0), 30, 1e-9); /* kept */
+    g_assert_cmpfloat(fetch_step(file, sb, 0), ==, 0);                       /* idle: 0 */
+    g_assert_cmpfloat_with_epsilon(fetch_step(file, sb + 300, 0), 7, 1e-9);
+    g_assert_cmpfloat(fetch_step(file, d + 4 * 86400, 0), ==, 0); /* filled to midnight */
+}
+
 /* Counts beyond 2^53 are no longer exact in an RRD double: stored as 2^53 and counted,
  * never rounded or wrapped (issue 12: 2^62 packets). */
 static void test_saturated(void)
@@ -433,5 +485,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/refused-line-holds-file", test_refused_line_holds_file);
     g_test_add_func("/rrd/cached-refused-line", test_cached_refused_line);
     g_test_add_func("/rrd/queued-create-once", test_queued_create_once);
+    g_test_add_func("/rrd/abandoned-unchecked", test_abandoned_unchecked);
     return g_test_run();
 }
