@@ -52,7 +52,9 @@ tt_note "first run: $SENT port files made, stop $STOP_S s"
 send quick.conf run2.log 2019-05-02
 stop_timed run2.log
 tt_note "dense stop with stop-timeout = 2: $STOP_S s"
-"$PY" -c "import sys; sys.exit(0 if $STOP_S < 2 + 3 else 1)" ||
+# 3 s of margin (the old code took 7.7 s here); a sanitizer run (TT_SCALE 4) gets 3 s x 4,
+# where its assertion is the memory checks: the plain run holds the timing
+"$PY" -c "import sys; sys.exit(0 if $STOP_S < 2 + 3 * $TT_SCALE else 1)" ||
     { tail -20 run2.log >&2; tt_fail "the dense stop took $STOP_S s with stop-timeout = 2"; }
 grep -q "stopping: stop-timeout is near" run2.log || { tail -20 run2.log >&2; tt_fail "no deadline"; }
 [ -s data/rrd/.journal ] || tt_fail "no journal after the deadline"
