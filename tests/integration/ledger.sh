@@ -20,7 +20,6 @@
 tt_tmpdir
 cd "$TT_TMP"
 rank_geoip
-CHECK="$TT_SRC/tests/integration/ledger_check.py"
 rank_flowgen small 5 2019-01-02T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 3000 86400
 rank_flowgen other 6 2019-01-05T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 86400
 # ~1440 buckets: long enough to be killed in the middle (a few seconds: every
@@ -28,15 +27,6 @@ rank_flowgen other 6 2019-01-05T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 
 rank_flowgen big 9 2019-02-01T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 20000 432000
 rank_flowgen tail 10 2019-02-06T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 86400
 
-check() { # NAME DATA TRUTH...
-    local name=$1 data=$2; shift 2
-    "$PY" "$CHECK" "$data/rollup.sqlite" "$@" >"$name.check" || tt_fail "$name: rollup.sqlite differs from the truth"
-    local want got
-    want=$("$PY" -c 'import json,sys; print(sum(json.loads(l)["packets"] for f in sys.argv[1:] for l in open(f) if json.loads(l)["dim"]=="total"))' "$@")
-    got=$("$TEITEN" rank --data "$data" --year 2019 --format json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-    [ "$got" = "$want" ] || tt_fail "$name: teiten rank total $got, truth $want"
-    tt_note "$name: $(cat "$name.check"), rank total $got = truth"
-}
 state() { # DATA FILE: the ledger's state of FILE (by path)
     "$PY" - "$1/ingest-ledger.ini" "$(readlink -f "$2")" <<'PYEOF'
 import configparser, sys
@@ -50,18 +40,18 @@ buckets() { "$PY" -c 'import json,sys; print(len({json.loads(l)["start"] for l i
 rank_conf a.conf "$TT_TMP/a" UTC s1
 "$TEITEND" -c a.conf --read small.ipfix 2>a1.log || { cat a1.log >&2; tt_fail "first --read"; }
 [ "$(state a small.ipfix)" = "done:1" ] || tt_fail "ledger after the first read: $(state a small.ipfix)"
-check a1 a small.jsonl
+rank_check a1 a small.jsonl
 rc=0; "$TEITEND" -c a.conf --read small.ipfix 2>a2.log || rc=$?
 [ $rc -eq 3 ] || { cat a2.log >&2; tt_fail "second --read of the same file: exit $rc, expected 3"; }
 grep -q "$TT_TMP/small.ipfix: not read: already read whole (finished 20" a2.log ||
     { cat a2.log >&2; tt_fail "no clear refusal naming the file and when it was read"; }
-check a2 a small.jsonl
+rank_check a2 a small.jsonl
 cp small.ipfix renamed.ipfix
 rc=0; "$TEITEND" -c a.conf --read renamed.ipfix other.ipfix 2>a3.log || rc=$?
 [ $rc -eq 3 ] || { cat a3.log >&2; tt_fail "renamed copy with a new file: exit $rc, expected 3"; }
 grep -q "renamed.ipfix: not read: already read whole" a3.log || { cat a3.log >&2; tt_fail "renamed copy not refused"; }
 [ "$(state a other.ipfix)" = "done:1" ] || tt_fail "the new file beside a refused one was not read"
-check a3 a small.jsonl other.jsonl
+rank_check a3 a small.jsonl other.jsonl
 
 # b. --force: read again, every bucket skipped, still counted once
 rc=0; "$TEITEND" -c a.conf --force --read small.ipfix 2>b.log || rc=$?
@@ -70,7 +60,7 @@ n=$(buckets small.jsonl)
 grep -q "replay: skipped $n buckets already stored, committed 0 it lacked" b.log ||
     { cat b.log >&2; tt_fail "--force did not skip the $n buckets of the file"; }
 [ "$(state a small.ipfix)" = "done:2" ] || tt_fail "ledger after --force: $(state a small.ipfix)"
-check b a small.jsonl other.jsonl
+rank_check b a small.jsonl other.jsonl
 
 # c. a re-read and a new file in one run: refused as a whole
 cp a/rollup.sqlite c.before
@@ -78,7 +68,7 @@ rc=0; "$TEITEND" -c a.conf --force --read small.ipfix tail.ipfix 2>c.log || rc=$
 [ $rc -eq 2 ] || { cat c.log >&2; tt_fail "--force with a new file: exit $rc, expected 2"; }
 grep -q "tail.ipfix is new and .*small.ipfix is read again" c.log || { cat c.log >&2; tt_fail "no clear message"; }
 [ "$(state a tail.ipfix)" = "none" ] || tt_fail "the refused run touched the ledger"
-check c a small.jsonl other.jsonl
+rank_check c a small.jsonl other.jsonl
 
 # a ledger that cannot be parsed stops the run: starting over would count every file again
 rank_conf f.conf "$TT_TMP/f" UTC s1
@@ -117,5 +107,5 @@ grep -q "replay: skipped $killed buckets already stored, committed $((total - ki
     { cat d3.log >&2; tt_fail "resume: expected $killed buckets skipped and $((total - killed)) committed"; }
 [ "$(state d big.ipfix)" = "done:2" ] && [ "$(state d tail.ipfix)" = "done:2" ] ||
     tt_fail "ledger after the resume: big $(state d big.ipfix), tail $(state d tail.ipfix)"
-check d d big.jsonl tail.jsonl
+rank_check d d big.jsonl tail.jsonl
 tt_note "killed after $killed of $total buckets; the resume committed the other $((total - killed))"

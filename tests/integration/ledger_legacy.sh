@@ -18,16 +18,10 @@
 tt_tmpdir
 cd "$TT_TMP"
 rank_geoip
-CHECK="$TT_SRC/tests/integration/ledger_check.py"
 rank_flowgen small 5 2019-01-02T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 3000 86400
 rank_flowgen other 6 2019-01-05T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 86400
 rank_flowgen tail 10 2019-02-06T00:00:00Z "$RANK_Q1_PORTS" "$RANK_Q1_COUNTRIES" 2000 86400
 
-check() { # NAME DATA TRUTH...
-    local name=$1 data=$2; shift 2
-    "$PY" "$CHECK" "$data/rollup.sqlite" "$@" >"$name.check" || tt_fail "$name: rollup.sqlite differs from the truth"
-    tt_note "$name: $(cat "$name.check")"
-}
 groups() { # DATA FILE: the ledger's groups of FILE (by path), as "group state reads batch"
     "$PY" - "$1/ingest-ledger.ini" "$(readlink -f "$2")" <<'PYEOF'
 import configparser, sys
@@ -66,10 +60,10 @@ g=$(groups a other.ipfix)
 [[ $g =~ ^xxh3:([0-9a-f]{32})\ done\ 1\ xxh3:([0-9a-f]{32})\;$ ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] ||
     tt_fail "the new file's group: $g"
 [ "$(groups a small.ipfix)" = "sha256:$S done 1 $S" ] || tt_fail "the old group changed: $(groups a small.ipfix)"
-check b1 a other.jsonl
+rank_check b1 a other.jsonl
 "$TEITEND" -c a.conf --force --read small.ipfix 2>b2.log || { cat b2.log >&2; tt_fail "--force of an old ledger's file"; }
 [ "$(groups a small.ipfix)" = "sha256:$S done 2 sha256:$S;" ] || tt_fail "after --force: $(groups a small.ipfix)"
-check b2 a other.jsonl small.jsonl
+rank_check b2 a other.jsonl small.jsonl
 
 # c. a legacy batch left `reading`: the store holds other.ipfix's buckets, not tail's
 rank_conf c.conf "$TT_TMP/c" UTC s1
@@ -91,4 +85,4 @@ for f in other:$O tail:$T; do
     [ "$(groups c "${f%%:*}.ipfix")" = "sha256:${f#*:} done 2 sha256:$O;sha256:$T;" ] ||
         tt_fail "after the resume: $(groups c "${f%%:*}.ipfix")"
 done
-check c c other.jsonl tail.jsonl
+rank_check c c other.jsonl tail.jsonl

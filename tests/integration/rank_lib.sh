@@ -44,3 +44,15 @@ darknet = 203.0.113.0/24
 [plugin:rollup]
 CONF
 }
+
+# rank_check NAME DATA TRUTH.jsonl...: DATA's rollup.sqlite equals the flowgen truths
+# (ledger_check.py), and `teiten rank`'s 2019 total equals their packets
+rank_check() {
+    local name=$1 data=$2 want got; shift 2
+    "$PY" "$TT_SRC/tests/integration/ledger_check.py" "$data/rollup.sqlite" "$@" >"$name.check" ||
+        tt_fail "$name: rollup.sqlite differs from the truth"
+    want=$("$PY" -c 'import json,sys; print(sum(json.loads(l)["packets"] for f in sys.argv[1:] for l in open(f) if json.loads(l)["dim"]=="total"))' "$@")
+    got=$("$TEITEN" rank --data "$data" --year 2019 --format json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+    [ "$got" = "$want" ] || tt_fail "$name: teiten rank total $got, truth $want"
+    tt_note "$name: $(cat "$name.check"), rank total $got = truth"
+}
