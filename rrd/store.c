@@ -216,7 +216,8 @@ static void store_load_index(tt_rrd_store *store)
     if (store->cached_id == NULL)
         return; /* librrd directly, a remote or unreachable rrdcached: nothing to vouch for */
     g_autofree char *header = store_index_header(&store->archives, store->cached_id);
-    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_auto(GStrv) lines =
+        g_strsplit_set(data, "\n", -1); /* not g_strsplit: its strstr is quadratic under ASan */
     if (lines[0] == NULL || strcmp(lines[0], header) != 0)
         return; /* another version or archives: every file is checked */
     for (char **l = lines + 1; *l != NULL; l++) {
@@ -323,7 +324,8 @@ static void store_load_journal(tt_rrd_store *store)
     g_autofree char *data = NULL;
     if (!g_file_get_contents(path, &data, NULL, NULL))
         return;
-    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_auto(GStrv) lines =
+        g_strsplit_set(data, "\n", -1); /* not g_strsplit: its strstr is quadratic under ASan */
     guint n = 0, again = 0;
     for (char **l = lines; *l != NULL; l++) {
         if (**l == '\0')
