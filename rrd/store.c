@@ -640,22 +640,25 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
     }
     const int64_t *queued = g_hash_table_lookup(store->queued, rel);
     gboolean abandoned = g_atomic_int_get(&store->abandoned);
-    gboolean exists = (queued == NULL && !abandoned) || g_file_test(abs, G_FILE_TEST_EXISTS);
-    if (queued != NULL && !exists) {
-        /* its TT-CREATE line (the journal's) is ahead in the queue: created there, at the
-         * journal's DAY, before this step's line; at the stop, journaled with it, once */
-        f->last = *queued;
-        return f;
-    }
-    if (abandoned && !exists) {
-        /* near the stop's deadline a file is not created (hundreds of ms each on a busy
-         * disk): the journal says which, and the next start creates it before its updates */
-        g_autofree char *args = g_strdup_printf("%d %" G_GINT64_FORMAT " %s", (int)kind, day, rel);
-        (void)store_queue_create(store, args);
-        g_ptr_array_add(store->pending, g_strdup_printf(STORE_JOURNAL_CREATE " %s", args));
-        store->creates++;
-        f->last = day;
-        return f;
+    if (queued != NULL || abandoned) {
+        gboolean exists = g_file_test(abs, G_FILE_TEST_EXISTS);
+        if (queued != NULL && !exists) {
+            /* its TT-CREATE line (the journal's) is ahead in the queue: created there, at the
+             * journal's DAY, before this step's line; at the stop, journaled with it, once */
+            f->last = *queued;
+            return f;
+        }
+        if (abandoned && !exists) {
+            /* near the stop's deadline a file is not created (hundreds of ms each on a busy
+             * disk): the journal says which, and the next start creates it before its updates */
+            g_autofree char *args =
+                g_strdup_printf("%d %" G_GINT64_FORMAT " %s", (int)kind, day, rel);
+            (void)store_queue_create(store, args);
+            g_ptr_array_add(store->pending, g_strdup_printf(STORE_JOURNAL_CREATE " %s", args));
+            store->creates++;
+            f->last = day;
+            return f;
+        }
     }
     if (abandoned && store->cached == NULL) {
         /* nor is an existing one opened (its header check, ~0.3 ms, times a port space was
