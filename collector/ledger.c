@@ -64,6 +64,7 @@
  * must change together) and SQLite (the collector does not link it).
  */
 #include "ledger.h"
+#include "populate.h"
 
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
@@ -189,6 +190,7 @@ static tt_ledger_file *ledger_lookup(tt_ledger *ledger, const char *path, GError
     gsize size = g_mapped_file_get_length(map);
     /* an empty file maps to NULL contents; OpenSSL and xxHash take NULL with a 0 length */
     const char *data = g_mapped_file_get_contents(map);
+    tt_map_populate((void *)data, size);
     char hex[2 * 32 + 1];
     tt_ledger_file *f = g_new0(tt_ledger_file, 1);
     f->size = size;
