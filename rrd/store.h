@@ -139,5 +139,14 @@ gboolean tt_rrd_create_file(const char *path, tt_rrd_kind kind, const tt_rrd_arc
 /** Check that the existing @a path has the schema of @a kind; read its last update. */
 gboolean tt_rrd_check_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *archives,
                            int64_t *last, GError **error);
+/**
+ * The two halves of tt_rrd_check_file, for the tests that hold them to each other:
+ * the header read as librrd's on-disk structures (TRUE only for a file it can vouch
+ * for), and librrd's rrd_info_r (the verdict, with the reason, for every other file).
+ */
+gboolean tt_rrd_check_header(const char *path, tt_rrd_kind kind, const tt_rrd_archives *archives,
+                             int64_t *last);
+gboolean tt_rrd_check_file_librrd(const char *path, tt_rrd_kind kind,
+                                  const tt_rrd_archives *archives, int64_t *last, GError **error);
 
 #endif

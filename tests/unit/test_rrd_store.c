@@ -111,6 +111,102 @@ static void test_archives_refused(void)
     g_assert_cmpuint(tt_rrd_file_size(&other, TT_RRD_PORT), ==, l2);
 }
 
+/*
+ * The header read without librrd (the first touch of an existing file) against
+ * rrd_info_r: the same verdict and last update for every kind, with the default
+ * and another layout, before and after updates; and it vouches for nothing
+ * librrd would refuse or that has another schema (it leaves those to rrd_info_r).
+ */
+static void check_both(const char *path, tt_rrd_kind kind, const tt_rrd_archives *a,
+                       gboolean header_ok)
+{
+    int64_t fast = -1, slow = -2;
+    g_autoptr(GError) error = NULL;
+    gboolean h = tt_rrd_check_header(path, kind, a, &fast);
+    gboolean l = tt_rrd_check_file_librrd(path, kind, a, &slow, &error);
+    g_assert_cmpint(h, ==, header_ok);
+    if (h) {
+        g_assert_true(l);
+        g_assert_cmpint(fast, ==, slow);
+    }
+}
+
+static void test_check_header(void)
+{
+    g_autofree char *dir = tmpdir();
+    tt_rrd_archives def = tt_rrd_archives_default(300), other;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(tt_rrd_archives_parse("step:1d; 1h:30d; 1d:10y", 300, &other, &error));
+    const tt_rrd_kind kinds[] = {TT_RRD_PORT, TT_RRD_COUNTRY, TT_RRD_TOTAL, TT_RRD_SENSOR,
+                                 TT_RRD_SELF};
+    const int64_t d = 1546300800;
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        for (guint layout = 0; layout < 2; layout++) {
+            const tt_rrd_archives *a = layout == 0 ? &def : &other;
+            g_autofree char *path = g_strdup_printf("%s/f-%u-%u.rrd", dir, k, layout);
+            gboolean created = FALSE;
+            g_assert_true(tt_rrd_create_file(path, kinds[k], a, d, &created, &error));
+            check_both(path, kinds[k], a, TRUE);
+            /* the other layout's store meets it: both refuse */
+            int64_t last = 0;
+            g_assert_false(tt_rrd_check_header(path, kinds[k], layout == 0 ? &other : &def, &last));
+            g_assert_false(
+                tt_rrd_check_file(path, kinds[k], layout == 0 ? &other : &def, &last, &error));
+            g_clear_error(&error);
+            /* and as another kind with as many data sources (port and total differ in archives) */
+            if (kinds[k] == TT_RRD_PORT) {
+                g_assert_false(tt_rrd_check_header(path, TT_RRD_TOTAL, a, &last));
+                g_assert_false(tt_rrd_check_file(path, TT_RRD_TOTAL, a, &last, &error));
+                g_clear_error(&error);
+            }
+            /* updated: the last update moves, read the same both ways */
+            GString *v = g_string_new(NULL);
+            for (int i = 1; i <= 3; i++) {
+                g_string_printf(v, "%" G_GINT64_FORMAT, d + 300 * i);
+                for (guint n = 0; n < (kinds[k] == TT_RRD_SELF ? 13u : 4u); n++)
+                    g_string_append(v, ":1");
+                const char *vals[] = {v->str};
+                g_assert_cmpint(rrd_update_r(path, NULL, 1, vals), ==, 0);
+            }
+            g_string_free(v, TRUE);
+            check_both(path, kinds[k], a, TRUE);
+            g_assert_true(tt_rrd_check_header(path, kinds[k], a, &last));
+            g_assert_cmpint(last, ==, d + 900);
+        }
+    }
+    /* truncated by one value, or grown: not vouched for; librrd decides */
+    g_autofree char *cut = g_strdup_printf("%s/f-0-0.rrd", dir);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(cut, &data, &len, NULL));
+    g_autofree char *shorter = g_build_filename(dir, "short.rrd", NULL);
+    g_assert_true(g_file_set_contents(shorter, data, (gssize)len - 8, NULL));
+    check_both(shorter, TT_RRD_PORT, &def, FALSE);
+    g_autofree char *longer = g_build_filename(dir, "long.rrd", NULL);
+    g_autofree char *more = g_malloc0(len + 8);
+    memcpy(more, data, len);
+    g_assert_true(g_file_set_contents(longer, more, (gssize)len + 8, NULL));
+    check_both(longer, TT_RRD_PORT, &def, FALSE);
+    /* a broken float cookie (another architecture's file) */
+    g_autofree char *alien = g_build_filename(dir, "alien.rrd", NULL);
+    data[16] ^= 0x01;
+    g_assert_true(g_file_set_contents(alien, data, (gssize)len, NULL));
+    check_both(alien, TT_RRD_PORT, &def, FALSE);
+    int64_t last = 0;
+    g_assert_false(tt_rrd_check_file(alien, TT_RRD_PORT, &def, &last, &error));
+    g_clear_error(&error);
+    /* someone else's schema */
+    g_autofree char *foreign = g_build_filename(dir, "foreign.rrd", NULL);
+    const char *argv[] = {"DS:flows:GAUGE:600:0:U", "DS:packets:ABSOLUTE:600:0:U",
+                          "DS:bytes:ABSOLUTE:600:0:U", "DS:sources:GAUGE:600:0:U",
+                          "RRA:AVERAGE:0.5:1:10"};
+    g_assert_cmpint(rrd_create_r2(foreign, 300, d, 0, NULL, NULL, 5, argv), ==, 0);
+    check_both(foreign, TT_RRD_PORT, &def, FALSE);
+    /* no file */
+    g_autofree char *none = g_build_filename(dir, "none.rrd", NULL);
+    g_assert_false(tt_rrd_check_header(none, TT_RRD_PORT, &def, &last));
+}
+
 static void test_create_no_overwrite(void)
 {
     g_autofree char *dir = tmpdir();
@@ -480,6 +576,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rrd/schema-refused", test_schema_refused);
     g_test_add_func("/rrd/create-no-overwrite", test_create_no_overwrite);
+    g_test_add_func("/rrd/check-header", test_check_header);
     g_test_add_func("/rrd/archives-refused", test_archives_refused);
     g_test_add_func("/rrd/idle-past-restart", test_idle_past_and_restart_gap);
     g_test_add_func("/rrd/saturated", test_saturated);
