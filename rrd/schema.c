@@ -268,13 +268,12 @@ static gboolean rrd_fail(GError **error, int code, const char *what, const char 
 gboolean tt_rrd_create_file(const char *path, tt_rrd_kind kind, const tt_rrd_archives *a,
                             int64_t start, gboolean *created, GError **error)
 {
+    *created = FALSE;
+    if (g_file_test(path, G_FILE_TEST_EXISTS))
+        return TRUE; /* before anything is made for the creation: most first touches */
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = NULL;
     g_autoptr(GPtrArray) argv = schema_argv(kind, a);
-    *created = FALSE;
-
-    if (g_file_test(path, G_FILE_TEST_EXISTS))
-        return TRUE;
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         int saved = errno;
         g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "mkdir %s: %s", dir, g_strerror(saved));

@@ -95,6 +95,7 @@ struct tt_rrd_store {
     tt_cached *cached;       /* NULL: librrd directly */
     GHashTable *files;       /* relative path -> store_file */
     GHashTable *known;       /* relative path -> store_known: the last clean end's index */
+    gboolean known_same;     /* the index names the rrdcached process listening now */
     char *cached_id;         /* the local rrdcached at the start (tt_cached_identity), or NULL */
     GHashTable *prev_mark;   /* scope -> int64_t*: last closed step end of the previous run */
     GHashTable *first_start; /* scope -> int64_t*: first step start in this run */
@@ -216,10 +217,15 @@ static void store_load_index(tt_rrd_store *store)
     if (store->cached_id == NULL)
         return; /* librrd directly, a remote or unreachable rrdcached: nothing to vouch for */
     g_autofree char *header = store_index_header(&store->archives, store->cached_id);
+    g_autofree char *layout = store_index_header(&store->archives, "");
     g_auto(GStrv) lines =
         g_strsplit_set(data, "\n", -1); /* not g_strsplit: its strstr is quadratic under ASan */
-    if (lines[0] == NULL || strcmp(lines[0], header) != 0)
+    if (lines[0] == NULL || !g_str_has_prefix(lines[0], layout))
         return; /* another version or archives: every file is checked */
+    /* another rrdcached process (restarted, or another one): what the old one held was
+     * flushed at its end or lost with it; store_open_file takes a file's entry only
+     * when the file itself has caught up with it */
+    store->known_same = strcmp(lines[0], header) == 0;
     for (char **l = lines + 1; *l != NULL; l++) {
         char *end = NULL;
         guint64 kind = g_ascii_strtoull(*l, &end, 10);
@@ -261,9 +267,10 @@ static void store_save_index(tt_rrd_store *store)
         if (!f->refused)
             store_index_line(out, f->kind, f->last, k);
     }
-    /* files the index named that this run never touched are as the last run left them */
+    /* files the index named that this run never touched are as the last run left them,
+     * when the index was this rrdcached's (else they were never checked against the disk) */
     g_hash_table_iter_init(&it, store->known);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
+    while (store->known_same && g_hash_table_iter_next(&it, &k, &v)) {
         const store_known *kn = v;
         if (!g_hash_table_contains(store->files, k))
             store_index_line(out, kn->kind, kn->last, k);
@@ -693,10 +700,11 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
     }
     if (store->cached != NULL) {
         /* rrdcached may hold updates the file lacks: what the last clean end left
-         * queued or written, from the index, else rrdcached's own answer */
+         * queued or written, from the index (an index of another rrdcached process only
+         * where the file holds as much), else rrdcached's own answer */
         const store_known *known = g_hash_table_lookup(store->known, rel);
         int64_t l = 0;
-        if (known != NULL && known->kind == kind) {
+        if (known != NULL && known->kind == kind && (store->known_same || known->last == f->last)) {
             l = known->last;
             store->st.indexed++;
         } else {

@@ -8,7 +8,8 @@
  * asked too; the steps written after such a start read back exactly, and a replay of
  * steps rrdcached still holds unwritten is skipped as past, as LAST would have it; and
  * an rrdcached killed between two runs (what it held lost) is not the process the index
- * names, so the replay stores every step again.
+ * names, so the replay stores every step again; one stopped cleanly (what it held
+ * written) is not either, but the files have caught up with the index, which holds.
  */
 #include <glib/gstdio.h>
 #include <math.h>
@@ -204,6 +205,39 @@ static void test_index_other_cached(void)
     tt_test_remove_tree(dir);
 }
 
+/* rrdcached stopped cleanly between two runs (SIGTERM: it writes all it held) and started
+ * again: the index names the old process, but every file has caught up with it, so the
+ * next start takes both last updates from the index, asks nothing, and stores exactly. */
+static void test_index_other_cached_flushed(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("rrd-index-XXXXXX", NULL);
+    g_autofree char *port = g_build_filename(dir, "port/tcp/23.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    cached c;
+    NEED_CACHED(dir, &c);
+    run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
+    cached_stop(&c);
+    g_autofree char *sock = g_build_filename(dir, "rrdcached.sock", NULL);
+    (void)g_remove(sock);
+    g_assert_true(cached_start(dir, &c));
+
+    tt_rrd_store_stats s = run_store(dir, &a, c.addr, DAY0 + 86400 + 600, 2, 5);
+    g_assert_cmpuint(s.indexed, ==, 2);
+    g_assert_cmpuint(s.updates, ==, 4);
+    g_assert_cmpuint(s.past, ==, 0);
+    g_assert_cmpuint(s.refused, ==, 0);
+    /* and a replay of the first run is past, as the disk and LAST would say */
+    s = run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
+    g_assert_cmpuint(s.updates, ==, 0);
+    g_assert_cmpuint(s.past, ==, 8);
+    cached_stop(&c);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 3900, 0), 3, 1e-9);
+    g_assert_true(isnan(fetch_step(port, DAY0 + 86400 + 300, 0)));
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 900, 0), 5, 1e-9);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 1200, 0), 5, 1e-9);
+    tt_test_remove_tree(dir);
+}
+
 /* Another archive layout, or another kind under the same name: asked as if there were no index. */
 static void test_index_not_trusted(void)
 {
@@ -254,6 +288,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/index/replaces-last", test_index_replaces_last);
     g_test_add_func("/rrd/index/after-crash", test_index_after_crash);
     g_test_add_func("/rrd/index/other-rrdcached", test_index_other_cached);
+    g_test_add_func("/rrd/index/other-rrdcached-flushed", test_index_other_cached_flushed);
     g_test_add_func("/rrd/index/not-trusted", test_index_not_trusted);
     return g_test_run();
 }
