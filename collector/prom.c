@@ -115,6 +115,8 @@ static const prom_field prom_rrd[] = {
      "RRD steps whose flows, packets or bytes were held at 2^53"},
     {"indexed", "teiten_rrd_indexed", PROM_GAUGE, FALSE,
      "RRD files whose last update the last clean end's index gave"},
+    {"unasked", "teiten_rrd_unasked", PROM_GAUGE, FALSE,
+     "RRD files first touched without a LAST: rrdcached held no file at the start"},
 };
 
 static const prom_field prom_listener[] = {

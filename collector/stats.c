@@ -166,10 +166,10 @@ char *tt_stats_json(const tt_counters *c)
         ",\"created\":%" PRIu64 ",\"unknown_gaps\":%" PRIu64 ",\"pending_lines\":%" PRIu64
         ",\"daemon_errors\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"journal_replayed\":%" PRIu64
         ",\"journaled\":%" PRIu64 ",\"set_aside\":%" PRIu64 ",\"saturated\":%" PRIu64
-        ",\"indexed\":%" PRIu64 "}",
+        ",\"indexed\":%" PRIu64 ",\"unasked\":%" PRIu64 "}",
         h.rrd.updates, h.rrd.past, h.rrd.refused, h.rrd.created, h.rrd.unknown_gaps, h.rrd.pending,
         h.rrd.daemon_errors, h.rrd.reconnects, h.rrd.replayed, h.rrd.journaled, h.rrd.set_aside,
-        h.rrd.saturated, h.rrd.indexed);
+        h.rrd.saturated, h.rrd.indexed, h.rrd.unasked);
     g_string_append(out, ",\n\"listeners\":");
     g_string_append(out, c->listeners_json != NULL ? c->listeners_json : "[]");
     g_string_append(out, ",\n\"losses\":[");

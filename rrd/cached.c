@@ -264,6 +264,26 @@ gboolean tt_cached_command(tt_cached *c, const char *line, int *status, char **r
     return cached_read_reply(c, status, reply, NULL, error);
 }
 
+gboolean tt_cached_stat(tt_cached *c, const char *name, guint64 *value)
+{
+    if (!cached_connect(c, NULL) || !cached_write(c, "STATS\n", 6, NULL))
+        return FALSE;
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    int status = -1;
+    if (!cached_read_reply(c, &status, NULL, lines, NULL) || status <= 0)
+        return FALSE;
+    size_t n = strlen(name);
+    for (guint i = 0; i < lines->len; i++) {
+        const char *l = g_ptr_array_index(lines, i);
+        if (strncmp(l, name, n) == 0 && l[n] == ':') {
+            char *end = NULL;
+            *value = g_ascii_strtoull(l + n + 1, &end, 10);
+            return end != l + n + 1;
+        }
+    }
+    return FALSE;
+}
+
 gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GError **error)
 {
     int st = 0;

@@ -47,5 +47,7 @@ gboolean tt_cached_batch(tt_cached *c, GPtrArray *lines, GPtrArray **failed, GEr
  * in memory was lost in between. (transfer full)
  */
 char *tt_cached_identity(tt_cached *c);
+/** One counter of rrdcached's STATS (e.g. "TreeNodesNumber"); FALSE when it cannot say. */
+gboolean tt_cached_stat(tt_cached *c, const char *name, guint64 *value);
 
 #endif

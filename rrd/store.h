@@ -48,6 +48,7 @@ typedef struct tt_rrd_store_stats {
     uint64_t set_aside;     /* corrupt files renamed to NAME.corrupt-TIME and created anew */
     uint64_t saturated;     /* steps whose flows, packets or bytes were held at 2^53 */
     uint64_t indexed;       /* files whose rrdcached last update the last clean end's index gave */
+    uint64_t unasked;       /* files first touched with no LAST: rrdcached held nothing at start */
 } tt_rrd_store_stats;
 
 /**

@@ -119,7 +119,7 @@ RRD = {'updates': 'teiten_rrd_updates_total', 'skipped_past': 'teiten_rrd_skippe
        'reconnects': 'teiten_rrd_reconnects_total',
        'journal_replayed': 'teiten_rrd_journal_replayed_lines',
        'journaled': 'teiten_rrd_journaled_lines', 'set_aside': 'teiten_rrd_set_aside_total',
-       'saturated': 'teiten_rrd_saturated_total', 'indexed': 'teiten_rrd_indexed'}
+       'saturated': 'teiten_rrd_saturated_total', 'indexed': 'teiten_rrd_indexed', 'unasked': 'teiten_rrd_unasked'}
 LISTENER = {'datagrams': 'datagrams_total', 'bytes': 'received_bytes_total',
             'noise': 'noise_total', 'exporter_cap': 'exporter_cap_total',
             'connections': 'connections_total', 'stream_errors': 'stream_errors_total',

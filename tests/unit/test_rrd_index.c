@@ -174,6 +174,7 @@ static void test_index_after_crash(void)
     /* rrdcached's LAST says what the disk does not: the replay is still past */
     tt_rrd_store_stats s = run_store(dir, &a, c.addr, DAY0, 4, 1);
     g_assert_cmpuint(s.indexed, ==, 0);
+    g_assert_cmpuint(s.unasked, ==, 0); /* rrdcached holds both files: asked */
     g_assert_cmpuint(s.updates, ==, 0);
     g_assert_cmpuint(s.past, ==, 8);
     cached_stop(&c);
@@ -238,6 +239,39 @@ static void test_index_other_cached_flushed(void)
     tt_test_remove_tree(dir);
 }
 
+/* Files made through librrd directly (no index), then a fresh rrdcached that holds nothing:
+ * no LAST is asked, the files' own last updates hold, and the steps store exactly; once it
+ * holds them (the run's end left them unwritten) and the index is gone, LAST is asked. */
+static void test_cached_empty_unasked(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("rrd-index-XXXXXX", NULL);
+    g_autofree char *idx = g_build_filename(dir, ".last", NULL);
+    g_autofree char *port = g_build_filename(dir, "port/tcp/23.rrd", NULL);
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    tt_rrd_store_stats s = run_store(dir, &a, NULL, DAY0 + 3600, 4, 3);
+    g_assert_cmpuint(s.created, ==, 2);
+    cached c;
+    NEED_CACHED(dir, &c);
+    s = run_store(dir, &a, c.addr, DAY0 + 86400 + 600, 2, 5);
+    g_assert_cmpuint(s.unasked, ==, 2);
+    g_assert_cmpuint(s.indexed, ==, 0);
+    g_assert_cmpuint(s.updates, ==, 4);
+    g_assert_cmpuint(s.past, ==, 0);
+    g_assert_cmpuint(s.refused, ==, 0);
+    /* a replay of the first run: past by the files' own headers */
+    g_assert_cmpint(g_remove(idx), ==, 0);
+    s = run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
+    g_assert_cmpuint(s.unasked, ==, 0); /* rrdcached holds files now: asked */
+    g_assert_cmpuint(s.updates, ==, 0);
+    g_assert_cmpuint(s.past, ==, 8);
+    cached_stop(&c);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 3900, 0), 3, 1e-9);
+    g_assert_true(isnan(fetch_step(port, DAY0 + 86400 + 300, 0)));
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 900, 0), 5, 1e-9);
+    g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 1200, 0), 5, 1e-9);
+    tt_test_remove_tree(dir);
+}
+
 /* Another archive layout, or another kind under the same name: asked as if there were no index. */
 static void test_index_not_trusted(void)
 {
@@ -290,5 +324,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/index/other-rrdcached", test_index_other_cached);
     g_test_add_func("/rrd/index/other-rrdcached-flushed", test_index_other_cached_flushed);
     g_test_add_func("/rrd/index/not-trusted", test_index_not_trusted);
+    g_test_add_func("/rrd/index/cached-empty-unasked", test_cached_empty_unasked);
     return g_test_run();
 }
