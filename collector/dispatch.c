@@ -197,7 +197,9 @@ static open_bucket *sensor_bucket(tt_core *core, uint32_t sensor, sensor_state *
  * a bucket opened or closed.
  */
 /* Flows ahead of the one being enriched whose GeoIP entry is already asked for:
- * enough to cover a DRAM miss with the work of the flows in between. */
+ * enough to cover a DRAM miss with the work of the flows in between. The top
+ * entry is asked for twice as far ahead: a split /16's chunk line is found
+ * through it (geo.h). */
 #define CORE_GEO_AHEAD 8
 
 typedef struct {
@@ -385,12 +387,16 @@ static void core_dispatch(tt_core *core, tt_flow *flows, size_t n, int64_t limit
 
     if (fresh)
         core->records_in += n;
-    for (size_t i = 0; i < MIN(n, (size_t)CORE_GEO_AHEAD); i++)
+    for (size_t i = 0; i < MIN(n, (size_t)2 * CORE_GEO_AHEAD); i++)
         tt_geo_prefetch(core->geo, flows[i].src);
+    for (size_t i = 0; i < MIN(n, (size_t)CORE_GEO_AHEAD); i++)
+        tt_geo_prefetch_chunk(core->geo, flows[i].src);
     for (size_t i = 0; i < n; i++) {
         tt_flow *f = &flows[i];
+        if (i + 2 * CORE_GEO_AHEAD < n)
+            tt_geo_prefetch(core->geo, flows[i + 2 * CORE_GEO_AHEAD].src);
         if (i + CORE_GEO_AHEAD < n)
-            tt_geo_prefetch(core->geo, flows[i + CORE_GEO_AHEAD].src);
+            tt_geo_prefetch_chunk(core->geo, flows[i + CORE_GEO_AHEAD].src);
         uint32_t sensor = f->sensor;
         if (run.acc != NULL && f != run.first + run.n)
             core_run_flush(core, &run); /* a flow was skipped: runs are contiguous */

@@ -12,26 +12,52 @@
  * first record may lack a country (anonymous or continent-only networks).
  *
  * Lookups are read-only on an mmap'ed file and safe on any thread. IPv4 lookups
- * first read a flat table of every /24 (2^24 x 2 bytes = 32 MiB of anonymous
- * memory): an entry is the country of the whole /24, or GEO_V4_MIXED where the
- * database splits that /24 (or its tree is unreadable there); only those take
- * the paths below, so answers stay MMDB_lookup's. The table is filled one /16 at
- * a time, at the first lookup that lands in it, by walking that /16's part of the
- * search tree with MMDB_read_node (at most 16 nodes down to it, then its subtree):
- * a darknet hears from a fraction of the /16s in its first minutes, most of the
- * table is never touched by a short backfill, and what is never touched is never
- * resident. Building all of it at open cost 12.7 M instructions on the dispatch
- * thread with the test database (635 a record of bench/micro/run's 20,000, issue
- * 14) and 20-110 ms with real ones, before the first datagram was read. A /16 is
- * claimed by one thread (an atomic state byte: not walked, being walked, walked);
- * a lookup meeting a /16 another thread is walking takes the cache path below, and
- * entries are written and read with relaxed atomics, only ever from "not walked"
- * to their final value, so a reader sees either. The table lives in the handle: a
- * SIGHUP reload swaps it with the database. Rejected: a sorted range array (a
- * binary search over the ~400 000 IPv4 ranges of a real database is ~19 dependent
- * misses), and a bigger cache (a hit already cost a hash, a mask check and, with
- * the plugins' sets around it, a likely miss into 2 MiB; every first sight of a
- * /24, i.e. a scan, still paid a libmaxminddb lookup, ~200-500 ns).
+ * first read a two-level table. The top level has one 32-bit entry per /16
+ * (2^16 x 4 bytes = 256 KiB, in the handle): the country of a /16 that is one
+ * country throughout, the common case, answered by that one load; or a
+ * reference to a chunk of 256 per-/24 entries (512 bytes) for a /16 the
+ * database splits; or GEO_TOP_MIXED (all of it split below /24, or unreadable)
+ * or "not walked yet" / "being walked". A chunk entry is the country of the whole
+ * /24, or GEO_V4_MIXED where the database splits that /24 (or its tree is
+ * unreadable there); only those take the paths below, so answers stay
+ * MMDB_lookup's. Chunks come from a pool reserved once (2^16 x 512 bytes = 32 MiB
+ * of address space, MAP_NORESERVE) and handed out in order by an atomic counter,
+ * so only the chunks used are ever touched. A /16 is walked at the first lookup
+ * that lands in it, through its part of the search tree with MMDB_read_node (at
+ * most 16 nodes down to it, then its subtree) into a buffer on the stack: a
+ * darknet hears from a fraction of the /16s in its first minutes, and building
+ * all of it at open cost 12.7 M instructions on the dispatch thread with the test
+ * database (635 a record of bench/micro/run's 20,000, issue 14) and 20-110 ms
+ * with real ones, before the first datagram was read. A /16 is claimed by one
+ * thread (a compare-and-swap of its top entry from "not walked" to "being
+ * walked"); a lookup meeting a /16 another thread is walking takes the cache path
+ * below. The walker fills a chunk before the release store of its reference; a
+ * reader loads the top entry relaxed and fences (acquire) only when it holds a
+ * reference, so it sees the chunk whole; a top entry changes only from "not
+ * walked" to its final value. The table lives in the handle: a SIGHUP reload
+ * swaps it with the database.
+ *
+ * Why two levels (issue 14): the flat table before this, one entry per /24
+ * (2^24 x 2 bytes = 32 MiB, transparent huge pages), cost ~12 % of the dispatch
+ * thread in perf of `teitend --read` over 1 M records of random sources: ~5 %
+ * zeroing fresh huge pages (clear_page_erms under lookups' page faults) and
+ * ~6.5 % in tt_geo_prefetch/tt_geo_lookup, cache and TLB misses into 32 MiB.
+ * The 256 KiB top table stays near the core and only the chunks used are
+ * touched; a split /16 costs a second, dependent load, so the core prefetches
+ * in two stages (tt_geo_prefetch, then tt_geo_prefetch_chunk 8 flows later,
+ * which reads the top entry and prefetches the chunk's line): on the bench
+ * database (1 /16 in 8 split) the chunk load was 85 % of tt_geo_lookup's
+ * samples without it, and the GeoIP share of the dispatch thread fell from
+ * 15.8 % to 10.1 % with it (perf, median of 5 pairs, shared machine) for ~27
+ * instructions a record. Rejected: 16-bit top entries (128 KiB, but 676 codes
+ * leave too few values to reference every chunk a /16 split everywhere could
+ * need, so a cap and a fallback); a sorted range array (a binary search over the
+ * ~400 000 IPv4 ranges of a real database is ~19 dependent misses), and a bigger
+ * cache (a hit already cost a hash, a mask check and, with the plugins' sets
+ * around it, a likely miss into 2 MiB; every first sight of a /24, i.e. a scan,
+ * still paid a libmaxminddb lookup, ~200-500 ns). No madvise on the pool: it
+ * is dense, touched in order, and Debian's THP default ("madvise") gives it
+ * small pages. Figures: docs/benchmarks.md, "GeoIP: two levels".
  *
  * Mixed /24s go through a direct-mapped cache indexed by a hash of the /24 (a
  * /16 index missed constantly where a /16 is split between countries). An entry
@@ -61,14 +87,16 @@ G_DEFINE_QUARK(tt_geo_error_quark, tt_geo_error)
 #define GEO_PROBE_MAX_NODES (1u << 20)
 #define GEO_PROBE_MAX_RECORDS 4096u
 #define GEO_PROBE_STACK 160 /* > 128 levels of an IPv6 tree, plus pending right children */
-#define GEO_V4_SLASH24 (1u << 24)
 #define GEO_V4_SLASH16 (1u << 16)
-#define GEO_V4_UNWALKED 0 /* its /16 not walked yet: anonymous pages come zeroed */
-#define GEO_V4_MIXED 1    /* split or unreadable: no two-letter code packs to 0 or 1 */
-#define GEO_V4_BYTES (GEO_V4_SLASH24 * sizeof(uint16_t)) /* 32 MiB */
-#define GEO_CODES_SLOTS 64                               /* a walk's memo of data offset -> code */
-
-enum { GEO_SLASH16_UNWALKED, GEO_SLASH16_WALKING, GEO_SLASH16_WALKED };
+#define GEO_V4_MIXED 1 /* split or unreadable: no two-letter code packs to 0, 1 or 2 */
+/* Top entries: GEO_TOP_*, a packed code (0x4141-0x5a5a) or GEO_TOP_CHUNK + chunk index. */
+#define GEO_TOP_UNWALKED 0 /* not walked yet: calloc'ed memory comes zeroed */
+#define GEO_TOP_MIXED GEO_V4_MIXED
+#define GEO_TOP_WALKING 2
+#define GEO_TOP_CHUNK (UINT32_C(1) << 16)
+#define GEO_CHUNK_BYTES (256 * sizeof(uint16_t))
+#define GEO_POOL_BYTES ((size_t)GEO_V4_SLASH16 * GEO_CHUNK_BYTES) /* 32 MiB reserved */
+#define GEO_CODES_SLOTS 64 /* a walk's memo of data offset -> code */
 
 typedef enum { GEO_SCHEMA_ISO, GEO_SCHEMA_FLAT } geo_schema;
 
@@ -76,9 +104,14 @@ struct tt_geo {
     MMDB_s mmdb;
     geo_schema schema;
     char *path;
-    /* Per /24: cc[0] | cc[1] << 8 of the whole /24, GEO_V4_MIXED or GEO_V4_UNWALKED. */
-    _Atomic uint16_t *v4;
-    _Atomic uint8_t v4_walked[GEO_V4_SLASH16]; /* per /16: GEO_SLASH16_* */
+    /*
+     * Per /16: its country (cc[0] | cc[1] << 8) if it is one throughout, or
+     * GEO_TOP_CHUNK + i for chunk i of the pool, or another GEO_TOP_*.
+     */
+    _Atomic uint32_t v4_top[GEO_V4_SLASH16];
+    /* Chunks of 256 per-/24 entries (a code or GEO_V4_MIXED), handed out in order. */
+    uint16_t (*v4_pool)[256];
+    _Atomic uint32_t v4_chunks; /* chunks handed out */
     /* The record deciding 0.0.0.0/0: IPv4's root node, or one record above ::/96. */
     uint8_t v4_root_type;
     uint64_t v4_root_record;
@@ -180,7 +213,10 @@ static gboolean geo_probe(tt_geo *geo, GError **error)
 
 typedef struct {
     const tt_geo *geo;
-    _Atomic uint16_t *table;
+    uint32_t first24; /* the /24 index of table[0] */
+    uint16_t *table;  /* the 256 /24s of the /16 walked, written once it is split */
+    uint16_t one;     /* the value of every /24 filled so far, while !split */
+    gboolean split;
     /* data offset + 1 and packed code: records repeat a lot within a /16 */
     uint32_t memo_offset[GEO_CODES_SLOTS];
     uint16_t memo_code[GEO_CODES_SLOTS];
@@ -205,11 +241,28 @@ static uint16_t geo_walk_code(geo_walk *w, MMDB_entry_s *entry)
     return w->memo_code[slot];
 }
 
-/* @a count /24s from @a first get @a v (at most the 256 of one /16). */
+/*
+ * @a count /24s from @a first get @a v (at most the 256 of one /16). Fills come
+ * in address order and cover the /16, so while they agree nothing is written;
+ * the first that differs writes out the common value before it.
+ */
 static void geo_walk_fill(geo_walk *w, uint32_t first, uint32_t count, uint16_t v)
 {
+    uint32_t at = first - w->first24;
+
+    if (!w->split) {
+        if (at == 0) {
+            w->one = v;
+            return;
+        }
+        if (v == w->one)
+            return;
+        w->split = TRUE;
+        for (uint32_t i = 0; i < at; i++)
+            w->table[i] = w->one;
+    }
     for (uint32_t i = 0; i < count; i++)
-        atomic_store_explicit(&w->table[first + i], v, memory_order_relaxed);
+        w->table[at + i] = v;
 }
 
 /*
@@ -234,71 +287,82 @@ static void geo_walk_record(geo_walk *w, uint8_t type, uint64_t record, MMDB_ent
         return;
     case MMDB_RECORD_TYPE_SEARCH_NODE:
         if (len == 24 ||
-            MMDB_read_node((MMDB_s *)&w->geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS)
+            MMDB_read_node((MMDB_s *)&w->geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS) {
+            geo_walk_fill(w, first, count, GEO_V4_MIXED);
             return;
+        }
         geo_walk_record(w, node.left_record_type, node.left_record, &node.left_record_entry,
                         prefix << 1, len + 1);
         geo_walk_record(w, node.right_record_type, node.right_record, &node.right_record_entry,
                         prefix << 1 | 1, len + 1);
         return;
     default:
+        geo_walk_fill(w, first, count, GEO_V4_MIXED);
         return;
     }
 }
 
 /*
- * Fill the 256 entries of the /16 @a slash16: down the tree from IPv4's root
- * along its 16 bits (a record met on the way covers the whole /16), then its
- * subtree; what the walk left unwalked is split or unreadable: GEO_V4_MIXED.
+ * The top entry of the /16 @a slash16: down the tree from IPv4's root along
+ * its 16 bits (a record met on the way covers the whole /16), then its
+ * subtree. One value throughout (a code, or GEO_V4_MIXED where it is all split
+ * below /24 or unreadable) is the entry itself; else the /16 takes the next
+ * chunk of the pool (GEO_TOP_MIXED when there is no pool).
  */
-static void geo_walk_slash16(const tt_geo *geo, uint32_t slash16)
+static uint32_t geo_walk_slash16(tt_geo *geo, uint32_t slash16)
 {
-    geo_walk w = {.geo = geo, .table = geo->v4};
+    uint16_t table[256];
+    geo_walk w = {.geo = geo, .first24 = slash16 << 8, .table = table};
     uint8_t type = geo->v4_root_type;
     uint64_t record = geo->v4_root_record;
     MMDB_entry_s entry = geo->v4_root_entry;
     MMDB_search_node_s node;
     unsigned len = 0;
+    uint32_t chunk;
 
     for (; len < 16 && type == MMDB_RECORD_TYPE_SEARCH_NODE; len++) {
-        if (MMDB_read_node((MMDB_s *)&geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS)
-            break;
+        if (MMDB_read_node(&geo->mmdb, (uint32_t)record, &node) != MMDB_SUCCESS)
+            return GEO_TOP_MIXED;
         gboolean right = (slash16 >> (15 - len)) & 1;
         type = right ? node.right_record_type : node.left_record_type;
         record = right ? node.right_record : node.left_record;
         entry = right ? node.right_record_entry : node.left_record_entry;
     }
-    if (len == 16 || type != MMDB_RECORD_TYPE_SEARCH_NODE)
-        geo_walk_record(&w, type, record, &entry, slash16, 16);
-    for (uint32_t i = slash16 << 8; i < (slash16 + 1) << 8; i++)
-        if (atomic_load_explicit(&w.table[i], memory_order_relaxed) == GEO_V4_UNWALKED)
-            atomic_store_explicit(&w.table[i], GEO_V4_MIXED, memory_order_relaxed);
+    geo_walk_record(&w, type, record, &entry, slash16, 16);
+    if (!w.split)
+        return w.one;
+    if (geo->v4_pool == NULL)
+        return GEO_TOP_MIXED;
+    /* At most one chunk per /16 (its walk is claimed), so never past the pool. */
+    chunk = atomic_fetch_add_explicit(&geo->v4_chunks, 1, memory_order_relaxed);
+    g_assert(chunk < GEO_V4_SLASH16);
+    memcpy(geo->v4_pool[chunk], table, sizeof table);
+    return GEO_TOP_CHUNK + chunk;
 }
 
 /*
- * TRUE when the /16 of @a v4 is in the table (walked now if nobody had);
- * FALSE while another thread walks it.
+ * The top entry of the /16 of @a v4, walked now if nobody had; GEO_TOP_WALKING
+ * while another thread walks it. The chunk is filled before the release store
+ * that publishes its reference.
  */
-static gboolean geo_v4_walked(const tt_geo *geo, uint32_t v4)
+static uint32_t geo_v4_walk(const tt_geo *geo, uint32_t v4)
 {
-    _Atomic uint8_t *state = &((tt_geo *)geo)->v4_walked[v4 >> 16];
-    uint8_t seen = atomic_load_explicit(state, memory_order_acquire);
+    _Atomic uint32_t *top = &((tt_geo *)geo)->v4_top[v4 >> 16];
+    uint32_t seen = GEO_TOP_UNWALKED, now;
 
-    if (seen == GEO_SLASH16_UNWALKED &&
-        atomic_compare_exchange_strong_explicit(state, &seen, GEO_SLASH16_WALKING,
-                                                memory_order_acquire, memory_order_acquire)) {
-        geo_walk_slash16(geo, v4 >> 16);
-        atomic_store_explicit(state, GEO_SLASH16_WALKED, memory_order_release);
-        return TRUE;
-    }
-    return seen == GEO_SLASH16_WALKED;
+    if (!atomic_compare_exchange_strong_explicit(top, &seen, GEO_TOP_WALKING, memory_order_acquire,
+                                                 memory_order_acquire))
+        return seen;
+    now = geo_walk_slash16((tt_geo *)geo, v4 >> 16);
+    atomic_store_explicit(top, now, memory_order_release);
+    return now;
 }
 
 /*
  * IPv4's root is node 0 of an IPv4 database, or the end of 96 left turns
  * (::/96) in an IPv6 one; libmaxminddb's own lookup finds it the same way, so
  * a record met on the way covers all of IPv4 as it does there. The table is
- * reserved here and filled by lookups (geo_v4_walked).
+ * reserved here and filled by lookups (geo_v4_walk).
  */
 static void geo_map_v4(tt_geo *geo)
 {
@@ -321,22 +385,21 @@ static void geo_map_v4(tt_geo *geo)
     if (geo->v4_root_type == MMDB_RECORD_TYPE_SEARCH_NODE)
         geo->v4_root_record = root;
     /*
-     * Transparent huge pages keep a source mix spread over the 32 MiB from
-     * missing the TLB on every lookup (THP is "madvise" on Debian). Without a
-     * table every IPv4 lookup takes the cache path, so a failure here costs
-     * speed only.
+     * Address space only: a chunk is touched when a split /16 is walked, so
+     * what is resident is what the sources split. Without a pool, split /16s
+     * take the cache path; a failure here costs speed only.
      */
-    void *table;
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    void *pool;
     /* cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for */
-    table = mmap(NULL, GEO_V4_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (table == MAP_FAILED) {
-        g_warning("%s: no memory for the IPv4 table (%s); IPv4 lookups go through the cache",
+    pool = mmap(NULL, GEO_POOL_BYTES, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (pool == MAP_FAILED) {
+        g_warning("%s: no memory for the IPv4 table (%s); split /16s go through the cache",
                   geo->path, g_strerror(errno));
         /* cppcheck-suppress memleak ; MAP_FAILED is no mapping */
         return;
     }
-    madvise(table, GEO_V4_BYTES, MADV_HUGEPAGE);
-    geo->v4 = table;
+    geo->v4_pool = pool;
 }
 
 tt_geo *tt_geo_open(const char *path, GError **error)
@@ -377,8 +440,8 @@ void tt_geo_free(tt_geo *geo)
     if (geo == NULL)
         return;
     MMDB_close(&geo->mmdb);
-    if (geo->v4 != NULL)
-        munmap((void *)geo->v4, GEO_V4_BYTES);
+    if (geo->v4_pool != NULL)
+        munmap(geo->v4_pool, GEO_POOL_BYTES);
     g_free(geo->path);
     g_free(geo);
 }
@@ -390,10 +453,22 @@ static inline uint32_t geo_v4_mask(unsigned len)
 
 void tt_geo_prefetch(const tt_geo *geo, const uint8_t addr[16])
 {
-    if (geo == NULL || geo->v4 == NULL || !tt_addr_is_v4(addr))
+    if (geo == NULL || !tt_addr_is_v4(addr))
         return;
-    uint32_t v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8;
-    __builtin_prefetch(&geo->v4[v4 >> 8]);
+    __builtin_prefetch(&geo->v4_top[(uint32_t)addr[12] << 8 | addr[13]]);
+}
+
+void tt_geo_prefetch_chunk(const tt_geo *geo, const uint8_t addr[16])
+{
+    uint32_t top;
+
+    if (geo == NULL || !tt_addr_is_v4(addr))
+        return;
+    /* A prefetch is no access: the reference, final once published, is enough. */
+    top = atomic_load_explicit(&geo->v4_top[(uint32_t)addr[12] << 8 | addr[13]],
+                               memory_order_relaxed);
+    if (top >= GEO_TOP_CHUNK)
+        __builtin_prefetch(&geo->v4_pool[top - GEO_TOP_CHUNK][addr[14]]);
 }
 
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
@@ -422,16 +497,19 @@ void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2])
 
         v4 = (uint32_t)addr[12] << 24 | (uint32_t)addr[13] << 16 | (uint32_t)addr[14] << 8 |
              addr[15];
-        if (geo->v4 != NULL) {
-            uint16_t packed = atomic_load_explicit(&geo->v4[v4 >> 8], memory_order_relaxed);
+        uint32_t top = atomic_load_explicit(&geo->v4_top[v4 >> 16], memory_order_relaxed);
 
-            if (packed == GEO_V4_UNWALKED && geo_v4_walked(geo, v4))
-                packed = atomic_load_explicit(&geo->v4[v4 >> 8], memory_order_relaxed);
-            if (packed > GEO_V4_MIXED) {
-                cc[0] = (char)(packed & 0xff);
-                cc[1] = (char)(packed >> 8);
-                return;
-            }
+        if (top == GEO_TOP_UNWALKED)
+            top = geo_v4_walk(geo, v4);
+        if (top >= GEO_TOP_CHUNK) {
+            /* Pairs with the walker's release store: the chunk was filled before. */
+            atomic_thread_fence(memory_order_acquire);
+            top = geo->v4_pool[top - GEO_TOP_CHUNK][v4 >> 8 & 0xff];
+        }
+        if (top > GEO_TOP_WALKING) {
+            cc[0] = (char)(top & 0xff);
+            cc[1] = (char)(top >> 8);
+            return;
         }
         e = atomic_load_explicit(&((tt_geo *)geo)->cache[geo_slot(v4)], memory_order_relaxed);
         if ((e & GEO_CACHE_VALID) &&
@@ -495,4 +573,11 @@ const char *tt_geo_schema(const tt_geo *geo)
     g_return_val_if_fail(geo != NULL, NULL);
 
     return geo->schema == GEO_SCHEMA_FLAT ? "country_code" : "iso_code";
+}
+
+guint tt_geo_v4_chunks(const tt_geo *geo)
+{
+    g_return_val_if_fail(geo != NULL, 0);
+
+    return atomic_load_explicit(&((tt_geo *)geo)->v4_chunks, memory_order_relaxed);
 }

@@ -22,10 +22,12 @@ typedef struct tt_geo tt_geo;
 /**
  * Open @a path (an .mmdb file). (transfer full)
  *
- * Also reserves the handle's table of the country of every IPv4 /24: 32 MiB of
- * anonymous address space (huge pages where the kernel gives them), filled one
- * /16 at a time by the first lookup that lands in it, so resident only where
- * sources were seen; opening costs the schema probe only.
+ * Also holds the handle's IPv4 table: 256 KiB, one entry per /16 (its
+ * country, or a reference to a 512-byte chunk of per-/24 entries where the
+ * database splits it), and 32 MiB of address space reserved for the chunks,
+ * handed out in order; both filled one /16 at a time by the first lookup that
+ * lands in it, so resident only where sources were seen; opening costs the
+ * schema probe only.
  */
 tt_geo *tt_geo_open(const char *path, GError **error);
 void tt_geo_free(tt_geo *geo);
@@ -33,17 +35,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(tt_geo, tt_geo_free)
 
 /**
  * Write the source country of @a addr (16 bytes, IPv4-mapped for v4) to @a cc;
- * "ZZ" when unknown. NULL geo gives "ZZ". No allocation, no lock: one load for
- * IPv4 outside the /24s the database splits.
+ * "ZZ" when unknown. NULL geo gives "ZZ". No allocation, no lock: for IPv4 one
+ * load in a /16 of one country, two in a split one, outside the /24s the
+ * database splits.
  */
 void tt_geo_lookup(const tt_geo *geo, const uint8_t addr[16], char cc[2]);
 /**
- * Start loading the table entry tt_geo_lookup() will read for @a addr (IPv4
- * only; a no-op otherwise). The 32 MiB table misses the CPU caches under the
- * plugins' working sets (~150 ns a lookup in teitend against 7 ns alone), so
- * the core asks a few flows ahead.
+ * Start loading the top-table entry tt_geo_lookup() will read for @a addr
+ * (IPv4 only; a no-op otherwise): the country of its /16, or where the /16 is
+ * split, the reference to its chunk. Under the plugins' working sets the entry
+ * misses the CPU caches, so the core asks a few flows ahead.
  */
 void tt_geo_prefetch(const tt_geo *geo, const uint8_t addr[16]);
+/**
+ * Second stage, a few flows after tt_geo_prefetch() for the same @a addr: reads
+ * the top entry (cached by then) and, where the /16 is split, starts loading
+ * the line of its chunk that holds @a addr's /24. A no-op otherwise.
+ */
+void tt_geo_prefetch_chunk(const tt_geo *geo, const uint8_t addr[16]);
+/**
+ * How many /16s walked so far the database splits: each holds a 512-byte chunk
+ * of per-/24 entries (the other /16s are one entry of the top table). For tests
+ * and diagnostics; any thread.
+ */
+guint tt_geo_v4_chunks(const tt_geo *geo);
 /** database_type of the file (transfer none). */
 const char *tt_geo_type(const tt_geo *geo);
 /** build_epoch of the file, seconds. */

@@ -8,12 +8,14 @@
  * ends in both schemas, so the table and the reader cannot drift apart. The
  * test skips (exit 77) when the Perl module is missing.
  *
- * The /geo/v4-table tests check the per-/24 table built at open against libmaxminddb
- * itself: small databases written here (IPv4 and IPv6 trees, /24s split into
- * /25 to /32 of several countries, networks at both ends of the space, one
+ * The /geo/v4-table tests check the two-level IPv4 table (per /16, then per /24
+ * where a /16 is split) against libmaxminddb itself: small databases written here (IPv4 and IPv6
+ * trees, /24s split into /25 to /32 of several countries, networks at both ends of the space, one
  * record above ::/96) are asked for every address of the split /24s, both
  * ends and both neighbours of every network and a million random addresses,
- * through tt_geo_lookup and through MMDB_lookup_sockaddr.
+ * through tt_geo_lookup and through MMDB_lookup_sockaddr. The two-level cases
+ * take /16s one by one (wholly one country, split between countries, split
+ * below /24, without a record) and check which of them took a chunk.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -348,23 +350,19 @@ static guint geo_compare_one(const tt_geo *geo, MMDB_s *mmdb, gboolean flat, uin
     return 1;
 }
 
-static void geo_check_mixed(const char *version, const char *alias, gboolean flat,
+/* Write @a out with geo_mixed_writer; @a nets: NETWORK=CC, NULL-terminated. */
+static void geo_write_mixed(const char *out, const char *version, const char *alias,
                             const char *const *nets)
 {
-    g_autofree char *out = g_build_filename(geo_dir, "mixed.mmdb", NULL);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GError) error = NULL;
-    g_autoptr(GRand) rand = g_rand_new_with_seed(7);
-    g_autoptr(tt_geo) geo = NULL;
     g_autofree char *err_text = NULL;
-    MMDB_s mmdb;
-    guint wrong = 0, checked = 0;
     int status;
 
     g_ptr_array_add(argv, "/usr/bin/perl");
     g_ptr_array_add(argv, "-e");
     g_ptr_array_add(argv, (char *)geo_mixed_writer);
-    g_ptr_array_add(argv, out);
+    g_ptr_array_add(argv, (char *)out);
     g_ptr_array_add(argv, (char *)version);
     g_ptr_array_add(argv, (char *)alias);
     for (guint i = 0; nets[i] != NULL; i++)
@@ -375,7 +373,19 @@ static void geo_check_mixed(const char *version, const char *alias, gboolean fla
     g_assert_no_error(error);
     if (!g_spawn_check_wait_status(status, &error))
         g_error("writing %s: %s\n%s", out, error->message, err_text);
+}
 
+static void geo_check_mixed(const char *version, const char *alias, gboolean flat,
+                            const char *const *nets)
+{
+    g_autofree char *out = g_build_filename(geo_dir, "mixed.mmdb", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(7);
+    g_autoptr(tt_geo) geo = NULL;
+    MMDB_s mmdb;
+    guint wrong = 0, checked = 0;
+
+    geo_write_mixed(out, version, alias, nets);
     geo = geo_open_ok(out);
     g_assert_cmpstr(tt_geo_schema(geo), ==, flat ? "country_code" : "iso_code");
     g_assert_cmpint(MMDB_open(out, MMDB_MODE_MMAP, &mmdb), ==, MMDB_SUCCESS);
@@ -447,6 +457,91 @@ static void test_geo_v4_table_above(void)
                                        "200.0.0.0/24=de", "200.0.0.77/32=us", NULL};
 
     geo_check_mixed("6", "0", TRUE, nets);
+}
+
+/*
+ * The two levels of the IPv4 table, /16 by /16: every /24 of each (its first,
+ * a middle and its last address) against libmaxminddb, each /16 first met in
+ * its middle, and which /16s took a chunk: only those split between values.
+ */
+static void geo_check_two_level(const char *version, const char *alias)
+{
+    static const struct {
+        uint32_t slash16;
+        gboolean chunk;
+    } want[] = {
+        {0x1401, FALSE}, /* 20.1/16: inside 20/8, one country */
+        {0x1505, FALSE}, /* 21.5/16: one record, exactly the /16 */
+        {0x1607, FALSE}, /* 22.7/16: two /17s of the same country */
+        {0x1708, TRUE},  /* 23.8/16: one /24 of another country */
+        {0x1809, TRUE},  /* 24.9/16: one /24 split below /24 */
+        {0x1900, TRUE},  /* 25.0/16: half a record without a country */
+        {0x1a00, FALSE}, /* 26.0/16: no record at all */
+        {0x1b03, TRUE},  /* 27.3/16: half no record, half a country */
+        {0x1c04, FALSE}, /* 28.4/16: every /24 split below /24 */
+    };
+    static const char *const fixed[] = {
+        "20.0.0.0/8=AA",  "21.5.0.0/16=AB", "22.7.0.0/17=AC",   "22.7.128.0/17=AC",
+        "23.8.0.0/16=AD", "23.8.5.0/24=AE", "24.9.0.0/16=AF",   "24.9.3.128/25=AG",
+        "25.0.0.0/16=AH", "25.0.0.0/17=--", "27.3.128.0/17=AI",
+    };
+    g_autofree char *out = g_build_filename(geo_dir, "two-level.mmdb", NULL);
+    g_autoptr(GPtrArray) nets = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(tt_geo) geo = NULL;
+    guint wrong = 0, chunks = 0;
+    MMDB_s mmdb;
+
+    for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(nets, g_strdup(fixed[i]));
+    for (guint i = 0; i < 256; i++) {
+        g_ptr_array_add(nets, g_strdup_printf("28.4.%u.0/25=AJ", i));
+        g_ptr_array_add(nets, g_strdup_printf("28.4.%u.128/25=AK", i));
+    }
+    g_ptr_array_add(nets, NULL);
+    geo_write_mixed(out, version, alias, (const char *const *)nets->pdata);
+    geo = geo_open_ok(out);
+    g_assert_cmpint(MMDB_open(out, MMDB_MODE_MMAP, &mmdb), ==, MMDB_SUCCESS);
+
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+        uint32_t base = want[i].slash16 << 16;
+
+        wrong += geo_compare_one(geo, &mmdb, FALSE, base | 0x8042);
+        for (uint32_t s24 = 0; s24 < 256; s24++) {
+            wrong += geo_compare_one(geo, &mmdb, FALSE, base | s24 << 8);
+            wrong += geo_compare_one(geo, &mmdb, FALSE, base | s24 << 8 | 0x81);
+            wrong += geo_compare_one(geo, &mmdb, FALSE, base | s24 << 8 | 0xff);
+        }
+        chunks += want[i].chunk;
+        g_assert_cmpuint(tt_geo_v4_chunks(geo), ==, chunks);
+    }
+    /* Answers from the table agree with what libmaxminddb says, spelled out. */
+    geo_assert_text(geo, "20.1.2.3", "AA");
+    geo_assert_text(geo, "22.7.255.1", "AC");
+    geo_assert_text(geo, "23.8.5.9", "AE");
+    geo_assert_text(geo, "23.8.6.9", "AD");
+    geo_assert_text(geo, "24.9.3.127", "AF");
+    geo_assert_text(geo, "24.9.3.128", "AG");
+    geo_assert_text(geo, "25.0.1.1", "ZZ");
+    geo_assert_text(geo, "25.0.128.1", "AH");
+    geo_assert_text(geo, "26.0.9.9", "ZZ");
+    geo_assert_text(geo, "27.3.1.1", "ZZ");
+    geo_assert_text(geo, "27.3.200.1", "AI");
+    geo_assert_text(geo, "28.4.7.1", "AJ");
+    geo_assert_text(geo, "28.4.7.200", "AK");
+    g_assert_cmpuint(tt_geo_v4_chunks(geo), ==, chunks);
+    MMDB_close(&mmdb);
+    g_unlink(out);
+    g_assert_cmpuint(wrong, ==, 0);
+}
+
+static void test_geo_two_level_v6(void)
+{
+    geo_check_two_level("6", "1");
+}
+
+static void test_geo_two_level_v4(void)
+{
+    geo_check_two_level("4", "0");
 }
 
 static gboolean geo_make(const char *schema, const char *out, const char *table)
@@ -531,6 +626,8 @@ int main(int argc, char **argv)
     g_test_add_func("/geo/v4-table/ipv6-tree", test_geo_v4_table_v6);
     g_test_add_func("/geo/v4-table/ipv4-tree", test_geo_v4_table_v4);
     g_test_add_func("/geo/v4-table/above-ipv4", test_geo_v4_table_above);
+    g_test_add_func("/geo/v4-table/two-level/ipv6-tree", test_geo_two_level_v6);
+    g_test_add_func("/geo/v4-table/two-level/ipv4-tree", test_geo_two_level_v4);
     rc = g_test_run();
 
     files[0] = geo_iso_path;
