@@ -44,6 +44,7 @@
 
 #include <teiten/plugin.h>
 
+#include "prefault.h"
 #include "touched.h"
 
 #define JSONL_GROUP_KEY_PATH "path"
@@ -509,6 +510,12 @@ static gboolean jsonl_init(const tt_host *host, GKeyFile *config, const char *gr
     s->host = host;
     s->sink = sink;
     s->spare = g_ptr_array_new_with_free_func(g_free);
+    if (!tt_host_checking(host)) {
+        /* the first bucket's accumulator, mapped now (prefault.h) */
+        jsonl_acc *acc = g_new0(jsonl_acc, 1);
+        tt_prefault(acc, sizeof *acc);
+        g_ptr_array_add(s->spare, acc);
+    }
     *state = s;
     return TRUE;
 }

@@ -56,8 +56,10 @@
 #endif
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "prefault.h"
 #include "rollup.h"
 #include "touched.h"
 
@@ -321,6 +323,12 @@ static gboolean rollup_init(const tt_host *host, GKeyFile *config, const char *g
     s->sensors = g_array_new(FALSE, TRUE, sizeof(rollup_sensor));
     s->loss_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->spare = g_ptr_array_new_with_free_func(g_free);
+    /* the first bucket's accumulator, mapped now (prefault.h); not the per-country
+     * sketches, whose pages stay untouched until a country has a flow */
+    rollup_dense *d = g_new0(rollup_dense, 1);
+    tt_prefault(d, offsetof(rollup_dense, hll_country));
+    tt_prefault(&d->country_seen, sizeof *d - offsetof(rollup_dense, country_seen));
+    g_ptr_array_add(s->spare, d);
     *state = s;
     return TRUE;
 }

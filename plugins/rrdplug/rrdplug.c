@@ -55,6 +55,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "prefault.h"
 #include "touched.h"
 
 #define RRDPLUG_SOURCES_MAX_DEFAULT 262144
@@ -559,6 +560,17 @@ gboolean rrdplug_init(const rrdplug_dim *dim, const tt_host *host, GKeyFile *con
     st->per_sensor = per_sensor;
     st->sources_max = sources_max;
     st->spare = g_ptr_array_new_with_free_func((GDestroyNotify)rrdplug_acc_free);
+    if (!tt_host_checking(host)) {
+        /* the first bucket's accumulator, its set at full size, mapped now (prefault.h):
+         * a dense first bucket grew the set five times and faulted every page under on_flows */
+        rrdplug_acc *acc = rrdplug_acc_new(dim->nkeys, sources_max);
+        rrdplug_set_resize(acc, acc->set_cap);
+        tt_prefault(acc->c, (size_t)acc->nkeys * sizeof *acc->c);
+        tt_prefault(acc->touched, (size_t)acc->nkeys * sizeof *acc->touched);
+        tt_prefault(acc->set, (size_t)(acc->set_mask + 1) * sizeof *acc->set);
+        tt_prefault(acc->set_log, (size_t)((acc->set_mask + 1) / 2) * sizeof *acc->set_log);
+        g_ptr_array_add(st->spare, acc);
+    }
     st->held = g_tree_new_full(rrdplug_start_cmp, NULL, NULL, NULL);
     /* shared with queued jobs; freed by the last job fini queues (jobs run in order) */
     st->saturation_logged = g_new0(gint, 1);
