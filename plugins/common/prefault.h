@@ -23,10 +23,14 @@
 static inline void tt_prefault(void *p, size_t n)
 {
     volatile uint8_t *b = p;
-    for (size_t i = 0; i < n; i += 4096)
-        b[i] = b[i];
-    if (n > 0)
-        b[n - 1] = b[n - 1];
+    for (size_t i = 0; i < n; i += 4096) {
+        uint8_t v = b[i];
+        b[i] = v;
+    }
+    if (n > 0) {
+        uint8_t v = b[n - 1];
+        b[n - 1] = v;
+    }
 }
 
 #endif /* TT_PLUGIN_PREFAULT_H */
