@@ -111,6 +111,31 @@ static void check_two_runs(const char *port)
     g_assert_cmpfloat_with_epsilon(fetch_step(port, DAY0 + 86400 + 1200, 0), 5, 1e-9);
 }
 
+/*
+ * After check_two_runs' first run: the next day's run with @a indexed files from the index
+ * and @a unasked without a LAST, every step stored; then, the index removed first if
+ * @a drop_index, a replay of the first run, past (by the index, the headers or LAST), with
+ * nothing unasked (rrdcached holds both files by then).
+ */
+static void next_day_then_replay(const char *dir, const tt_rrd_archives *a, const char *addr,
+                                 guint64 indexed, guint64 unasked, gboolean drop_index)
+{
+    tt_rrd_store_stats s = run_store(dir, a, addr, DAY0 + 86400 + 600, 2, 5);
+    g_assert_cmpuint(s.indexed, ==, indexed);
+    g_assert_cmpuint(s.unasked, ==, unasked);
+    g_assert_cmpuint(s.updates, ==, 4);
+    g_assert_cmpuint(s.past, ==, 0);
+    g_assert_cmpuint(s.refused, ==, 0);
+    if (drop_index) {
+        g_autofree char *idx = g_build_filename(dir, ".last", NULL);
+        g_assert_cmpint(g_remove(idx), ==, 0);
+    }
+    s = run_store(dir, a, addr, DAY0 + 3600, 4, 3);
+    g_assert_cmpuint(s.unasked, ==, 0);
+    g_assert_cmpuint(s.updates, ==, 0);
+    g_assert_cmpuint(s.past, ==, 8);
+}
+
 #define NEED_CACHED(dir, c)                                                                        \
     do {                                                                                           \
         if (!cached_start((dir), (c))) {                                                           \
@@ -232,15 +257,7 @@ static void test_index_other_cached_flushed(void)
     (void)g_remove(sock);
     g_assert_true(cached_start(dir, &c));
 
-    tt_rrd_store_stats s = run_store(dir, &a, c.addr, DAY0 + 86400 + 600, 2, 5);
-    g_assert_cmpuint(s.indexed, ==, 2);
-    g_assert_cmpuint(s.updates, ==, 4);
-    g_assert_cmpuint(s.past, ==, 0);
-    g_assert_cmpuint(s.refused, ==, 0);
-    /* and a replay of the first run is past, as the disk and LAST would say */
-    s = run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
-    g_assert_cmpuint(s.updates, ==, 0);
-    g_assert_cmpuint(s.past, ==, 8);
+    next_day_then_replay(dir, &a, c.addr, 2, 0, FALSE);
     cached_stop(&c);
     check_two_runs(port);
     tt_test_remove_tree(dir);
@@ -252,25 +269,13 @@ static void test_index_other_cached_flushed(void)
 static void test_cached_empty_unasked(void)
 {
     g_autofree char *dir = g_dir_make_tmp("rrd-index-XXXXXX", NULL);
-    g_autofree char *idx = g_build_filename(dir, ".last", NULL);
     g_autofree char *port = g_build_filename(dir, "port/tcp/23.rrd", NULL);
     tt_rrd_archives a = tt_rrd_archives_default(300);
     tt_rrd_store_stats s = run_store(dir, &a, NULL, DAY0 + 3600, 4, 3);
     g_assert_cmpuint(s.created, ==, 2);
     cached c;
     NEED_CACHED(dir, &c);
-    s = run_store(dir, &a, c.addr, DAY0 + 86400 + 600, 2, 5);
-    g_assert_cmpuint(s.unasked, ==, 2);
-    g_assert_cmpuint(s.indexed, ==, 0);
-    g_assert_cmpuint(s.updates, ==, 4);
-    g_assert_cmpuint(s.past, ==, 0);
-    g_assert_cmpuint(s.refused, ==, 0);
-    /* a replay of the first run: past by the files' own headers */
-    g_assert_cmpint(g_remove(idx), ==, 0);
-    s = run_store(dir, &a, c.addr, DAY0 + 3600, 4, 3);
-    g_assert_cmpuint(s.unasked, ==, 0); /* rrdcached holds files now: asked */
-    g_assert_cmpuint(s.updates, ==, 0);
-    g_assert_cmpuint(s.past, ==, 8);
+    next_day_then_replay(dir, &a, c.addr, 0, 2, TRUE);
     cached_stop(&c);
     check_two_runs(port);
     tt_test_remove_tree(dir);
