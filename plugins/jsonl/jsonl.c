@@ -323,15 +323,7 @@ static void jsonl_emit(GString *out, const jsonl_snap *snap, const char *dim, co
 /* "PORT/tcp" into @a key (16 bytes), without a snprintf per line. */
 static void jsonl_port_key(char key[16], guint port, const char *suffix)
 {
-    char digits[5];
-    size_t n = 0, i = 0;
-    do {
-        digits[n++] = (char)('0' + port % 10);
-        port /= 10;
-    } while (port != 0 && n < sizeof digits);
-    while (n > 0)
-        key[i++] = digits[--n];
-    memcpy(key + i, suffix, 5); /* with its NUL */
+    memcpy(jsonl_put_u64(key, port), suffix, 5); /* with its NUL */
 }
 
 /* Total, then ports by protocol number and port, then countries A..Z. */
