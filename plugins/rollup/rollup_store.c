@@ -31,6 +31,15 @@
  * the loss rows that rode in it, are kept in memory and written with the next
  * commit that succeeds (scope store, name rollup, reason rolled_back).
  * A batch whose COMMIT fails owes every bucket it held the same way.
+ * A batch's counters and sketches are summed in memory per (day, sensor)
+ * over its buckets and written once, just before its COMMIT (store_hold,
+ * store_flush_held): a --read of dense buckets upserted every port of every
+ * bucket, 920 k `counts` rows for 10 steps that hold 131 k, and that was 61 %
+ * of its writer thread (docs/benchmarks.md). A bucket's own savepoint keeps
+ * what is its alone (sensor_day, buckets, sampling, geoip, loss); its
+ * counters are held only once that savepoint is released, so a bucket that
+ * rolls back leaves nothing held, and a batch whose held rows cannot be
+ * written rolls back whole, as a failed COMMIT does.
  * Rejected: synchronous=FULL (one fsync per bucket: a 2880-bucket --read
  * took 39 s instead of 12 s); one transaction per bucket (its locks and WAL
  * frames were 60 % of a sparse --read's writer: 5.5 s for half a year of one
@@ -54,6 +63,17 @@
 /* Readers (teiten rank) hold snapshots briefly; a commit waits up to this for them. */
 #define STORE_BUSY_TIMEOUT_MS 10000
 
+/* A batch's counters and sketches of one (local day, sensor), summed over its buckets. */
+typedef struct store_held {
+    char day[STORE_DAY_SIZE];
+    char *sensor;
+    rollup_counter total[TT_CLASS_COUNT];
+    GArray *ports;        /* rollup_item, ascending key, each with records */
+    GArray *countries;    /* rollup_item, ascending key, each with records */
+    guint8 *hll;          /* the overall sketch, or NULL: no bucket had one */
+    GHashTable *sketches; /* country index + 1 -> ROLLUP_HLL_M registers */
+} store_held;
+
 struct rollup_store {
     char *path;
     sqlite3 *db;
@@ -76,7 +96,9 @@ struct rollup_store {
      * rollup_store_end): what its buckets would owe if its COMMIT failed */
     GArray *batch_owed; /* store_loss_row */
     guint batch_buckets, batch_replayed;
-    gint queued; /* atomic: jobs handed to the writer and not run yet (rollup_store_queue) */
+    GPtrArray *held;   /* store_held of the open batch, written before its COMMIT */
+    GArray *merge_tmp; /* rollup_item: store_merge_items' output, swapped in */
+    gint queued;       /* atomic: jobs handed to the writer and not run yet (rollup_store_queue) */
 };
 
 static const char rollup_schema[] =
@@ -138,6 +160,17 @@ static gboolean store_prepare(rollup_store *s, sqlite3_stmt **stmt, const char *
         return FALSE;
     }
     return TRUE;
+}
+
+static void store_held_free(gpointer data)
+{
+    store_held *h = data;
+    g_free(h->sensor);
+    g_array_free(h->ports, TRUE);
+    g_array_free(h->countries, TRUE);
+    g_free(h->hll);
+    g_hash_table_destroy(h->sketches);
+    g_free(h);
 }
 
 /* Record our zone and step in a new database; refuse another zone in an old one. */
@@ -265,6 +298,8 @@ rollup_store *rollup_store_open(const char *path, const char *tz_name, gint64 st
         goto err_unref;
     s->pending_loss = g_array_new(FALSE, FALSE, sizeof(store_loss_row));
     s->batch_owed = g_array_new(FALSE, FALSE, sizeof(store_loss_row));
+    s->held = g_ptr_array_new_with_free_func(store_held_free);
+    s->merge_tmp = g_array_new(FALSE, FALSE, sizeof(rollup_item));
     return s;
 
 err_unref:
@@ -335,6 +370,10 @@ static void store_clear(gpointer data)
             g_warning("%s", error->message);
         store_rows_free(s->batch_owed);
     }
+    if (s->held != NULL)
+        g_ptr_array_free(s->held, TRUE);
+    if (s->merge_tmp != NULL)
+        g_array_free(s->merge_tmp, TRUE);
     if (s->pending_loss != NULL) {
         if (s->pending_loss->len > 0)
             g_warning("%s: %u loss rows of rolled-back transactions could not be stored", s->path,
@@ -461,35 +500,6 @@ static const char *store_cc(guint ci, char cc[3])
     return cc;
 }
 
-/* A sparse bucket's sources (rollup.h): into the overall sketch, then each country's. */
-static gboolean store_merge_srcs(rollup_store *s, const char *day, const char *sensor,
-                                 const rollup_src *srcs, guint n)
-{
-    guint8 regs[ROLLUP_HLL_M];
-    if (n == 0)
-        return TRUE;
-    memset(regs, 0, sizeof regs);
-    for (guint i = 0; i < n; i++)
-        rollup_hll_add(regs, srcs[i].h);
-    if (!store_merge_hll(s, day, sensor, "", regs))
-        return FALSE;
-    for (guint i = 0; i < n; i++) {
-        guint j = 0;
-        while (j < i && srcs[j].ci != srcs[i].ci)
-            j++;
-        if (j < i)
-            continue; /* this country's sketch is stored already */
-        memset(regs, 0, sizeof regs);
-        for (guint k = i; k < n; k++)
-            if (srcs[k].ci == srcs[i].ci)
-                rollup_hll_add(regs, srcs[k].h);
-        char cc[3];
-        if (!store_merge_hll(s, day, sensor, store_cc(srcs[i].ci, cc), regs))
-            return FALSE;
-    }
-    return TRUE;
-}
-
 static gboolean store_sensor_day(rollup_store *s, const char *day, const char *sensor,
                                  gint64 buckets, guint64 records, guint64 leaks, guint64 late,
                                  const guint64 *dark_size)
@@ -547,39 +557,13 @@ done:
     return ok;
 }
 
-/* The bucket's own counters, all in its one local day. */
+/* The bucket's own rows, all in its one local day; its counters and sketches are held. */
 static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
 {
-    char day[STORE_DAY_SIZE], key[STORE_PORT_KEY_SIZE];
+    char day[STORE_DAY_SIZE];
     gint64 day_start;
     store_day(s, acc->start, day, &day_start);
     const char *sensor = acc->sensor;
-
-    /* class by class: the total, its ports, its countries (the lists are sorted class-major) */
-    guint pi = 0, ci = 0;
-    for (guint c = 0; c < TT_CLASS_COUNT; c++) {
-        if (acc->total[c].records == 0)
-            continue;
-        if (!store_count(s, day, sensor, "total", c, "all", &acc->total[c]))
-            return FALSE;
-        for (; pi < acc->nports && acc->ports[pi].key / ROLLUP_PORT_SLOTS <= c; pi++) {
-            const rollup_item *it = &acc->ports[pi];
-            if (it->key / ROLLUP_PORT_SLOTS < c || it->c.records == 0)
-                continue;
-            port_key(key, sizeof key, it->key % ROLLUP_PORT_SLOTS);
-            if (!store_count(s, day, sensor, "port", c, key, &it->c))
-                return FALSE;
-        }
-        for (; ci < acc->ncountries && acc->countries[ci].key / TT_COUNTRY_SLOTS <= c; ci++) {
-            const rollup_item *it = &acc->countries[ci];
-            guint i = it->key % TT_COUNTRY_SLOTS;
-            if (it->key / TT_COUNTRY_SLOTS < c || it->c.records == 0)
-                continue;
-            char cc[3];
-            if (!store_count(s, day, sensor, "country", c, store_cc(i, cc), &it->c))
-                return FALSE;
-        }
-    }
     guint64 dark = acc->dark_size;
     if (!store_sensor_day(s, day, sensor, 1, acc->observed, acc->leaks, 0,
                           acc->has_info ? &dark : NULL))
@@ -608,15 +592,146 @@ static gboolean store_bucket(rollup_store *s, rollup_acc *acc)
         if (!store_step(s, s->up_geoip))
             return FALSE;
     }
-    if (acc->hll != NULL && !store_merge_hll(s, day, sensor, "", acc->hll))
+    return TRUE;
+}
+
+static void counter_add(rollup_counter *to, const rollup_counter *c)
+{
+    to->flows += c->flows;
+    to->packets += c->packets;
+    to->bytes += c->bytes;
+    to->records += c->records;
+}
+
+/* Sum the ascending @a add (those with records) into the ascending *@a into, through @a tmp. */
+static void store_merge_items(GArray **into, GArray **tmp, const rollup_item *add, guint n)
+{
+    const rollup_item *a = (const rollup_item *)(*into)->data;
+    guint na = (*into)->len, i = 0, j = 0, k = 0;
+    g_array_set_size(*tmp, na + n);
+    rollup_item *out = (rollup_item *)(*tmp)->data;
+    while (j < n) {
+        if (add[j].c.records == 0) {
+            j++;
+        } else if (i < na && a[i].key < add[j].key) {
+            out[k++] = a[i++];
+        } else if (i < na && a[i].key == add[j].key) {
+            out[k] = a[i++];
+            counter_add(&out[k++].c, &add[j++].c);
+        } else {
+            out[k++] = add[j++];
+        }
+    }
+    while (i < na)
+        out[k++] = a[i++];
+    g_array_set_size(*tmp, k);
+    GArray *t = *into;
+    *into = *tmp;
+    *tmp = t;
+}
+
+/* The held counters of (@a day, @a sensor) in the open batch, made when first met. */
+static store_held *store_held_of(rollup_store *s, const char *day, const char *sensor)
+{
+    for (guint i = 0; i < s->held->len; i++) {
+        store_held *h = g_ptr_array_index(s->held, i);
+        if (strcmp(h->day, day) == 0 && strcmp(h->sensor, sensor) == 0)
+            return h;
+    }
+    store_held *h = g_new0(store_held, 1);
+    g_strlcpy(h->day, day, sizeof h->day);
+    h->sensor = g_strdup(sensor);
+    h->ports = g_array_new(FALSE, FALSE, sizeof(rollup_item));
+    h->countries = g_array_new(FALSE, FALSE, sizeof(rollup_item));
+    h->sketches = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    g_ptr_array_add(s->held, h);
+    return h;
+}
+
+/* The held sketch of country index @a ci, or the overall one (@a ci G_MAXUINT). */
+static guint8 *store_held_sketch(store_held *h, guint ci)
+{
+    if (ci == G_MAXUINT)
+        return h->hll != NULL ? h->hll : (h->hll = g_malloc0(ROLLUP_HLL_M));
+    gpointer key = GUINT_TO_POINTER(ci + 1);
+    guint8 *regs = g_hash_table_lookup(h->sketches, key);
+    if (regs == NULL)
+        g_hash_table_insert(h->sketches, key, regs = g_malloc0(ROLLUP_HLL_M));
+    return regs;
+}
+
+/* A released bucket's counters and sketches into the open batch's. */
+static void store_hold(rollup_store *s, const rollup_acc *acc)
+{
+    char day[STORE_DAY_SIZE];
+    store_day(s, acc->start, day, NULL);
+    store_held *h = store_held_of(s, day, acc->sensor);
+    for (guint c = 0; c < TT_CLASS_COUNT; c++)
+        counter_add(&h->total[c], &acc->total[c]);
+    store_merge_items(&h->ports, &s->merge_tmp, acc->ports, acc->nports);
+    store_merge_items(&h->countries, &s->merge_tmp, acc->countries, acc->ncountries);
+    if (acc->hll != NULL)
+        rollup_hll_merge(store_held_sketch(h, G_MAXUINT), acc->hll);
+    for (guint j = 0; j < acc->nsketches; j++)
+        rollup_hll_merge(store_held_sketch(h, acc->sketches[j].ci), acc->sketches[j].regs);
+    for (guint i = 0; i < acc->nsrcs; i++) {
+        /* a sparse bucket's sources (rollup.h): the overall sketch and their country's */
+        rollup_hll_add(store_held_sketch(h, G_MAXUINT), acc->srcs[i].h);
+        rollup_hll_add(store_held_sketch(h, acc->srcs[i].ci), acc->srcs[i].h);
+    }
+}
+
+static gint store_cmp_uint(gconstpointer a, gconstpointer b)
+{
+    guint x = GPOINTER_TO_UINT(*(gconstpointer const *)a);
+    guint y = GPOINTER_TO_UINT(*(gconstpointer const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* Write one (day, sensor)'s held counters and sketches. */
+static gboolean store_flush_one(rollup_store *s, const store_held *h)
+{
+    char key[STORE_PORT_KEY_SIZE], cc[3];
+    const rollup_item *ports = (const rollup_item *)h->ports->data;
+    const rollup_item *countries = (const rollup_item *)h->countries->data;
+    guint pi = 0, ci = 0;
+    /* class by class: the total, its ports, its countries (the lists are sorted class-major) */
+    for (guint c = 0; c < TT_CLASS_COUNT; c++) {
+        if (h->total[c].records > 0 &&
+            !store_count(s, h->day, h->sensor, "total", c, "all", &h->total[c]))
+            return FALSE;
+        for (; pi < h->ports->len && ports[pi].key / ROLLUP_PORT_SLOTS == c; pi++) {
+            port_key(key, sizeof key, ports[pi].key % ROLLUP_PORT_SLOTS);
+            if (!store_count(s, h->day, h->sensor, "port", c, key, &ports[pi].c))
+                return FALSE;
+        }
+        for (; ci < h->countries->len && countries[ci].key / TT_COUNTRY_SLOTS == c; ci++) {
+            store_cc(countries[ci].key % TT_COUNTRY_SLOTS, cc);
+            if (!store_count(s, h->day, h->sensor, "country", c, cc, &countries[ci].c))
+                return FALSE;
+        }
+    }
+    if (h->hll != NULL && !store_merge_hll(s, h->day, h->sensor, "", h->hll))
         return FALSE;
-    for (guint j = 0; j < acc->nsketches; j++) {
-        char cc[3];
-        if (!store_merge_hll(s, day, sensor, store_cc(acc->sketches[j].ci, cc),
-                             acc->sketches[j].regs))
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(h->sketches, NULL);
+    guint n = g_hash_table_size(h->sketches);
+    qsort(keys, n, sizeof *keys, store_cmp_uint);
+    for (guint i = 0; i < n; i++) {
+        store_cc(GPOINTER_TO_UINT(keys[i]) - 1, cc);
+        if (!store_merge_hll(s, h->day, h->sensor, cc, g_hash_table_lookup(h->sketches, keys[i])))
             return FALSE;
     }
-    return store_merge_srcs(s, day, sensor, acc->srcs, acc->nsrcs);
+    return TRUE;
+}
+
+/* Write every held (day, sensor) of the open batch, and forget them. */
+static gboolean store_flush_held(rollup_store *s)
+{
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < s->held->len; i++)
+        ok = store_flush_one(s, g_ptr_array_index(s->held, i));
+    g_ptr_array_set_size(s->held, 0);
+    return ok;
 }
 
 /* Late records: each to its own bucket's day, one row set per record (they are rare). */
@@ -749,7 +864,7 @@ gboolean rollup_store_end(rollup_store *s, GError **error)
         return TRUE;
     guint n = s->batch_buckets;
     s->batch_buckets = 0;
-    if (store_exec(s, "COMMIT", NULL)) {
+    if (store_flush_held(s) && store_exec(s, "COMMIT", NULL)) {
         s->committed += n;
         s->replay_committed += s->batch_replayed;
         s->batch_replayed = 0;
@@ -802,6 +917,8 @@ gboolean rollup_store_commit(rollup_store *s, rollup_acc *acc, GError **error)
     if (ok && store_exec(s, "RELEASE bucket", NULL)) {
         /* stored in the batch; owed again only if the batch's COMMIT fails */
         s->batch_buckets++;
+        if (acc->has_bucket)
+            store_hold(s, acc);
         store_owe_rows(s->batch_owed, s->pending_loss);
         store_owe_acc(s, s->batch_owed, acc);
         if (acc->replay && acc->has_bucket)
