@@ -734,33 +734,83 @@ static gboolean store_flush_held(rollup_store *s)
     return ok;
 }
 
-/* Late records: each to its own bucket's day, one row set per record (they are rare). */
+/* Late records: the sensor_day rows of their own buckets' days (they are rare, and a day
+ * changes at most once among them); their counters and sketches are held (store_hold_late). */
 static gboolean store_late(rollup_store *s, rollup_acc *acc)
 {
-    char day[STORE_DAY_SIZE], key[STORE_PORT_KEY_SIZE];
-    guint8 regs[ROLLUP_HLL_M];
-    for (guint i = 0; i < acc->late->len; i++) {
-        const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
-        const tt_flow *f = &l->flow;
-        rollup_pos p = rollup_pos_of(f);
-        rollup_counter c = {
-            .flows = f->sampling, .packets = f->packets, .bytes = f->bytes, .records = 1};
-        char cc[3];
-        store_cc(p.ci, cc);
-        store_day(s, l->bucket_start, day, NULL);
-        port_key(key, sizeof key, p.slot);
-        if (!store_count(s, day, acc->sensor, "total", p.cls, "all", &c) ||
-            !store_count(s, day, acc->sensor, "port", p.cls, key, &c) ||
-            !store_count(s, day, acc->sensor, "country", p.cls, cc, &c) ||
-            !store_sensor_day(s, day, acc->sensor, 0, 1, 0, 1, NULL))
-            return FALSE;
-        memset(regs, 0, sizeof regs);
-        rollup_hll_add(regs, p.h);
-        if (!store_merge_hll(s, day, acc->sensor, "", regs) ||
-            !store_merge_hll(s, day, acc->sensor, cc, regs))
-            return FALSE;
+    char day[STORE_DAY_SIZE], prev[STORE_DAY_SIZE] = "";
+    guint64 n = 0;
+    for (guint i = 0; i <= acc->late->len; i++) {
+        if (i < acc->late->len)
+            store_day(s, g_array_index(acc->late, rollup_late, i).bucket_start, day, NULL);
+        if (n > 0 && (i == acc->late->len || strcmp(day, prev) != 0)) {
+            if (!store_sensor_day(s, prev, acc->sensor, 0, n, 0, n, NULL))
+                return FALSE;
+            n = 0;
+        }
+        g_strlcpy(prev, day, sizeof prev);
+        n++;
     }
     return TRUE;
+}
+
+static gint store_cmp_item(gconstpointer a, gconstpointer b)
+{
+    guint32 x = ((const rollup_item *)a)->key, y = ((const rollup_item *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* Sum the unsorted @a items into the held *@a into: sorted and folded, then merged. */
+static void store_hold_items(rollup_store *s, GArray **into, GArray *items)
+{
+    if (items->len == 0)
+        return;
+    g_array_sort(items, store_cmp_item);
+    rollup_item *it = (rollup_item *)items->data;
+    guint k = 0;
+    for (guint i = 1; i < items->len; i++) {
+        if (it[i].key == it[k].key)
+            counter_add(&it[k].c, &it[i].c);
+        else
+            it[++k] = it[i];
+    }
+    g_array_set_size(items, k + 1);
+    store_merge_items(into, &s->merge_tmp, it, items->len);
+    g_array_set_size(items, 0);
+}
+
+/* A released batch's late records into the held counters and sketches of their days. */
+static void store_hold_late(rollup_store *s, const rollup_acc *acc)
+{
+    char day[STORE_DAY_SIZE];
+    g_autoptr(GArray) ports = g_array_new(FALSE, FALSE, sizeof(rollup_item));
+    g_autoptr(GArray) countries = g_array_new(FALSE, FALSE, sizeof(rollup_item));
+    store_held *h = NULL;
+    for (guint i = 0; i < acc->late->len; i++) {
+        const rollup_late *l = &g_array_index(acc->late, rollup_late, i);
+        store_day(s, l->bucket_start, day, NULL);
+        if (h != NULL && strcmp(h->day, day) != 0) {
+            store_hold_items(s, &h->ports, ports);
+            store_hold_items(s, &h->countries, countries);
+        }
+        h = store_held_of(s, day, acc->sensor);
+        rollup_pos p = rollup_pos_of(&l->flow);
+        rollup_item it = {.c = {.flows = l->flow.sampling,
+                                .packets = l->flow.packets,
+                                .bytes = l->flow.bytes,
+                                .records = 1}};
+        counter_add(&h->total[p.cls], &it.c);
+        it.key = p.cls * ROLLUP_PORT_SLOTS + p.slot;
+        g_array_append_val(ports, it);
+        it.key = p.cls * TT_COUNTRY_SLOTS + p.ci;
+        g_array_append_val(countries, it);
+        rollup_hll_add(store_held_sketch(h, G_MAXUINT), p.h);
+        rollup_hll_add(store_held_sketch(h, p.ci), p.h);
+    }
+    if (h != NULL) {
+        store_hold_items(s, &h->ports, ports);
+        store_hold_items(s, &h->countries, countries);
+    }
 }
 
 static gboolean store_loss_row_put(rollup_store *s, const char *day, const rollup_loss *l)
@@ -917,6 +967,8 @@ gboolean rollup_store_commit(rollup_store *s, rollup_acc *acc, GError **error)
     if (ok && store_exec(s, "RELEASE bucket", NULL)) {
         /* stored in the batch; owed again only if the batch's COMMIT fails */
         s->batch_buckets++;
+        if (acc->late != NULL)
+            store_hold_late(s, acc);
         if (acc->has_bucket)
             store_hold(s, acc);
         store_owe_rows(s->batch_owed, s->pending_loss);
