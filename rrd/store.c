@@ -141,7 +141,11 @@ static void scope_set_max(GHashTable *t, const char *scope, int64_t v)
 
 static char *store_abs(tt_rrd_store *store, const char *rel)
 {
-    return g_build_filename(store->dir, rel, NULL);
+    /* what g_build_filename makes (store->dir has no trailing separator), at a line's
+     * rate: it was 3 % of a --read's writer thread */
+    while (*rel == G_DIR_SEPARATOR)
+        rel++;
+    return g_strconcat(store->dir, G_DIR_SEPARATOR_S, rel, NULL);
 }
 
 /* The path as the line names it: rrdcached over TCP resolves it itself (-b). */
@@ -912,6 +916,8 @@ tt_rrd_store *tt_rrd_store_new(const char *rrd_dir, const tt_rrd_archives *archi
     tt_rrd_store *store = g_new0(tt_rrd_store, 1);
     store->retry = 1;
     store->dir = g_strdup(rrd_dir);
+    for (gsize n = strlen(store->dir); n > 1 && store->dir[n - 1] == G_DIR_SEPARATOR; n--)
+        store->dir[n - 1] = '\0'; /* store_abs adds one */
     store->archives = *archives;
     store->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     store->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
