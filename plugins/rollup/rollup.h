@@ -187,9 +187,12 @@ gboolean rollup_store_end(rollup_store *store, GError **error);
  * and a job that ran asks rollup_store_ran whether its batch should end:
  * TRUE when no other job of this store is queued behind it (the writer's
  * queue has run dry of them: live, every bucket commits at once) or when the
- * batch holds ROLLUP_BATCH_MAX buckets.
+ * batch holds ROLLUP_BATCH_MAX buckets, or ROLLUP_HELD_MAX counter rows summed
+ * in memory (rollup_store.c; ~40 bytes each, twice while merging: a batch of
+ * many sensors' dense buckets stays under ~200 MB).
  */
 #define ROLLUP_BATCH_MAX 256
+#define ROLLUP_HELD_MAX (2u * 1000 * 1000)
 void rollup_store_queue(rollup_store *store, gint n);
 gboolean rollup_store_ran(rollup_store *store);
 

@@ -11,8 +11,8 @@
  * the summing. Every closed bucket is one savepoint (its late records
  * included) inside a batch's transaction; a batch ends when no other bucket
  * of this store waits in the writer's queue, or at ROLLUP_BATCH_MAX buckets
- * (rollup.h). Live, a bucket closes alone and commits at once; a replay or a
- * writer catching up commits a few hundred at a time. A crash loses at most
+ * or ROLLUP_HELD_MAX counter rows held (below; rollup.h). Live, a bucket closes alone and commits
+ * at once; a replay or a writer catching up commits a few hundred at a time. A crash loses at most
  * the buckets still open in memory and that batch; a --read's files are not
  * yet in the ledger then, so the next read stores them again.
  *
@@ -688,6 +688,17 @@ static gint store_cmp_uint(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
+/* Counter rows held in the open batch. */
+static guint store_held_rows(const rollup_store *s)
+{
+    guint n = 0;
+    for (guint i = 0; i < s->held->len; i++) {
+        const store_held *h = g_ptr_array_index(s->held, i);
+        n += h->ports->len + h->countries->len;
+    }
+    return n;
+}
+
 /* Write one (day, sensor)'s held counters and sketches. */
 static gboolean store_flush_one(rollup_store *s, const store_held *h)
 {
@@ -905,7 +916,8 @@ void rollup_store_queue(rollup_store *s, gint n)
 
 gboolean rollup_store_ran(rollup_store *s)
 {
-    return g_atomic_int_dec_and_test(&s->queued) || s->batch_buckets >= ROLLUP_BATCH_MAX;
+    return g_atomic_int_dec_and_test(&s->queued) || s->batch_buckets >= ROLLUP_BATCH_MAX ||
+           store_held_rows(s) >= ROLLUP_HELD_MAX;
 }
 
 gboolean rollup_store_end(rollup_store *s, GError **error)
