@@ -68,10 +68,10 @@ typedef struct store_held {
     char day[STORE_DAY_SIZE];
     char *sensor;
     rollup_counter total[TT_CLASS_COUNT];
-    GArray *ports;        /* rollup_item, ascending key, each with records */
-    GArray *countries;    /* rollup_item, ascending key, each with records */
-    guint8 *hll;          /* the overall sketch, or NULL: no bucket had one */
-    GHashTable *sketches; /* country index + 1 -> ROLLUP_HLL_M registers */
+    GArray *ports;                      /* rollup_item, ascending key, each with records */
+    GArray *countries;                  /* rollup_item, ascending key, each with records */
+    guint8 *hll;                        /* the overall sketch, or NULL: no bucket had one */
+    guint8 *sketches[TT_COUNTRY_SLOTS]; /* by country index, NULL until one had a source */
 } store_held;
 
 struct rollup_store {
@@ -169,7 +169,8 @@ static void store_held_free(gpointer data)
     g_array_free(h->ports, TRUE);
     g_array_free(h->countries, TRUE);
     g_free(h->hll);
-    g_hash_table_destroy(h->sketches);
+    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++)
+        g_free(h->sketches[i]);
     g_free(h);
 }
 
@@ -643,21 +644,23 @@ static store_held *store_held_of(rollup_store *s, const char *day, const char *s
     h->sensor = g_strdup(sensor);
     h->ports = g_array_new(FALSE, FALSE, sizeof(rollup_item));
     h->countries = g_array_new(FALSE, FALSE, sizeof(rollup_item));
-    h->sketches = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     g_ptr_array_add(s->held, h);
     return h;
 }
 
-/* The held sketch of country index @a ci, or the overall one (@a ci G_MAXUINT). */
-static guint8 *store_held_sketch(store_held *h, guint ci)
+/* The held sketch in *@a regs, made empty when first needed. */
+static guint8 *store_held_regs(guint8 **regs)
 {
-    if (ci == G_MAXUINT)
-        return h->hll != NULL ? h->hll : (h->hll = g_malloc0(ROLLUP_HLL_M));
-    gpointer key = GUINT_TO_POINTER(ci + 1);
-    guint8 *regs = g_hash_table_lookup(h->sketches, key);
-    if (regs == NULL)
-        g_hash_table_insert(h->sketches, key, regs = g_malloc0(ROLLUP_HLL_M));
-    return regs;
+    if (*regs == NULL)
+        *regs = g_malloc0(ROLLUP_HLL_M);
+    return *regs;
+}
+
+/* One source (its hash @a h, its country @a ci) into the overall sketch and its country's. */
+static void store_held_source(store_held *held, guint ci, guint64 h)
+{
+    rollup_hll_add(store_held_regs(&held->hll), h);
+    rollup_hll_add(store_held_regs(&held->sketches[ci]), h);
 }
 
 /* A released bucket's counters and sketches into the open batch's. */
@@ -671,21 +674,11 @@ static void store_hold(rollup_store *s, const rollup_acc *acc)
     store_merge_items(&h->ports, &s->merge_tmp, acc->ports, acc->nports);
     store_merge_items(&h->countries, &s->merge_tmp, acc->countries, acc->ncountries);
     if (acc->hll != NULL)
-        rollup_hll_merge(store_held_sketch(h, G_MAXUINT), acc->hll);
+        rollup_hll_merge(store_held_regs(&h->hll), acc->hll);
     for (guint j = 0; j < acc->nsketches; j++)
-        rollup_hll_merge(store_held_sketch(h, acc->sketches[j].ci), acc->sketches[j].regs);
-    for (guint i = 0; i < acc->nsrcs; i++) {
-        /* a sparse bucket's sources (rollup.h): the overall sketch and their country's */
-        rollup_hll_add(store_held_sketch(h, G_MAXUINT), acc->srcs[i].h);
-        rollup_hll_add(store_held_sketch(h, acc->srcs[i].ci), acc->srcs[i].h);
-    }
-}
-
-static gint store_cmp_uint(gconstpointer a, gconstpointer b)
-{
-    guint x = GPOINTER_TO_UINT(*(gconstpointer const *)a);
-    guint y = GPOINTER_TO_UINT(*(gconstpointer const *)b);
-    return x < y ? -1 : x > y;
+        rollup_hll_merge(store_held_regs(&h->sketches[acc->sketches[j].ci]), acc->sketches[j].regs);
+    for (guint i = 0; i < acc->nsrcs; i++) /* a sparse bucket's sources (rollup.h) */
+        store_held_source(h, acc->srcs[i].ci, acc->srcs[i].h);
 }
 
 /* Counter rows held in the open batch. */
@@ -724,14 +717,10 @@ static gboolean store_flush_one(rollup_store *s, const store_held *h)
     }
     if (h->hll != NULL && !store_merge_hll(s, h->day, h->sensor, "", h->hll))
         return FALSE;
-    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(h->sketches, NULL);
-    guint n = g_hash_table_size(h->sketches);
-    qsort(keys, n, sizeof *keys, store_cmp_uint);
-    for (guint i = 0; i < n; i++) {
-        store_cc(GPOINTER_TO_UINT(keys[i]) - 1, cc);
-        if (!store_merge_hll(s, h->day, h->sensor, cc, g_hash_table_lookup(h->sketches, keys[i])))
+    for (guint i = 0; i < TT_COUNTRY_SLOTS; i++)
+        if (h->sketches[i] != NULL &&
+            !store_merge_hll(s, h->day, h->sensor, store_cc(i, cc), h->sketches[i]))
             return FALSE;
-    }
     return TRUE;
 }
 
@@ -745,24 +734,23 @@ static gboolean store_flush_held(rollup_store *s)
     return ok;
 }
 
-/* Late records: the sensor_day rows of their own buckets' days (they are rare, and a day
- * changes at most once among them); their counters and sketches are held (store_hold_late). */
+/* Late records: the sensor_day rows of their own buckets' days, one update per run of
+ * records of one day; their counters and sketches are held (store_hold_late). */
 static gboolean store_late(rollup_store *s, rollup_acc *acc)
 {
     char day[STORE_DAY_SIZE], prev[STORE_DAY_SIZE] = "";
-    guint64 n = 0;
-    for (guint i = 0; i <= acc->late->len; i++) {
-        if (i < acc->late->len)
-            store_day(s, g_array_index(acc->late, rollup_late, i).bucket_start, day, NULL);
-        if (n > 0 && (i == acc->late->len || strcmp(day, prev) != 0)) {
-            if (!store_sensor_day(s, prev, acc->sensor, 0, n, 0, n, NULL))
+    guint64 run = 0; /* records of day prev so far */
+    for (guint i = 0; i < acc->late->len; i++) {
+        store_day(s, g_array_index(acc->late, rollup_late, i).bucket_start, day, NULL);
+        if (run > 0 && strcmp(day, prev) != 0) {
+            if (!store_sensor_day(s, prev, acc->sensor, 0, run, 0, run, NULL))
                 return FALSE;
-            n = 0;
+            run = 0;
         }
-        g_strlcpy(prev, day, sizeof prev);
-        n++;
+        memcpy(prev, day, sizeof prev);
+        run++;
     }
-    return TRUE;
+    return run == 0 || store_sensor_day(s, prev, acc->sensor, 0, run, 0, run, NULL);
 }
 
 static gint store_cmp_item(gconstpointer a, gconstpointer b)
@@ -815,8 +803,7 @@ static void store_hold_late(rollup_store *s, const rollup_acc *acc)
         g_array_append_val(ports, it);
         it.key = p.cls * TT_COUNTRY_SLOTS + p.ci;
         g_array_append_val(countries, it);
-        rollup_hll_add(store_held_sketch(h, G_MAXUINT), p.h);
-        rollup_hll_add(store_held_sketch(h, p.ci), p.h);
+        store_held_source(h, p.ci, p.h);
     }
     if (h != NULL) {
         store_hold_items(s, &h->ports, ports);
