@@ -185,6 +185,7 @@ static tt_core *core_new(tt_config *config, gboolean checking, GError **error)
             if (core->rrd == NULL)
                 goto err_free_core;
             tt_rrd_store_set_retry(core->rrd, FALSE); /* --read until listeners are set */
+            tt_rrd_store_set_overlap(core->rrd, TRUE);
         }
     }
     if (config->writer_backlog == 0) /* a tt_config built by hand */
@@ -498,9 +499,14 @@ void tt_core_set_listeners(tt_core *core, const tt_listener_hooks *hooks, void *
     core->live = hooks != NULL;
     tt_writer_set_limit(core->writer, core->live ? 0 : TT_WRITER_QUEUE_READ);
     tt_writer_set_backlog(core->writer, core->config->writer_backlog, !core->live);
+    tt_writer_set_nice(core->writer, core->live);
     /* live, a refused file is tried again after a while; a --read keeps it refused (store.h) */
-    if (core->rrd != NULL)
+    if (core->rrd != NULL) {
         tt_rrd_store_set_retry(core->rrd, core->live);
+        /* a --read sends a batch while it makes the next; live, a commit waits for its
+         * answer (rrdcached's state known at each, and no second thread on the writer's) */
+        tt_rrd_store_set_overlap(core->rrd, !core->live);
+    }
 }
 
 void tt_core_detach_listeners(tt_core *core)

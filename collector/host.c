@@ -60,10 +60,13 @@ static uint64_t core_rrd_lost(tt_rrd_store *rrd)
  * unreachable is not a failure: the lines stay queued and are sent later or
  * journaled (rrd/store.c). Writer thread.
  */
-static void core_rrd_commit(tt_rrd_store *rrd, const tt_host *host)
+static void core_rrd_commit(tt_rrd_store *rrd, const tt_host *host, gboolean wait)
 {
     uint64_t before = core_rrd_lost(rrd);
-    tt_rrd_store_commit(rrd);
+    if (wait)
+        tt_rrd_store_commit_wait(rrd);
+    else
+        tt_rrd_store_commit(rrd);
     uint64_t lost = core_rrd_lost(rrd) - before;
     if (lost > 0) {
         g_autofree char *msg = g_strdup_printf("rrd: %" G_GUINT64_FORMAT
@@ -85,6 +88,8 @@ static gint64 core_rrd_send_due(tt_services *sv, gboolean force)
     guint queued = tt_rrd_store_queued(sv->rrd);
     if (queued == 0) {
         sv->rrd_waiting_since = 0;
+        if (force && tt_rrd_store_in_flight(sv->rrd))
+            core_rrd_commit(sv->rrd, &sv->host, TRUE); /* the answer to the batch in flight */
         return 0;
     }
     gint64 now = g_get_monotonic_time();
@@ -93,7 +98,7 @@ static gint64 core_rrd_send_due(tt_services *sv, gboolean force)
     gint64 waited = now - sv->rrd_waiting_since;
     if (!force && queued < CORE_RRD_BATCH && waited < CORE_RRD_DELAY_US)
         return CORE_RRD_DELAY_US - waited;
-    core_rrd_commit(sv->rrd, &sv->host);
+    core_rrd_commit(sv->rrd, &sv->host, force);
     sv->rrd_waiting_since = 0;
     return 0; /* what rrdcached did not take (down, or the stop abandoned it) waits for the
                * next job, or the journal: a timer here would hold a drain */
@@ -103,7 +108,7 @@ static gint64 core_rrd_send_due(tt_services *sv, gboolean force)
 static void core_rrd_replay(void *data)
 {
     tt_services *sv = data;
-    core_rrd_commit(sv->rrd, &sv->host);
+    core_rrd_commit(sv->rrd, &sv->host, TRUE);
     tt_health_job_done(sv->health);
 }
 
@@ -169,7 +174,7 @@ static void host_rrd_finish(const tt_host *host)
     const tt_services *sv = host->ctx;
     if (sv->rrd == NULL)
         return;
-    core_rrd_commit(sv->rrd, host);
+    core_rrd_commit(sv->rrd, host, TRUE);
     uint64_t before = core_rrd_lost(sv->rrd);
     tt_rrd_store_finish(sv->rrd, g_get_real_time() / G_USEC_PER_SEC);
     uint64_t lost = core_rrd_lost(sv->rrd) - before;

@@ -17,12 +17,18 @@
  * the lock, so a job may itself submit more work; it must not call
  * tt_writer_flush() or tt_writer_free() (it would wait for itself).
  *
- * The thread runs at nice WRITER_NICE. A step of the full port space is
- * 131 325 RRD updates, seconds of CPU with librrd directly; on a machine with
- * fewer free cores than busy threads the scheduler would share the receiving
- * core evenly with that burst, and the socket buffer overflows. At nice 10
- * the receiver keeps ~90 % of a contended core and the writer takes what is
- * left (its lag is watched: `writer-lag-warn`); measured in bench/run's soak.
+ * Live, the thread runs at nice WRITER_NICE (tt_writer_set_nice). A step of
+ * the full port space is 131 325 RRD updates, seconds of CPU with librrd
+ * directly; on a machine with fewer free cores than busy threads the scheduler
+ * would share the receiving core evenly with that burst, and the socket buffer
+ * overflows. At nice 10 the receiver keeps ~90 % of a contended core and the
+ * writer takes what is left (its lag is watched: `writer-lag-warn`); measured
+ * in bench/run's soak. A `--read` keeps nice 0: its reader loses nothing by
+ * waiting, and at nice 10 on one core the writer got ~10 % of it until the
+ * reader was done, so rrdcached (on another core) began its work only then
+ * (bench/read's fresh-10M: 6.2-6.6 s at nice 10, 5.9-6.0 s at 0). It starts
+ * at 0 because a thread may raise its nice value but only a privileged one may
+ * lower it again.
  *
  * The backlog is bounded in jobs and in bytes (each job declares what its data
  * holds; a closed bucket's snapshot is kilobytes to megabytes). Past a bound a
@@ -88,6 +94,7 @@ struct tt_writer {
     gint64 idle_at; /* monotonic µs the hook asked to be called again at; 0: not asked */
     /* GLib's GCond makes a futex call at every signal, waiter or not: the hot paths
      * (a submit, a finished job) signal only when someone waits. Protected by lock. */
+    gint nice;          /* atomic: the nice value the thread is to run at (tt_writer_set_nice) */
     gboolean sleeping;  /* the thread waits on wake */
     guint done_waiters; /* threads waiting on done */
     tt_writer_stats st; /* protected by lock; pending_* kept here too */
@@ -137,12 +144,17 @@ static gpointer writer_thread_main(gpointer data)
 {
     tt_writer *writer = data;
 
-    /* Linux: PRIO_PROCESS with a thread ID sets that thread's nice value only */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE) != 0)
-        g_debug("writer: cannot lower its priority: %s", g_strerror(errno));
+    int nice = 0;
     g_mutex_lock(&writer->lock);
     for (;;) {
         writer_job *job = g_queue_pop_head(&writer->queue);
+        int want = g_atomic_int_get(&writer->nice);
+        if (want != nice) {
+            /* Linux: PRIO_PROCESS with a thread ID sets that thread's nice value only */
+            if (setpriority(PRIO_PROCESS, (id_t)gettid(), want) != 0)
+                g_debug("writer: cannot set its nice value to %d: %s", want, g_strerror(errno));
+            nice = want; /* tried once */
+        }
         if (job == NULL) {
             /* Stop only once the queue is empty: tt_writer_free() drains, and what the
              * idle hook put off is done now, on this thread (its failures are reported) */
@@ -193,6 +205,11 @@ static gpointer writer_thread_main(gpointer data)
     }
     g_mutex_unlock(&writer->lock);
     return NULL;
+}
+
+void tt_writer_set_nice(tt_writer *writer, gboolean background)
+{
+    g_atomic_int_set(&writer->nice, background ? WRITER_NICE : 0);
 }
 
 tt_writer *tt_writer_new(void)

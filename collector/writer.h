@@ -50,6 +50,12 @@ void tt_writer_submit(tt_writer *writer, tt_job_fn run, void *data, GDestroyNoti
  */
 gboolean tt_writer_submit_sized(tt_writer *writer, tt_job_fn run, void *data,
                                 GDestroyNotify free_fn, gsize bytes, gboolean may_refuse);
+/**
+ * @a background (live reception): the thread runs its jobs at nice 10, so a
+ * receiver sharing its core keeps most of it; else (the default, `--read`) at
+ * nice 0. Taken before the next job. Any thread.
+ */
+void tt_writer_set_nice(tt_writer *writer, gboolean background);
 /** Bound the queue to @a limit jobs (0, the default: no bound in jobs). */
 void tt_writer_set_limit(tt_writer *writer, guint limit);
 /**

@@ -31,11 +31,11 @@
 struct tt_cached {
     char *addr;
     int fd;
-    int timeout_ms; /* per wait for the socket */
-    gint aborted;   /* atomic, set from any thread: every wait fails from now on */
-    GString *in;    /* bytes read and not yet consumed */
-    GString *out;   /* a BATCH being sent, kept across batches: a fresh 1 MiB per batch
-                     * was an mmap, its page faults and an munmap for every job */
+    gint timeout_ms; /* atomic: per wait for the socket (set by the writer, read by a sender) */
+    gint aborted;    /* atomic, set from any thread: every wait fails from now on */
+    GString *in;     /* bytes read and not yet consumed */
+    GString *out;    /* a BATCH being sent, kept across batches: a fresh 1 MiB per batch
+                      * was an mmap, its page faults and an munmap for every job */
 };
 
 tt_cached *tt_cached_new(const char *addr)
@@ -51,7 +51,7 @@ tt_cached *tt_cached_new(const char *addr)
 
 void tt_cached_set_timeout(tt_cached *c, int ms)
 {
-    c->timeout_ms = ms;
+    g_atomic_int_set(&c->timeout_ms, ms);
 }
 
 void tt_cached_abort(tt_cached *c)
@@ -167,7 +167,7 @@ char *tt_cached_identity(tt_cached *c)
 static gboolean cached_wait(tt_cached *c, short events, GError **error)
 {
     struct pollfd p = {.fd = c->fd, .events = events};
-    gint64 end = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
+    gint64 end = g_get_monotonic_time() + (gint64)g_atomic_int_get(&c->timeout_ms) * 1000;
     int rc;
     for (;;) {
         if (g_atomic_int_get(&c->aborted))

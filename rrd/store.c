@@ -36,7 +36,12 @@
  * queue; tt_rrd_store_commit (when the writer's queue runs dry, and once
  * CORE_RRD_BATCH lines wait: collector/host.c) runs the queue: with
  * librrd, one rrd_updatex_r per line (RRD_SKIP_PAST_UPDATES); with rrdcached,
- * one BATCH. Each file's last update is tracked here (rrdcached would refuse
+ * one BATCH; in a --read (tt_rrd_store_set_overlap) the BATCH goes out from a
+ * sender thread of its own while the writer makes the next lines, which queue
+ * behind it until rrdcached has answered, so rrdcached's work (a first touch:
+ * an rrd_open per file) overlaps ours; its refusals are taken at the next
+ * commit and drop the refused file's lines queued meanwhile, as store_put
+ * would have. Each file's last update is tracked here (rrdcached would refuse
  * a past update with an error). When rrdcached is down the lines stay queued
  * in memory, in order, and are retried with back-off (1 s doubling to 60 s);
  * reception never notices. Lines still queued at the stop are written to
@@ -71,6 +76,9 @@
 #define STORE_BACKOFF_MAX 60
 /* a journal line "TT-CREATE KIND DAY REL": a file to create (local) before the lines after it */
 #define STORE_JOURNAL_CREATE "TT-CREATE"
+/* update lines queued behind a batch in flight before a commit waits for its answer:
+ * eight steps of a full port space, ~80 bytes each */
+#define STORE_OVERLAP_MAX (1u << 20)
 #define STORE_CREATE_RETRY 10 /* seconds before a file that could not be created is tried again */
 
 /* the last-update index (above): its file, and the version and layout its first line names */
@@ -81,6 +89,16 @@ typedef struct store_known {
     tt_rrd_kind kind;
     int64_t last;
 } store_known;
+
+/* a BATCH sent by the sender thread while the writer goes on (tt_rrd_store_set_overlap) */
+typedef struct store_batch {
+    tt_cached *cached;
+    GPtrArray *lines; /* of char*, the batch, in queue order */
+    gboolean ok;      /* rrdcached answered */
+    GPtrArray *failed;
+    GError *error;
+    gint done; /* atomic: the sender has the answer */
+} store_batch;
 
 typedef struct store_file {
     int64_t last;     /* the file's last update (queued or written) */
@@ -109,9 +127,12 @@ struct tt_rrd_store {
     int64_t retry_at;        /* monotonic seconds: no reconnect before this */
     int backoff;             /* seconds */
     gboolean down_logged;
-    gint abandoned; /* atomic: the stop's deadline is near, journal everything */
-    gint down;      /* atomic: rrdcached's last answer was a failure */
-    gint retry;     /* atomic: a refused file is tried again after STORE_CREATE_RETRY */
+    gint abandoned;  /* atomic: the stop's deadline is near, journal everything */
+    gint down;       /* atomic: rrdcached's last answer was a failure */
+    gint retry;      /* atomic: a refused file is tried again after STORE_CREATE_RETRY */
+    gint overlap;    /* atomic: a commit sends its BATCH from the sender thread */
+    GThread *sender; /* the batch in flight, or NULL: joined by tt_rrd_store_sync */
+    store_batch *flying;
     tt_rrd_store_stats st;
 };
 
@@ -530,13 +551,21 @@ static void store_commit_direct(tt_rrd_store *store)
     g_ptr_array_remove_range(store->pending, 0, i);
 }
 
-static void store_commit_cached(tt_rrd_store *store)
+/*
+ * rrdcached's answer to the BATCH of @a lines (@a ok: it answered; @a failed, the
+ * lines it refused; both taken). @a lines is the queue itself, or a batch the
+ * sender took from its head: what rrdcached did not take goes back there, ahead
+ * of the lines queued since, and a file refused here loses those lines too, as
+ * its later steps would be at store_put.
+ */
+static void store_cached_answer(tt_rrd_store *store, GPtrArray *lines, gboolean ok,
+                                GPtrArray *failed, GError *error)
 {
-    g_autoptr(GError) error = NULL;
-    GPtrArray *failed = NULL;
-    if (store->retry_at > mono_s())
-        return;
-    if (!tt_cached_batch(store->cached, store->pending, &failed, &error)) {
+    if (!ok) {
+        if (lines != store->pending) {
+            g_ptr_array_extend_and_steal(lines, store->pending);
+            store->pending = lines;
+        }
         g_atomic_int_set(&store->down, 1);
         store->st.daemon_errors++;
         store->backoff = store->backoff == 0 ? 1 : MIN(store->backoff * 2, STORE_BACKOFF_MAX);
@@ -545,15 +574,17 @@ static void store_commit_cached(tt_rrd_store *store)
             g_warning("rrd: %s; %u update lines kept in memory, retrying with back-off",
                       error->message, store->pending->len);
         store->down_logged = TRUE;
+        g_error_free(error);
         return;
     }
     if (store->down_logged) {
-        g_message("rrd: rrdcached is back; %u queued update lines sent", store->pending->len);
+        g_message("rrd: rrdcached is back; %u queued update lines sent", lines->len);
         store->st.reconnects++;
     }
     store->down_logged = FALSE;
     g_atomic_int_set(&store->down, 0);
     store->backoff = 0;
+    guint marked = 0;
     for (guint i = 0; i < failed->len; i++) {
         const char *msg = g_ptr_array_index(failed, i);
         /* a journal replay may repeat what rrdcached already took: that is a skip */
@@ -566,13 +597,60 @@ static void store_commit_cached(tt_rrd_store *store)
         store->st.refused++; /* a step lost, as one librrd refuses */
         /* "N message": N counts the batch's lines from 1 */
         guint64 no = g_ascii_strtoull(msg, NULL, 10);
-        if (no >= 1 && no <= store->pending->len)
-            store_line_refused(store, g_ptr_array_index(store->pending, (guint)no - 1));
+        if (no >= 1 && no <= lines->len) {
+            store_line_refused(store, g_ptr_array_index(lines, (guint)no - 1));
+            marked++;
+        }
         if (store->st.daemon_errors <= 10)
             g_warning("rrd: rrdcached refused batch line %s", msg);
     }
     g_ptr_array_unref(failed);
-    g_ptr_array_set_size(store->pending, 0);
+    if (lines == store->pending) {
+        g_ptr_array_set_size(store->pending, 0);
+        return;
+    }
+    g_ptr_array_unref(lines);
+    if (marked == 0)
+        return;
+    gsize n = 0;
+    char **queued = (char **)g_ptr_array_steal(store->pending, &n); /* the queue is empty now */
+    for (gsize i = 0; i < n; i++) {
+        const store_file *f = store_line_file(store, queued[i]);
+        if (f != NULL && f->refused) {
+            store->st.refused++;
+            g_free(queued[i]);
+        } else {
+            g_ptr_array_add(store->pending, queued[i]);
+        }
+    }
+    g_free(queued);
+}
+
+static gpointer store_sender_main(gpointer data)
+{
+    store_batch *b = data;
+    b->ok = tt_cached_batch(b->cached, b->lines, &b->failed, &b->error);
+    g_atomic_int_set(&b->done, 1);
+    return NULL;
+}
+
+static void store_commit_cached(tt_rrd_store *store)
+{
+    if (store->retry_at > mono_s())
+        return;
+    if (g_atomic_int_get(&store->overlap)) {
+        store_batch *b = g_new0(store_batch, 1);
+        b->cached = store->cached;
+        b->lines = store->pending;
+        store->pending = g_ptr_array_new_with_free_func(g_free);
+        store->flying = b;
+        store->sender = g_thread_new("tt-rrd-send", store_sender_main, b);
+        return;
+    }
+    GPtrArray *failed = NULL;
+    GError *error = NULL;
+    gboolean ok = tt_cached_batch(store->cached, store->pending, &failed, &error);
+    store_cached_answer(store, store->pending, ok, failed, error);
 }
 
 void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry)
@@ -581,9 +659,54 @@ void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry)
     g_atomic_int_set(&store->retry, retry ? 1 : 0);
 }
 
+void tt_rrd_store_set_overlap(tt_rrd_store *store, gboolean overlap)
+{
+    g_return_if_fail(store != NULL);
+    g_atomic_int_set(&store->overlap, overlap ? 1 : 0);
+}
+
+/* After a commit or a batch's answer: the journal's lines all taken, it goes. */
+static void store_settled(tt_rrd_store *store)
+{
+    store->st.pending = store->pending->len;
+    if (store->journal_open && store->pending->len == 0 && store->sender == NULL) {
+        g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
+        (void)g_remove(j);
+        store->journal_open = FALSE;
+        g_message("rrd: the journal is replayed (%" G_GUINT64_FORMAT " files created so far)",
+                  (guint64)store->st.created);
+    }
+}
+
+void tt_rrd_store_sync(tt_rrd_store *store)
+{
+    g_return_if_fail(store != NULL);
+    if (store->sender == NULL)
+        return;
+    g_thread_join(store->sender);
+    store->sender = NULL;
+    store_batch *b = g_steal_pointer(&store->flying);
+    store_cached_answer(store, b->lines, b->ok, b->failed, b->error);
+    g_free(b);
+    store_settled(store);
+}
+
+gboolean tt_rrd_store_in_flight(const tt_rrd_store *store)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    return store->sender != NULL;
+}
+
 void tt_rrd_store_commit(tt_rrd_store *store)
 {
     g_return_if_fail(store != NULL);
+    /* one batch in flight at a time, answered in order; while rrdcached works on it (a
+     * first touch of a port space is seconds of its rrd_opens) the lines queue behind it,
+     * up to STORE_OVERLAP_MAX */
+    if (store->sender != NULL && !g_atomic_int_get(&store->flying->done) &&
+        store->pending->len < STORE_OVERLAP_MAX && !g_atomic_int_get(&store->abandoned))
+        return;
+    tt_rrd_store_sync(store);
     if (store->pending->len == 0 || g_atomic_int_get(&store->abandoned))
         return;
     if (store->creates > 0)
@@ -594,14 +717,15 @@ void tt_rrd_store_commit(tt_rrd_store *store)
         store_commit_direct(store);
     else
         store_commit_cached(store);
-    store->st.pending = store->pending->len;
-    if (store->journal_open && store->pending->len == 0) {
-        g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
-        (void)g_remove(j);
-        store->journal_open = FALSE;
-        g_message("rrd: the journal is replayed (%" G_GUINT64_FORMAT " files created so far)",
-                  (guint64)store->st.created);
-    }
+    store_settled(store);
+}
+
+void tt_rrd_store_commit_wait(tt_rrd_store *store)
+{
+    g_return_if_fail(store != NULL);
+    tt_rrd_store_sync(store);
+    tt_rrd_store_commit(store);
+    tt_rrd_store_sync(store);
 }
 
 guint tt_rrd_store_queued(const tt_rrd_store *store)
@@ -625,6 +749,7 @@ static gboolean store_cached_last(tt_rrd_store *store, const char *rel, int64_t 
     g_autofree char *cmd = g_strdup_printf("LAST %s", p);
     g_autofree char *reply = NULL;
     int status = -1;
+    tt_rrd_store_sync(store); /* the connection is the sender's while a batch is in flight */
     if (store->retry_at > mono_s() ||
         !tt_cached_command(store->cached, cmd, &status, &reply, NULL) || status != 0)
         return FALSE;
@@ -681,27 +806,32 @@ static store_file *store_open_file(tt_rrd_store *store, tt_rrd_kind kind, const 
         f->last = 0;
         return f;
     }
-    gboolean created = FALSE;
-    if (!tt_rrd_create_file(abs, kind, &store->archives, day, &created, error)) {
-        f->refused = TRUE;
-        f->retry_at = mono_s() + STORE_CREATE_RETRY; /* a full disk may get space back */
-        return f;
-    }
-    if (created) {
-        store->st.created++;
-        f->last = day;
-        return f;
-    }
-    if (!tt_rrd_check_file(abs, kind, &store->archives, &f->last, error)) {
-        if (store_set_aside(store, abs, kind) &&
-            tt_rrd_create_file(abs, kind, &store->archives, day, &created, NULL)) {
-            g_clear_error(error);
+    /* an existing file that passes the header check is most first touches of a store that
+     * has run before: checked first, it needs no existence test (an access(2) and its path
+     * walk, 10 % of a backfill's writer); a new file fails it at the open */
+    if (!tt_rrd_check_header(abs, kind, &store->archives, &f->last)) {
+        gboolean created = FALSE;
+        if (!tt_rrd_create_file(abs, kind, &store->archives, day, &created, error)) {
+            f->refused = TRUE;
+            f->retry_at = mono_s() + STORE_CREATE_RETRY; /* a full disk may get space back */
+            return f;
+        }
+        if (created) {
             store->st.created++;
             f->last = day;
             return f;
         }
-        f->refused = TRUE;
-        return f;
+        if (!tt_rrd_check_file(abs, kind, &store->archives, &f->last, error)) {
+            if (store_set_aside(store, abs, kind) &&
+                tt_rrd_create_file(abs, kind, &store->archives, day, &created, NULL)) {
+                g_clear_error(error);
+                store->st.created++;
+                f->last = day;
+                return f;
+            }
+            f->refused = TRUE;
+            return f;
+        }
     }
     if (store->cached != NULL) {
         /* rrdcached may hold updates the file lacks: what the last clean end left
@@ -861,7 +991,7 @@ void tt_rrd_store_finish(tt_rrd_store *store, int64_t now)
 {
     g_return_if_fail(store != NULL);
     if (store->newest == 0) {
-        tt_rrd_store_commit(store);
+        tt_rrd_store_commit_wait(store);
         return;
     }
     int64_t fill = (store->newest + 86399) / 86400 * 86400;
@@ -886,14 +1016,14 @@ void tt_rrd_store_finish(tt_rrd_store *store, int64_t now)
     while (g_hash_table_iter_next(&it, &k, &v))
         if (*(int64_t *)v < fill)
             *(int64_t *)v = fill;
-    tt_rrd_store_commit(store);
+    tt_rrd_store_commit_wait(store);
     store_save_clock(store);
 }
 
 void tt_rrd_store_get_stats(tt_rrd_store *store, tt_rrd_store_stats *out)
 {
     *out = store->st;
-    out->pending = store->pending->len;
+    out->pending = store->pending->len + (store->flying != NULL ? store->flying->lines->len : 0);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -949,15 +1079,16 @@ void tt_rrd_store_free(tt_rrd_store *store)
 {
     if (store == NULL)
         return;
+    tt_rrd_store_sync(store);
     if (g_atomic_int_get(&store->abandoned)) {
         /* the stop's deadline: nothing more is sent, all of it is journaled */
     } else if (store->pending->len > 0 && store->cached != NULL) {
         /* one last try now, bypassing the back-off, with the short stop deadline */
         tt_rrd_store_stopping(store);
         store->retry_at = 0;
-        tt_rrd_store_commit(store);
+        tt_rrd_store_commit_wait(store);
     } else {
-        tt_rrd_store_commit(store);
+        tt_rrd_store_commit_wait(store);
     }
     if (store_write_journal(store))
         store_save_index(store);

@@ -102,8 +102,27 @@ gboolean tt_rrd_store_update_self(tt_rrd_store *store, int64_t start, int64_t en
  * Any thread.
  */
 void tt_rrd_store_set_retry(tt_rrd_store *store, gboolean retry);
-/** Send the update lines queued so far (rrdcached: one BATCH). Writer thread. */
+/**
+ * With rrdcached and @a overlap (`--read`), a commit's BATCH is sent and answered
+ * on a thread of its own while the writer goes on with its next jobs, so that
+ * rrdcached's work on it (a first touch of each file: its rrd_open) overlaps
+ * ours; one batch at a time, the lines queued meanwhile sent with the next
+ * commit after its answer (tt_rrd_store_commit_wait, tt_rrd_store_sync: at once).
+ * Without (the default; live), a commit waits for its answer.
+ * Any thread.
+ */
+void tt_rrd_store_set_overlap(tt_rrd_store *store, gboolean overlap);
+/**
+ * Send the update lines queued so far (rrdcached: one BATCH; with overlap, after
+ * the answer to the batch in flight). Writer thread.
+ */
 void tt_rrd_store_commit(tt_rrd_store *store);
+/** Send everything queued and wait for rrdcached's answer to all of it. Writer thread. */
+void tt_rrd_store_commit_wait(tt_rrd_store *store);
+/** Wait for the batch in flight, if any, and take rrdcached's answer. Writer thread. */
+void tt_rrd_store_sync(tt_rrd_store *store);
+/** Is a batch in flight (sent by the sender thread, not yet answered)? Writer thread. */
+gboolean tt_rrd_store_in_flight(const tt_rrd_store *store);
 /** Lines queued, not yet sent (or kept while rrdcached is down). Writer thread. */
 guint tt_rrd_store_queued(const tt_rrd_store *store);
 /** Does the store send through rrdcached (lines batched) rather than librrd directly? */

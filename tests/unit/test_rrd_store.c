@@ -502,7 +502,9 @@ static void test_refused_line_holds_file(void)
  */
 typedef struct fake_cached {
     int listen_fd;
-    guint lines; /* BATCH lines received */
+    guint lines;      /* BATCH lines received */
+    guint batches;    /* BATCHes answered: only the first is answered with an error */
+    gboolean hang_up; /* instead, close the connection at the end of the first BATCH */
 } fake_cached;
 
 static gpointer fake_cached_main(gpointer data)
@@ -516,9 +518,13 @@ static gpointer fake_cached_main(gpointer data)
     while (fgets(line, sizeof line, in) != NULL) {
         const char *reply = NULL;
         g_autofree char *owned = NULL;
+        if (batch && strcmp(line, ".\n") == 0 && fc->hang_up)
+            break;
         if (batch && strcmp(line, ".\n") == 0) {
             batch = FALSE;
-            reply = owned = g_strdup("1 errors\n1 opening file: Permission denied\n");
+            reply = owned =
+                g_strdup(fc->batches++ == 0 ? "1 errors\n1 opening file: Permission denied\n"
+                                            : "0 errors\n");
         } else if (batch) {
             fc->lines++;
             continue;
@@ -539,7 +545,7 @@ static void test_cached_refused_line(void)
     g_autofree char *dir = tmpdir();
     g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
     g_autofree char *addr = g_strconcat("unix:", sock, NULL);
-    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0};
+    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, FALSE};
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
     g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
@@ -571,6 +577,109 @@ static void test_cached_refused_line(void)
     close(fc.listen_fd);
 }
 
+/*
+ * The same refusal with the batch in flight on the sender thread (a --read,
+ * tt_rrd_store_set_overlap): the file's next step, queued before the answer
+ * came, is refused too and never sent; another file's line goes out.
+ */
+static void test_cached_refused_line_overlap(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
+    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
+    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, FALSE};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
+    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
+    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
+
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
+    g_assert_no_error(error);
+    tt_rrd_store_set_retry(st, FALSE);
+    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_values v = {1, 1, 1, 1};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit(st);
+    g_assert_true(tt_rrd_store_in_flight(st));
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 0);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.pending, ==, 1); /* in flight: not yet taken */
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*rrdcached refused batch line 1 opening*");
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "other.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit_wait(st);
+    g_test_assert_expected_messages();
+    g_assert_false(tt_rrd_store_in_flight(st));
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(fc.lines, ==, 2); /* total.rrd's first step, other.rrd's */
+    g_assert_cmpuint(fc.batches, ==, 2);
+    g_assert_cmpuint(s.refused, ==, 2); /* total.rrd's two steps */
+    g_assert_cmpuint(s.daemon_errors, ==, 1);
+    g_assert_cmpuint(s.pending, ==, 0);
+    tt_rrd_store_free(st);
+    g_thread_join(server);
+    close(fc.listen_fd);
+}
+
+/*
+ * rrdcached goes away with a batch in flight: its lines come back to the queue
+ * ahead of those queued since, in order, and the stop journals them all.
+ */
+static void test_cached_down_overlap(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
+    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
+    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, TRUE};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
+    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
+    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
+
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store_stats s;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
+    g_assert_no_error(error);
+    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_values v = {1, 1, 1, 1};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit(st);
+    g_assert_true(tt_rrd_store_in_flight(st));
+    g_assert_true(
+        tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*2 update lines kept in memory*");
+    tt_rrd_store_sync(st);
+    g_test_assert_expected_messages();
+    g_assert_false(tt_rrd_store_in_flight(st));
+    g_assert_true(tt_rrd_store_is_down(st));
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 2);
+    tt_rrd_store_get_stats(st, &s);
+    g_assert_cmpuint(s.refused, ==, 0);
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*2 update lines could not be written*");
+    tt_rrd_store_abandon(st); /* the stop: no last try */
+    tt_rrd_store_free(st);
+    g_test_assert_expected_messages();
+    g_thread_join(server);
+    close(fc.listen_fd);
+    g_autofree char *journal = g_build_filename(dir, ".journal", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(journal, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 3);
+    g_assert_nonnull(strstr(lines[0], " 1546301100:")); /* the first step, first */
+    g_assert_null(strstr(lines[0], " 1546301400:"));
+    g_assert_nonnull(strstr(lines[1], " 1546301400:"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -582,6 +691,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/saturated", test_saturated);
     g_test_add_func("/rrd/refused-line-holds-file", test_refused_line_holds_file);
     g_test_add_func("/rrd/cached-refused-line", test_cached_refused_line);
+    g_test_add_func("/rrd/cached-refused-line-overlap", test_cached_refused_line_overlap);
+    g_test_add_func("/rrd/cached-down-overlap", test_cached_down_overlap);
     g_test_add_func("/rrd/queued-create-once", test_queued_create_once);
     g_test_add_func("/rrd/abandoned-unchecked", test_abandoned_unchecked);
     return g_test_run();
