@@ -505,6 +505,8 @@ typedef struct fake_cached {
     guint lines;      /* BATCH lines received */
     guint batches;    /* BATCHes answered: only the first is answered with an error */
     gboolean hang_up; /* instead, close the connection at the end of the first BATCH */
+    char *addr;       /* "unix:DIR/cached.sock", for the store */
+    GThread *thread;
 } fake_cached;
 
 static gpointer fake_cached_main(gpointer data)
@@ -540,24 +542,46 @@ static gpointer fake_cached_main(gpointer data)
     return NULL;
 }
 
+/* Start the fake on DIR/cached.sock. */
+static void fake_cached_start(fake_cached *fc, const char *dir, gboolean hang_up)
+{
+    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
+    *fc = (fake_cached){.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0), .hang_up = hang_up};
+    fc->addr = g_strconcat("unix:", sock, NULL);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
+    g_assert_cmpint(bind(fc->listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(listen(fc->listen_fd, 1), ==, 0);
+    fc->thread = g_thread_new("fake-rrdcached", fake_cached_main, fc);
+}
+
+/* A store on DIR through the fake: the default archives of 300 s steps. */
+static tt_rrd_store *fake_cached_store(const fake_cached *fc, const char *dir)
+{
+    tt_rrd_archives a = tt_rrd_archives_default(300);
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store *st = tt_rrd_store_new(dir, &a, fc->addr, &error);
+    g_assert_no_error(error);
+    return st;
+}
+
+/* The fake's end, once the store (its one connection) is freed. */
+static void fake_cached_stop(fake_cached *fc)
+{
+    g_thread_join(fc->thread);
+    close(fc->listen_fd);
+    g_free(fc->addr);
+}
+
 static void test_cached_refused_line(void)
 {
     g_autofree char *dir = tmpdir();
-    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
-    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
-    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, FALSE};
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
-    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
-    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
-    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
-
-    tt_rrd_archives a = tt_rrd_archives_default(300);
+    fake_cached fc;
+    fake_cached_start(&fc, dir, FALSE);
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
     tt_rrd_store_stats s;
-    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
-    g_assert_no_error(error);
+    tt_rrd_store *st = fake_cached_store(&fc, dir);
     tt_rrd_store_set_retry(st, FALSE);
     tt_rrd_values v = {1, 1, 1, 1};
     g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
@@ -573,8 +597,7 @@ static void test_cached_refused_line(void)
         tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
     g_assert_nonnull(strstr(error->message, "total.rrd: refused earlier"));
     tt_rrd_store_free(st);
-    g_thread_join(server);
-    close(fc.listen_fd);
+    fake_cached_stop(&fc);
 }
 
 /*
@@ -585,21 +608,12 @@ static void test_cached_refused_line(void)
 static void test_cached_refused_line_overlap(void)
 {
     g_autofree char *dir = tmpdir();
-    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
-    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
-    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, FALSE};
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
-    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
-    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
-    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
-
-    tt_rrd_archives a = tt_rrd_archives_default(300);
+    fake_cached fc;
+    fake_cached_start(&fc, dir, FALSE);
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
     tt_rrd_store_stats s;
-    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
-    g_assert_no_error(error);
+    tt_rrd_store *st = fake_cached_store(&fc, dir);
     tt_rrd_store_set_retry(st, FALSE);
     tt_rrd_store_set_overlap(st, TRUE);
     tt_rrd_values v = {1, 1, 1, 1};
@@ -623,8 +637,7 @@ static void test_cached_refused_line_overlap(void)
     g_assert_cmpuint(s.daemon_errors, ==, 1);
     g_assert_cmpuint(s.pending, ==, 0);
     tt_rrd_store_free(st);
-    g_thread_join(server);
-    close(fc.listen_fd);
+    fake_cached_stop(&fc);
 }
 
 /*
@@ -634,21 +647,12 @@ static void test_cached_refused_line_overlap(void)
 static void test_cached_down_overlap(void)
 {
     g_autofree char *dir = tmpdir();
-    g_autofree char *sock = g_build_filename(dir, "cached.sock", NULL);
-    g_autofree char *addr = g_strconcat("unix:", sock, NULL);
-    fake_cached fc = {socket(AF_UNIX, SOCK_STREAM, 0), 0, 0, TRUE};
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_strlcpy(sa.sun_path, sock, sizeof sa.sun_path);
-    g_assert_cmpint(bind(fc.listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
-    g_assert_cmpint(listen(fc.listen_fd, 1), ==, 0);
-    GThread *server = g_thread_new("fake-rrdcached", fake_cached_main, &fc);
-
-    tt_rrd_archives a = tt_rrd_archives_default(300);
+    fake_cached fc;
+    fake_cached_start(&fc, dir, TRUE);
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
     tt_rrd_store_stats s;
-    tt_rrd_store *st = tt_rrd_store_new(dir, &a, addr, &error);
-    g_assert_no_error(error);
+    tt_rrd_store *st = fake_cached_store(&fc, dir);
     tt_rrd_store_set_overlap(st, TRUE);
     tt_rrd_values v = {1, 1, 1, 1};
     g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
@@ -668,8 +672,7 @@ static void test_cached_down_overlap(void)
     tt_rrd_store_abandon(st); /* the stop: no last try */
     tt_rrd_store_free(st);
     g_test_assert_expected_messages();
-    g_thread_join(server);
-    close(fc.listen_fd);
+    fake_cached_stop(&fc);
     g_autofree char *journal = g_build_filename(dir, ".journal", NULL);
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(journal, &text, NULL, NULL));
