@@ -65,6 +65,8 @@ typedef struct jsonl_sink {
     int fd;              /* open for appending (writer thread), -1: not yet, or after an error */
     dev_t dev;           /* what the fd has open: the path is checked against it at each write */
     ino_t ino;
+    GString *text; /* a bucket's lines, kept across jobs (writer thread): a fresh one per job
+                    * was, for a full port space, a new 21 MB mapping and its page faults */
 } jsonl_sink;
 
 /* An open bucket (dispatch thread only); zero but for the slots in the touched lists. */
@@ -114,6 +116,8 @@ static void jsonl_sink_clear(gpointer data)
     jsonl_sink *sink = data;
     if (sink->fd >= 0)
         close(sink->fd);
+    if (sink->text != NULL)
+        g_string_free(sink->text, TRUE);
     g_free(sink->path);
 }
 
@@ -351,13 +355,18 @@ static void jsonl_format(GString *out, const jsonl_snap *snap)
 static void jsonl_bucket_job(void *data)
 {
     jsonl_snap *snap = data;
-    GString *text = g_string_sized_new(256 + 160 * (gsize)(snap->nports + snap->ncountries));
+    gsize need = 256 + 160 * (gsize)(snap->nports + snap->ncountries);
+    if (snap->sink->text == NULL)
+        snap->sink->text = g_string_sized_new(need);
+    GString *text = snap->sink->text;
+    if (text->allocated_len <= need)
+        g_string_set_size(text, need); /* room for the bucket at once, not by doubling */
+    g_string_truncate(text, 0);
 
     if (snap->late != NULL)
         g_string_append_len(text, snap->late->str, (gssize)snap->late->len);
     jsonl_format(text, snap);
     jsonl_sink_write(snap->sink, text);
-    g_string_free(text, TRUE);
 }
 
 static void jsonl_snap_free(void *data)
