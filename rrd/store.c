@@ -97,7 +97,8 @@ typedef struct store_batch {
     gboolean ok;      /* rrdcached answered */
     GPtrArray *failed;
     GError *error;
-    gint done; /* atomic: the sender has the answer */
+    gint done;       /* atomic: the sender has the answer */
+    GThread *thread; /* the sender, joined by tt_rrd_store_sync */
 } store_batch;
 
 typedef struct store_file {
@@ -127,12 +128,11 @@ struct tt_rrd_store {
     int64_t retry_at;        /* monotonic seconds: no reconnect before this */
     int backoff;             /* seconds */
     gboolean down_logged;
-    gint abandoned;  /* atomic: the stop's deadline is near, journal everything */
-    gint down;       /* atomic: rrdcached's last answer was a failure */
-    gint retry;      /* atomic: a refused file is tried again after STORE_CREATE_RETRY */
-    gint overlap;    /* atomic: a commit sends its BATCH from the sender thread */
-    GThread *sender; /* the batch in flight, or NULL: joined by tt_rrd_store_sync */
-    store_batch *flying;
+    gint abandoned;      /* atomic: the stop's deadline is near, journal everything */
+    gint down;           /* atomic: rrdcached's last answer was a failure */
+    gint retry;          /* atomic: a refused file is tried again after STORE_CREATE_RETRY */
+    gint overlap;        /* atomic: a commit sends its BATCH from the sender thread */
+    store_batch *flying; /* the batch in flight, or NULL */
     tt_rrd_store_stats st;
 };
 
@@ -644,7 +644,7 @@ static void store_commit_cached(tt_rrd_store *store)
         b->lines = store->pending;
         store->pending = g_ptr_array_new_with_free_func(g_free);
         store->flying = b;
-        store->sender = g_thread_new("tt-rrd-send", store_sender_main, b);
+        b->thread = g_thread_new("tt-rrd-send", store_sender_main, b);
         return;
     }
     GPtrArray *failed = NULL;
@@ -669,7 +669,7 @@ void tt_rrd_store_set_overlap(tt_rrd_store *store, gboolean overlap)
 static void store_settled(tt_rrd_store *store)
 {
     store->st.pending = store->pending->len;
-    if (store->journal_open && store->pending->len == 0 && store->sender == NULL) {
+    if (store->journal_open && store->pending->len == 0 && store->flying == NULL) {
         g_autofree char *j = g_build_filename(store->dir, ".journal", NULL);
         (void)g_remove(j);
         store->journal_open = FALSE;
@@ -681,11 +681,10 @@ static void store_settled(tt_rrd_store *store)
 void tt_rrd_store_sync(tt_rrd_store *store)
 {
     g_return_if_fail(store != NULL);
-    if (store->sender == NULL)
+    if (store->flying == NULL)
         return;
-    g_thread_join(store->sender);
-    store->sender = NULL;
     store_batch *b = g_steal_pointer(&store->flying);
+    g_thread_join(b->thread);
     store_cached_answer(store, b->lines, b->ok, b->failed, b->error);
     g_free(b);
     store_settled(store);
@@ -694,7 +693,7 @@ void tt_rrd_store_sync(tt_rrd_store *store)
 gboolean tt_rrd_store_in_flight(const tt_rrd_store *store)
 {
     g_return_val_if_fail(store != NULL, FALSE);
-    return store->sender != NULL;
+    return store->flying != NULL;
 }
 
 void tt_rrd_store_commit(tt_rrd_store *store)
@@ -703,7 +702,7 @@ void tt_rrd_store_commit(tt_rrd_store *store)
     /* one batch in flight at a time, answered in order; while rrdcached works on it (a
      * first touch of a port space is seconds of its rrd_opens) the lines queue behind it,
      * up to STORE_OVERLAP_MAX */
-    if (store->sender != NULL && !g_atomic_int_get(&store->flying->done) &&
+    if (store->flying != NULL && !g_atomic_int_get(&store->flying->done) &&
         store->pending->len < STORE_OVERLAP_MAX && !g_atomic_int_get(&store->abandoned))
         return;
     tt_rrd_store_sync(store);

@@ -600,6 +600,19 @@ static void test_cached_refused_line(void)
     fake_cached_stop(&fc);
 }
 
+/* A store through the fake with overlap, total.rrd's first step sent: its batch in flight. */
+static tt_rrd_store *fake_cached_in_flight(const fake_cached *fc, const char *dir, int64_t d)
+{
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store *st = fake_cached_store(fc, dir);
+    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_values v = {1, 1, 1, 1};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit(st);
+    g_assert_true(tt_rrd_store_in_flight(st));
+    return st;
+}
+
 /*
  * The same refusal with the batch in flight on the sender thread (a --read,
  * tt_rrd_store_set_overlap): the file's next step, queued before the answer
@@ -613,13 +626,9 @@ static void test_cached_refused_line_overlap(void)
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
     tt_rrd_store_stats s;
-    tt_rrd_store *st = fake_cached_store(&fc, dir);
+    tt_rrd_store *st = fake_cached_in_flight(&fc, dir, d);
     tt_rrd_store_set_retry(st, FALSE);
-    tt_rrd_store_set_overlap(st, TRUE);
     tt_rrd_values v = {1, 1, 1, 1};
-    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
-    tt_rrd_store_commit(st);
-    g_assert_true(tt_rrd_store_in_flight(st));
     g_assert_cmpuint(tt_rrd_store_queued(st), ==, 0);
     tt_rrd_store_get_stats(st, &s);
     g_assert_cmpuint(s.pending, ==, 1); /* in flight: not yet taken */
@@ -652,12 +661,8 @@ static void test_cached_down_overlap(void)
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
     tt_rrd_store_stats s;
-    tt_rrd_store *st = fake_cached_store(&fc, dir);
-    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_store *st = fake_cached_in_flight(&fc, dir, d);
     tt_rrd_values v = {1, 1, 1, 1};
-    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
-    tt_rrd_store_commit(st);
-    g_assert_true(tt_rrd_store_in_flight(st));
     g_assert_true(
         tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d + 300, d + 600, &v, &error));
     g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*2 update lines kept in memory*");
