@@ -34,7 +34,8 @@ typedef struct core_job {
 /*
  * RRD lines go out once the oldest has waited CORE_RRD_DELAY_US (checked when
  * the writer's queue runs dry, core_writer_idle, and after every job), or once
- * CORE_RRD_BATCH wait (a few MB of BATCH). A sparse replay closes thousands of
+ * CORE_RRD_BATCH wait (a few MB of BATCH; checked after every job, and at each
+ * update while rrdcached is free: host_rrd_update). A sparse replay closes thousands of
  * buckets of a few lines each: one rrdcached round trip per job made its stop
  * take 16 s (bench/sparse), a few batches take under a second. Live, a bucket
  * close is the only job in the queue: its lines go out 100 ms later.
@@ -151,17 +152,28 @@ static void core_job_free(void *data)
     g_free(job);
 }
 
+/*
+ * One update line, queued. Once CORE_RRD_BATCH lines wait and rrdcached is free,
+ * they go at once, in the middle of the job: the first bucket of a --read is a
+ * port space of ~100,000 files (a second of header checks here, and as much of
+ * rrd_opens in rrdcached at its first touch), so rrdcached starts on the first
+ * lines while this job makes the rest, rather than after it (bench/read's
+ * fresh-10M: 5.7 s -> 4.9 s).
+ */
 static gboolean host_rrd_update(const tt_host *host, tt_rrd_kind kind, const char *scope,
                                 const char *path, int64_t start, int64_t end,
                                 const tt_rrd_values *values, GError **error)
 {
-    const tt_services *sv = host->ctx;
+    tt_services *sv = host->ctx;
     if (sv->rrd == NULL) {
         g_set_error(error, TT_RRD_ERROR, TT_RRD_ERROR_IO, "%s: no RRD store (--check-config)",
                     path);
         return FALSE;
     }
-    return tt_rrd_store_update(sv->rrd, kind, scope, path, start, end, values, error);
+    gboolean ok = tt_rrd_store_update(sv->rrd, kind, scope, path, start, end, values, error);
+    if (tt_rrd_store_queued(sv->rrd) >= CORE_RRD_BATCH && tt_rrd_store_sendable(sv->rrd))
+        core_rrd_send_due(sv, FALSE);
+    return ok;
 }
 
 /*

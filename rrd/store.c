@@ -690,6 +690,14 @@ void tt_rrd_store_sync(tt_rrd_store *store)
     store_settled(store);
 }
 
+gboolean tt_rrd_store_sendable(const tt_rrd_store *store)
+{
+    g_return_val_if_fail(store != NULL, FALSE);
+    if (store->flying != NULL)
+        return g_atomic_int_get(&store->flying->done);
+    return store->retry_at <= mono_s();
+}
+
 gboolean tt_rrd_store_in_flight(const tt_rrd_store *store)
 {
     g_return_val_if_fail(store != NULL, FALSE);

@@ -121,6 +121,12 @@ void tt_rrd_store_commit(tt_rrd_store *store);
 void tt_rrd_store_commit_wait(tt_rrd_store *store);
 /** Wait for the batch in flight, if any, and take rrdcached's answer. Writer thread. */
 void tt_rrd_store_sync(tt_rrd_store *store);
+/**
+ * Would a commit send at once? Nothing in flight, or rrdcached has answered the
+ * batch in flight, and rrdcached is not in its back-off. Cheap: the writer asks
+ * at each update once a batch's worth waits (collector/host.c). Writer thread.
+ */
+gboolean tt_rrd_store_sendable(const tt_rrd_store *store);
 /** Is a batch in flight (sent by the sender thread, not yet answered)? Writer thread. */
 gboolean tt_rrd_store_in_flight(const tt_rrd_store *store);
 /** Lines queued, not yet sent (or kept while rrdcached is down). Writer thread. */

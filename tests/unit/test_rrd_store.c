@@ -507,6 +507,9 @@ typedef struct fake_cached {
     gboolean hang_up; /* instead, close the connection at the end of the first BATCH */
     char *addr;       /* "unix:DIR/cached.sock", for the store */
     GThread *thread;
+    GMutex lock;
+    GCond cond;
+    gboolean hold; /* a BATCH's answer waits for fake_cached_release */
 } fake_cached;
 
 static gpointer fake_cached_main(gpointer data)
@@ -524,6 +527,10 @@ static gpointer fake_cached_main(gpointer data)
             break;
         if (batch && strcmp(line, ".\n") == 0) {
             batch = FALSE;
+            g_mutex_lock(&fc->lock);
+            while (fc->hold)
+                g_cond_wait(&fc->cond, &fc->lock);
+            g_mutex_unlock(&fc->lock);
             reply = owned =
                 g_strdup(fc->batches++ == 0 ? "1 errors\n1 opening file: Permission denied\n"
                                             : "0 errors\n");
@@ -563,6 +570,22 @@ static tt_rrd_store *fake_cached_store(const fake_cached *fc, const char *dir)
     tt_rrd_store *st = tt_rrd_store_new(dir, &a, fc->addr, &error);
     g_assert_no_error(error);
     return st;
+}
+
+/* Hold the answer to every BATCH from now on, until fake_cached_release. */
+static void fake_cached_hold(fake_cached *fc)
+{
+    g_mutex_lock(&fc->lock);
+    fc->hold = TRUE;
+    g_mutex_unlock(&fc->lock);
+}
+
+static void fake_cached_release(fake_cached *fc)
+{
+    g_mutex_lock(&fc->lock);
+    fc->hold = FALSE;
+    g_cond_signal(&fc->cond);
+    g_mutex_unlock(&fc->lock);
 }
 
 /* The fake's end, once the store (its one connection) is freed. */
@@ -650,6 +673,50 @@ static void test_cached_refused_line_overlap(void)
 }
 
 /*
+ * The writer's check at each update (collector/host.c): while rrdcached works on
+ * the batch in flight a commit would only queue, so the store says not yet;
+ * once rrdcached has answered it says go, and the commit takes the answer and
+ * sends what queued meanwhile.
+ */
+static void test_cached_sendable(void)
+{
+    g_autofree char *dir = tmpdir();
+    fake_cached fc;
+    fake_cached_start(&fc, dir, FALSE);
+    fake_cached_hold(&fc);
+    const int64_t d = 1546300800;
+    g_autoptr(GError) error = NULL;
+    tt_rrd_store *st = fake_cached_store(&fc, dir);
+    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_store_set_retry(st, FALSE);
+    g_assert_true(tt_rrd_store_sendable(st)); /* nothing in flight */
+    tt_rrd_values v = {1, 1, 1, 1};
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit(st);
+    g_assert_true(tt_rrd_store_in_flight(st));
+    g_assert_false(tt_rrd_store_sendable(st)); /* the fake holds its answer */
+    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "other.rrd", d, d + 300, &v, &error));
+    tt_rrd_store_commit(st); /* queues behind the batch in flight */
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 1);
+    g_assert_false(tt_rrd_store_sendable(st));
+    fake_cached_release(&fc);
+    for (int i = 0; i < 10000 && !tt_rrd_store_sendable(st); i++)
+        g_usleep(1000);
+    g_assert_true(tt_rrd_store_sendable(st));
+    g_assert_true(tt_rrd_store_in_flight(st)); /* answered, the answer not yet taken */
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 1);
+    g_test_expect_message("rrd", G_LOG_LEVEL_WARNING, "*rrdcached refused batch line 1 opening*");
+    tt_rrd_store_commit(st);
+    g_test_assert_expected_messages();
+    g_assert_cmpuint(tt_rrd_store_queued(st), ==, 0); /* other.rrd's line went */
+    tt_rrd_store_commit_wait(st);
+    g_assert_cmpuint(fc.batches, ==, 2);
+    g_assert_cmpuint(fc.lines, ==, 2);
+    tt_rrd_store_free(st);
+    fake_cached_stop(&fc);
+}
+
+/*
  * rrdcached goes away with a batch in flight: its lines come back to the queue
  * ahead of those queued since, in order, and the stop journals them all.
  */
@@ -701,6 +768,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rrd/cached-refused-line", test_cached_refused_line);
     g_test_add_func("/rrd/cached-refused-line-overlap", test_cached_refused_line_overlap);
     g_test_add_func("/rrd/cached-down-overlap", test_cached_down_overlap);
+    g_test_add_func("/rrd/cached-sendable", test_cached_sendable);
     g_test_add_func("/rrd/queued-create-once", test_queued_create_once);
     g_test_add_func("/rrd/abandoned-unchecked", test_abandoned_unchecked);
     return g_test_run();
