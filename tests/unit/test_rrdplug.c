@@ -355,6 +355,26 @@ static const tt_host t_run_host = {
     .rrd_finish = t_rrd_finish,
 };
 
+static uint32_t t_sensors = 1;
+
+static uint32_t t_sensor_count(const tt_host *host)
+{
+    (void)host;
+    return t_sensors;
+}
+
+/* t_run_host that says how many sensors it has */
+static const tt_host t_counted_host = {
+    .struct_size = sizeof(tt_host),
+    .abi_minor = TT_PLUGIN_ABI_MINOR,
+    .data_dir = "/nonexistent",
+    .step = 300,
+    .sensor_count = t_sensor_count,
+    .submit = t_run_submit,
+    .rrd_update = t_record_update,
+    .rrd_finish = t_rrd_finish,
+};
+
 static void t_update_clear(gpointer data)
 {
     g_free(((t_update *)data)->path);
@@ -368,6 +388,42 @@ static const t_update *t_find(int64_t start, const char *path)
             return u;
     }
     return NULL;
+}
+
+/*
+ * The all-sensor files of a step: written at the sensor's own close when it is
+ * the only sensor (nothing can join its step), at all_closed when there are two
+ * (the other's close may still come), and once either way.
+ */
+static void test_one_sensor_at_close(void)
+{
+    tt_flow f[2];
+    t_flow(&f[0], 0x0a000001u, 6, 23);
+    t_flow(&f[1], 0x0a000002u, 6, 23);
+    const int64_t s0 = 1699999800;
+    for (t_sensors = 1; t_sensors <= 2; t_sensors++) {
+        g_autoptr(GKeyFile) config = g_key_file_new();
+        void *state = NULL;
+        g_autoptr(GError) error = NULL;
+        g_assert_true(rrdplug_init(&t_dim, &t_counted_host, config, "plugin:t", &state, &error));
+        t_updates = g_array_new(FALSE, FALSE, sizeof(t_update));
+        g_array_set_clear_func(t_updates, t_update_clear);
+        tt_bucket b = {.start = s0, .end = s0 + 300, .sensor = 0, .sensor_name = "s1"};
+        void *acc = rrdplug_bucket_open(state, &b);
+        rrdplug_on_flows(state, acc, f, 2);
+        rrdplug_bucket_close(state, acc, &b);
+        g_assert_cmpuint(t_updates->len, ==, t_sensors == 1 ? 1 : 0);
+        rrdplug_all_closed(state, s0, s0 + 300);
+        g_assert_cmpuint(t_updates->len, ==, 1);
+        const t_update *u = t_find(s0, "t/23.rrd");
+        g_assert_nonnull(u);
+        g_assert_cmpuint(u->v.flows, ==, 2);
+        g_assert_cmpfloat(u->v.sources, ==, 2);
+        rrdplug_fini(state);
+        g_assert_cmpuint(t_updates->len, ==, 1);
+        g_array_unref(g_steal_pointer(&t_updates));
+    }
+    t_sensors = 1;
 }
 
 /*
@@ -487,6 +543,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rrdplug/merge", test_merge);
     g_test_add_func("/rrdplug/batch-equals-single", test_batch_equals_single);
     g_test_add_func("/rrdplug/recycled-clean", test_recycled_clean);
+    g_test_add_func("/rrdplug/one-sensor-at-close", test_one_sensor_at_close);
     g_test_add_func("/rrdplug/sparse-cost", test_sparse_cost);
     return g_test_run();
 }
