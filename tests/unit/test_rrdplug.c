@@ -345,17 +345,9 @@ static gboolean t_record_update(const tt_host *host, tt_rrd_kind kind, const cha
     return TRUE;
 }
 
-static const tt_host t_run_host = {
-    .struct_size = sizeof(tt_host),
-    .abi_minor = TT_PLUGIN_ABI_MINOR,
-    .data_dir = "/nonexistent",
-    .step = 300,
-    .submit = t_run_submit,
-    .rrd_update = t_record_update,
-    .rrd_finish = t_rrd_finish,
-};
-
-static uint32_t t_sensors = 1;
+/* the sensors t_run_host has: two (all-sensor files wait for all_closed) unless a test
+ * says otherwise */
+static uint32_t t_sensors = 2;
 
 static uint32_t t_sensor_count(const tt_host *host)
 {
@@ -363,8 +355,7 @@ static uint32_t t_sensor_count(const tt_host *host)
     return t_sensors;
 }
 
-/* t_run_host that says how many sensors it has */
-static const tt_host t_counted_host = {
+static const tt_host t_run_host = {
     .struct_size = sizeof(tt_host),
     .abi_minor = TT_PLUGIN_ABI_MINOR,
     .data_dir = "/nonexistent",
@@ -378,6 +369,18 @@ static const tt_host t_counted_host = {
 static void t_update_clear(gpointer data)
 {
     g_free(((t_update *)data)->path);
+}
+
+/* The plugin on t_run_host, every update recorded in t_updates. */
+static void *t_recording_init(void)
+{
+    g_autoptr(GKeyFile) config = g_key_file_new();
+    void *state = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(rrdplug_init(&t_dim, &t_run_host, config, "plugin:t", &state, &error));
+    t_updates = g_array_new(FALSE, FALSE, sizeof(t_update));
+    g_array_set_clear_func(t_updates, t_update_clear);
+    return state;
 }
 
 static const t_update *t_find(int64_t start, const char *path)
@@ -402,12 +405,7 @@ static void test_one_sensor_at_close(void)
     t_flow(&f[1], 0x0a000002u, 6, 23);
     const int64_t s0 = 1699999800;
     for (t_sensors = 1; t_sensors <= 2; t_sensors++) {
-        g_autoptr(GKeyFile) config = g_key_file_new();
-        void *state = NULL;
-        g_autoptr(GError) error = NULL;
-        g_assert_true(rrdplug_init(&t_dim, &t_counted_host, config, "plugin:t", &state, &error));
-        t_updates = g_array_new(FALSE, FALSE, sizeof(t_update));
-        g_array_set_clear_func(t_updates, t_update_clear);
+        void *state = t_recording_init();
         tt_bucket b = {.start = s0, .end = s0 + 300, .sensor = 0, .sensor_name = "s1"};
         void *acc = rrdplug_bucket_open(state, &b);
         rrdplug_on_flows(state, acc, f, 2);
@@ -423,7 +421,7 @@ static void test_one_sensor_at_close(void)
         g_assert_cmpuint(t_updates->len, ==, 1);
         g_array_unref(g_steal_pointer(&t_updates));
     }
-    t_sensors = 1;
+    t_sensors = 2;
 }
 
 /*
@@ -435,12 +433,7 @@ static void test_recycled_clean(void)
 {
     size_t n = 100000;
     tt_flow *flows = t_random_flows(n, 5, 20000);
-    g_autoptr(GKeyFile) config = g_key_file_new();
-    void *state = NULL;
-    g_autoptr(GError) error = NULL;
-    g_assert_true(rrdplug_init(&t_dim, &t_run_host, config, "plugin:t", &state, &error));
-    t_updates = g_array_new(FALSE, FALSE, sizeof(t_update));
-    g_array_set_clear_func(t_updates, t_update_clear);
+    void *state = t_recording_init();
     const int64_t s0 = 1699999800;
 
     tt_bucket b1 = {.start = s0, .end = s0 + 300, .sensor = 0, .sensor_name = "s1"};
