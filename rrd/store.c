@@ -191,9 +191,9 @@ static void store_line_path_append(tt_rrd_store *store, GString *out, const char
 
 static char *store_line_path(tt_rrd_store *store, const char *rel)
 {
-    GString *p = g_string_sized_new(128);
-    store_line_path_append(store, p, rel);
-    return g_string_free(p, FALSE);
+    if (store->cached != NULL && tt_cached_is_remote(store->cached))
+        return g_strdup(rel);
+    return store_abs(store, rel);
 }
 
 /* ---- persistence: .clock and .journal ----------------------------------- */

@@ -357,7 +357,7 @@ static void jsonl_bucket_job(void *data)
     jsonl_snap *snap = data;
     gsize need = 256 + 160 * (gsize)(snap->nports + snap->ncountries);
     if (snap->sink->text == NULL)
-        snap->sink->text = g_string_sized_new(need);
+        snap->sink->text = g_string_new(NULL);
     GString *text = snap->sink->text;
     if (text->allocated_len <= need)
         g_string_set_size(text, need); /* room for the bucket at once, not by doubling */

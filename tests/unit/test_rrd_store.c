@@ -629,6 +629,7 @@ static tt_rrd_store *fake_cached_in_flight(const fake_cached *fc, const char *di
     g_autoptr(GError) error = NULL;
     tt_rrd_store *st = fake_cached_store(fc, dir);
     tt_rrd_store_set_overlap(st, TRUE);
+    g_assert_true(tt_rrd_store_sendable(st)); /* nothing in flight */
     tt_rrd_values v = {1, 1, 1, 1};
     g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
     tt_rrd_store_commit(st);
@@ -686,14 +687,9 @@ static void test_cached_sendable(void)
     fake_cached_hold(&fc);
     const int64_t d = 1546300800;
     g_autoptr(GError) error = NULL;
-    tt_rrd_store *st = fake_cached_store(&fc, dir);
-    tt_rrd_store_set_overlap(st, TRUE);
+    tt_rrd_store *st = fake_cached_in_flight(&fc, dir, d);
     tt_rrd_store_set_retry(st, FALSE);
-    g_assert_true(tt_rrd_store_sendable(st)); /* nothing in flight */
     tt_rrd_values v = {1, 1, 1, 1};
-    g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "total.rrd", d, d + 300, &v, &error));
-    tt_rrd_store_commit(st);
-    g_assert_true(tt_rrd_store_in_flight(st));
     g_assert_false(tt_rrd_store_sendable(st)); /* the fake holds its answer */
     g_assert_true(tt_rrd_store_update(st, TT_RRD_TOTAL, NULL, "other.rrd", d, d + 300, &v, &error));
     tt_rrd_store_commit(st); /* queues behind the batch in flight */
